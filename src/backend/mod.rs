@@ -1,0 +1,67 @@
+//! Execution strategies. Each one computes the partial of a block range in the fixed pairwise-tree order
+//! of [`crate::kernel`], so all of them return the same bits.
+
+pub(crate) mod parallel;
+pub(crate) mod serial;
+pub(crate) mod threaded;
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Where a kernel runs.
+///
+/// ```
+/// use hetero::Backend;
+/// assert_eq!("cpu".parse::<Backend>(), Ok(Backend::Rayon));
+/// assert_eq!(Backend::Threads.to_string(), "threads");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Backend {
+    /// One thread, blocks in order: the oracle every other backend is checked against.
+    Serial,
+    /// Blocks in parallel on the engine's rayon pool, combined by a fork-join pairwise tree.
+    Rayon,
+    /// One OS thread per task; each sends `(block index, partial)` over a channel and the calling thread
+    /// reduces them in block order.
+    Threads,
+}
+
+impl Backend {
+    /// Every backend, in the order reports list them.
+    pub const ALL: [Backend; 3] = [Backend::Serial, Backend::Rayon, Backend::Threads];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Serial => "serial",
+            Backend::Rayon => "rayon",
+            Backend::Threads => "threads",
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The error of parsing an unknown backend name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown backend '{0}': expected serial, rayon, threads or cpu (= rayon)")]
+pub struct UnknownBackend(pub String);
+
+impl FromStr for Backend {
+    type Err = UnknownBackend;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "serial" => Ok(Backend::Serial),
+            "rayon" | "cpu" => Ok(Backend::Rayon),
+            "threads" => Ok(Backend::Threads),
+            _ => Err(UnknownBackend(s.to_owned())),
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The Leibniz series for π: `Σ_{k<N} 4·(−1)^k / (2k + 1)`.
+//!
+//! Terms are taken in pairs, `4/(4j+1) − 4/(4j+3) = 8 / ((4j+1)(4j+3))`: one division per two terms, and
+//! every pair positive, so the sum has no cancellation. Pair `j` of a block goes to Neumaier lane `j mod 8`;
+//! an odd `N` leaves one last positive term. The truncation error is below `4 / (2N + 1)`.
+
+use crate::sum::{LANES, Neumaier, lanes_to_exact};
+use crate::{Error, ExactSum, Kernel, Result};
+
+use super::MAX_FLOAT_ELEMENTS;
+
+/// Terms per block (even, so that pairs never straddle blocks).
+pub(crate) const BLOCK_TERMS: u64 = 1 << 16;
+
+/// The first `terms` terms of the Leibniz series.
+#[derive(Clone, Debug)]
+pub struct Leibniz {
+    terms: u64,
+}
+
+/// The outcome of [`Leibniz`].
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct LeibnizEstimate {
+    /// Terms summed.
+    pub terms: u64,
+    /// The partial sum.
+    pub value: f64,
+    /// The truncation bound `4 / (2N + 1)`: `|value − π|` is below it (up to rounding).
+    pub bound: f64,
+}
+
+impl Leibniz {
+    /// The first `terms` terms, `1 ≤ terms ≤ 2^53`.
+    pub fn new(terms: u64) -> Result<Self> {
+        if terms == 0 {
+            return Err(Error::invalid("terms", "must be at least 1"));
+        }
+        if terms > MAX_FLOAT_ELEMENTS {
+            return Err(Error::invalid(
+                "terms",
+                format!("{terms} is above the maximum 2^53"),
+            ));
+        }
+        Ok(Leibniz { terms })
+    }
+
+    /// Terms summed.
+    pub fn terms(&self) -> u64 {
+        self.terms
+    }
+}
+
+#[inline(always)]
+fn pair(j: u64) -> f64 {
+    let q = 4.0 * j as f64;
+    8.0 / ((q + 1.0) * (q + 3.0))
+}
+
+impl Kernel for Leibniz {
+    type Partial = ExactSum;
+    type Output = LeibnizEstimate;
+
+    fn name(&self) -> &str {
+        "leibniz"
+    }
+
+    fn blocks(&self) -> u64 {
+        self.terms.div_ceil(BLOCK_TERMS)
+    }
+
+    fn block(&self, index: u64) -> ExactSum {
+        let first = index * BLOCK_TERMS;
+        let end = (first + BLOCK_TERMS).min(self.terms);
+        let (first_pair, end_pair) = (first / 2, end / 2);
+        let mut lanes = [Neumaier::default(); LANES];
+        let lanes_count = LANES as u64;
+        let mut j = first_pair;
+        // Blocks start on a multiple of 8 pairs, so lane j mod 8 is simply the position in the chunk.
+        while j + lanes_count <= end_pair {
+            for (l, lane) in lanes.iter_mut().enumerate() {
+                lane.add(pair(j + l as u64));
+            }
+            j += lanes_count;
+        }
+        while j < end_pair {
+            lanes[(j % lanes_count) as usize].add(pair(j));
+            j += 1;
+        }
+        let mut sum = lanes_to_exact(&lanes);
+        if end % 2 == 1 {
+            sum.add(4.0 / (2.0 * (end - 1) as f64 + 1.0));
+        }
+        sum
+    }
+
+    fn finish(&self, total: ExactSum) -> LeibnizEstimate {
+        LeibnizEstimate {
+            terms: self.terms,
+            value: total.value(),
+            bound: 4.0 / (2.0 * self.terms as f64 + 1.0),
+        }
+    }
+
+    fn elements(&self) -> u64 {
+        self.terms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(terms: u64) -> f64 {
+        let k = Leibniz::new(terms).unwrap();
+        k.finish(k.reduce_serial(0..k.blocks()).unwrap()).value
+    }
+
+    #[test]
+    fn small_sums_match_the_definition() {
+        for n in 1..40u64 {
+            let direct: ExactSum = (0..n)
+                .map(|k| if k % 2 == 0 { 4.0 } else { -4.0 } / (2 * k + 1) as f64)
+                .collect();
+            assert!(
+                (value(n) - direct.value()).abs() <= 4.0 * f64::EPSILON,
+                "n = {n}"
+            );
+        }
+        assert_eq!(value(1), 4.0);
+        // The pair 4 − 4/3 is computed as 8/3, rounded once.
+        assert_eq!(value(2), 8.0 / 3.0);
+    }
+
+    #[test]
+    fn truncation_bound_holds() {
+        for n in [1u64, 2, 3, 1000, 65_537, 1_000_001] {
+            let k = Leibniz::new(n).unwrap();
+            let e = k.finish(k.reduce_serial(0..k.blocks()).unwrap());
+            assert!((e.value - std::f64::consts::PI).abs() < e.bound, "n = {n}");
+            // The error of an alternating series is at least half the first omitted term's size, roughly.
+            assert!(
+                (e.value - std::f64::consts::PI).abs() > 0.4 * e.bound,
+                "n = {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_sizes_are_errors() {
+        assert!(Leibniz::new(0).is_err());
+        assert!(Leibniz::new((1 << 53) + 1).is_err());
+    }
+}

@@ -1,0 +1,209 @@
+//! Monte Carlo π on the Philox4x32-10 stream, with an exact integer hit test.
+//!
+//! # The stream (a public contract)
+//!
+//! Call `i` of the stream is `philox4x32_10([i mod 2^32, i div 2^32, 0, 0], [seed mod 2^32, seed div 2^32])`.
+//! Its four words `r0, r1, r2, r3` give sample `2i = (r0, r1)` and sample `2i + 1 = (r2, r3)`. A sample `(x, y)`
+//! of 32-bit unsigned integers is a hit iff `x² + y² < 2^64`, decided in exact integer arithmetic. The
+//! estimate is `4 · hits / N` over samples `0 .. N`. The hit count is therefore a pure function of
+//! `(seed, N)`, and every backend must reproduce it exactly.
+
+use crate::rng::{counter_for_call, key_from_seed, philox4x32_10};
+use crate::{Error, Kernel, Partial, Result};
+
+/// Samples per block (even, so that a block starts on a whole Philox call).
+pub(crate) const BLOCK_SAMPLES: u64 = 1 << 16;
+
+/// Monte Carlo estimate of π from `samples` points of the stream of `seed`.
+#[derive(Clone, Debug)]
+pub struct MonteCarloPi {
+    samples: u64,
+    seed: u64,
+}
+
+/// Hits among samples: the partial of [`MonteCarloPi`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Hits {
+    /// Samples inside the quarter circle.
+    pub hits: u64,
+    /// Samples drawn.
+    pub samples: u64,
+}
+
+impl Partial for Hits {
+    fn combine(self, right: Self) -> Self {
+        Hits {
+            hits: self.hits + right.hits,
+            samples: self.samples + right.samples,
+        }
+    }
+}
+
+/// The outcome of [`MonteCarloPi`].
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct PiEstimate {
+    /// Samples drawn.
+    pub samples: u64,
+    /// Samples inside the quarter circle.
+    pub hits: u64,
+    /// The seed of the stream.
+    pub seed: u64,
+    /// `4 · hits / samples`.
+    pub value: f64,
+    /// Standard error of the estimate, `4 · sqrt(p (1 − p) / N)` with `p = hits / N`.
+    pub std_error: f64,
+    /// The 95% confidence interval `value ± 1.96 · std_error`.
+    pub ci95: (f64, f64),
+}
+
+impl MonteCarloPi {
+    /// A problem of `samples ≥ 1` samples from the stream of `seed`.
+    pub fn new(samples: u64, seed: u64) -> Result<Self> {
+        if samples == 0 {
+            return Err(Error::invalid("samples", "must be at least 1"));
+        }
+        Ok(MonteCarloPi { samples, seed })
+    }
+
+    /// Samples drawn.
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// The seed of the stream.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Hits among samples `first .. first + count` of the stream, computed directly: the definition that
+    /// every backend, CPU or GPU, must match.
+    pub fn count_samples(&self, first: u64, count: u64) -> Hits {
+        let key = key_from_seed(self.seed);
+        let end = first + count;
+        let mut hits = 0u64;
+        let mut s = first;
+        if s % 2 == 1 && s < end {
+            let r = philox4x32_10(counter_for_call(s / 2), key);
+            hits += u64::from(is_hit(r[2], r[3]));
+            s += 1;
+        }
+        let whole_calls = (end - s) / 2;
+        hits += count_calls(key, s / 2, whole_calls);
+        s += 2 * whole_calls;
+        if s < end {
+            let r = philox4x32_10(counter_for_call(s / 2), key);
+            hits += u64::from(is_hit(r[0], r[1]));
+        }
+        Hits {
+            hits,
+            samples: count,
+        }
+    }
+}
+
+/// `x² + y² < 2^64`, exactly: `y² < 2^64`, so the test is `x² < 2^64 − y²`, i.e. `x² ≤ !y²`.
+#[inline(always)]
+pub(crate) fn is_hit(x: u32, y: u32) -> bool {
+    let (x, y) = (u64::from(x), u64::from(y));
+    x * x <= !(y * y)
+}
+
+/// Hits among the samples of `calls` whole Philox calls starting at call `first`.
+fn count_calls(key: [u32; 2], first: u64, calls: u64) -> u64 {
+    let mut hits = 0u64;
+    for i in first..first + calls {
+        let r = philox4x32_10(counter_for_call(i), key);
+        hits += u64::from(is_hit(r[0], r[1])) + u64::from(is_hit(r[2], r[3]));
+    }
+    hits
+}
+
+impl Kernel for MonteCarloPi {
+    type Partial = Hits;
+    type Output = PiEstimate;
+
+    fn name(&self) -> &str {
+        "pi"
+    }
+
+    fn blocks(&self) -> u64 {
+        self.samples.div_ceil(BLOCK_SAMPLES)
+    }
+
+    fn block(&self, index: u64) -> Hits {
+        let first = index * BLOCK_SAMPLES;
+        self.count_samples(first, BLOCK_SAMPLES.min(self.samples - first))
+    }
+
+    fn finish(&self, total: Hits) -> PiEstimate {
+        let n = total.samples as f64;
+        let p = total.hits as f64 / n;
+        let value = 4.0 * p;
+        let std_error = 4.0 * (p * (1.0 - p) / n).sqrt();
+        PiEstimate {
+            samples: total.samples,
+            hits: total.hits,
+            seed: self.seed,
+            value,
+            std_error,
+            ci95: (value - 1.96 * std_error, value + 1.96 * std_error),
+        }
+    }
+
+    fn elements(&self) -> u64 {
+        self.samples
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hit_test_is_exact_at_the_boundary() {
+        // 2^64 − 1 = (2^32 − 1)² + (2^33 − 2): the largest x² + y² below 2^64 is a hit.
+        let max = u32::MAX;
+        assert!(is_hit(max, 0));
+        assert!(is_hit(0, max));
+        assert!(!is_hit(max, max));
+        // x² + y² = 2^64 exactly is a miss: 2^32 does not fit u32, so check x = y = 2^31·√2 neighbours
+        // with 128-bit arithmetic instead.
+        for (x, y) in [
+            (3_037_000_499u32, 3_037_000_499u32),
+            (3_037_000_500, 3_037_000_500),
+            (1 << 31, 3_719_550_786),
+        ] {
+            let exact = u128::from(x) * u128::from(x) + u128::from(y) * u128::from(y) < 1u128 << 64;
+            assert_eq!(is_hit(x, y), exact, "({x}, {y})");
+        }
+    }
+
+    #[test]
+    fn samples_follow_the_documented_stream() {
+        let kernel = MonteCarloPi::new(7, 99).unwrap();
+        let key = key_from_seed(99);
+        let mut expected = 0;
+        for s in 0..7u64 {
+            let r = philox4x32_10([(s / 2) as u32, 0, 0, 0], key);
+            let (x, y) = if s % 2 == 0 {
+                (r[0], r[1])
+            } else {
+                (r[2], r[3])
+            };
+            let wide = u128::from(x).pow(2) + u128::from(y).pow(2);
+            expected += u64::from(wide < 1u128 << 64);
+        }
+        assert_eq!(kernel.count_samples(0, 7).hits, expected);
+        // Any split of a range gives the same count, odd boundaries included.
+        for cut in 0..=7 {
+            let left = kernel.count_samples(0, cut);
+            let right = kernel.count_samples(cut, 7 - cut);
+            assert_eq!(left.hits + right.hits, expected, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn zero_samples_is_an_error() {
+        assert!(MonteCarloPi::new(0, 1).is_err());
+    }
+}

@@ -1,0 +1,529 @@
+//! Composite Simpson 1/3 integration of a function over `[a, b]`.
+//!
+//! With `n` intervals, `h = (b − a) / n` and `x_i = a + i·h` computed from the integer index (`x_n = b`),
+//! `S_n = h/3 · (f(x_0) + 4 Σ f(odd) + 2 Σ f(even interior) + f(x_n))`. The error estimate is Richardson's
+//! `|S_n − S_{n/2}| / 15`, where `S_{n/2}` reuses every other point. Both need `n/2` even, so `n` is rounded up
+//! to the next multiple of 4 and the `n` used is reported. `a > b` gives the negated integral.
+//!
+//! A block covers [`BLOCK_POINTS`] consecutive points. Inside it, point `i` goes to Neumaier lane `i mod 8`,
+//! and because blocks start on multiples of 8 a lane holds one weight class only: lanes 1, 3, 5, 7 the odd
+//! points, lanes 2, 6 the points `≡ 2 (mod 4)`, lanes 0, 4 the interior points `≡ 0 (mod 4)`. Each class is an
+//! [`ExactSum`], and the weights are applied exactly when the blocks are finished.
+
+use crate::sum::{LANES, Neumaier};
+use crate::{Error, ExactSum, Kernel, Partial, Result};
+
+use super::MAX_FLOAT_ELEMENTS;
+
+/// Points per block (a multiple of [`LANES`]).
+pub(crate) const BLOCK_POINTS: u64 = 1 << 16;
+
+/// A function to integrate.
+///
+/// Any `Fn(f64) -> f64 + Sync` closure is an integrand; the built-in [`Function`]s also know their exact
+/// integral. The function must be pure: it is evaluated from many threads, in any order.
+///
+/// ```
+/// use hetero::{Backend, Engine, kernels::Simpson};
+///
+/// let kernel = Simpson::new(|x: f64| x * x, 0.0, 3.0, 1000)?;
+/// let run = Engine::with_threads(2)?.run(&kernel, Backend::Rayon)?;
+/// assert!((run.output.value - 9.0).abs() < 1e-12);
+/// # Ok::<(), hetero::Error>(())
+/// ```
+pub trait Integrand: Sync {
+    /// `f(x)`.
+    fn eval(&self, x: f64) -> f64;
+
+    /// `∫ₐᵇ f`, where it is known in closed form.
+    fn exact(&self, _a: f64, _b: f64) -> Option<f64> {
+        None
+    }
+
+    /// How reports name the function.
+    fn describe(&self) -> String {
+        "f".to_owned()
+    }
+}
+
+impl<F: Fn(f64) -> f64 + Sync> Integrand for F {
+    fn eval(&self, x: f64) -> f64 {
+        self(x)
+    }
+}
+
+/// The built-in integrands.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Function {
+    /// `eˣ`.
+    Exp,
+    /// `sin x`.
+    Sin,
+    /// `cos x`.
+    Cos,
+    /// `exp(−(x − x0)² / (2σ²))`; build it with [`Function::gauss`], which checks `σ > 0`.
+    Gauss {
+        /// Centre.
+        x0: f64,
+        /// Width, `σ > 0`.
+        sigma: f64,
+    },
+    /// `4 / (1 + x²)`, whose integral over `[0, 1]` is π.
+    Pi,
+    /// `xᵏ`.
+    Poly {
+        /// The power `k`.
+        power: u32,
+    },
+}
+
+impl Function {
+    /// The names accepted by [`Function::from_name`].
+    pub const NAMES: [&'static str; 6] = ["exp", "sin", "cos", "gauss", "pi", "poly"];
+
+    /// A Gaussian bump centred on `x0` of width `sigma`; both finite, `sigma > 0`.
+    pub fn gauss(x0: f64, sigma: f64) -> Result<Self> {
+        if !x0.is_finite() {
+            return Err(Error::invalid("x0", format!("{x0} is not a finite number")));
+        }
+        if !(sigma.is_finite() && sigma > 0.0) {
+            return Err(Error::invalid(
+                "sigma",
+                format!("{sigma} is not a finite number > 0"),
+            ));
+        }
+        Ok(Function::Gauss { x0, sigma })
+    }
+
+    /// `xᵏ` for `k < 2^31 − 1`.
+    pub fn poly(power: u32) -> Result<Self> {
+        if power >= i32::MAX as u32 {
+            return Err(Error::invalid("power", format!("{power} is too large")));
+        }
+        Ok(Function::Poly { power })
+    }
+
+    /// A built-in by name (see [`Function::NAMES`]); `gauss` takes `x0` (default 0) and `sigma`
+    /// (default 1), `poly` takes `power` (default 2). A parameter given to a function without it is an error.
+    pub fn from_name(
+        name: &str,
+        x0: Option<f64>,
+        sigma: Option<f64>,
+        power: Option<u32>,
+    ) -> Result<Self> {
+        let function = match name.to_ascii_lowercase().as_str() {
+            "exp" => Function::Exp,
+            "sin" => Function::Sin,
+            "cos" => Function::Cos,
+            "pi" => Function::Pi,
+            "gauss" => {
+                return Function::gauss(x0.unwrap_or(0.0), sigma.unwrap_or(1.0))
+                    .and_then(|f| f.only(power.map(|_| "power")));
+            }
+            "poly" => {
+                return Function::poly(power.unwrap_or(2))?
+                    .only(x0.map(|_| "x0").or(sigma.map(|_| "sigma")));
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "function",
+                    format!(
+                        "unknown function '{name}': expected one of {}",
+                        Function::NAMES.join(", ")
+                    ),
+                ));
+            }
+        };
+        let stray = x0
+            .map(|_| "x0")
+            .or(sigma.map(|_| "sigma"))
+            .or(power.map(|_| "power"));
+        function.only(stray)
+    }
+
+    fn only(self, stray: Option<&'static str>) -> Result<Self> {
+        match stray {
+            Some(parameter) => Err(Error::invalid(
+                parameter,
+                format!("the function {} takes no {parameter}", self.name()),
+            )),
+            None => Ok(self),
+        }
+    }
+
+    /// The name of the function.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Function::Exp => "exp",
+            Function::Sin => "sin",
+            Function::Cos => "cos",
+            Function::Gauss { .. } => "gauss",
+            Function::Pi => "pi",
+            Function::Poly { .. } => "poly",
+        }
+    }
+}
+
+impl Integrand for Function {
+    #[inline]
+    fn eval(&self, x: f64) -> f64 {
+        match *self {
+            Function::Exp => x.exp(),
+            Function::Sin => x.sin(),
+            Function::Cos => x.cos(),
+            Function::Gauss { x0, sigma } => {
+                let z = (x - x0) / sigma;
+                (-0.5 * z * z).exp()
+            }
+            Function::Pi => 4.0 / (1.0 + x * x),
+            Function::Poly { power } => x.powi(power as i32),
+        }
+    }
+
+    fn exact(&self, a: f64, b: f64) -> Option<f64> {
+        // Written as products where the plain difference of antiderivatives would cancel.
+        let half_width = 0.5 * (b - a);
+        let mid = 0.5 * (a + b);
+        Some(match *self {
+            Function::Exp => a.exp() * (b - a).exp_m1(),
+            Function::Sin => 2.0 * mid.sin() * half_width.sin(),
+            Function::Cos => 2.0 * mid.cos() * half_width.sin(),
+            Function::Gauss { x0, sigma } => {
+                let scale = sigma * std::f64::consts::FRAC_PI_2.sqrt();
+                let (za, zb) = (
+                    (a - x0) / (sigma * std::f64::consts::SQRT_2),
+                    (b - x0) / (sigma * std::f64::consts::SQRT_2),
+                );
+                let difference = if za >= 0.0 && zb >= 0.0 {
+                    libm::erfc(za) - libm::erfc(zb)
+                } else if za <= 0.0 && zb <= 0.0 {
+                    libm::erfc(-zb) - libm::erfc(-za)
+                } else {
+                    libm::erf(zb) - libm::erf(za)
+                };
+                scale * difference
+            }
+            Function::Pi => 4.0 * (b.atan() - a.atan()),
+            Function::Poly { power } => {
+                let k1 = power as i32 + 1;
+                (b.powi(k1) - a.powi(k1)) / f64::from(k1)
+            }
+        })
+    }
+
+    fn describe(&self) -> String {
+        match *self {
+            Function::Gauss { x0, sigma } => format!("gauss(x0={x0}, sigma={sigma})"),
+            Function::Poly { power } => format!("x^{power}"),
+            other => other.name().to_owned(),
+        }
+    }
+}
+
+/// Composite Simpson integration of `f` over `[a, b]`.
+#[derive(Clone, Debug)]
+pub struct Simpson<F = Function> {
+    f: F,
+    /// The bounds as given.
+    a: f64,
+    b: f64,
+    /// The bounds in increasing order: points run from `lo` to `hi`.
+    lo: f64,
+    hi: f64,
+    requested: u64,
+    n: u64,
+    /// `(hi − lo) / n ≥ 0`.
+    h: f64,
+}
+
+/// The partial of a [`Simpson`] range: the exact sum of `f` over each weight class of points.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SimpsonPartial {
+    /// `f(x_0) + f(x_n)`, where the range holds them.
+    pub ends: ExactSum,
+    /// `f` at the odd points (weight 4 in `S_n`, 0 in `S_{n/2}`).
+    pub odd: ExactSum,
+    /// `f` at the points `≡ 2 (mod 4)` (weight 2 in `S_n`, 4 in `S_{n/2}`).
+    pub even2: ExactSum,
+    /// `f` at the interior points `≡ 0 (mod 4)` (weight 2 in both).
+    pub even0: ExactSum,
+}
+
+impl Partial for SimpsonPartial {
+    fn combine(mut self, right: Self) -> Self {
+        self.ends.merge(&right.ends);
+        self.odd.merge(&right.odd);
+        self.even2.merge(&right.even2);
+        self.even0.merge(&right.even0);
+        self
+    }
+}
+
+/// The outcome of [`Simpson`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SimpsonEstimate {
+    /// The integrand, as [`Integrand::describe`] names it.
+    pub function: String,
+    /// Lower bound `a`.
+    pub from: f64,
+    /// Upper bound `b`.
+    pub to: f64,
+    /// Intervals used (the request rounded up to a multiple of 4).
+    pub intervals: u64,
+    /// Intervals requested.
+    pub requested_intervals: u64,
+    /// `S_n`.
+    pub value: f64,
+    /// Richardson's `|S_n − S_{n/2}| / 15`.
+    pub error_estimate: f64,
+    /// The exact integral, where known.
+    pub exact: Option<f64>,
+}
+
+impl<F: Integrand> Simpson<F> {
+    /// Integrates `f` over `[a, b]` (finite bounds, `a > b` allowed) with at least `intervals ≥ 1` intervals,
+    /// rounded up to a multiple of 4, at most 2^53.
+    pub fn new(f: F, a: f64, b: f64, intervals: u64) -> Result<Self> {
+        for (what, bound) in [("lower bound", a), ("upper bound", b)] {
+            if !bound.is_finite() {
+                return Err(Error::invalid(
+                    what,
+                    format!("{bound} is not a finite number"),
+                ));
+            }
+        }
+        if !(b - a).is_finite() {
+            return Err(Error::invalid(
+                "interval",
+                format!("[{a}, {b}] is wider than the largest f64"),
+            ));
+        }
+        if intervals == 0 {
+            return Err(Error::invalid("intervals", "must be at least 1"));
+        }
+        if intervals > MAX_FLOAT_ELEMENTS {
+            return Err(Error::invalid(
+                "intervals",
+                format!("{intervals} is above the maximum 2^53"),
+            ));
+        }
+        let n = intervals.next_multiple_of(4);
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        Ok(Simpson {
+            f,
+            a,
+            b,
+            lo,
+            hi,
+            requested: intervals,
+            n,
+            h: (hi - lo) / n as f64,
+        })
+    }
+
+    /// Intervals used: the request rounded up to a multiple of 4.
+    pub fn intervals(&self) -> u64 {
+        self.n
+    }
+
+    /// The integrand.
+    pub fn integrand(&self) -> &F {
+        &self.f
+    }
+
+    /// `x_i`, from the integer index.
+    #[inline(always)]
+    fn x(&self, i: u64) -> f64 {
+        if i == self.n {
+            self.hi
+        } else {
+            self.lo + i as f64 * self.h
+        }
+    }
+}
+
+impl<F: Integrand> Kernel for Simpson<F> {
+    type Partial = SimpsonPartial;
+    type Output = SimpsonEstimate;
+
+    fn name(&self) -> &str {
+        "simpson"
+    }
+
+    fn blocks(&self) -> u64 {
+        (self.n + 1).div_ceil(BLOCK_POINTS)
+    }
+
+    fn block(&self, index: u64) -> SimpsonPartial {
+        let first = index * BLOCK_POINTS;
+        let end = (first + BLOCK_POINTS).min(self.n + 1);
+        let mut partial = SimpsonPartial::default();
+        for i in [0, self.n] {
+            if (first..end).contains(&i) {
+                partial.ends.add(self.f.eval(self.x(i)));
+            }
+        }
+        let mut lanes = [Neumaier::default(); LANES];
+        let lanes_count = LANES as u64;
+        let (lo, hi) = (first.max(1), end.min(self.n));
+        let mut i = lo;
+        while i < hi && i % lanes_count != 0 {
+            lanes[(i % lanes_count) as usize].add(self.f.eval(self.x(i)));
+            i += 1;
+        }
+        while i + lanes_count <= hi {
+            for (l, lane) in lanes.iter_mut().enumerate() {
+                lane.add(self.f.eval(self.lo + (i + l as u64) as f64 * self.h));
+            }
+            i += lanes_count;
+        }
+        while i < hi {
+            lanes[(i % lanes_count) as usize].add(self.f.eval(self.x(i)));
+            i += 1;
+        }
+        for (l, lane) in lanes.iter().enumerate() {
+            let class = match l % 4 {
+                0 => &mut partial.even0,
+                2 => &mut partial.even2,
+                _ => &mut partial.odd,
+            };
+            lane.add_to(class);
+        }
+        partial
+    }
+
+    fn finish(&self, total: SimpsonPartial) -> SimpsonEstimate {
+        // 3/h · S_n = ends + 4·odd + 2·(even2 + even0)
+        let mut weighted = total.ends.clone();
+        weighted.merge_scaled(&total.odd, 4);
+        weighted.merge_scaled(&total.even2, 2);
+        weighted.merge_scaled(&total.even0, 2);
+        // 3/h · (S_n − S_{n/2}) = −ends + 4·odd − 6·even2 − 2·even0, with no cancellation before rounding.
+        let mut difference = ExactSum::new();
+        difference.merge_scaled(&total.ends, -1);
+        difference.merge_scaled(&total.odd, 4);
+        difference.merge_scaled(&total.even2, -6);
+        difference.merge_scaled(&total.even0, -2);
+        let sign = if self.a <= self.b { 1.0 } else { -1.0 };
+        SimpsonEstimate {
+            function: self.f.describe(),
+            from: self.a,
+            to: self.b,
+            intervals: self.n,
+            requested_intervals: self.requested,
+            value: sign * (weighted.value() * self.h / 3.0),
+            error_estimate: (difference.value() * self.h / 3.0).abs() / 15.0,
+            exact: self.f.exact(self.a, self.b),
+        }
+    }
+
+    fn elements(&self) -> u64 {
+        self.n + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run<F: Integrand>(k: &Simpson<F>) -> SimpsonEstimate {
+        k.finish(k.reduce_serial(0..k.blocks()).unwrap())
+    }
+
+    #[test]
+    fn exp_on_unit_interval_is_accurate() {
+        let estimate = run(&Simpson::new(Function::Exp, 0.0, 1.0, 1000).unwrap());
+        let e1 = std::f64::consts::E - 1.0;
+        assert!((estimate.value - e1).abs() < 1e-12, "{}", estimate.value);
+        // Simpson's error at n = 1000 is about h⁴/180·(e − 1) ≈ 1e-14; Richardson sees the same order.
+        assert!(
+            estimate.error_estimate > 1e-16 && estimate.error_estimate < 1e-12,
+            "{}",
+            estimate.error_estimate
+        );
+    }
+
+    #[test]
+    fn matches_the_textbook_formula() {
+        // A direct transcription of S_n for a small n, summed exactly, against the kernel.
+        let (a, b, n) = (0.3, 2.1, 12u64);
+        let k = Simpson::new(Function::Sin, a, b, n).unwrap();
+        let h = (b - a) / n as f64;
+        let mut s = ExactSum::new();
+        for i in 0..=n {
+            let w = if i == 0 || i == n {
+                1
+            } else if i % 2 == 1 {
+                4
+            } else {
+                2
+            };
+            s.merge_scaled(&ExactSum::of(k.x(i).sin()), w);
+        }
+        assert_eq!(run(&k).value, s.value() * h / 3.0);
+        assert!(k.x(n) == b && k.x(1) == a + h);
+    }
+
+    #[test]
+    fn rounding_up_and_reversed_bounds() {
+        let k = Simpson::new(Function::Cos, 0.0, 1.0, 5).unwrap();
+        assert_eq!(k.intervals(), 8);
+        let forward = run(&Simpson::new(Function::Exp, -1.0, 2.0, 4000).unwrap());
+        let backward = run(&Simpson::new(Function::Exp, 2.0, -1.0, 4000).unwrap());
+        assert_eq!(forward.value, -backward.value);
+        assert!((backward.exact.unwrap() + forward.exact.unwrap()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn exact_integrals() {
+        let cases = [
+            (Function::Exp, 0.0, 1.0, std::f64::consts::E - 1.0),
+            (Function::Sin, 0.0, std::f64::consts::PI, 2.0),
+            (Function::Cos, 0.0, std::f64::consts::FRAC_PI_2, 1.0),
+            (Function::Pi, 0.0, 1.0, std::f64::consts::PI),
+            (Function::Poly { power: 3 }, 0.0, 2.0, 4.0),
+            (
+                Function::Gauss {
+                    x0: 0.0,
+                    sigma: 1.0,
+                },
+                -40.0,
+                40.0,
+                (2.0 * std::f64::consts::PI).sqrt(),
+            ),
+        ];
+        for (f, a, b, expected) in cases {
+            let exact = f.exact(a, b).unwrap();
+            assert!(
+                (exact - expected).abs() <= 4.0 * f64::EPSILON * expected.abs(),
+                "{f:?}: {exact}"
+            );
+            let estimate = run(&Simpson::new(f, a, b, 20_000).unwrap());
+            assert!(
+                (estimate.value - expected).abs() < 1e-9 * expected.abs().max(1.0),
+                "{f:?}: {}",
+                estimate.value
+            );
+        }
+    }
+
+    #[test]
+    fn bad_parameters_are_errors() {
+        assert!(Simpson::new(Function::Exp, f64::NAN, 1.0, 10).is_err());
+        assert!(Simpson::new(Function::Exp, 0.0, f64::INFINITY, 10).is_err());
+        assert!(Simpson::new(Function::Exp, -f64::MAX, f64::MAX, 10).is_err());
+        assert!(Simpson::new(Function::Exp, 0.0, 1.0, 0).is_err());
+        assert!(Simpson::new(Function::Exp, 0.0, 1.0, (1 << 53) + 1).is_err());
+        assert!(Function::gauss(0.0, 0.0).is_err());
+        assert!(Function::gauss(0.0, -1.0).is_err());
+        assert!(Function::gauss(f64::NAN, 1.0).is_err());
+        assert!(Function::from_name("tan", None, None, None).is_err());
+        assert!(Function::from_name("exp", None, Some(1.0), None).is_err());
+        assert!(Function::from_name("gauss", None, None, Some(2)).is_err());
+        assert_eq!(
+            Function::from_name("poly", None, None, Some(5)).unwrap(),
+            Function::Poly { power: 5 }
+        );
+    }
+}

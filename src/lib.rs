@@ -1,0 +1,46 @@
+//! # hetero
+//!
+//! A compute engine whose results do not depend on where they were computed.
+//!
+//! A [`Kernel`] is cut into blocks fixed by the problem, never by the machine; each block yields a partial
+//! result, and partials combine in one fixed order ([`kernel`] explains the pairwise tree). The built-in
+//! kernels' partials are integer counts or [`ExactSum`]s, so combination is exact, and the Monte Carlo kernel
+//! draws from Philox4x32-10 ([`rng`]), a counter-based generator, so its result is a pure function of
+//! `(seed, N)`. Serial, rayon and threads backends, with any thread count and any split of the block range,
+//! therefore return **the same bits**.
+//!
+//! ```
+//! use hetero::{Backend, Engine, kernels::{Function, Leibniz, MonteCarloPi, Simpson}};
+//!
+//! let engine = Engine::new()?;
+//!
+//! let pi = engine.run(&MonteCarloPi::new(10_000_000, 42)?, Backend::Rayon)?;
+//! assert!((pi.output.value - std::f64::consts::PI).abs() < 5.0 * pi.output.std_error);
+//!
+//! let simpson = Simpson::new(Function::Exp, 0.0, 1.0, 1000)?;
+//! let serial = engine.run(&simpson, Backend::Serial)?;
+//! let threads = engine.run(&simpson, Backend::Threads)?;
+//! assert_eq!(serial.output.value.to_bits(), threads.output.value.to_bits());
+//! assert!((serial.output.value - (std::f64::consts::E - 1.0)).abs() < 1e-12);
+//!
+//! let leibniz = engine.run(&Leibniz::new(1_000_000)?, Backend::Rayon)?;
+//! assert!((leibniz.output.value - std::f64::consts::PI).abs() < leibniz.output.bound);
+//! # Ok::<(), hetero::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+mod backend;
+mod engine;
+mod error;
+mod exact;
+pub mod kernel;
+pub mod kernels;
+pub mod rng;
+pub mod size;
+pub mod sum;
+
+pub use backend::{Backend, UnknownBackend};
+pub use engine::{Engine, MAX_THREADS, Run};
+pub use error::{Error, Result};
+pub use exact::ExactSum;
+pub use kernel::{Kernel, Partial, WgslProgram};
