@@ -93,9 +93,7 @@ impl Engine {
     pub fn run<K: Kernel>(&self, kernel: &K, backend: Backend) -> Result<Run<K::Output>> {
         let start = Instant::now();
         let blocks = kernel.blocks();
-        let total = self
-            .reduce(kernel, backend, 0..blocks)?
-            .ok_or(Error::EmptyKernel)?;
+        let total = self.reduce(kernel, backend, 0..blocks)?.ok_or(Error::EmptyKernel)?;
         let output = kernel.finish(total);
         Ok(Run {
             output,
@@ -123,12 +121,7 @@ impl Engine {
     /// assert_eq!(whole, left.combine(right));
     /// # Ok::<(), hetero::Error>(())
     /// ```
-    pub fn reduce<K: Kernel>(
-        &self,
-        kernel: &K,
-        backend: Backend,
-        range: Range<u64>,
-    ) -> Result<Option<K::Partial>> {
+    pub fn reduce<K: Kernel>(&self, kernel: &K, backend: Backend, range: Range<u64>) -> Result<Option<K::Partial>> {
         let blocks = kernel.blocks();
         if range.start > range.end || range.end > blocks {
             return Err(Error::InvalidRange {

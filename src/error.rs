@@ -47,17 +47,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Shorthand for [`Error::InvalidParameter`].
     pub(crate) fn invalid(what: &'static str, why: impl Into<String>) -> Self {
-        Error::InvalidParameter {
-            what,
-            why: why.into(),
-        }
+        Error::InvalidParameter { what, why: why.into() }
     }
 
     /// Turns a panic payload into [`Error::WorkerPanicked`].
-    pub(crate) fn from_panic(
-        backend: &'static str,
-        payload: Box<dyn std::any::Any + Send>,
-    ) -> Self {
+    pub(crate) fn from_panic(backend: &'static str, payload: Box<dyn std::any::Any + Send>) -> Self {
         let message = if let Some(s) = payload.downcast_ref::<&str>() {
             (*s).to_owned()
         } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -285,13 +285,9 @@ mod tests {
         // 1 + 2^-53 is a tie between 1 and 1 + 2^-52: even gives 1. A tiny extra breaks the tie upwards.
         let tie: ExactSum = [1.0, 2f64.powi(-53)].into_iter().collect();
         assert_eq!(tie.value(), 1.0);
-        let above: ExactSum = [1.0, 2f64.powi(-53), 2f64.powi(-1000)]
-            .into_iter()
-            .collect();
+        let above: ExactSum = [1.0, 2f64.powi(-53), 2f64.powi(-1000)].into_iter().collect();
         assert_eq!(above.value(), 1.0 + f64::EPSILON);
-        let below: ExactSum = [1.0, 2f64.powi(-53), -(2f64.powi(-1000))]
-            .into_iter()
-            .collect();
+        let below: ExactSum = [1.0, 2f64.powi(-53), -(2f64.powi(-1000))].into_iter().collect();
         assert_eq!(below.value(), 1.0);
     }
 
@@ -303,15 +299,8 @@ mod tests {
         assert_eq!(back.value(), f64::MAX);
         assert_eq!(ExactSum::of(-f64::MIN_POSITIVE).value(), -f64::MIN_POSITIVE);
         assert_eq!(ExactSum::of(5e-324).value(), 5e-324);
-        assert!(
-            ExactSum::from_iter([f64::INFINITY, f64::NEG_INFINITY])
-                .value()
-                .is_nan()
-        );
-        assert_eq!(
-            ExactSum::from_iter([1.0, f64::INFINITY]).value(),
-            f64::INFINITY
-        );
+        assert!(ExactSum::from_iter([f64::INFINITY, f64::NEG_INFINITY]).value().is_nan());
+        assert_eq!(ExactSum::from_iter([1.0, f64::INFINITY]).value(), f64::INFINITY);
         let mut s = ExactSum::of(f64::INFINITY);
         s.merge_scaled(&ExactSum::of(1.0), -1);
         assert_eq!(s.value(), f64::INFINITY);

@@ -138,10 +138,7 @@ pub struct WgslProgram {
 
 impl WgslProgram {
     /// A program from its source and entry point.
-    pub fn new(
-        source: impl Into<Cow<'static, str>>,
-        entry_point: impl Into<Cow<'static, str>>,
-    ) -> Self {
+    pub fn new(source: impl Into<Cow<'static, str>>, entry_point: impl Into<Cow<'static, str>>) -> Self {
         WgslProgram {
             source: source.into(),
             entry_point: entry_point.into(),
@@ -252,26 +249,14 @@ mod tests {
             for i in 0..len {
                 fold.push(Shape(i.to_string()));
             }
-            assert_eq!(
-                fold.finish().map(|s| s.0),
-                Some(recursive(0, len)),
-                "len {len}"
-            );
+            assert_eq!(fold.finish().map(|s| s.0), Some(recursive(0, len)), "len {len}");
         }
         assert!(TreeFold::<Shape>::new().finish().is_none());
     }
 
     #[test]
     fn split_points() {
-        let expected = [
-            (2, 1),
-            (3, 2),
-            (4, 2),
-            (5, 4),
-            (8, 4),
-            (9, 8),
-            (1 << 40, 1 << 39),
-        ];
+        let expected = [(2, 1), (3, 2), (4, 2), (5, 4), (8, 4), (9, 8), (1 << 40, 1 << 39)];
         for (len, mid) in expected {
             assert_eq!(split_point(len), mid, "len {len}");
         }

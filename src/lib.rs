@@ -44,3 +44,8 @@ pub use engine::{Engine, MAX_THREADS, Run};
 pub use error::{Error, Result};
 pub use exact::ExactSum;
 pub use kernel::{Kernel, Partial, WgslProgram};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -71,11 +71,7 @@ mod tests {
 
     /// The three `philox4x32 10` lines of Random123's `kat_vectors`: counter, key, expected output.
     const KAT: [([u32; 4], [u32; 2], [u32; 4]); 3] = [
-        (
-            [0; 4],
-            [0; 2],
-            [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
-        ),
+        ([0; 4], [0; 2], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]),
         (
             [u32::MAX; 4],
             [u32::MAX; 2],
@@ -101,10 +97,7 @@ mod tests {
 
     #[test]
     fn seed_and_counter_layout() {
-        assert_eq!(
-            key_from_seed(0x0123_4567_89ab_cdef),
-            [0x89ab_cdef, 0x0123_4567]
-        );
+        assert_eq!(key_from_seed(0x0123_4567_89ab_cdef), [0x89ab_cdef, 0x0123_4567]);
         assert_eq!(counter_for_call((7u64 << 32) | 5), [5, 7, 0, 0]);
     }
 }

@@ -22,13 +22,8 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
     if trimmed.starts_with('-') {
         return Err(format!("'{text}' is negative"));
     }
-    let s: String = trimmed
-        .trim_start_matches('+')
-        .chars()
-        .filter(|&c| c != '_')
-        .collect();
-    let not_a_number =
-        || format!("'{text}' is not a whole number (examples: 1000000, 1_000_000, 1e6, 2^20)");
+    let s: String = trimmed.trim_start_matches('+').chars().filter(|&c| c != '_').collect();
+    let not_a_number = || format!("'{text}' is not a whole number (examples: 1000000, 1_000_000, 1e6, 2^20)");
     let too_large = || format!("'{text}' is larger than {}", u64::MAX);
 
     if let Some((base, exponent)) = s.split_once('^') {
@@ -50,8 +45,7 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
     if whole.is_empty() && fraction.is_empty() {
         return Err(not_a_number());
     }
-    if !(whole.bytes().all(|b| b.is_ascii_digit()) && fraction.bytes().all(|b| b.is_ascii_digit()))
-    {
+    if !(whole.bytes().all(|b| b.is_ascii_digit()) && fraction.bytes().all(|b| b.is_ascii_digit())) {
         return Err(not_a_number());
     }
     // value = digits · 10^(exponent − fraction length), required to be whole.
@@ -117,9 +111,7 @@ pub fn parse_real(text: &str) -> Result<f64, String> {
         let factor = match factor.strip_suffix('*').unwrap_or(factor) {
             "" | "+" => 1.0,
             "-" => -1.0,
-            f => f
-                .parse::<f64>()
-                .map_err(|_| format!("'{text}' is not a number"))?,
+            f => f.parse::<f64>().map_err(|_| format!("'{text}' is not a number"))?,
         };
         let divisor = match rest {
             "" => 1.0,
@@ -130,8 +122,7 @@ pub fn parse_real(text: &str) -> Result<f64, String> {
         };
         factor * std::f64::consts::PI / divisor
     } else {
-        s.parse::<f64>()
-            .map_err(|_| format!("'{text}' is not a number"))?
+        s.parse::<f64>().map_err(|_| format!("'{text}' is not a number"))?
     };
     if value.is_finite() {
         Ok(value)

@@ -11,11 +11,7 @@ use rayon::ThreadPool;
 use crate::kernel::split_point;
 use crate::{Error, Kernel, Partial, Result};
 
-pub(crate) fn reduce<K: Kernel>(
-    pool: &ThreadPool,
-    kernel: &K,
-    range: Range<u64>,
-) -> Result<Option<K::Partial>> {
+pub(crate) fn reduce<K: Kernel>(pool: &ThreadPool, kernel: &K, range: Range<u64>) -> Result<Option<K::Partial>> {
     if range.is_empty() {
         return Ok(None);
     }

@@ -16,11 +16,7 @@ use std::thread;
 use crate::kernel::TreeFold;
 use crate::{Error, Kernel, Result};
 
-pub(crate) fn reduce<K: Kernel>(
-    kernel: &K,
-    range: Range<u64>,
-    tasks: usize,
-) -> Result<Option<K::Partial>> {
+pub(crate) fn reduce<K: Kernel>(kernel: &K, range: Range<u64>, tasks: usize) -> Result<Option<K::Partial>> {
     if range.is_empty() {
         return Ok(None);
     }
@@ -34,28 +30,29 @@ pub(crate) fn reduce<K: Kernel>(
         for t in 0..tasks {
             let sender = sender.clone();
             let (next, stop, end) = (&next, &stop, range.end);
-            let worker = thread::Builder::new()
-                .name(format!("hetero-task-{t}"))
-                .spawn_scoped(scope, move || -> Result<()> {
-                    while !stop.load(Ordering::Relaxed) {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        if index >= end {
-                            break;
-                        }
-                        match catch_unwind(AssertUnwindSafe(|| kernel.block(index))) {
-                            Ok(partial) => {
-                                if sender.send((index, partial)).is_err() {
-                                    break; // the caller stopped listening
+            let worker =
+                thread::Builder::new()
+                    .name(format!("hetero-task-{t}"))
+                    .spawn_scoped(scope, move || -> Result<()> {
+                        while !stop.load(Ordering::Relaxed) {
+                            let index = next.fetch_add(1, Ordering::Relaxed);
+                            if index >= end {
+                                break;
+                            }
+                            match catch_unwind(AssertUnwindSafe(|| kernel.block(index))) {
+                                Ok(partial) => {
+                                    if sender.send((index, partial)).is_err() {
+                                        break; // the caller stopped listening
+                                    }
+                                }
+                                Err(payload) => {
+                                    stop.store(true, Ordering::Relaxed);
+                                    return Err(Error::from_panic("threads", payload));
                                 }
                             }
-                            Err(payload) => {
-                                stop.store(true, Ordering::Relaxed);
-                                return Err(Error::from_panic("threads", payload));
-                            }
                         }
-                    }
-                    Ok(())
-                });
+                        Ok(())
+                    });
             match worker {
                 Ok(handle) => workers.push(handle),
                 Err(e) => {
@@ -80,9 +77,7 @@ pub(crate) fn reduce<K: Kernel>(
 
         let mut first_error = spawn_error;
         for worker in workers {
-            let outcome = worker
-                .join()
-                .unwrap_or_else(|p| Err(Error::from_panic("threads", p)));
+            let outcome = worker.join().unwrap_or_else(|p| Err(Error::from_panic("threads", p)));
             if let Err(e) = outcome {
                 first_error.get_or_insert(e);
             }

@@ -94,10 +94,7 @@ impl MonteCarloPi {
             let r = philox4x32_10(counter_for_call(s / 2), key);
             hits += u64::from(is_hit(r[0], r[1]));
         }
-        Hits {
-            hits,
-            samples: count,
-        }
+        Hits { hits, samples: count }
     }
 }
 
@@ -185,11 +182,7 @@ mod tests {
         let mut expected = 0;
         for s in 0..7u64 {
             let r = philox4x32_10([(s / 2) as u32, 0, 0, 0], key);
-            let (x, y) = if s % 2 == 0 {
-                (r[0], r[1])
-            } else {
-                (r[2], r[3])
-            };
+            let (x, y) = if s % 2 == 0 { (r[0], r[1]) } else { (r[2], r[3]) };
             let wide = u128::from(x).pow(2) + u128::from(y).pow(2);
             expected += u64::from(wide < 1u128 << 64);
         }

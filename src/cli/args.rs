@@ -1,0 +1,109 @@
+//! The command line's grammar (clap derive).
+
+use clap::{Args, Parser, Subcommand};
+
+use hetero::size::{parse_count, parse_positive, parse_real};
+use hetero::{Backend, MAX_THREADS};
+
+/// hetero: exact Monte Carlo, quadrature and series on every backend.
+///
+/// Results are identical, bit for bit, on the serial, rayon and threads backends with any thread count.
+/// Sizes accept 1000000, 1_000_000, 1e6 and 2^20.
+#[derive(Parser, Debug)]
+#[command(name = "hetero", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Estimate π by Monte Carlo on the Philox4x32-10 stream (exact, reproducible hit counts).
+    Pi(PiArgs),
+    /// Integrate a function with composite Simpson's rule.
+    Simpson(SimpsonArgs),
+    /// Sum the Leibniz series for π.
+    Leibniz(LeibnizArgs),
+}
+
+/// Options every run takes.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Where to run: serial, rayon, threads, or cpu (= rayon).
+    #[arg(long, default_value = "cpu", value_parser = parse_backend)]
+    pub backend: Backend,
+    /// Worker threads for rayon and threads [default: one per core].
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PiArgs {
+    /// Number of samples.
+    #[arg(long, short = 'n', value_name = "N", default_value = "1e9", allow_negative_numbers = true, value_parser = parse_positive)]
+    pub samples: u64,
+    /// Seed of the random stream (0 ..= 2^64 − 1).
+    #[arg(long, value_name = "SEED", default_value = "42", allow_negative_numbers = true, value_parser = parse_count)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct SimpsonArgs {
+    /// The integrand: exp, sin, cos, gauss, pi (4/(1+x²)) or poly (x^k).
+    #[arg(long, short = 'f', default_value = "exp")]
+    pub function: String,
+    /// Lower bound (numbers, or pi, 2pi, pi/2…).
+    #[arg(long, default_value = "0", allow_negative_numbers = true, value_parser = parse_real)]
+    pub from: f64,
+    /// Upper bound.
+    #[arg(long, default_value = "1", allow_negative_numbers = true, value_parser = parse_real)]
+    pub to: f64,
+    /// Number of intervals (rounded up to a multiple of 4).
+    #[arg(long, short = 'n', value_name = "N", default_value = "1e8", allow_negative_numbers = true, value_parser = parse_positive)]
+    pub intervals: u64,
+    /// Centre of gauss [default: 0].
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_real)]
+    pub x0: Option<f64>,
+    /// Width σ > 0 of gauss [default: 1].
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_real)]
+    pub sigma: Option<f64>,
+    /// Power k of poly [default: 2].
+    #[arg(long, value_name = "K", allow_negative_numbers = true, value_parser = parse_power)]
+    pub power: Option<u32>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct LeibnizArgs {
+    /// Number of terms.
+    #[arg(long, short = 'n', value_name = "N", default_value = "1e9", allow_negative_numbers = true, value_parser = parse_positive)]
+    pub terms: u64,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+fn parse_backend(text: &str) -> Result<Backend, String> {
+    text.parse().map_err(|e: hetero::UnknownBackend| e.to_string())
+}
+
+fn parse_threads(text: &str) -> Result<usize, String> {
+    let n = parse_positive(text)?;
+    usize::try_from(n)
+        .ok()
+        .filter(|&n| n <= MAX_THREADS)
+        .ok_or_else(|| format!("'{text}' is more than the {MAX_THREADS} threads allowed"))
+}
+
+fn parse_power(text: &str) -> Result<u32, String> {
+    let k = parse_count(text)?;
+    u32::try_from(k)
+        .ok()
+        .filter(|&k| k < i32::MAX as u32)
+        .ok_or_else(|| format!("'{text}' is too large a power"))
+}

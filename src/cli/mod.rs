@@ -1,0 +1,105 @@
+//! The command line front end. Everything here maps words to library calls and results to text.
+
+mod args;
+mod report;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
+use hetero::{Engine, Error};
+
+use args::{Cli, Command, RunArgs};
+
+/// Exit code of a usage error: bad flags or values.
+const EXIT_USAGE: u8 = 2;
+/// Exit code of a failure while running.
+const EXIT_FAILURE: u8 = 1;
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e),
+    };
+    match run(cli) {
+        Ok(text) => match std::io::stdout().lock().write_all(text.as_bytes()) {
+            Ok(()) => ExitCode::SUCCESS,
+            // A closed pipe (`hetero pi | head -c1`) is the reader's choice, not a failure worth a message.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => fail(EXIT_FAILURE, &format!("cannot write the result: {e}")),
+        },
+        Err(e) => {
+            let code = match e {
+                Error::InvalidParameter { .. } | Error::InvalidRange { .. } | Error::EmptyKernel => EXIT_USAGE,
+                _ => EXIT_FAILURE,
+            };
+            fail(code, &e.to_string())
+        }
+    }
+}
+
+/// Help and version go to stdout with success; any other parse error becomes one line and exit code 2.
+fn clap_error(e: clap::Error) -> ExitCode {
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::from(EXIT_USAGE)
+        }
+        _ => {
+            let rendered = e.to_string();
+            let line = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            fail(EXIT_USAGE, &format!("{line} (see 'hetero --help')"))
+        }
+    }
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("hetero: error: {message}");
+    ExitCode::from(code)
+}
+
+fn engine(run: &RunArgs) -> hetero::Result<Engine> {
+    match run.threads {
+        Some(threads) => Engine::with_threads(threads),
+        None => Engine::new(),
+    }
+}
+
+fn run(cli: Cli) -> hetero::Result<String> {
+    match cli.command {
+        Command::Pi(a) => {
+            let kernel = MonteCarloPi::new(a.samples, a.seed)?;
+            let result = engine(&a.run)?.run(&kernel, a.run.backend)?;
+            Ok(report::pi(&result, a.run.json))
+        }
+        Command::Simpson(a) => {
+            let function = Function::from_name(&a.function, a.x0, a.sigma, a.power)?;
+            let kernel = Simpson::new(function, a.from, a.to, a.intervals)?;
+            if kernel.intervals() != a.intervals {
+                eprintln!(
+                    "hetero: note: {} intervals rounded up to {} (Simpson's rule and its error estimate need a multiple of 4)",
+                    a.intervals,
+                    kernel.intervals()
+                );
+            }
+            let result = engine(&a.run)?.run(&kernel, a.run.backend)?;
+            Ok(report::simpson(&result, a.run.json))
+        }
+        Command::Leibniz(a) => {
+            let kernel = Leibniz::new(a.terms)?;
+            let result = engine(&a.run)?.run(&kernel, a.run.backend)?;
+            Ok(report::leibniz(&result, a.run.json))
+        }
+    }
+}

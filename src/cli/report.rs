@@ -1,0 +1,165 @@
+//! Results as text for people or as one JSON object for programs.
+
+use std::f64::consts::PI;
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use hetero::Run;
+use hetero::kernels::{LeibnizEstimate, PiEstimate, SimpsonEstimate};
+
+pub fn pi(run: &Run<PiEstimate>, as_json: bool) -> String {
+    let e = &run.output;
+    let abs_error = (e.value - PI).abs();
+    if as_json {
+        return to_json(
+            "pi",
+            run,
+            e.value,
+            e.std_error,
+            json!({
+                "samples": e.samples,
+                "hits": e.hits,
+                "seed": e.seed,
+                "std_error": e.std_error,
+                "ci95": [e.ci95.0, e.ci95.1],
+                "abs_error": abs_error,
+            }),
+        );
+    }
+    let mut out = format!(
+        "pi ≈ {:.10}  (Monte Carlo, {} samples, seed {})\n",
+        e.value, e.samples, e.seed
+    );
+    line(&mut out, "value", format!("{:.15}", e.value));
+    line(
+        &mut out,
+        "error estimate",
+        format!(
+            "{:.3e} (standard error; 95% interval {:.8} .. {:.8})",
+            e.std_error, e.ci95.0, e.ci95.1
+        ),
+    );
+    let sigmas = if e.std_error > 0.0 {
+        abs_error / e.std_error
+    } else {
+        f64::INFINITY
+    };
+    line(
+        &mut out,
+        "|value − π|",
+        format!("{abs_error:.3e} ({sigmas:.2} standard errors)"),
+    );
+    line(&mut out, "hits", format!("{} of {}", e.hits, e.samples));
+    footer(&mut out, run, "samples");
+    out
+}
+
+pub fn simpson(run: &Run<SimpsonEstimate>, as_json: bool) -> String {
+    let e = &run.output;
+    let abs_error = e.exact.map(|x| (e.value - x).abs());
+    if as_json {
+        return to_json(
+            "simpson",
+            run,
+            e.value,
+            e.error_estimate,
+            json!({
+                "function": e.function,
+                "from": e.from,
+                "to": e.to,
+                "intervals": e.intervals,
+                "requested_intervals": e.requested_intervals,
+                "exact": e.exact,
+                "abs_error": abs_error,
+            }),
+        );
+    }
+    let mut out = format!(
+        "simpson: ∫ {} over [{}, {}] with {} intervals\n",
+        e.function, e.from, e.to, e.intervals
+    );
+    line(&mut out, "value", format!("{:.17}", e.value));
+    line(
+        &mut out,
+        "error estimate",
+        format!("{:.3e} (Richardson, |S_n − S_n/2| / 15)", e.error_estimate),
+    );
+    match (e.exact, abs_error) {
+        (Some(exact), Some(abs_error)) => {
+            line(&mut out, "exact", format!("{exact:.17}"));
+            line(&mut out, "|value − exact|", format!("{abs_error:.3e}"));
+        }
+        _ => line(&mut out, "exact", "not known in closed form".to_owned()),
+    }
+    footer(&mut out, run, "points");
+    out
+}
+
+pub fn leibniz(run: &Run<LeibnizEstimate>, as_json: bool) -> String {
+    let e = &run.output;
+    let abs_error = (e.value - PI).abs();
+    if as_json {
+        return to_json(
+            "leibniz",
+            run,
+            e.value,
+            e.bound,
+            json!({ "terms": e.terms, "bound": e.bound, "abs_error": abs_error }),
+        );
+    }
+    let mut out = format!("pi ≈ {:.10}  (Leibniz series, {} terms)\n", e.value, e.terms);
+    line(&mut out, "value", format!("{:.17}", e.value));
+    line(
+        &mut out,
+        "error estimate",
+        format!("{:.3e} (truncation bound 4/(2N+1))", e.bound),
+    );
+    line(&mut out, "|value − π|", format!("{abs_error:.3e}"));
+    footer(&mut out, run, "terms");
+    out
+}
+
+fn line(out: &mut String, label: &str, value: String) {
+    let _ = writeln!(out, "  {label:<16} {value}");
+}
+
+fn footer<T>(out: &mut String, run: &Run<T>, unit: &str) {
+    let threads = if run.threads == 1 {
+        "1 thread".to_owned()
+    } else {
+        format!("{} threads", run.threads)
+    };
+    line(out, "backend", format!("{}, {threads}", run.backend));
+    line(out, "time", format!("{:.6} s", run.elapsed.as_secs_f64()));
+    line(out, "throughput", format!("{} {unit}/s", si(run.throughput())));
+}
+
+/// `1234567.0` → `"1.235 M"`.
+fn si(x: f64) -> String {
+    let prefixes = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")];
+    for (scale, prefix) in prefixes {
+        if x >= scale {
+            return format!("{:.3} {prefix}", x / scale);
+        }
+    }
+    format!("{x:.3}")
+}
+
+fn to_json<T>(kernel: &str, run: &Run<T>, value: f64, error_estimate: f64, fields: Value) -> String {
+    let mut object = json!({
+        "kernel": kernel,
+        "backend": run.backend,
+        "threads": run.threads,
+        "value": value,
+        "error_estimate": error_estimate,
+        "seconds": run.elapsed.as_secs_f64(),
+        "throughput": run.throughput(),
+        "blocks": run.blocks,
+        "elements": run.elements,
+    });
+    if let (Some(object), Value::Object(fields)) = (object.as_object_mut(), fields) {
+        object.extend(fields);
+    }
+    format!("{object}\n")
+}
