@@ -1,16 +1,19 @@
 //! [`Engine`]: runs kernels on a chosen backend and reports what it took.
 
 use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::backend::{parallel, serial, threaded};
+use crate::gpu::{self, AdapterChoice, Gpu, GpuReport, Precision};
 use crate::{Backend, Error, Kernel, Result};
 
 /// The most worker threads an engine accepts: far above any machine's core count, low enough that a typo
 /// cannot ask the operating system for millions of threads.
 pub const MAX_THREADS: usize = 4096;
 
-/// Runs kernels. Holds the rayon pool, built once and reused by every run.
+/// Runs kernels. Holds the rayon pool and the GPU device with its compiled pipelines, each built once (the
+/// device on first use) and reused by every run.
 ///
 /// # Examples
 ///
@@ -27,6 +30,10 @@ pub const MAX_THREADS: usize = 4096;
 pub struct Engine {
     pool: rayon::ThreadPool,
     threads: usize,
+    adapter: AdapterChoice,
+    precision: Option<Precision>,
+    /// The device, opened on first GPU use; a failure is kept so that it is reported, not retried, each run.
+    gpu: OnceLock<std::result::Result<Arc<Gpu>, String>>,
 }
 
 /// The result of one run, with how it was obtained.
@@ -42,8 +49,11 @@ pub struct Run<T> {
     pub blocks: u64,
     /// Elements computed (samples, points, terms).
     pub elements: u64,
-    /// Wall time of the computation, from the first block to the finished output.
+    /// Wall time of the computation, from the first block to the finished output (for the GPU, from
+    /// opening the device, when the run had to, to the finished output).
     pub elapsed: Duration,
+    /// Where a GPU run spent its time; `None` for the CPU backends.
+    pub gpu: Option<GpuReport>,
 }
 
 impl<T> Run<T> {
@@ -73,7 +83,48 @@ impl Engine {
             .thread_name(|i| format!("hetero-rayon-{i}"))
             .build()
             .map_err(|e| Error::Threads(e.to_string()))?;
-        Ok(Engine { pool, threads })
+        Ok(Engine {
+            pool,
+            threads,
+            adapter: AdapterChoice::Auto,
+            precision: None,
+            gpu: OnceLock::new(),
+        })
+    }
+
+    /// Uses `gpu` for the GPU backend instead of opening a device on first use (tests and benches pass
+    /// their own).
+    pub fn with_gpu(self, gpu: Arc<Gpu>) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(Ok(gpu));
+        Engine { gpu: cell, ..self }
+    }
+
+    /// Opens `adapter` on first GPU use instead of the best one.
+    pub fn with_adapter(self, adapter: AdapterChoice) -> Self {
+        Engine {
+            adapter,
+            gpu: OnceLock::new(),
+            ..self
+        }
+    }
+
+    /// Runs floating-point GPU kernels in `precision` (default: f64 where the device has it, else f32).
+    pub fn with_precision(self, precision: Option<Precision>) -> Self {
+        Engine { precision, ..self }
+    }
+
+    /// The GPU device, opened now if this is its first use.
+    pub fn gpu(&self) -> Result<Arc<Gpu>> {
+        self.gpu
+            .get_or_init(|| Gpu::new(&self.adapter).map(Arc::new).map_err(|e| e.to_string()))
+            .clone()
+            .map_err(Error::NoGpu)
+    }
+
+    /// Whether a GPU device is open or can be opened.
+    pub fn has_gpu(&self) -> bool {
+        self.gpu().is_ok()
     }
 
     /// Worker threads of the parallel backends.
@@ -84,7 +135,7 @@ impl Engine {
     /// Threads a backend uses on this engine.
     pub fn threads_for(&self, backend: Backend) -> usize {
         match backend {
-            Backend::Serial => 1,
+            Backend::Serial | Backend::Gpu => 1,
             Backend::Rayon | Backend::Threads => self.threads,
         }
     }
@@ -93,8 +144,8 @@ impl Engine {
     pub fn run<K: Kernel>(&self, kernel: &K, backend: Backend) -> Result<Run<K::Output>> {
         let start = Instant::now();
         let blocks = kernel.blocks();
-        let total = self.reduce(kernel, backend, 0..blocks)?.ok_or(Error::EmptyKernel)?;
-        let output = kernel.finish(total);
+        let (total, report) = self.reduce_reporting(kernel, backend, 0..blocks)?;
+        let output = kernel.finish(total.ok_or(Error::EmptyKernel)?);
         Ok(Run {
             output,
             backend,
@@ -102,6 +153,7 @@ impl Engine {
             blocks,
             elements: kernel.elements(),
             elapsed: start.elapsed(),
+            gpu: report,
         })
     }
 
@@ -122,6 +174,16 @@ impl Engine {
     /// # Ok::<(), hetero::Error>(())
     /// ```
     pub fn reduce<K: Kernel>(&self, kernel: &K, backend: Backend, range: Range<u64>) -> Result<Option<K::Partial>> {
+        self.reduce_reporting(kernel, backend, range).map(|(partial, _)| partial)
+    }
+
+    /// [`Engine::reduce`], with the GPU's timing report for the GPU backend.
+    pub fn reduce_reporting<K: Kernel>(
+        &self,
+        kernel: &K,
+        backend: Backend,
+        range: Range<u64>,
+    ) -> Result<(Option<K::Partial>, Option<GpuReport>)> {
         let blocks = kernel.blocks();
         if range.start > range.end || range.end > blocks {
             return Err(Error::InvalidRange {
@@ -131,9 +193,20 @@ impl Engine {
             });
         }
         match backend {
-            Backend::Serial => serial::reduce(kernel, range),
-            Backend::Rayon => parallel::reduce(&self.pool, kernel, range),
-            Backend::Threads => threaded::reduce(kernel, range, self.threads),
+            Backend::Serial => serial::reduce(kernel, range).map(|p| (p, None)),
+            Backend::Rayon => parallel::reduce(&self.pool, kernel, range).map(|p| (p, None)),
+            Backend::Threads => threaded::reduce(kernel, range, self.threads).map(|p| (p, None)),
+            Backend::Gpu => {
+                let opening = Instant::now();
+                let first_use = self.gpu.get().is_none();
+                let device = self.gpu()?;
+                let mut report = GpuReport::default();
+                if first_use {
+                    report.setup_seconds = opening.elapsed().as_secs_f64();
+                }
+                let partial = gpu::reduce(&device, kernel, range, self.precision, &mut report)?;
+                Ok((partial, Some(report)))
+            }
         }
     }
 }

@@ -36,6 +36,16 @@ pub enum Error {
         /// The panic message, when it was a string.
         message: String,
     },
+    /// No GPU adapter could be opened: none is installed, or the one asked for does not exist.
+    #[error("{0}")]
+    NoGpu(String),
+    /// The GPU reported an error: a shader that does not compile, out of memory, a lost device, a failed
+    /// readback.
+    #[error("GPU: {0}")]
+    Gpu(String),
+    /// The kernel cannot run the way it was asked to (no GPU program, or a precision the device lacks).
+    #[error("{0}")]
+    Unsupported(String),
     /// The operating system refused to start a thread or a thread pool.
     #[error("could not start worker threads: {0}")]
     Threads(String),

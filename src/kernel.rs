@@ -51,6 +51,9 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+use crate::gpu::{GpuCaps, GpuProgram};
+use crate::{Error, Result};
+
 /// The partial result of one block or of a range of blocks.
 ///
 /// `combine` must be associative: `a.combine(b).combine(c)` and `a.combine(b.combine(c))` must describe the
@@ -109,10 +112,12 @@ pub trait Kernel: Sync {
         self.blocks()
     }
 
-    /// The WGSL program that computes this kernel's blocks on a GPU, if the kernel has one.
-    /// Kernels without one run on the CPU backends only.
-    fn wgsl(&self) -> Option<WgslProgram> {
-        None
+    /// The GPU program that computes this kernel's blocks, for a device with capabilities `caps`
+    /// ([`crate::gpu`] documents the shader interface). Kernels without one run on the CPU backends only:
+    /// the default says so.
+    fn gpu(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, Self::Partial>> {
+        let _ = caps;
+        Err(Error::Unsupported(format!("the kernel '{}' has no GPU program", self.name())))
     }
 
     /// Combines blocks `range` in the fixed order on the calling thread: the reference every backend

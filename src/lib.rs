@@ -33,6 +33,7 @@ mod backend;
 mod engine;
 mod error;
 mod exact;
+pub mod gpu;
 pub mod kernel;
 pub mod kernels;
 pub mod rng;

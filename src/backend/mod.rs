@@ -26,11 +26,17 @@ pub enum Backend {
     /// One OS thread per task; each sends `(block index, partial)` over a channel and the calling thread
     /// reduces them in block order.
     Threads,
+    /// WGSL compute shaders through wgpu, one workgroup per block; partials read back and combined in the
+    /// same fixed order.
+    Gpu,
 }
 
 impl Backend {
     /// Every backend, in the order reports list them.
-    pub const ALL: [Backend; 3] = [Backend::Serial, Backend::Rayon, Backend::Threads];
+    pub const ALL: [Backend; 4] = [Backend::Serial, Backend::Rayon, Backend::Threads, Backend::Gpu];
+
+    /// The CPU backends.
+    pub const CPU: [Backend; 3] = [Backend::Serial, Backend::Rayon, Backend::Threads];
 
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
@@ -38,6 +44,7 @@ impl Backend {
             Backend::Serial => "serial",
             Backend::Rayon => "rayon",
             Backend::Threads => "threads",
+            Backend::Gpu => "gpu",
         }
     }
 }
@@ -50,7 +57,7 @@ impl fmt::Display for Backend {
 
 /// The error of parsing an unknown backend name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown backend '{0}': expected serial, rayon, threads or cpu (= rayon)")]
+#[error("unknown backend '{0}': expected serial, rayon, threads, cpu (= rayon) or gpu")]
 pub struct UnknownBackend(pub String);
 
 impl FromStr for Backend {
@@ -61,6 +68,7 @@ impl FromStr for Backend {
             "serial" => Ok(Backend::Serial),
             "rayon" | "cpu" => Ok(Backend::Rayon),
             "threads" => Ok(Backend::Threads),
+            "gpu" => Ok(Backend::Gpu),
             _ => Err(UnknownBackend(s.to_owned())),
         }
     }

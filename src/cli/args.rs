@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use hetero::gpu::{AdapterChoice, Precision};
 use hetero::size::{parse_count, parse_positive, parse_real};
 use hetero::{Backend, MAX_THREADS};
 
@@ -24,17 +25,32 @@ pub enum Command {
     Simpson(SimpsonArgs),
     /// Sum the Leibniz series for π.
     Leibniz(LeibnizArgs),
+    /// List the GPU adapters: name, API, type, driver, 64-bit support, timestamps and limits.
+    Devices(DevicesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DevicesArgs {
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options every run takes.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Where to run: serial, rayon, threads, or cpu (= rayon).
+    /// Where to run: serial, rayon, threads, cpu (= rayon) or gpu.
     #[arg(long, default_value = "cpu", value_parser = parse_backend)]
     pub backend: Backend,
     /// Worker threads for rayon and threads [default: one per core].
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
+    /// GPU adapter: auto, an index or part of a name from 'hetero devices'.
+    #[arg(long, value_name = "NAME|INDEX", default_value = "auto", value_parser = parse_adapter)]
+    pub adapter: AdapterChoice,
+    /// Floating-point precision on the GPU: f32 or f64 [default: f64 where the GPU has it].
+    #[arg(long, value_parser = parse_precision)]
+    pub precision: Option<Precision>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -90,6 +106,21 @@ pub struct LeibnizArgs {
 
 fn parse_backend(text: &str) -> Result<Backend, String> {
     text.parse().map_err(|e: hetero::UnknownBackend| e.to_string())
+}
+
+fn parse_adapter(text: &str) -> Result<AdapterChoice, String> {
+    match text.parse() {
+        Ok(choice) => Ok(choice),
+        Err(never) => match never {},
+    }
+}
+
+fn parse_precision(text: &str) -> Result<Precision, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "f32" => Ok(Precision::F32),
+        "f64" => Ok(Precision::F64),
+        _ => Err(format!("'{text}' is not a precision: expected f32 or f64")),
+    }
 }
 
 fn parse_threads(text: &str) -> Result<usize, String> {

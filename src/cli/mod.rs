@@ -33,7 +33,10 @@ pub fn main() -> ExitCode {
         },
         Err(e) => {
             let code = match e {
-                Error::InvalidParameter { .. } | Error::InvalidRange { .. } | Error::EmptyKernel => EXIT_USAGE,
+                Error::InvalidParameter { .. }
+                | Error::InvalidRange { .. }
+                | Error::EmptyKernel
+                | Error::Unsupported(_) => EXIT_USAGE,
                 _ => EXIT_FAILURE,
             };
             fail(code, &e.to_string())
@@ -70,10 +73,11 @@ fn fail(code: u8, message: &str) -> ExitCode {
 }
 
 fn engine(run: &RunArgs) -> hetero::Result<Engine> {
-    match run.threads {
-        Some(threads) => Engine::with_threads(threads),
-        None => Engine::new(),
-    }
+    let engine = match run.threads {
+        Some(threads) => Engine::with_threads(threads)?,
+        None => Engine::new()?,
+    };
+    Ok(engine.with_adapter(run.adapter.clone()).with_precision(run.precision))
 }
 
 fn run(cli: Cli) -> hetero::Result<String> {
@@ -96,6 +100,7 @@ fn run(cli: Cli) -> hetero::Result<String> {
             let result = engine(&a.run)?.run(&kernel, a.run.backend)?;
             Ok(report::simpson(&result, a.run.json))
         }
+        Command::Devices(a) => Ok(report::devices(&hetero::gpu::adapters(), a.json)),
         Command::Leibniz(a) => {
             let kernel = Leibniz::new(a.terms)?;
             let result = engine(&a.run)?.run(&kernel, a.run.backend)?;

@@ -6,7 +6,45 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use hetero::Run;
+use hetero::gpu::AdapterSummary;
 use hetero::kernels::{LeibnizEstimate, PiEstimate, SimpsonEstimate};
+
+pub fn devices(adapters: &[AdapterSummary], as_json: bool) -> String {
+    if as_json {
+        return format!("{}\n", json!({ "adapters": adapters }));
+    }
+    if adapters.is_empty() {
+        return format!("{}\n", hetero::gpu::NO_ADAPTER_HELP);
+    }
+    let mut out = String::new();
+    for a in adapters {
+        let _ = writeln!(out, "[{}] {} ({}, {})", a.index, a.name, a.backend, a.device_type);
+        line(&mut out, "driver", a.driver.clone());
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        line(
+            &mut out,
+            "features",
+            format!(
+                "f64 {}, int64 {}, timestamps {}",
+                yes(a.shader_f64),
+                yes(a.shader_int64),
+                yes(a.timestamp_query)
+            ),
+        );
+        line(
+            &mut out,
+            "limits",
+            format!(
+                "{} workgroups per dimension, {} invocations per workgroup, {} MiB per storage binding, {} MiB per buffer",
+                a.max_workgroups_per_dimension,
+                a.max_invocations_per_workgroup,
+                a.max_storage_buffer_binding_size >> 20,
+                a.max_buffer_size >> 20
+            ),
+        );
+    }
+    out
+}
 
 pub fn pi(run: &Run<PiEstimate>, as_json: bool) -> String {
     let e = &run.output;
@@ -125,13 +163,37 @@ fn line(out: &mut String, label: &str, value: String) {
 }
 
 fn footer<T>(out: &mut String, run: &Run<T>, unit: &str) {
-    let threads = if run.threads == 1 {
-        "1 thread".to_owned()
-    } else {
-        format!("{} threads", run.threads)
-    };
-    line(out, "backend", format!("{}, {threads}", run.backend));
-    line(out, "time", format!("{:.6} s", run.elapsed.as_secs_f64()));
+    match &run.gpu {
+        Some(gpu) => {
+            let precision = gpu.precision.map_or("", |p| p.name());
+            line(out, "backend", format!("gpu, {} ({}), precision {precision}", gpu.adapter, gpu.api));
+            line(out, "time", format!("{:.6} s", run.elapsed.as_secs_f64()));
+            let kernel = gpu.kernel_seconds.map_or("no timestamps".to_owned(), |k| format!("{k:.6} s"));
+            line(
+                out,
+                "gpu time",
+                format!(
+                    "kernel {kernel}; setup {:.6} s, compile {:.6} s, upload {:.6} s, execute {:.6} s, \
+                     readback {:.6} s, {} submissions",
+                    gpu.setup_seconds,
+                    gpu.compile_seconds,
+                    gpu.upload_seconds,
+                    gpu.execute_seconds,
+                    gpu.readback_seconds,
+                    gpu.submissions
+                ),
+            );
+        }
+        None => {
+            let threads = if run.threads == 1 {
+                "1 thread".to_owned()
+            } else {
+                format!("{} threads", run.threads)
+            };
+            line(out, "backend", format!("{}, {threads}", run.backend));
+            line(out, "time", format!("{:.6} s", run.elapsed.as_secs_f64()));
+        }
+    }
     line(out, "throughput", format!("{} {unit}/s", si(run.throughput())));
 }
 
@@ -158,6 +220,10 @@ fn to_json<T>(kernel: &str, run: &Run<T>, value: f64, error_estimate: f64, field
         "blocks": run.blocks,
         "elements": run.elements,
     });
+    if let (Some(object), Some(gpu)) = (object.as_object_mut(), &run.gpu) {
+        object.insert("gpu".to_owned(), json!(gpu));
+        object.insert("precision".to_owned(), json!(gpu.precision));
+    }
     if let (Some(object), Value::Object(fields)) = (object.as_object_mut(), fields) {
         object.extend(fields);
     }

@@ -8,6 +8,7 @@
 //! estimate is `4 · hits / N` over samples `0 .. N`. The hit count is therefore a pure function of
 //! `(seed, N)`, and every backend must reproduce it exactly.
 
+use crate::gpu::{GpuCaps, GpuProgram, Precision, assemble, shaders, u64_words};
 use crate::rng::{counter_for_call, key_from_seed, philox4x32_10};
 use crate::{Error, Kernel, Partial, Result};
 
@@ -149,6 +150,24 @@ impl Kernel for MonteCarloPi {
 
     fn elements(&self) -> u64 {
         self.samples
+    }
+
+    /// One workgroup per block, the same stream and the same exact hit test in 32-bit integer arithmetic:
+    /// the hit counts equal the CPU's.
+    fn gpu(&self, _caps: &GpuCaps) -> Result<GpuProgram<'_, Hits>> {
+        let last_block = self.blocks() - 1;
+        let last_block_samples = (self.samples - last_block * BLOCK_SAMPLES) as u32;
+        let key = key_from_seed(self.seed);
+        let [last_lo, last_hi] = u64_words(last_block);
+        let params = vec![key[0], key[1], last_lo, last_hi, last_block_samples, 0, 0, 0];
+        let wgsl = assemble(Precision::Exact, &[shaders::PHILOX, shaders::MONTE_CARLO_PI], "main");
+        Ok(GpuProgram::new(wgsl, Precision::Exact, params, 1, move |block, words| {
+            let first = block * BLOCK_SAMPLES;
+            Hits {
+                hits: u64::from(words[0]),
+                samples: BLOCK_SAMPLES.min(self.samples - first),
+            }
+        }))
     }
 }
 

@@ -1,0 +1,158 @@
+//! What a kernel hands the GPU backend: a WGSL program, its parameters, and how to read its output.
+//!
+//! # The shader interface
+//!
+//! The backend launches **one workgroup per block**, over a contiguous range of blocks split into
+//! dispatches. A kernel's shader declares these bindings in group 0:
+//!
+//! | binding | type | contents |
+//! |---|---|---|
+//! | 0 | `var<uniform>` | `struct Dispatch { first_block: vec2<u32>, block_count: u32, pad: u32 }`: the dispatch's first block as (low, high) words, and its number of blocks |
+//! | 1 | `var<storage, read>` | the kernel's parameters: the words of [`GpuProgram::params`], in any layout the shader declares |
+//! | 2 | `var<storage, read_write>` | the output: [`GpuProgram::words_per_block`] 32-bit words for each block of the dispatch, at `workgroup_id.x · words_per_block` |
+//! | 3 | `var<storage, read>` | optional per-block data written by the host for each dispatch ([`GpuProgram::with_block_data`]) |
+//!
+//! After each dispatch the host reads the output back and calls [`GpuProgram::new`]'s `decode` on each block's
+//! words; the decoded partials are combined in the same fixed tree as on the CPU.
+
+use std::borrow::Cow;
+
+use crate::{Error, Result, WgslProgram};
+
+/// The arithmetic a GPU run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// Integer arithmetic only: the result is exact (Monte Carlo hit counts).
+    Exact,
+    /// 32-bit floats: available on every adapter.
+    F32,
+    /// 64-bit floats: needs the adapter's `SHADER_F64` feature.
+    F64,
+}
+
+impl Precision {
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::Exact => "exact",
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        }
+    }
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the device offers, and what the caller asked for; kernels choose their program from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GpuCaps {
+    /// The device runs 64-bit float shaders (`SHADER_F64`).
+    pub shader_f64: bool,
+    /// The device runs 64-bit integer shaders (`SHADER_INT64`).
+    pub shader_int64: bool,
+    /// A floating precision the caller insists on, if any.
+    pub requested: Option<Precision>,
+}
+
+impl GpuCaps {
+    /// The floating precision to use: the one requested, else `F64` where the device has it, else `F32`.
+    /// Asking for `F64` on a device without it is an error.
+    pub fn float_precision(&self) -> Result<Precision> {
+        match self.requested {
+            Some(Precision::F64) if !self.shader_f64 => Err(Error::Unsupported(
+                "this GPU has no 64-bit float shaders (SHADER_F64); use --precision f32".to_owned(),
+            )),
+            Some(Precision::F64) => Ok(Precision::F64),
+            Some(Precision::F32) => Ok(Precision::F32),
+            Some(Precision::Exact) | None => Ok(if self.shader_f64 { Precision::F64 } else { Precision::F32 }),
+        }
+    }
+}
+
+/// Writes the per-block data of one block (binding 3).
+pub type BlockDataFn<'k> = Box<dyn Fn(u64, &mut Vec<u32>) + Sync + 'k>;
+/// Turns one block's output words into its partial.
+pub type DecodeFn<'k, P> = Box<dyn Fn(u64, &[u32]) -> P + Sync + 'k>;
+
+/// A kernel's GPU program and how to talk to it; see the [module](self) docs for the shader interface.
+#[non_exhaustive]
+pub struct GpuProgram<'k, P> {
+    /// The WGSL source and its entry point. Pipelines are compiled once per engine and source.
+    pub wgsl: WgslProgram,
+    /// The arithmetic the program uses, for reports and agreement rules.
+    pub precision: Precision,
+    /// The parameter words (binding 1).
+    pub params: Vec<u32>,
+    /// Output words per block (binding 2).
+    pub words_per_block: u32,
+    /// Words of per-block data (binding 3) and their writer, if the program reads any.
+    pub block_data: Option<(u32, BlockDataFn<'k>)>,
+    /// Decodes one block's output words into its partial.
+    pub decode: DecodeFn<'k, P>,
+}
+
+impl<'k, P> GpuProgram<'k, P> {
+    /// A program from its WGSL, precision, parameter words, output words per block and decoder.
+    pub fn new(
+        wgsl: WgslProgram,
+        precision: Precision,
+        params: Vec<u32>,
+        words_per_block: u32,
+        decode: impl Fn(u64, &[u32]) -> P + Sync + 'k,
+    ) -> Self {
+        GpuProgram {
+            wgsl,
+            precision,
+            params,
+            words_per_block,
+            block_data: None,
+            decode: Box::new(decode),
+        }
+    }
+
+    /// Adds per-block data: `words` words for each block, written by `write(block, &mut words)`.
+    pub fn with_block_data(mut self, words: u32, write: impl Fn(u64, &mut Vec<u32>) + Sync + 'k) -> Self {
+        self.block_data = Some((words, Box::new(write)));
+        self
+    }
+}
+
+/// A WGSL program assembled from shader pieces, with `real` aliased to the precision's float type.
+pub(crate) fn assemble(precision: Precision, pieces: &[&str], entry_point: &'static str) -> WgslProgram {
+    let mut source = String::new();
+    match precision {
+        Precision::F64 => source.push_str("alias real = f64;\n"),
+        Precision::F32 | Precision::Exact => source.push_str("alias real = f32;\n"),
+    }
+    for piece in pieces {
+        source.push_str(piece);
+        source.push('\n');
+    }
+    WgslProgram::new(Cow::Owned(source), entry_point)
+}
+
+/// Splits `f64`s into the little-endian word pairs the shaders read them as.
+pub(crate) fn f64_words(values: &[f64]) -> Vec<u32> {
+    values
+        .iter()
+        .flat_map(|v| {
+            let bits = v.to_bits();
+            [bits as u32, (bits >> 32) as u32]
+        })
+        .collect()
+}
+
+/// Reads the `f64` stored in two little-endian words.
+pub(crate) fn word_pair_f64(lo: u32, hi: u32) -> f64 {
+    f64::from_bits(u64::from(lo) | (u64::from(hi) << 32))
+}
+
+/// A `u64` as its (low, high) words.
+pub(crate) fn u64_words(v: u64) -> [u32; 2] {
+    [v as u32, (v >> 32) as u32]
+}
