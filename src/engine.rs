@@ -174,7 +174,8 @@ impl Engine {
     /// # Ok::<(), hetero::Error>(())
     /// ```
     pub fn reduce<K: Kernel>(&self, kernel: &K, backend: Backend, range: Range<u64>) -> Result<Option<K::Partial>> {
-        self.reduce_reporting(kernel, backend, range).map(|(partial, _)| partial)
+        self.reduce_reporting(kernel, backend, range)
+            .map(|(partial, _)| partial)
     }
 
     /// [`Engine::reduce`], with the GPU's timing report for the GPU backend.

@@ -117,7 +117,10 @@ pub trait Kernel: Sync {
     /// the default says so.
     fn gpu(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, Self::Partial>> {
         let _ = caps;
-        Err(Error::Unsupported(format!("the kernel '{}' has no GPU program", self.name())))
+        Err(Error::Unsupported(format!(
+            "the kernel '{}' has no GPU program",
+            self.name()
+        )))
     }
 
     /// Combines blocks `range` in the fixed order on the calling thread: the reference every backend

@@ -48,10 +48,15 @@ impl Neumaier {
     /// Adds the sum and its compensation to `exact` without rounding them together. Once the running sum
     /// is infinite or NaN the compensation is meaningless and is left out.
     pub fn add_to(&self, exact: &mut ExactSum) {
-        exact.add(self.sum);
-        if self.sum.is_finite() {
-            exact.add(self.compensation);
-        }
+        add_compensated(exact, self.sum, self.compensation);
+    }
+}
+
+/// Adds a compensated pair `(sum, compensation)` to `exact` (the compensation only while the sum is finite).
+pub(crate) fn add_compensated(exact: &mut ExactSum, sum: f64, compensation: f64) {
+    exact.add(sum);
+    if sum.is_finite() {
+        exact.add(compensation);
     }
 }
 

@@ -166,9 +166,15 @@ fn footer<T>(out: &mut String, run: &Run<T>, unit: &str) {
     match &run.gpu {
         Some(gpu) => {
             let precision = gpu.precision.map_or("", |p| p.name());
-            line(out, "backend", format!("gpu, {} ({}), precision {precision}", gpu.adapter, gpu.api));
+            line(
+                out,
+                "backend",
+                format!("gpu, {} ({}), precision {precision}", gpu.adapter, gpu.api),
+            );
             line(out, "time", format!("{:.6} s", run.elapsed.as_secs_f64()));
-            let kernel = gpu.kernel_seconds.map_or("no timestamps".to_owned(), |k| format!("{k:.6} s"));
+            let kernel = gpu
+                .kernel_seconds
+                .map_or("no timestamps".to_owned(), |k| format!("{k:.6} s"));
             line(
                 out,
                 "gpu time",

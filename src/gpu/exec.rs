@@ -48,7 +48,11 @@ pub(crate) fn reduce<K: Kernel>(
     let max_blocks = MAX_BLOCKS_PER_DISPATCH
         .min(u64::from(limits.max_compute_workgroups_per_dimension))
         .min(binding / (words * 4))
-        .min(if data_words > 0 { binding / (data_words * 4) } else { u64::MAX })
+        .min(if data_words > 0 {
+            binding / (data_words * 4)
+        } else {
+            u64::MAX
+        })
         .max(1);
 
     let device = &gpu.device;
@@ -110,10 +114,22 @@ pub(crate) fn reduce<K: Kernel>(
         label: Some("hetero kernel interface"),
         layout: &gpu.layout,
         entries: &[
-            wgpu::BindGroupEntry { binding: 0, resource: dispatch_buffer.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 1, resource: params_buffer.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 2, resource: out_buffer.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 3, resource: data_buffer.as_entire_binding() },
+            wgpu::BindGroupEntry {
+                binding: 0,
+                resource: dispatch_buffer.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 1,
+                resource: params_buffer.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 2,
+                resource: out_buffer.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 3,
+                resource: data_buffer.as_entire_binding(),
+            },
         ],
     });
     pop_scopes(scopes, "allocating buffers")?;
@@ -128,14 +144,16 @@ pub(crate) fn reduce<K: Kernel>(
         let upload = Instant::now();
         let [first_lo, first_hi] = super::u64_words(next);
         let header = [first_lo, first_hi, count as u32, 0];
-        gpu.queue.write_buffer(&dispatch_buffer, 0, bytemuck::cast_slice(&header));
+        gpu.queue
+            .write_buffer(&dispatch_buffer, 0, bytemuck::cast_slice(&header));
         if let Some((_, write)) = &program.block_data {
             block_data.clear();
             for block in next..next + count {
                 write(block, &mut block_data);
             }
             block_data.resize((count * data_words) as usize, 0);
-            gpu.queue.write_buffer(&data_buffer, 0, bytemuck::cast_slice(&block_data));
+            gpu.queue
+                .write_buffer(&data_buffer, 0, bytemuck::cast_slice(&block_data));
         }
         report.upload_seconds += upload.elapsed().as_secs_f64();
 
@@ -172,7 +190,10 @@ pub(crate) fn reduce<K: Kernel>(
             let _ = sender.send(outcome);
         });
         device
-            .poll(wgpu::PollType::Wait { submission_index: None, timeout: Some(SUBMISSION_TIMEOUT) })
+            .poll(wgpu::PollType::Wait {
+                submission_index: None,
+                timeout: Some(SUBMISSION_TIMEOUT),
+            })
             .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
         gpu.check_alive()?;
         match receiver.try_recv() {

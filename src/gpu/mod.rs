@@ -14,8 +14,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub use program::{BlockDataFn, DecodeFn, GpuCaps, GpuProgram, Precision};
-pub(crate) use program::{assemble, f64_words, u64_words, word_pair_f64};
+pub use program::{BlockDataFn, DecodeFn, GpuCaps, GpuProgram, Precision, unit_roundoff};
+pub(crate) use program::{assemble, real_at, real_param_words, real_words, u64_words};
 
 pub(crate) use exec::reduce;
 
@@ -113,10 +113,12 @@ fn ranked_adapters() -> Vec<wgpu::Adapter> {
 /// The best adapter, looking at GL only when no Vulkan, Metal or DX12 adapter exists (GL drivers are the
 /// last resort, and probing them can print driver noise).
 fn best_adapter() -> Option<wgpu::Adapter> {
-    let mut primary =
-        pollster::block_on(instance(wgpu::Backends::PRIMARY).enumerate_adapters(wgpu::Backends::all()));
+    let mut primary = pollster::block_on(instance(wgpu::Backends::PRIMARY).enumerate_adapters(wgpu::Backends::all()));
     primary.sort_by_key(|a| rank(&a.get_info()));
-    primary.into_iter().next().or_else(|| ranked_adapters().into_iter().next())
+    primary
+        .into_iter()
+        .next()
+        .or_else(|| ranked_adapters().into_iter().next())
 }
 
 /// Lists every adapter wgpu finds, best first.
@@ -166,7 +168,10 @@ pub struct Gpu {
 
 impl std::fmt::Debug for Gpu {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gpu").field("adapter", &self.info.name).field("backend", &self.info.backend).finish()
+        f.debug_struct("Gpu")
+            .field("adapter", &self.info.name)
+            .field("backend", &self.info.backend)
+            .finish()
     }
 }
 
@@ -344,7 +349,10 @@ impl Gpu {
             cache: None,
         });
         if let Some(error) = pollster::block_on(scope.pop()) {
-            return Err(Error::Gpu(format!("the shader '{}' does not compile: {error}", program.entry_point)));
+            return Err(Error::Gpu(format!(
+                "the shader '{}' does not compile: {error}",
+                program.entry_point
+            )));
         }
         let pipeline = Arc::new(pipeline);
         if let Ok(mut cache) = self.pipelines.lock() {

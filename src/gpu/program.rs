@@ -69,7 +69,11 @@ impl GpuCaps {
             )),
             Some(Precision::F64) => Ok(Precision::F64),
             Some(Precision::F32) => Ok(Precision::F32),
-            Some(Precision::Exact) | None => Ok(if self.shader_f64 { Precision::F64 } else { Precision::F32 }),
+            Some(Precision::Exact) | None => Ok(if self.shader_f64 {
+                Precision::F64
+            } else {
+                Precision::F32
+            }),
         }
     }
 }
@@ -147,9 +151,33 @@ pub(crate) fn f64_words(values: &[f64]) -> Vec<u32> {
         .collect()
 }
 
-/// Reads the `f64` stored in two little-endian words.
-pub(crate) fn word_pair_f64(lo: u32, hi: u32) -> f64 {
-    f64::from_bits(u64::from(lo) | (u64::from(hi) << 32))
+/// Value `i` of an output array of `real`s (two words each in f64, one in f32), widened to `f64`.
+pub(crate) fn real_at(precision: Precision, words: &[u32], i: usize) -> f64 {
+    match precision {
+        Precision::F64 => f64::from_bits(u64::from(words[2 * i]) | (u64::from(words[2 * i + 1]) << 32)),
+        Precision::F32 | Precision::Exact => f64::from(f32::from_bits(words[i])),
+    }
+}
+
+/// Words per `real` value.
+pub(crate) fn real_words(precision: Precision) -> u32 {
+    if precision == Precision::F64 { 2 } else { 1 }
+}
+
+/// Parameter words of `real` values in the precision's layout.
+pub(crate) fn real_param_words(precision: Precision, values: &[f64]) -> Vec<u32> {
+    match precision {
+        Precision::F64 => f64_words(values),
+        Precision::F32 | Precision::Exact => values.iter().map(|&v| (v as f32).to_bits()).collect(),
+    }
+}
+
+/// The unit roundoff of a floating precision (half the distance from 1 to the next float).
+pub fn unit_roundoff(precision: Precision) -> f64 {
+    match precision {
+        Precision::F64 | Precision::Exact => f64::EPSILON / 2.0,
+        Precision::F32 => f64::from(f32::EPSILON) / 2.0,
+    }
 }
 
 /// A `u64` as its (low, high) words.

@@ -6,3 +6,21 @@ pub const PHILOX: &str = include_str!("../../shaders/philox.wgsl");
 
 /// The Monte Carlo π kernel (needs [`PHILOX`] before it).
 pub const MONTE_CARLO_PI: &str = include_str!("../../shaders/monte_carlo_pi.wgsl");
+
+/// `hx_exp`, `hx_sin` and `hx_cos` on `f64` (fdlibm's algorithms; `sin` and `cos` for |x| up to 2^20·π/2).
+pub const MATH_F64: &str = include_str!("../../shaders/math_f64.wgsl");
+
+/// `hx_expf`, `hx_sinf` and `hx_cosf` on `f32` (Cephes' algorithms; `sin` and `cos` for |x| up to 8192).
+pub const MATH_F32: &str = include_str!("../../shaders/math_f32.wgsl");
+
+/// The Leibniz kernel, for `real` = `f64` or `f32`.
+pub const LEIBNIZ: &str = include_str!("../../shaders/leibniz.wgsl");
+
+/// The Simpson kernel body; it needs a precision prelude ([`SIMPSON_F64`] or [`SIMPSON_F32`]) and its math.
+pub const SIMPSON: &str = include_str!("../../shaders/simpson.wgsl");
+
+/// The Simpson prelude for `f64`.
+pub const SIMPSON_F64: &str = include_str!("../../shaders/simpson_f64.wgsl");
+
+/// The Simpson prelude for `f32`.
+pub const SIMPSON_F32: &str = include_str!("../../shaders/simpson_f32.wgsl");

@@ -4,7 +4,8 @@
 //! every pair positive, so the sum has no cancellation. Pair `j` of a block goes to Neumaier lane `j mod 8`;
 //! an odd `N` leaves one last positive term. The truncation error is below `4 / (2N + 1)`.
 
-use crate::sum::{LANES, Neumaier, lanes_to_exact};
+use crate::gpu::{self, GpuCaps, GpuProgram, Precision, assemble, real_at, real_words, shaders, u64_words};
+use crate::sum::{LANES, Neumaier, add_compensated, lanes_to_exact};
 use crate::{Error, ExactSum, Kernel, Result};
 
 use super::MAX_FLOAT_ELEMENTS;
@@ -44,6 +45,15 @@ impl Leibniz {
     /// Terms summed.
     pub fn terms(&self) -> u64 {
         self.terms
+    }
+
+    /// How far a GPU result in `precision` may lie from the CPU's: `16·u·π`, `u` the unit roundoff.
+    ///
+    /// Every pair `8/((4j+1)(4j+3))` is positive and costs at most five roundings (plus one on `j` itself
+    /// in f32), each compensated partial sum adds about two more, and the exact combination none: 16 unit
+    /// roundoffs of the sum, which is below π, cover both sides with room to spare.
+    pub fn gpu_bound(&self, precision: Precision) -> f64 {
+        16.0 * gpu::unit_roundoff(precision) * std::f64::consts::PI
     }
 }
 
@@ -103,6 +113,27 @@ impl Kernel for Leibniz {
 
     fn elements(&self) -> u64 {
         self.terms
+    }
+
+    /// One workgroup per block, in f64 where the device has it (else f32): the same pairs, compensated.
+    fn gpu(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, ExactSum>> {
+        let precision = caps.float_precision()?;
+        let last_block = self.blocks() - 1;
+        let [last_lo, last_hi] = u64_words(last_block);
+        let last_block_terms = (self.terms - last_block * BLOCK_TERMS) as u32;
+        let params = vec![last_lo, last_hi, last_block_terms, 0];
+        let wgsl = assemble(precision, &[shaders::LEIBNIZ], "main");
+        Ok(GpuProgram::new(
+            wgsl,
+            precision,
+            params,
+            2 * real_words(precision),
+            move |_, words| {
+                let mut sum = ExactSum::new();
+                add_compensated(&mut sum, real_at(precision, words, 0), real_at(precision, words, 1));
+                sum
+            },
+        ))
     }
 }
 

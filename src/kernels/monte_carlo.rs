@@ -161,13 +161,19 @@ impl Kernel for MonteCarloPi {
         let [last_lo, last_hi] = u64_words(last_block);
         let params = vec![key[0], key[1], last_lo, last_hi, last_block_samples, 0, 0, 0];
         let wgsl = assemble(Precision::Exact, &[shaders::PHILOX, shaders::MONTE_CARLO_PI], "main");
-        Ok(GpuProgram::new(wgsl, Precision::Exact, params, 1, move |block, words| {
-            let first = block * BLOCK_SAMPLES;
-            Hits {
-                hits: u64::from(words[0]),
-                samples: BLOCK_SAMPLES.min(self.samples - first),
-            }
-        }))
+        Ok(GpuProgram::new(
+            wgsl,
+            Precision::Exact,
+            params,
+            1,
+            move |block, words| {
+                let first = block * BLOCK_SAMPLES;
+                Hits {
+                    hits: u64::from(words[0]),
+                    samples: BLOCK_SAMPLES.min(self.samples - first),
+                }
+            },
+        ))
     }
 }
 

@@ -10,7 +10,10 @@
 //! points, lanes 2, 6 the points `≡ 2 (mod 4)`, lanes 0, 4 the interior points `≡ 0 (mod 4)`. Each class is an
 //! [`ExactSum`], and the weights are applied exactly when the blocks are finished.
 
-use crate::sum::{LANES, Neumaier};
+use crate::gpu::{
+    self, GpuCaps, GpuProgram, Precision, assemble, real_at, real_param_words, real_words, shaders, u64_words,
+};
+use crate::sum::{LANES, Neumaier, add_compensated};
 use crate::{Error, ExactSum, Kernel, Partial, Result};
 
 use super::MAX_FLOAT_ELEMENTS;
@@ -51,6 +54,11 @@ pub trait Integrand: Sync {
     /// How reports name the function.
     fn describe(&self) -> String {
         "f".to_owned()
+    }
+
+    /// The built-in function this integrand is, if any: only those run on the GPU.
+    fn builtin(&self) -> Option<Function> {
+        None
     }
 }
 
@@ -165,6 +173,35 @@ impl Function {
         }
     }
 
+    /// The number the GPU shader knows the function by.
+    fn shader_id(&self) -> u32 {
+        match self {
+            Function::Exp => 0,
+            Function::Sin => 1,
+            Function::Cos => 2,
+            Function::Gauss { .. } => 3,
+            Function::Pi => 4,
+            Function::Poly { .. } => 5,
+        }
+    }
+
+    /// Upper bounds of `|f|` and `|f'|` over `[lo, hi]`, for the GPU error bound.
+    pub fn magnitude_bounds(&self, lo: f64, hi: f64) -> (f64, f64) {
+        let reach = lo.abs().max(hi.abs());
+        match *self {
+            Function::Exp => (hi.exp(), hi.exp()),
+            Function::Sin | Function::Cos => (1.0, 1.0),
+            Function::Gauss { sigma, .. } => (1.0, (-0.5f64).exp() / sigma),
+            // max |8x / (1 + x²)²| is at x = 1/√3.
+            Function::Pi => (4.0, 1.5 * 3f64.sqrt()),
+            Function::Poly { power: 0 } => (1.0, 0.0),
+            Function::Poly { power } => (
+                reach.powi(power as i32),
+                f64::from(power) * reach.powi(power as i32 - 1),
+            ),
+        }
+    }
+
     /// The name of the function.
     pub fn name(&self) -> &'static str {
         match self {
@@ -219,6 +256,10 @@ impl Integrand for Function {
                 (b.powi(k1) - a.powi(k1)) / f64::from(k1)
             }
         })
+    }
+
+    fn builtin(&self) -> Option<Function> {
+        Some(*self)
     }
 
     fn describe(&self) -> String {
@@ -338,6 +379,34 @@ impl<F: Integrand> Simpson<F> {
         &self.f
     }
 
+    /// How far a GPU result in `precision` may lie from the exact Simpson sum (and so from the CPU's):
+    ///
+    /// `u · |b − a| · (16·M + X·D)`, with `u` the unit roundoff, `M ≥ |f|` and `D ≥ |f'|` on the interval and
+    /// `X = max(|a|, |b|) + 2^17·h` the largest argument. Each point's argument is off by at most about
+    /// `u·X`, which moves `f` by `u·X·D`; evaluating `f` costs a few roundings of `|f| ≤ M`, and the
+    /// compensated, exactly combined sums a few more: 16 covers them. The Simpson weights sum to
+    /// `|b − a|`. `None` for integrands that are not built in.
+    pub fn gpu_bound(&self, precision: Precision) -> Option<f64> {
+        let function = self.f.builtin()?;
+        let (m, d) = function.magnitude_bounds(self.lo, self.hi);
+        let reach = self.lo.abs().max(self.hi.abs()) + 2.0 * BLOCK_POINTS as f64 * self.h;
+        Some(gpu::unit_roundoff(precision) * (self.hi - self.lo) * (16.0 * m + reach * d))
+    }
+
+    /// A warning when `precision` cannot tell neighbouring points apart: the spacing `h` is below a few
+    /// units in the last place of the largest argument.
+    pub fn resolution_warning(&self, precision: Precision) -> Option<String> {
+        let reach = self.lo.abs().max(self.hi.abs());
+        let resolution = 4.0 * gpu::unit_roundoff(precision) * reach;
+        (self.h > 0.0 && self.h < resolution).then(|| {
+            format!(
+                "{} intervals give a spacing of {:.3e}, below what {precision} resolves near |x| = {reach}: \
+                 neighbouring points collapse; use fewer intervals or f64",
+                self.n, self.h
+            )
+        })
+    }
+
     /// `x_i`, from the integer index.
     #[inline(always)]
     fn x(&self, i: u64) -> f64 {
@@ -430,6 +499,83 @@ impl<F: Integrand> Kernel for Simpson<F> {
 
     fn elements(&self) -> u64 {
         self.n + 1
+    }
+
+    /// Built-in integrands only. f64 uses hetero's own exp/sin/cos and the CPU's formula for `x_i`; f32
+    /// takes each block's first point from the host (see `shaders/simpson_f32.wgsl`). The two end points
+    /// are evaluated by the host, in f64.
+    fn gpu(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, SimpsonPartial>> {
+        let function = self.f.builtin().ok_or_else(|| {
+            Error::Unsupported(
+                "only the built-in integrands run on the GPU; integrate closures on a CPU backend".to_owned(),
+            )
+        })?;
+        let precision = caps.float_precision()?;
+        let reach = self.lo.abs().max(self.hi.abs());
+        let trig_limit = if precision == Precision::F64 { 1.6e6 } else { 8192.0 };
+        if matches!(function, Function::Sin | Function::Cos) && reach > trig_limit {
+            return Err(Error::Unsupported(format!(
+                "the GPU's {precision} sin and cos reduce arguments up to |x| = {trig_limit}, and this interval \
+                 reaches {reach}; use a CPU backend"
+            )));
+        }
+        let (x0, sigma) = match function {
+            Function::Gauss { x0, sigma } => (x0, sigma),
+            _ => (0.0, 1.0),
+        };
+        let power = match function {
+            Function::Poly { power } => power,
+            _ => 0,
+        };
+        let last_block = self.blocks() - 1;
+        let [last_lo, last_hi] = u64_words(last_block);
+        let last_block_points = (self.n + 1 - last_block * BLOCK_POINTS) as u32;
+        let mut params = real_param_words(precision, &[self.lo, self.h, x0, sigma]);
+        params.extend([last_lo, last_hi, last_block_points, function.shader_id(), power, 0]);
+
+        let prelude = if precision == Precision::F64 {
+            shaders::SIMPSON_F64
+        } else {
+            shaders::SIMPSON_F32
+        };
+        let math = if precision == Precision::F64 {
+            shaders::MATH_F64
+        } else {
+            shaders::MATH_F32
+        };
+        let wgsl = assemble(precision, &[math, prelude, shaders::SIMPSON], "main");
+        let decode = move |block: u64, words: &[u32]| {
+            let mut partial = SimpsonPartial::default();
+            for class in 0..4 {
+                let target = match class {
+                    0 => &mut partial.even0,
+                    2 => &mut partial.even2,
+                    _ => &mut partial.odd,
+                };
+                add_compensated(
+                    target,
+                    real_at(precision, words, 2 * class),
+                    real_at(precision, words, 2 * class + 1),
+                );
+            }
+            let points = block * BLOCK_POINTS..((block + 1) * BLOCK_POINTS).min(self.n + 1);
+            for i in [0, self.n] {
+                if points.contains(&i) {
+                    partial.ends.add(self.f.eval(self.x(i)));
+                }
+            }
+            partial
+        };
+        let program = GpuProgram::new(wgsl, precision, params, 8 * real_words(precision), decode);
+        if precision == Precision::F64 {
+            return Ok(program);
+        }
+        Ok(program.with_block_data(2, move |block, data| {
+            let base = self.lo + (block * BLOCK_POINTS) as f64 * self.h;
+            let hi = base as f32;
+            let lo = (base - f64::from(hi)) as f32;
+            data.extend([hi.to_bits(), lo.to_bits()]);
+        }))
     }
 }
 

@@ -1,0 +1,83 @@
+// The Leibniz series: one workgroup per block of 2^16 terms, summed as positive pairs
+// 8 / ((4j+1)(4j+3)) exactly as src/kernels/leibniz.rs does, Neumaier-compensated per invocation and
+// combined with error-free additions across the workgroup. `real` is f64 or f32, set by the host.
+// Output per block: (sum, compensation).
+
+struct Dispatch {
+    first_block: vec2<u32>,
+    block_count: u32,
+    pad: u32,
+}
+
+struct Params {
+    last_block: vec2<u32>,
+    last_block_terms: u32,
+    pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> dispatch: Dispatch;
+@group(0) @binding(1) var<storage, read> params: Params;
+@group(0) @binding(2) var<storage, read_write> out: array<real>;
+
+const WORKGROUP: u32 = 256u;
+const TERMS_PER_BLOCK: u32 = 65536u;
+
+var<workgroup> sums: array<real, 256>;
+var<workgroup> compensations: array<real, 256>;
+
+// The rounding error of a + b, given s = fl(a + b) (Neumaier's branch on magnitudes).
+fn lost(a: real, b: real, s: real) -> real {
+    return select((b - s) + a, (a - s) + b, abs(a) >= abs(b));
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+    let lo = dispatch.first_block.x + wg.x;
+    let hi = dispatch.first_block.y + select(0u, 1u, lo < wg.x);
+    let is_last = lo == params.last_block.x && hi == params.last_block.y;
+    let limit = select(TERMS_PER_BLOCK, params.last_block_terms, is_last);
+    // The block index as a float: exact in f64 below 2^53 blocks.
+    let block = real(hi) * 4294967296.0 + real(lo);
+    let first_pair = block * real(TERMS_PER_BLOCK / 2u);
+
+    var s: real = 0.0;
+    var c: real = 0.0;
+    let pairs = limit / 2u;
+    for (var k = 0u; k < TERMS_PER_BLOCK / (2u * WORKGROUP); k++) {
+        let p = t + WORKGROUP * k;
+        if (p >= pairs) {
+            break;
+        }
+        let q = 4.0 * (first_pair + real(p));
+        let x = 8.0 / ((q + 1.0) * (q + 3.0));
+        let sum = s + x;
+        c += lost(s, x, sum);
+        s = sum;
+    }
+    if (t == 0u && (limit & 1u) == 1u) {
+        // An odd number of terms leaves the even term k = block * 2^16 + limit - 1 on its own: +4/(2k+1).
+        let k = block * real(TERMS_PER_BLOCK) + real(limit - 1u);
+        let x = 4.0 / (2.0 * k + 1.0);
+        let sum = s + x;
+        c += lost(s, x, sum);
+        s = sum;
+    }
+
+    sums[t] = s;
+    compensations[t] = c;
+    workgroupBarrier();
+    for (var stride = WORKGROUP / 2u; stride > 0u; stride >>= 1u) {
+        if (t < stride) {
+            let a = sums[t];
+            let b = sums[t + stride];
+            let sum = a + b;
+            compensations[t] += compensations[t + stride] + lost(a, b, sum);
+            sums[t] = sum;
+        }
+        workgroupBarrier();
+    }
+    if (t == 0u) {
+        out[2u * wg.x] = sums[0];
+        out[2u * wg.x + 1u] = compensations[0];
+    }
+}

@@ -1,0 +1,75 @@
+// exp, sin and cos in 32-bit floats with the Cephes algorithms (about 1 ulp), so that the f32 error bound
+// does not depend on how a driver implements its builtins (WGSL only promises an absolute error of 2^-11
+// for sin and cos).
+
+fn hx_expf(x: f32) -> f32 {
+    if (x != x) {
+        return x;
+    }
+    if (x > 88.72283905206835) {
+        return ldexp(1.0, 127) * 2.0; // +inf
+    }
+    if (x < -103.27892990343185) {
+        return 0.0;
+    }
+    let z = floor(1.44269504088896341 * x + 0.5);
+    let r = (x - z * 0.693359375) - z * -2.12194440e-4;
+    let r2 = r * r;
+    let p = (((((1.9875691500e-4 * r + 1.3981999507e-3) * r + 8.3334519073e-3) * r + 4.1665795894e-2) * r
+        + 1.6666665459e-1) * r + 5.0000001201e-1) * r2 + r + 1.0;
+    return ldexp(p, i32(z));
+}
+
+fn hx_sin_poly_f(x: f32, z: f32) -> f32 {
+    return ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1) * z * x + x;
+}
+
+fn hx_cos_poly_f(z: f32) -> f32 {
+    return ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2) * z * z - 0.5 * z + 1.0;
+}
+
+// |x| = j * pi/4 + r with j even, |r| <= pi/4, for |x| <= 8192: (octant j mod 8, r).
+struct HxOctant {
+    j: u32,
+    r: f32,
+}
+
+fn hx_octant(ax: f32) -> HxOctant {
+    var j = u32(1.27323954473516 * ax);
+    var y = f32(j);
+    if ((j & 1u) == 1u) {
+        j += 1u;
+        y += 1.0;
+    }
+    let r = ((ax - y * 0.78515625) - y * 2.4187564849853515625e-4) - y * 3.77489497744594108e-8;
+    return HxOctant(j & 7u, r);
+}
+
+fn hx_sinf(x: f32) -> f32 {
+    let o = hx_octant(abs(x));
+    var j = o.j;
+    var negative = x < 0.0;
+    if (j > 3u) {
+        negative = !negative;
+        j -= 4u;
+    }
+    let z = o.r * o.r;
+    let y = select(hx_sin_poly_f(o.r, z), hx_cos_poly_f(z), j == 1u || j == 2u);
+    return select(y, -y, negative);
+}
+
+fn hx_cosf(x: f32) -> f32 {
+    let o = hx_octant(abs(x));
+    var j = o.j;
+    var negative = false;
+    if (j > 3u) {
+        negative = !negative;
+        j -= 4u;
+    }
+    if (j > 1u) {
+        negative = !negative;
+    }
+    let z = o.r * o.r;
+    let y = select(hx_cos_poly_f(z), hx_sin_poly_f(o.r, z), j == 1u || j == 2u);
+    return select(y, -y, negative);
+}
