@@ -72,6 +72,14 @@ impl Partial for u64 {
     }
 }
 
+/// Per-block results kept in block order: combining concatenates. For kernels that map rather than reduce.
+impl<T: Send> Partial for Vec<T> {
+    fn combine(mut self, right: Self) -> Self {
+        self.extend(right);
+        self
+    }
+}
+
 impl Partial for crate::ExactSum {
     fn combine(mut self, right: Self) -> Self {
         self.merge(&right);

@@ -182,7 +182,7 @@ pub(crate) fn reduce<K: Kernel>(
             encoder.resolve_query_set(set, 0..2, resolve, 0);
             encoder.copy_buffer_to_buffer(resolve, 0, &staging, stamps_offset, TIMESTAMP_BYTES);
         }
-        gpu.queue.submit([encoder.finish()]);
+        let submission = gpu.queue.submit([encoder.finish()]);
         pop_scopes(scopes, "running the kernel")?;
 
         let (sender, receiver) = mpsc::channel();
@@ -191,12 +191,14 @@ pub(crate) fn reduce<K: Kernel>(
         });
         device
             .poll(wgpu::PollType::Wait {
-                submission_index: None,
+                submission_index: Some(submission),
                 timeout: Some(SUBMISSION_TIMEOUT),
             })
             .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
         gpu.check_alive()?;
-        match receiver.try_recv() {
+        // The callback runs on whichever thread polls the device; when another thread sharing the device
+        // is polling, it may arrive just after our own poll returns.
+        match receiver.recv_timeout(SUBMISSION_TIMEOUT) {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(Error::Gpu(format!("reading results back: {e}"))),
             Err(_) => return Err(Error::Gpu("the GPU did not hand the results back".to_owned())),

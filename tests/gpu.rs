@@ -1,0 +1,390 @@
+//! The GPU backend against the CPU oracle. Monte Carlo hit counts must be equal; floating results must lie
+//! within the bound derived for the precision used.
+//!
+//! Without an adapter these tests print why they skip; with `HETERO_REQUIRE_GPU=1` (as in CI, on the
+//! software Vulkan driver) a missing adapter fails them instead.
+
+use std::io::Write;
+use std::sync::OnceLock;
+
+use hetero::gpu::{GpuCaps, GpuProgram, Precision, shaders};
+use hetero::kernels::{Function, Hits, Leibniz, MonteCarloPi, Simpson};
+use hetero::{Backend, Engine, Error, Kernel, Partial, WgslProgram};
+
+fn engine() -> Option<&'static Engine> {
+    static ENGINE: OnceLock<Option<Engine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let engine = Engine::with_threads(2).expect("a thread pool");
+            match engine.gpu() {
+                Ok(gpu) => {
+                    eprintln!("GPU tests run on {} ({})", gpu.name(), gpu.api());
+                    Some(engine)
+                }
+                Err(e) if std::env::var("HETERO_REQUIRE_GPU").is_ok_and(|v| v == "1") => {
+                    panic!("HETERO_REQUIRE_GPU=1 but no GPU adapter could be opened: {e}")
+                }
+                Err(e) => {
+                    // Straight to stderr, past the test harness's capture, so that the skip is seen.
+                    let _ = writeln!(std::io::stderr(), "skipping the GPU tests: {e}");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+macro_rules! gpu_engine_or_skip {
+    () => {
+        match engine() {
+            Some(engine) => engine,
+            None => return,
+        }
+    };
+}
+
+fn engine_in(precision: Precision) -> Option<Engine> {
+    let shared = engine()?;
+    let gpu = shared.gpu().ok()?;
+    if precision == Precision::F64 && !gpu.caps(None).shader_f64 {
+        eprintln!("skipping f64 GPU checks: {} has no SHADER_F64", gpu.name());
+        return None;
+    }
+    Some(
+        Engine::with_threads(2)
+            .ok()?
+            .with_gpu(gpu)
+            .with_precision(Some(precision)),
+    )
+}
+
+#[test]
+fn monte_carlo_hit_counts_equal_the_cpu() {
+    let engine = gpu_engine_or_skip!();
+    let sizes = [
+        1,
+        2,
+        3,
+        255,
+        256,
+        257,
+        65_535,
+        65_536,
+        65_537,
+        131_071,
+        1_000_003,
+        (1 << 21) + 7,
+    ];
+    for samples in sizes {
+        for seed in [0, 1, 42, u64::MAX, 0x9e37_79b9_7f4a_7c15] {
+            let kernel = MonteCarloPi::new(samples, seed).unwrap();
+            let cpu = engine.run(&kernel, Backend::Serial).unwrap().output;
+            let gpu = engine.run(&kernel, Backend::Gpu).unwrap();
+            assert_eq!(gpu.output.hits, cpu.hits, "samples {samples} seed {seed}");
+            assert_eq!(gpu.output.value.to_bits(), cpu.value.to_bits());
+            assert_eq!(gpu.gpu.as_ref().and_then(|r| r.precision), Some(Precision::Exact));
+        }
+    }
+}
+
+#[test]
+fn monte_carlo_ranges_across_the_high_counter_word_equal_the_cpu() {
+    let engine = gpu_engine_or_skip!();
+    // Block 2^17 starts at Philox call 2^32, where the counter's second word becomes 1.
+    let kernel = MonteCarloPi::new(1 << 40, 7).unwrap();
+    for range in [(1 << 17) - 3..(1 << 17) + 3, (1 << 18) - 1..(1 << 18) + 1] {
+        let cpu = engine.reduce(&kernel, Backend::Rayon, range.clone()).unwrap();
+        let gpu = engine.reduce(&kernel, Backend::Gpu, range.clone()).unwrap();
+        assert_eq!(gpu, cpu, "{range:?}");
+    }
+    // The problem's last block, odd-sized, far above 2^32 calls.
+    let kernel = MonteCarloPi::new((1 << 34) + 12_345, 99).unwrap();
+    let end = kernel.blocks();
+    let cpu = engine.reduce(&kernel, Backend::Serial, end - 3..end).unwrap();
+    let gpu = engine.reduce(&kernel, Backend::Gpu, end - 3..end).unwrap();
+    assert_eq!(gpu, cpu);
+    assert_eq!(gpu.map(|h: Hits| h.samples), Some(2 * 65_536 + 12_345));
+}
+
+#[test]
+fn gpu_and_cpu_sub_ranges_combine_to_the_whole() {
+    let engine = gpu_engine_or_skip!();
+    let kernel = MonteCarloPi::new(3_000_001, 5).unwrap();
+    let n = kernel.blocks();
+    let whole = engine.reduce(&kernel, Backend::Serial, 0..n).unwrap().unwrap();
+    for cut in [0, 1, n / 2, n - 1] {
+        let left = engine.reduce(&kernel, Backend::Gpu, 0..cut).unwrap();
+        let right = engine.reduce(&kernel, Backend::Rayon, cut..n).unwrap().unwrap();
+        let combined = match left {
+            Some(left) => left.combine(right),
+            None => right,
+        };
+        assert_eq!(combined, whole, "cut at {cut}");
+    }
+}
+
+#[test]
+fn leibniz_agrees_within_the_bound_of_each_precision() {
+    for precision in [Precision::F64, Precision::F32] {
+        let Some(engine) = engine_in(precision) else { continue };
+        for terms in [1, 2, 3, 65_535, 65_536, 65_537, 10_000_019] {
+            let kernel = Leibniz::new(terms).unwrap();
+            let cpu = engine.run(&kernel, Backend::Serial).unwrap().output.value;
+            let run = engine.run(&kernel, Backend::Gpu).unwrap();
+            assert_eq!(run.gpu.as_ref().and_then(|r| r.precision), Some(precision));
+            let bound = kernel.gpu_bound(precision);
+            let difference = (run.output.value - cpu).abs();
+            assert!(
+                difference <= bound,
+                "{precision} N={terms}: |{} − {cpu}| = {difference:e} > {bound:e}",
+                run.output.value
+            );
+        }
+    }
+}
+
+#[test]
+fn simpson_agrees_within_the_bound_of_each_precision() {
+    let functions = [
+        Function::Exp,
+        Function::Sin,
+        Function::Cos,
+        Function::Gauss { x0: 0.3, sigma: 0.25 },
+        Function::Pi,
+        Function::Poly { power: 5 },
+    ];
+    for precision in [Precision::F64, Precision::F32] {
+        let Some(engine) = engine_in(precision) else { continue };
+        for f in functions {
+            for (a, b) in [(0.0, 1.0), (-3.0, 2.5), (4.0, -1.0), (0.5, 0.5), (-20.0, 30.0)] {
+                for n in [1, 6, 65_536, 65_535 * 3 + 2] {
+                    let kernel = Simpson::new(f, a, b, n).unwrap();
+                    let cpu = engine.run(&kernel, Backend::Serial).unwrap().output;
+                    let gpu = engine.run(&kernel, Backend::Gpu).unwrap().output;
+                    let bound = kernel.gpu_bound(precision).unwrap();
+                    for (what, g, c) in [
+                        ("value", gpu.value, cpu.value),
+                        ("error", gpu.error_estimate, cpu.error_estimate),
+                    ] {
+                        assert!(
+                            (g - c).abs() <= bound || (g == c),
+                            "{precision} {f:?} [{a}, {b}] n={n} {what}: |{g} − {c}| = {:e} > {bound:e}",
+                            (g - c).abs()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn simpson_f64_meets_one_part_in_a_trillion() {
+    let Some(engine) = engine_in(Precision::F64) else {
+        return;
+    };
+    for f in [
+        Function::Exp,
+        Function::Sin,
+        Function::Gauss { x0: 1.0, sigma: 2.0 },
+        Function::Pi,
+    ] {
+        let kernel = Simpson::new(f, -1.0, 2.0, 5_000_000).unwrap();
+        let cpu = engine.run(&kernel, Backend::Rayon).unwrap().output.value;
+        let gpu = engine.run(&kernel, Backend::Gpu).unwrap().output.value;
+        assert!((gpu - cpu).abs() <= 1e-12 * cpu.abs(), "{f:?}: {gpu} vs {cpu}");
+    }
+}
+
+/// Evaluates the shipped f64 exp, sin and cos on the GPU, 64 inputs per block; on the CPU, the platform's.
+struct MathProbe {
+    inputs: Vec<f64>,
+}
+
+const PROBE_BLOCK: usize = 64;
+
+const PROBE_WGSL: &str = r"
+struct Dispatch { first_block: vec2<u32>, block_count: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> dispatch: Dispatch;
+@group(0) @binding(1) var<storage, read> inputs: array<f64>;
+@group(0) @binding(2) var<storage, read_write> out: array<f64>;
+
+@compute @workgroup_size(64)
+fn probe(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+    let x = inputs[(dispatch.first_block.x + wg.x) * 64u + t];
+    let at = (wg.x * 64u + t) * 3u;
+    out[at] = hx_exp(x);
+    out[at + 1u] = hx_sin(x);
+    out[at + 2u] = hx_cos(x);
+}
+";
+
+impl Kernel for MathProbe {
+    type Partial = Vec<[f64; 3]>;
+    type Output = Vec<[f64; 3]>;
+    fn name(&self) -> &str {
+        "math-probe"
+    }
+    fn blocks(&self) -> u64 {
+        (self.inputs.len() / PROBE_BLOCK) as u64
+    }
+    fn block(&self, index: u64) -> Self::Partial {
+        let i = index as usize * PROBE_BLOCK;
+        self.inputs[i..i + PROBE_BLOCK]
+            .iter()
+            .map(|x| [x.exp(), x.sin(), x.cos()])
+            .collect()
+    }
+    fn finish(&self, total: Self::Partial) -> Self::Output {
+        total
+    }
+    fn gpu(&self, caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, Self::Partial>> {
+        if !caps.shader_f64 {
+            return Err(Error::Unsupported("no f64".to_owned()));
+        }
+        let params = self
+            .inputs
+            .iter()
+            .flat_map(|x| [x.to_bits() as u32, (x.to_bits() >> 32) as u32])
+            .collect();
+        let source = format!("{}\n{PROBE_WGSL}", shaders::MATH_F64);
+        let wgsl = WgslProgram::new(source, "probe");
+        Ok(GpuProgram::new(
+            wgsl,
+            Precision::F64,
+            params,
+            (PROBE_BLOCK * 3 * 2) as u32,
+            |_, words| {
+                words
+                    .chunks_exact(6)
+                    .map(|w| {
+                        let f = |k: usize| f64::from_bits(u64::from(w[2 * k]) | (u64::from(w[2 * k + 1]) << 32));
+                        [f(0), f(1), f(2)]
+                    })
+                    .collect()
+            },
+        ))
+    }
+}
+
+/// Distance in units in the last place between two finite doubles of the same sign (0 when equal).
+fn ulps(a: f64, b: f64) -> u64 {
+    if a == b {
+        return 0;
+    }
+    let key = |x: f64| {
+        let bits = x.to_bits() as i64;
+        if bits < 0 { i64::MIN - bits } else { bits }
+    };
+    key(a).abs_diff(key(b))
+}
+
+#[test]
+fn f64_exp_sin_cos_are_within_two_ulp_of_the_cpu() {
+    let Some(engine) = engine_in(Precision::F64) else {
+        return;
+    };
+    let mut inputs = vec![
+        0.0, -0.0, 1.0, -1.0, 0.5, 1e-300, -1e-300, 700.0, -700.0, 709.7, -744.0, 1e5, -1e5,
+    ];
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    while inputs.len() < 64 * 400 {
+        let u = next();
+        let x = match inputs.len() % 4 {
+            0 => (u - 0.5) * 1400.0,         // exp's whole range
+            1 => (u - 0.5) * 20.0,           // where sin and cos are O(1)
+            2 => (u - 0.5) * 2e5,            // large arguments for the reduction
+            _ => (u - 0.5) * 2f64.powi(-20), // tiny arguments
+        };
+        inputs.push(x);
+    }
+    let probe = MathProbe { inputs };
+    let cpu = engine.run(&probe, Backend::Rayon).unwrap().output;
+    let gpu = engine.run(&probe, Backend::Gpu).unwrap().output;
+    let mut worst = [0u64; 3];
+    for ((c, g), x) in cpu.iter().zip(&gpu).zip(&probe.inputs) {
+        for k in 0..3 {
+            // exp underflows to subnormals near -745, where ulps are coarse relative to the value: compare
+            // those absolutely.
+            let distance = if c[k].abs() < f64::MIN_POSITIVE {
+                u64::from((c[k] - g[k]).abs() > 4e-324)
+            } else {
+                ulps(c[k], g[k])
+            };
+            assert!(
+                distance <= 2,
+                "{} at x = {x:e}: gpu {} cpu {} ({distance} ulp)",
+                ["exp", "sin", "cos"][k],
+                g[k],
+                c[k]
+            );
+            worst[k] = worst[k].max(distance);
+        }
+    }
+    eprintln!("worst ulp distance exp/sin/cos: {worst:?}");
+}
+
+#[test]
+fn a_second_run_compiles_nothing() {
+    let engine = gpu_engine_or_skip!();
+    let kernel = Leibniz::new(300_001).unwrap();
+    engine.run(&kernel, Backend::Gpu).unwrap();
+    let compiled = engine.gpu().unwrap().compiled_pipelines();
+    let again = engine.run(&kernel, Backend::Gpu).unwrap();
+    assert_eq!(engine.gpu().unwrap().compiled_pipelines(), compiled);
+    let report = again.gpu.unwrap();
+    assert_eq!(report.compile_seconds, 0.0);
+    assert_eq!(report.setup_seconds, 0.0);
+    assert!(report.submissions >= 1);
+}
+
+/// A kernel whose shader does not compile.
+struct Broken;
+
+impl Kernel for Broken {
+    type Partial = u64;
+    type Output = u64;
+    fn name(&self) -> &str {
+        "broken"
+    }
+    fn blocks(&self) -> u64 {
+        4
+    }
+    fn block(&self, index: u64) -> u64 {
+        index
+    }
+    fn finish(&self, total: u64) -> u64 {
+        total
+    }
+    fn gpu(&self, _caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, u64>> {
+        let wgsl = WgslProgram::new("@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }", "main");
+        Ok(GpuProgram::new(wgsl, Precision::Exact, vec![], 1, |_, w| {
+            u64::from(w[0])
+        }))
+    }
+}
+
+#[test]
+fn gpu_errors_are_values_not_panics() {
+    let engine = gpu_engine_or_skip!();
+    match engine.run(&Broken, Backend::Gpu) {
+        Err(Error::Gpu(message)) => assert!(message.contains("does not compile"), "{message}"),
+        other => panic!("expected a shader error, got {other:?}"),
+    }
+    let closure = Simpson::new(|x: f64| x * x, 0.0, 1.0, 100).unwrap();
+    assert!(matches!(engine.run(&closure, Backend::Gpu), Err(Error::Unsupported(_))));
+    let far = Simpson::new(Function::Sin, 0.0, 1e7, 100).unwrap();
+    assert!(matches!(engine.run(&far, Backend::Gpu), Err(Error::Unsupported(_))));
+    // The device is still usable.
+    let kernel = MonteCarloPi::new(10_000, 3).unwrap();
+    assert_eq!(
+        engine.run(&kernel, Backend::Gpu).unwrap().output.hits,
+        engine.run(&kernel, Backend::Serial).unwrap().output.hits
+    );
+}
