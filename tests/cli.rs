@@ -212,3 +212,146 @@ fn help_and_version_succeed() {
         assert!(!out.stdout.is_empty());
     }
 }
+
+/// Whether the GPU command-line tests can run here; fails instead under `HETERO_REQUIRE_GPU=1`.
+fn gpu_available() -> bool {
+    let v = json_of(&["devices", "--json"]);
+    let found = v["adapters"].as_array().is_some_and(|a| !a.is_empty());
+    if !found {
+        assert!(
+            std::env::var("HETERO_REQUIRE_GPU").map_or(true, |v| v != "1"),
+            "HETERO_REQUIRE_GPU=1 but 'hetero devices' lists no adapter"
+        );
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "skipping the GPU command-line tests: no adapter");
+    }
+    found
+}
+
+fn json_of(args: &[&str]) -> Value {
+    let out = hetero(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e})"))
+}
+
+#[test]
+fn devices_lists_adapters_with_their_features() {
+    let v = json_of(&["devices", "--json"]);
+    let adapters = v["adapters"].as_array().expect("an adapters array");
+    for (i, a) in adapters.iter().enumerate() {
+        assert_eq!(a["index"].as_u64(), Some(i as u64));
+        for key in ["name", "backend", "device_type", "driver"] {
+            assert!(a[key].is_string(), "{key} in {a}");
+        }
+        for key in ["shader_f64", "shader_int64", "timestamp_query"] {
+            assert!(a[key].is_boolean(), "{key} in {a}");
+        }
+        assert!(a["max_workgroups_per_dimension"].as_u64().is_some_and(|n| n > 0));
+    }
+    assert!(hetero(&["devices"]).status.success());
+}
+
+#[test]
+fn gpu_pi_equals_serial_and_reports_gpu_timing() {
+    if !gpu_available() {
+        return;
+    }
+    let serial = json(&["pi", "-n", "1048583", "--backend", "serial"]);
+    let gpu = json(&["pi", "-n", "1048583", "--backend", "gpu"]);
+    assert_eq!(gpu["hits"], serial["hits"]);
+    assert_eq!(gpu["backend"], "gpu");
+    assert_eq!(gpu["precision"], "exact");
+    for key in ["adapter", "api", "compile_seconds", "execute_seconds", "submissions"] {
+        assert!(!gpu["gpu"][key].is_null(), "gpu.{key} missing in {gpu}");
+    }
+}
+
+#[test]
+fn gpu_floats_report_their_precision_and_bound() {
+    if !gpu_available() {
+        return;
+    }
+    let cpu = json(&[
+        "simpson",
+        "-f",
+        "gauss",
+        "--sigma",
+        "0.5",
+        "--from",
+        "-3",
+        "--to",
+        "3",
+        "-n",
+        "1e5",
+        "--backend",
+        "serial",
+    ]);
+    for precision in ["f32", "f64"] {
+        let out = hetero(&[
+            "simpson",
+            "-f",
+            "gauss",
+            "--sigma",
+            "0.5",
+            "--from",
+            "-3",
+            "--to",
+            "3",
+            "-n",
+            "1e5",
+            "--backend",
+            "gpu",
+            "--precision",
+            precision,
+            "--json",
+        ]);
+        if !out.status.success() {
+            // A device without 64-bit floats refuses f64 with a clear line.
+            assert_eq!(precision, "f64", "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(String::from_utf8_lossy(&out.stderr).contains("SHADER_F64"));
+            continue;
+        }
+        let gpu: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(gpu["precision"], precision);
+        let bound = gpu["gpu_bound"].as_f64().expect("a bound");
+        let difference = (gpu["value"].as_f64().unwrap() - cpu["value"].as_f64().unwrap()).abs();
+        assert!(difference <= bound, "{precision}: {difference} > {bound}");
+    }
+    let leibniz = json(&["leibniz", "-n", "1e6", "--backend", "gpu"]);
+    assert!(leibniz["gpu_bound"].as_f64().is_some());
+}
+
+#[test]
+fn no_adapter_is_one_line_and_a_failure() {
+    // No Metal adapter exists on Linux, so this asks for a GPU that is not there.
+    if cfg!(target_os = "macos") {
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_hetero"))
+        .args(["pi", "-n", "1000", "--backend", "gpu"])
+        .env("WGPU_BACKEND", "metal")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("no GPU adapter found") && stderr.contains("mesa-vulkan-drivers"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn closures_and_far_trig_arguments_are_refused_on_the_gpu() {
+    if !gpu_available() {
+        return;
+    }
+    let out = hetero(&["simpson", "-f", "sin", "--to", "1e7", "--backend", "gpu"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use a CPU backend"));
+}

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
+use hetero::gpu::Precision;
 use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
 use hetero::{Engine, Error};
 
@@ -80,6 +81,14 @@ fn engine(run: &RunArgs) -> hetero::Result<Engine> {
     Ok(engine.with_adapter(run.adapter.clone()).with_precision(run.precision))
 }
 
+/// The floating precision a GPU run used (none for CPU runs and exact kernels).
+fn gpu_precision<T>(run: &hetero::Run<T>) -> Option<Precision> {
+    run.gpu
+        .as_ref()
+        .and_then(|g| g.precision)
+        .filter(|&p| p != Precision::Exact)
+}
+
 fn run(cli: Cli) -> hetero::Result<String> {
     match cli.command {
         Command::Pi(a) => {
@@ -98,13 +107,19 @@ fn run(cli: Cli) -> hetero::Result<String> {
                 );
             }
             let result = engine(&a.run)?.run(&kernel, a.run.backend)?;
-            Ok(report::simpson(&result, a.run.json))
+            let precision = gpu_precision(&result);
+            if let Some(warning) = precision.and_then(|p| kernel.resolution_warning(p)) {
+                eprintln!("hetero: warning: {warning}");
+            }
+            let bound = precision.and_then(|p| kernel.gpu_bound(p));
+            Ok(report::simpson(&result, bound, a.run.json))
         }
         Command::Devices(a) => Ok(report::devices(&hetero::gpu::adapters(), a.json)),
         Command::Leibniz(a) => {
             let kernel = Leibniz::new(a.terms)?;
             let result = engine(&a.run)?.run(&kernel, a.run.backend)?;
-            Ok(report::leibniz(&result, a.run.json))
+            let bound = gpu_precision(&result).map(|p| kernel.gpu_bound(p));
+            Ok(report::leibniz(&result, bound, a.run.json))
         }
     }
 }

@@ -93,7 +93,7 @@ pub fn pi(run: &Run<PiEstimate>, as_json: bool) -> String {
     out
 }
 
-pub fn simpson(run: &Run<SimpsonEstimate>, as_json: bool) -> String {
+pub fn simpson(run: &Run<SimpsonEstimate>, gpu_bound: Option<f64>, as_json: bool) -> String {
     let e = &run.output;
     let abs_error = e.exact.map(|x| (e.value - x).abs());
     if as_json {
@@ -110,6 +110,7 @@ pub fn simpson(run: &Run<SimpsonEstimate>, as_json: bool) -> String {
                 "requested_intervals": e.requested_intervals,
                 "exact": e.exact,
                 "abs_error": abs_error,
+                "gpu_bound": gpu_bound,
             }),
         );
     }
@@ -130,11 +131,12 @@ pub fn simpson(run: &Run<SimpsonEstimate>, as_json: bool) -> String {
         }
         _ => line(&mut out, "exact", "not known in closed form".to_owned()),
     }
+    bound_line(&mut out, gpu_bound);
     footer(&mut out, run, "points");
     out
 }
 
-pub fn leibniz(run: &Run<LeibnizEstimate>, as_json: bool) -> String {
+pub fn leibniz(run: &Run<LeibnizEstimate>, gpu_bound: Option<f64>, as_json: bool) -> String {
     let e = &run.output;
     let abs_error = (e.value - PI).abs();
     if as_json {
@@ -143,7 +145,7 @@ pub fn leibniz(run: &Run<LeibnizEstimate>, as_json: bool) -> String {
             run,
             e.value,
             e.bound,
-            json!({ "terms": e.terms, "bound": e.bound, "abs_error": abs_error }),
+            json!({ "terms": e.terms, "bound": e.bound, "abs_error": abs_error, "gpu_bound": gpu_bound }),
         );
     }
     let mut out = format!("pi ≈ {:.10}  (Leibniz series, {} terms)\n", e.value, e.terms);
@@ -154,8 +156,19 @@ pub fn leibniz(run: &Run<LeibnizEstimate>, as_json: bool) -> String {
         format!("{:.3e} (truncation bound 4/(2N+1))", e.bound),
     );
     line(&mut out, "|value − π|", format!("{abs_error:.3e}"));
+    bound_line(&mut out, gpu_bound);
     footer(&mut out, run, "terms");
     out
+}
+
+fn bound_line(out: &mut String, gpu_bound: Option<f64>) {
+    if let Some(bound) = gpu_bound {
+        line(
+            out,
+            "gpu agreement",
+            format!("within {bound:.3e} of the exact sum (derived bound of this precision)"),
+        );
+    }
 }
 
 fn line(out: &mut String, label: &str, value: String) {

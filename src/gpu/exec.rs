@@ -44,7 +44,7 @@ pub(crate) fn reduce<K: Kernel>(
     let limits = gpu.limits();
     let words = u64::from(program.words_per_block.max(1));
     let data_words = program.block_data.as_ref().map_or(0, |(w, _)| u64::from(*w));
-    let binding = u64::from(limits.max_storage_buffer_binding_size);
+    let binding = limits.max_storage_buffer_binding_size;
     let max_blocks = MAX_BLOCKS_PER_DISPATCH
         .min(u64::from(limits.max_compute_workgroups_per_dimension))
         .min(binding / (words * 4))

@@ -141,7 +141,7 @@ pub fn adapters() -> Vec<AdapterSummary> {
                 timestamp_query: features.contains(wgpu::Features::TIMESTAMP_QUERY),
                 max_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
                 max_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
-                max_storage_buffer_binding_size: u64::from(limits.max_storage_buffer_binding_size),
+                max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
                 max_buffer_size: limits.max_buffer_size,
             }
         })
