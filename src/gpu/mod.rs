@@ -2,8 +2,27 @@
 //!
 //! A [`Gpu`] holds the instance, adapter, device, queue and every compiled pipeline; an
 //! [`Engine`](crate::Engine) creates one on first use (or is handed one) and reuses it, so a second run
-//! compiles nothing. Kernels describe their shaders with a [`GpuProgram`]; `program.rs` documents the shader
-//! interface, and `exec.rs` runs a program over a block range.
+//! compiles nothing. Kernels describe their shaders with a [`GpuProgram`], returned by
+//! [`Kernel::gpu`](crate::Kernel::gpu).
+//!
+//! # The shader interface
+//!
+//! The backend launches **one workgroup per block**, over a contiguous range of blocks split into
+//! dispatches. A kernel's shader declares these bindings in group 0:
+//!
+//! | binding | type | contents |
+//! |---|---|---|
+//! | 0 | `var<uniform>` | `struct Dispatch { first_block: vec2<u32>, block_count: u32, pad: u32 }`: the dispatch's first block as (low, high) words, and its number of blocks |
+//! | 1 | `var<storage, read>` | the kernel's parameters: the words of [`GpuProgram::params`], in any layout the shader declares |
+//! | 2 | `var<storage, read_write>` | the output: [`GpuProgram::words_per_block`] 32-bit words for each block of the dispatch, at `workgroup_id.x · words_per_block` |
+//! | 3 | `var<storage, read>` | optional per-block data written by the host for each dispatch ([`GpuProgram::with_block_data`]) |
+//!
+//! After each dispatch the host reads the output back and calls [`GpuProgram::new`]'s `decode` on each block's
+//! words; the decoded partials are combined in the same fixed tree as on the CPU.
+//!
+//! Results agree with the CPU exactly where the arithmetic is integer (Monte Carlo hit counts), and within a
+//! bound derived for the precision otherwise (`Simpson::gpu_bound`, `Leibniz::gpu_bound`).
+//! `examples/gpu_kernel.rs` is a complete kernel of one's own with its WGSL.
 
 mod exec;
 mod program;

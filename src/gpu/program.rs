@@ -1,19 +1,4 @@
-//! What a kernel hands the GPU backend: a WGSL program, its parameters, and how to read its output.
-//!
-//! # The shader interface
-//!
-//! The backend launches **one workgroup per block**, over a contiguous range of blocks split into
-//! dispatches. A kernel's shader declares these bindings in group 0:
-//!
-//! | binding | type | contents |
-//! |---|---|---|
-//! | 0 | `var<uniform>` | `struct Dispatch { first_block: vec2<u32>, block_count: u32, pad: u32 }`: the dispatch's first block as (low, high) words, and its number of blocks |
-//! | 1 | `var<storage, read>` | the kernel's parameters: the words of [`GpuProgram::params`], in any layout the shader declares |
-//! | 2 | `var<storage, read_write>` | the output: [`GpuProgram::words_per_block`] 32-bit words for each block of the dispatch, at `workgroup_id.x · words_per_block` |
-//! | 3 | `var<storage, read>` | optional per-block data written by the host for each dispatch ([`GpuProgram::with_block_data`]) |
-//!
-//! After each dispatch the host reads the output back and calls [`GpuProgram::new`]'s `decode` on each block's
-//! words; the decoded partials are combined in the same fixed tree as on the CPU.
+//! What a kernel hands the GPU backend; the shader interface is documented on [`crate::gpu`].
 
 use std::borrow::Cow;
 
@@ -83,7 +68,7 @@ pub type BlockDataFn<'k> = Box<dyn Fn(u64, &mut Vec<u32>) + Sync + 'k>;
 /// Turns one block's output words into its partial.
 pub type DecodeFn<'k, P> = Box<dyn Fn(u64, &[u32]) -> P + Sync + 'k>;
 
-/// A kernel's GPU program and how to talk to it; see the [module](self) docs for the shader interface.
+/// A kernel's GPU program and how to talk to it; see [`crate::gpu`] for the shader interface.
 #[non_exhaustive]
 pub struct GpuProgram<'k, P> {
     /// The WGSL source and its entry point. Pipelines are compiled once per engine and source.
