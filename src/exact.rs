@@ -214,6 +214,37 @@ impl ExactSum {
         if negative { -magnitude } else { magnitude }
     }
 
+    /// The sum as [`ExactSum::WORDS`] words (canonical limbs, then the non-finite flags), for sending
+    /// between processes.
+    pub fn to_words(&self) -> Vec<u64> {
+        let (limbs, pos_inf, neg_inf, nan) = self.canonical();
+        let mut words: Vec<u64> = limbs.iter().map(|&l| l as u64).collect();
+        words.push(u64::from(pos_inf) | (u64::from(neg_inf) << 1) | (u64::from(nan) << 2));
+        words
+    }
+
+    /// The sum [`ExactSum::to_words`] encoded, or `None` if `words` is not such an encoding.
+    pub fn from_words(words: &[u64]) -> Option<Self> {
+        if words.len() != Self::WORDS {
+            return None;
+        }
+        let mut sum = ExactSum::new();
+        for (limb, &word) in sum.limbs.iter_mut().zip(words) {
+            *limb = word as i64;
+            if limb.unsigned_abs() >= 1 << 62 {
+                return None;
+            }
+        }
+        let flags = words[LIMBS];
+        sum.pos_inf = flags & 1 != 0;
+        sum.neg_inf = flags & 2 != 0;
+        sum.nan = flags & 4 != 0;
+        Some(sum)
+    }
+
+    /// Words in the encoding of [`ExactSum::to_words`].
+    pub const WORDS: usize = LIMBS + 1;
+
     /// Compares the exact sums, not their rounded values (non-finite flags compare too).
     fn canonical(&self) -> ([i64; LIMBS], bool, bool, bool) {
         let mut s = self.clone();
@@ -307,6 +338,20 @@ mod tests {
         let mut t = ExactSum::of(1.0);
         t.merge_scaled(&ExactSum::of(f64::INFINITY), -2);
         assert_eq!(t.value(), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn words_round_trip() {
+        for s in [
+            ExactSum::new(),
+            ExactSum::of(-1.5e300),
+            [f64::INFINITY, 2.0].into_iter().collect(),
+        ] {
+            let back = ExactSum::from_words(&s.to_words()).unwrap();
+            assert_eq!(back, s);
+            assert_eq!(back.value().to_bits(), s.value().to_bits());
+        }
+        assert!(ExactSum::from_words(&[0; 3]).is_none());
     }
 
     #[test]

@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 
 mod backend;
+pub mod distributed;
 mod engine;
 mod error;
 mod exact;

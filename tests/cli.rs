@@ -355,3 +355,13 @@ fn closures_and_far_trig_arguments_are_refused_on_the_gpu() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("use a CPU backend"));
 }
+
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn distributed_without_mpi_says_how_to_get_it() {
+    let out = hetero(&["pi", "-n", "1000", "--distributed"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--features mpi"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1);
+}

@@ -54,6 +54,9 @@ pub struct RunArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Split the blocks over the MPI ranks this was started on (mpiexec -n R hetero ...); rank 0 prints.
+    #[arg(long)]
+    pub distributed: bool,
 }
 
 #[derive(Args, Debug)]

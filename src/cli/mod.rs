@@ -9,11 +9,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
+use hetero::distributed::{RankReport, Wire};
 use hetero::gpu::Precision;
 use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
-use hetero::{Engine, Error};
+use hetero::{Engine, Error, Kernel, Run};
 
 use args::{Cli, Command, RunArgs};
+use report::Context;
 
 /// Exit code of a usage error: bad flags or values.
 const EXIT_USAGE: u8 = 2;
@@ -81,6 +83,33 @@ fn engine(run: &RunArgs) -> hetero::Result<Engine> {
     Ok(engine.with_adapter(run.adapter.clone()).with_precision(run.precision))
 }
 
+/// A finished run, with each rank's share when it was distributed.
+type Executed<T> = (Run<T>, Option<Vec<RankReport>>);
+
+/// Runs `kernel` in this process, or over the MPI ranks with `--distributed`. `None` on ranks other
+/// than 0, which print nothing.
+fn execute<K>(run: &RunArgs, kernel: &K) -> hetero::Result<Option<Executed<K::Output>>>
+where
+    K: Kernel,
+    K::Partial: Wire,
+{
+    if !run.distributed {
+        return Ok(Some((engine(run)?.run(kernel, run.backend)?, None)));
+    }
+    #[cfg(feature = "mpi")]
+    {
+        let cluster = hetero::distributed::Cluster::init()?;
+        let engine = engine(run)?;
+        Ok(cluster
+            .run(&engine, kernel, run.backend)
+            .map(|d| (d.run, Some(d.ranks))))
+    }
+    #[cfg(not(feature = "mpi"))]
+    Err(Error::Unsupported(
+        "--distributed needs MPI: build with 'cargo build --release --features mpi' (and a system MPI)".to_owned(),
+    ))
+}
+
 /// The floating precision a GPU run used (none for CPU runs and exact kernels).
 fn gpu_precision<T>(run: &hetero::Run<T>) -> Option<Precision> {
     run.gpu
@@ -93,8 +122,11 @@ fn run(cli: Cli) -> hetero::Result<String> {
     match cli.command {
         Command::Pi(a) => {
             let kernel = MonteCarloPi::new(a.samples, a.seed)?;
-            let result = engine(&a.run)?.run(&kernel, a.run.backend)?;
-            Ok(report::pi(&result, a.run.json))
+            let Some((result, ranks)) = execute(&a.run, &kernel)? else {
+                return Ok(String::new());
+            };
+            let context = Context { gpu_bound: None, ranks };
+            Ok(report::pi(&result, &context, a.run.json))
         }
         Command::Simpson(a) => {
             let function = Function::from_name(&a.function, a.x0, a.sigma, a.power)?;
@@ -106,20 +138,30 @@ fn run(cli: Cli) -> hetero::Result<String> {
                     kernel.intervals()
                 );
             }
-            let result = engine(&a.run)?.run(&kernel, a.run.backend)?;
+            let Some((result, ranks)) = execute(&a.run, &kernel)? else {
+                return Ok(String::new());
+            };
             let precision = gpu_precision(&result);
             if let Some(warning) = precision.and_then(|p| kernel.resolution_warning(p)) {
                 eprintln!("hetero: warning: {warning}");
             }
-            let bound = precision.and_then(|p| kernel.gpu_bound(p));
-            Ok(report::simpson(&result, bound, a.run.json))
+            let context = Context {
+                gpu_bound: precision.and_then(|p| kernel.gpu_bound(p)),
+                ranks,
+            };
+            Ok(report::simpson(&result, &context, a.run.json))
         }
         Command::Devices(a) => Ok(report::devices(&hetero::gpu::adapters(), a.json)),
         Command::Leibniz(a) => {
             let kernel = Leibniz::new(a.terms)?;
-            let result = engine(&a.run)?.run(&kernel, a.run.backend)?;
-            let bound = gpu_precision(&result).map(|p| kernel.gpu_bound(p));
-            Ok(report::leibniz(&result, bound, a.run.json))
+            let Some((result, ranks)) = execute(&a.run, &kernel)? else {
+                return Ok(String::new());
+            };
+            let context = Context {
+                gpu_bound: gpu_precision(&result).map(|p| kernel.gpu_bound(p)),
+                ranks,
+            };
+            Ok(report::leibniz(&result, &context, a.run.json))
         }
     }
 }

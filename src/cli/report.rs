@@ -6,7 +6,16 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use hetero::Run;
+use hetero::distributed::RankReport;
 use hetero::gpu::AdapterSummary;
+
+/// What a report adds to the kernel's own output.
+pub struct Context {
+    /// The GPU agreement bound, for floating GPU runs.
+    pub gpu_bound: Option<f64>,
+    /// Each rank's share, for distributed runs.
+    pub ranks: Option<Vec<RankReport>>,
+}
 use hetero::kernels::{LeibnizEstimate, PiEstimate, SimpsonEstimate};
 
 pub fn devices(adapters: &[AdapterSummary], as_json: bool) -> String {
@@ -46,13 +55,14 @@ pub fn devices(adapters: &[AdapterSummary], as_json: bool) -> String {
     out
 }
 
-pub fn pi(run: &Run<PiEstimate>, as_json: bool) -> String {
+pub fn pi(run: &Run<PiEstimate>, context: &Context, as_json: bool) -> String {
     let e = &run.output;
     let abs_error = (e.value - PI).abs();
     if as_json {
         return to_json(
             "pi",
             run,
+            context,
             e.value,
             e.std_error,
             json!({
@@ -89,17 +99,18 @@ pub fn pi(run: &Run<PiEstimate>, as_json: bool) -> String {
         format!("{abs_error:.3e} ({sigmas:.2} standard errors)"),
     );
     line(&mut out, "hits", format!("{} of {}", e.hits, e.samples));
-    footer(&mut out, run, "samples");
+    footer(&mut out, run, context, "samples");
     out
 }
 
-pub fn simpson(run: &Run<SimpsonEstimate>, gpu_bound: Option<f64>, as_json: bool) -> String {
+pub fn simpson(run: &Run<SimpsonEstimate>, context: &Context, as_json: bool) -> String {
     let e = &run.output;
     let abs_error = e.exact.map(|x| (e.value - x).abs());
     if as_json {
         return to_json(
             "simpson",
             run,
+            context,
             e.value,
             e.error_estimate,
             json!({
@@ -110,7 +121,7 @@ pub fn simpson(run: &Run<SimpsonEstimate>, gpu_bound: Option<f64>, as_json: bool
                 "requested_intervals": e.requested_intervals,
                 "exact": e.exact,
                 "abs_error": abs_error,
-                "gpu_bound": gpu_bound,
+                "gpu_bound": context.gpu_bound,
             }),
         );
     }
@@ -131,21 +142,22 @@ pub fn simpson(run: &Run<SimpsonEstimate>, gpu_bound: Option<f64>, as_json: bool
         }
         _ => line(&mut out, "exact", "not known in closed form".to_owned()),
     }
-    bound_line(&mut out, gpu_bound);
-    footer(&mut out, run, "points");
+    bound_line(&mut out, context.gpu_bound);
+    footer(&mut out, run, context, "points");
     out
 }
 
-pub fn leibniz(run: &Run<LeibnizEstimate>, gpu_bound: Option<f64>, as_json: bool) -> String {
+pub fn leibniz(run: &Run<LeibnizEstimate>, context: &Context, as_json: bool) -> String {
     let e = &run.output;
     let abs_error = (e.value - PI).abs();
     if as_json {
         return to_json(
             "leibniz",
             run,
+            context,
             e.value,
             e.bound,
-            json!({ "terms": e.terms, "bound": e.bound, "abs_error": abs_error, "gpu_bound": gpu_bound }),
+            json!({ "terms": e.terms, "bound": e.bound, "abs_error": abs_error, "gpu_bound": context.gpu_bound }),
         );
     }
     let mut out = format!("pi ≈ {:.10}  (Leibniz series, {} terms)\n", e.value, e.terms);
@@ -156,8 +168,8 @@ pub fn leibniz(run: &Run<LeibnizEstimate>, gpu_bound: Option<f64>, as_json: bool
         format!("{:.3e} (truncation bound 4/(2N+1))", e.bound),
     );
     line(&mut out, "|value − π|", format!("{abs_error:.3e}"));
-    bound_line(&mut out, gpu_bound);
-    footer(&mut out, run, "terms");
+    bound_line(&mut out, context.gpu_bound);
+    footer(&mut out, run, context, "terms");
     out
 }
 
@@ -175,7 +187,19 @@ fn line(out: &mut String, label: &str, value: String) {
     let _ = writeln!(out, "  {label:<16} {value}");
 }
 
-fn footer<T>(out: &mut String, run: &Run<T>, unit: &str) {
+fn footer<T>(out: &mut String, run: &Run<T>, context: &Context, unit: &str) {
+    if let Some(ranks) = &context.ranks {
+        let shares: Vec<String> = ranks
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}: blocks {}..{} in {:.3} s",
+                    r.rank, r.blocks.0, r.blocks.1, r.seconds
+                )
+            })
+            .collect();
+        line(out, "mpi ranks", format!("{} ({})", ranks.len(), shares.join("; ")));
+    }
     match &run.gpu {
         Some(gpu) => {
             let precision = gpu.precision.map_or("", |p| p.name());
@@ -227,7 +251,7 @@ fn si(x: f64) -> String {
     format!("{x:.3}")
 }
 
-fn to_json<T>(kernel: &str, run: &Run<T>, value: f64, error_estimate: f64, fields: Value) -> String {
+fn to_json<T>(kernel: &str, run: &Run<T>, context: &Context, value: f64, error_estimate: f64, fields: Value) -> String {
     let mut object = json!({
         "kernel": kernel,
         "backend": run.backend,
@@ -239,6 +263,10 @@ fn to_json<T>(kernel: &str, run: &Run<T>, value: f64, error_estimate: f64, field
         "blocks": run.blocks,
         "elements": run.elements,
     });
+    if let (Some(object), Some(ranks)) = (object.as_object_mut(), &context.ranks) {
+        object.insert("ranks".to_owned(), json!(ranks.len()));
+        object.insert("per_rank".to_owned(), json!(ranks));
+    }
     if let (Some(object), Some(gpu)) = (object.as_object_mut(), &run.gpu) {
         object.insert("gpu".to_owned(), json!(gpu));
         object.insert("precision".to_owned(), json!(gpu.precision));

@@ -1,0 +1,150 @@
+//! The MPI side of [`crate::distributed`]: one process per rank, results combined on rank 0.
+
+use std::time::Instant;
+
+use mpi::Threading;
+use mpi::collective::SystemOperation;
+use mpi::environment::Universe;
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::{Communicator, CommunicatorCollectives, Root};
+
+use super::{RankReport, Wire, rank_range};
+use crate::{Backend, Engine, Error, Kernel, Partial, Result, Run};
+
+/// This process's place among the MPI ranks. Create one, once, at the start of the program.
+pub struct Cluster {
+    // Dropping the universe finalizes MPI, so it lives as long as the cluster.
+    _universe: Universe,
+    world: SimpleCommunicator,
+}
+
+/// A run combined over every rank, as rank 0 sees it.
+#[derive(Debug)]
+pub struct DistributedRun<T> {
+    /// The combined result: bit for bit what a single process computes.
+    pub run: Run<T>,
+    /// Each rank's blocks and time, in rank order.
+    pub ranks: Vec<RankReport>,
+}
+
+impl Cluster {
+    /// Initializes MPI (only the main thread calls MPI; worker threads compute).
+    pub fn init() -> Result<Self> {
+        let (universe, _) = mpi::initialize_with_threading(Threading::Funneled)
+            .ok_or_else(|| Error::Unsupported("MPI is already initialized in this process".to_owned()))?;
+        let world = universe.world();
+        Ok(Cluster {
+            _universe: universe,
+            world,
+        })
+    }
+
+    /// This process's rank.
+    pub fn rank(&self) -> usize {
+        self.world.rank() as usize
+    }
+
+    /// How many ranks there are.
+    pub fn size(&self) -> usize {
+        self.world.size() as usize
+    }
+
+    /// Stops every rank with exit code `code`: the way out when one rank cannot go on, since the others
+    /// would wait for it in the next collective.
+    pub fn abort(&self, code: i32) -> ! {
+        self.world.abort(code)
+    }
+
+    /// Runs `kernel`, each rank on its [`rank_range`] with `backend`, and combines the partials on rank 0:
+    /// summable ones (integer counts) by an allreduce, the others gathered and combined in rank order.
+    /// Rank 0 gets `Some`, the other ranks `None`.
+    ///
+    /// An error on any rank is printed by that rank and aborts every rank: MPI cannot finish a collective
+    /// that one rank has left.
+    pub fn run<K>(&self, engine: &Engine, kernel: &K, backend: Backend) -> Option<DistributedRun<K::Output>>
+    where
+        K: Kernel,
+        K::Partial: Wire,
+    {
+        let start = Instant::now();
+        let (rank, size) = (self.rank(), self.size());
+        let range = rank_range(kernel.blocks(), rank, size);
+        let (partial, report) = match engine.reduce_reporting(kernel, backend, range.clone()) {
+            Ok(done) => done,
+            Err(e) => self.fail(&e),
+        };
+        let seconds = start.elapsed().as_secs_f64();
+
+        // [present, words…]: a rank with no blocks sends zeros.
+        let width = K::Partial::WORDS + 1;
+        let mut local = vec![0u64; width];
+        if let Some(p) = &partial {
+            local[0] = 1;
+            local[1..].copy_from_slice(&p.to_words());
+        }
+        let root = self.world.process_at_rank(0);
+        let timing = [range.start, range.end, seconds.to_bits()];
+        let mut combined = None;
+        if K::Partial::SUMMABLE {
+            let mut total = vec![0u64; width];
+            self.world
+                .all_reduce_into(&local[..], &mut total[..], SystemOperation::sum());
+            if total[0] > 0 {
+                combined = Some(K::Partial::from_words(&total[1..]).unwrap_or_else(|| self.corrupt()));
+            }
+        } else if rank == 0 {
+            let mut all = vec![0u64; width * size];
+            root.gather_into_root(&local[..], &mut all[..]);
+            for slot in all.chunks_exact(width).filter(|slot| slot[0] == 1) {
+                let part = K::Partial::from_words(&slot[1..]).unwrap_or_else(|| self.corrupt());
+                combined = Some(match combined {
+                    Some(left) => K::Partial::combine(left, part),
+                    None => part,
+                });
+            }
+        } else {
+            root.gather_into(&local[..]);
+        }
+
+        if rank != 0 {
+            root.gather_into(&timing[..]);
+            return None;
+        }
+        let mut timings = vec![0u64; 3 * size];
+        root.gather_into_root(&timing[..], &mut timings[..]);
+        let ranks = timings
+            .chunks_exact(3)
+            .enumerate()
+            .map(|(rank, t)| RankReport {
+                rank,
+                blocks: (t[0], t[1]),
+                seconds: f64::from_bits(t[2]),
+            })
+            .collect();
+        let total = combined.unwrap_or_else(|| self.fail(&Error::EmptyKernel));
+        let output = kernel.finish(total);
+        Some(DistributedRun {
+            run: Run {
+                output,
+                backend,
+                threads: engine.threads_for(backend),
+                blocks: kernel.blocks(),
+                elements: kernel.elements(),
+                elapsed: start.elapsed(),
+                gpu: report,
+            },
+            ranks,
+        })
+    }
+
+    fn fail(&self, error: &Error) -> ! {
+        eprintln!("hetero: error on rank {} of {}: {error}", self.rank(), self.size());
+        self.abort(1)
+    }
+
+    fn corrupt(&self) -> ! {
+        self.fail(&Error::Unsupported(
+            "a rank sent a partial that does not decode".to_owned(),
+        ))
+    }
+}

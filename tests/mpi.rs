@@ -1,0 +1,136 @@
+//! `--distributed` under `mpiexec -n 1, 2, 3`: exactly the single-process result (needs `--features mpi`
+//! and a system MPI's `mpiexec`).
+#![cfg(feature = "mpi")]
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const HETERO: &str = env!("CARGO_BIN_EXE_hetero");
+
+fn single(args: &[&str]) -> Value {
+    let out = Command::new(HETERO)
+        .args(args)
+        .arg("--json")
+        .output()
+        .expect("hetero runs");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+/// Runs `mpiexec` with `args`, killing it if it outlives `limit` (a hang is a failure too).
+fn mpiexec(args: &[&str], limit: Duration) -> (Option<i32>, String, String) {
+    let mut child = Command::new("mpiexec")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mpiexec is installed (Debian: mpich)");
+    let start = Instant::now();
+    loop {
+        if let Some(_status) = child.try_wait().expect("waiting for mpiexec") {
+            break;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("mpiexec {args:?} hung for {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("mpiexec output");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn distributed(ranks: usize, args: &[&str]) -> Value {
+    let ranks = ranks.to_string();
+    let mut all = vec!["-n", ranks.as_str(), HETERO];
+    all.extend_from_slice(args);
+    all.extend(["--distributed", "--json"]);
+    let (code, stdout, stderr) = mpiexec(&all, Duration::from_secs(120));
+    assert_eq!(code, Some(0), "{all:?}: {stderr}");
+    // Rank 0 prints; the others print nothing.
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    serde_json::from_str(&stdout).expect("JSON")
+}
+
+#[test]
+fn every_rank_count_gives_the_single_process_result() {
+    let problems: &[&[&str]] = &[
+        &["pi", "-n", "3000017", "--seed", "11"],
+        &["pi", "-n", "5", "--seed", "3"],
+        &["simpson", "-f", "exp", "-n", "1000003"],
+        &[
+            "simpson", "-f", "gauss", "--from", "-4", "--to", "7", "--sigma", "1.5", "-n", "777777",
+        ],
+        &["leibniz", "-n", "10000019"],
+    ];
+    for problem in problems {
+        let reference = single(problem);
+        for ranks in 1..=3 {
+            for backend in ["serial", "rayon", "threads"] {
+                let mut args = problem.to_vec();
+                args.extend(["--backend", backend]);
+                let v = distributed(ranks, &args);
+                assert_eq!(v["ranks"].as_u64(), Some(ranks as u64));
+                assert_eq!(
+                    v["value"].as_f64().map(f64::to_bits),
+                    reference["value"].as_f64().map(f64::to_bits),
+                    "{problem:?} on {ranks} ranks ({backend})"
+                );
+                assert_eq!(v["error_estimate"], reference["error_estimate"]);
+                assert_eq!(v["hits"], reference["hits"]);
+                let per_rank = v["per_rank"].as_array().expect("per-rank reports");
+                assert_eq!(per_rank.len(), ranks);
+                // The ranges tile the blocks in rank order.
+                let mut next = 0;
+                for r in per_rank {
+                    assert_eq!(r["blocks"][0].as_u64(), Some(next));
+                    next = r["blocks"][1].as_u64().unwrap();
+                }
+                assert_eq!(Some(next), v["blocks"].as_u64());
+            }
+        }
+    }
+}
+
+#[test]
+fn an_error_on_one_rank_stops_every_rank() {
+    // Rank 1 looks for a Metal GPU, which a Linux machine never has; rank 0 may or may not have a GPU.
+    // Either way the run must end, non-zero, with a line naming the failing rank.
+    let args = [
+        "-n",
+        "1",
+        HETERO,
+        "pi",
+        "-n",
+        "1e6",
+        "--backend",
+        "gpu",
+        "--distributed",
+        ":",
+        "-n",
+        "1",
+        "-env",
+        "WGPU_BACKEND",
+        "metal",
+        HETERO,
+        "pi",
+        "-n",
+        "1e6",
+        "--backend",
+        "gpu",
+        "--distributed",
+    ];
+    let (code, _stdout, stderr) = mpiexec(&args, Duration::from_secs(120));
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("error on rank 1 of 2"), "{stderr}");
+}
