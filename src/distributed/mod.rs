@@ -125,7 +125,7 @@ mod tests {
                 for rank in 0..ranks {
                     let r = rank_range(blocks, rank, ranks);
                     assert_eq!(r.start, next);
-                    assert!(r.end - r.start <= blocks / ranks as u64 + 1);
+                    assert!(r.end - r.start - blocks / ranks as u64 <= 1);
                     next = r.end;
                 }
                 assert_eq!(next, blocks);
