@@ -38,6 +38,7 @@ pub mod gpu;
 pub mod kernel;
 pub mod kernels;
 pub mod rng;
+mod simd;
 pub mod size;
 pub mod sum;
 

@@ -15,8 +15,14 @@ pub(crate) fn reduce<K: Kernel>(pool: &ThreadPool, kernel: &K, range: Range<u64>
     if range.is_empty() {
         return Ok(None);
     }
+    // One block has nothing to share: computing it here saves waking the pool, the whole cost of a tiny job.
+    let inline = range.end - range.start == 1;
     catch_unwind(AssertUnwindSafe(|| {
-        pool.install(|| subtree(kernel, range.start, range.end))
+        if inline {
+            kernel.block(range.start)
+        } else {
+            pool.install(|| subtree(kernel, range.start, range.end))
+        }
     }))
     .map(Some)
     .map_err(|p| Error::from_panic("rayon", p))

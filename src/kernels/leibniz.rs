@@ -5,6 +5,7 @@
 //! an odd `N` leaves one last positive term. The truncation error is below `4 / (2N + 1)`.
 
 use crate::gpu::{self, GpuCaps, GpuProgram, Precision, assemble, real_at, real_words, shaders, u64_words};
+use crate::simd::multiversion;
 use crate::sum::{LANES, Neumaier, add_compensated, lanes_to_exact};
 use crate::{Error, ExactSum, Kernel, Result};
 
@@ -64,6 +65,29 @@ fn pair_at(j: f64) -> f64 {
     8.0 / ((q + 1.0) * (q + 3.0))
 }
 
+multiversion! {
+    /// Pairs `first .. end` in [`LANES`] Neumaier lanes, pair `j` in lane `j mod LANES` (`first` is a
+    /// multiple of `LANES`).
+    mod sum_pairs: fn(first: u64, end: u64) -> [Neumaier; LANES] {
+        let mut lanes = [Neumaier::default(); LANES];
+        let lanes_count = LANES as u64;
+        let mut j = first;
+        while j + lanes_count <= end {
+            // j + l < 2^51 converts exactly, so adding l after the conversion is the same number.
+            let base = j as f64;
+            for (l, lane) in lanes.iter_mut().enumerate() {
+                lane.add(pair_at(base + l as f64));
+            }
+            j += lanes_count;
+        }
+        while j < end {
+            lanes[(j % lanes_count) as usize].add(pair_at(j as f64));
+            j += 1;
+        }
+        lanes
+    }
+}
+
 impl Kernel for Leibniz {
     type Partial = ExactSum;
     type Output = LeibnizEstimate;
@@ -80,22 +104,7 @@ impl Kernel for Leibniz {
         let first = index * BLOCK_TERMS;
         let end = (first + BLOCK_TERMS).min(self.terms);
         let (first_pair, end_pair) = (first / 2, end / 2);
-        let mut lanes = [Neumaier::default(); LANES];
-        let lanes_count = LANES as u64;
-        let mut j = first_pair;
-        // Blocks start on a multiple of 8 pairs, so lane j mod 8 is simply the position in the chunk.
-        while j + lanes_count <= end_pair {
-            // j + l < 2^51 converts exactly, so adding l after the conversion is the same number.
-            let base = j as f64;
-            for (l, lane) in lanes.iter_mut().enumerate() {
-                lane.add(pair_at(base + l as f64));
-            }
-            j += lanes_count;
-        }
-        while j < end_pair {
-            lanes[(j % lanes_count) as usize].add(pair_at(j as f64));
-            j += 1;
-        }
+        let lanes = sum_pairs::best(first_pair, end_pair);
         let mut sum = lanes_to_exact(&lanes);
         if end % 2 == 1 {
             sum.add(4.0 / (2.0 * (end - 1) as f64 + 1.0));
@@ -167,6 +176,24 @@ mod tests {
             assert!((e.value - std::f64::consts::PI).abs() < e.bound, "n = {n}");
             // The error of an alternating series is at least half the first omitted term's size, roughly.
             assert!((e.value - std::f64::consts::PI).abs() > 0.4 * e.bound, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn every_vector_version_sums_the_same_bits() {
+        let (first, end) = (8 * 12_345, 8 * 12_345 + 70_001);
+        let expected = sum_pairs::portable(first, end);
+        assert_eq!(sum_pairs::best(first, end), expected);
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: AVX2 detected.
+                assert_eq!(unsafe { sum_pairs::avx2(first, end) }, expected);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: AVX-512F detected.
+                assert_eq!(unsafe { sum_pairs::avx512(first, end) }, expected);
+            }
         }
     }
 
