@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Peers side by side, in one run on one machine: numba (serial and prange), numpy, a naive Rust loop, and
+# hetero (serial and rayon), on the same sizes, with ratios against numba-prange.
+# Sets up its own Python virtual environment (numba, numpy) under target/peers-venv on first use.
+# Usage: benches/peers/run.sh [PI_N=1e8] [SIMPSON_N=1e8] [LEIBNIZ_N=1e9] [RUNS=5]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+pi_n=${1:-1e8}
+simpson_n=${2:-1e8}
+leibniz_n=${3:-1e9}
+runs=${4:-5}
+
+venv=target/peers-venv
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet numba numpy
+fi
+cargo build --release --quiet --bin hetero --example naive_rust
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+NUMBA_CACHE_DIR=target/numba-cache "$venv/bin/python" benches/peers/peers.py "$pi_n" "$simpson_n" "$leibniz_n" "$runs" >>"$results"
+target/release/examples/naive_rust "$pi_n" "$simpson_n" "$leibniz_n" "$runs" >>"$results"
+
+hetero_json() { # kernel, backend, args...: median of RUNS runs as one JSON line
+    local kernel=$1 backend=$2
+    shift 2
+    for _ in $(seq 1 "$runs"); do target/release/hetero "$kernel" "$@" --backend "$backend" --json; done |
+        "$venv/bin/python" -c '
+import json, statistics, sys
+runs = [json.loads(line) for line in sys.stdin]
+seconds = statistics.median(r["seconds"] for r in runs)
+n = runs[0]["elements"]
+kernel = "simpson_exp" if runs[0]["kernel"] == "simpson" else runs[0]["kernel"]
+print(json.dumps({"peer": "hetero-" + runs[0]["backend"], "kernel": kernel, "n": n, "seconds": seconds,
+                  "throughput": n / seconds, "value": runs[0]["value"]}))'
+}
+for backend in serial rayon; do
+    hetero_json pi "$backend" --samples "$pi_n" >>"$results"
+    hetero_json simpson "$backend" --function exp --intervals "$simpson_n" >>"$results"
+    hetero_json leibniz "$backend" --terms "$leibniz_n" >>"$results"
+done
+
+"$venv/bin/python" - "$results" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+print(f"{'kernel':<12} {'peer':<15} {'n':>12} {'seconds':>9} {'elements/s':>12} {'vs numba-prange':>16}")
+for kernel in ["pi", "simpson_exp", "leibniz"]:
+    mine = [r for r in rows if r["kernel"] == kernel]
+    base = next((r["throughput"] for r in mine if r["peer"] == "numba-prange"), None)
+    for r in mine:
+        ratio = f"{r['throughput'] / base:.2f}x" if base else "-"
+        print(f"{kernel:<12} {r['peer']:<15} {r['n']:>12} {r['seconds']:>9.4f} {r['throughput']:>12.4g} {ratio:>16}")
+PY
