@@ -3,19 +3,12 @@
 // combined with error-free additions across the workgroup. `real` is f64 or f32, set by the host.
 // Output per block: (sum, compensation).
 
-struct Dispatch {
-    first_block: vec2<u32>,
-    block_count: u32,
-    pad: u32,
-}
-
 struct Params {
     last_block: vec2<u32>,
     last_block_terms: u32,
     pad: u32,
 }
 
-@group(0) @binding(0) var<uniform> dispatch: Dispatch;
 @group(0) @binding(1) var<storage, read> params: Params;
 @group(0) @binding(2) var<storage, read_write> out: array<real>;
 
@@ -25,15 +18,11 @@ const TERMS_PER_BLOCK: u32 = 65536u;
 var<workgroup> sums: array<real, 256>;
 var<workgroup> compensations: array<real, 256>;
 
-// The rounding error of a + b, given s = fl(a + b) (Neumaier's branch on magnitudes).
-fn lost(a: real, b: real, s: real) -> real {
-    return select((b - s) + a, (a - s) + b, abs(a) >= abs(b));
-}
-
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-    let lo = dispatch.first_block.x + wg.x;
-    let hi = dispatch.first_block.y + select(0u, 1u, lo < wg.x);
+    let index = block_of(wg.x);
+    let lo = index.x;
+    let hi = index.y;
     let is_last = lo == params.last_block.x && hi == params.last_block.y;
     let limit = select(TERMS_PER_BLOCK, params.last_block_terms, is_last);
     // The block index as a float: exact in f64 below 2^53 blocks.

@@ -1,11 +1,6 @@
 // Monte Carlo pi: one workgroup per block of 2^16 samples, exact integer hit test, one u32 count per block.
-// The stream and the hit test are those of src/kernels/monte_carlo.rs; philox.wgsl is prepended.
-
-struct Dispatch {
-    first_block: vec2<u32>, // (low word, high word) of the first block of this dispatch
-    block_count: u32,
-    pad: u32,
-}
+// The stream and the hit test are those of src/kernels/monte_carlo.rs; block.wgsl and philox.wgsl are
+// prepended.
 
 struct Params {
     key: vec2<u32>,         // [seed mod 2^32, seed div 2^32]
@@ -13,7 +8,6 @@ struct Params {
     last_block_samples: u32,
 }
 
-@group(0) @binding(0) var<uniform> dispatch: Dispatch;
 @group(0) @binding(1) var<storage, read> params: Params;
 @group(0) @binding(2) var<storage, read_write> hits: array<u32>;
 
@@ -31,8 +25,9 @@ fn is_hit(x: u32, y: u32) -> u32 {
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-    let lo = dispatch.first_block.x + wg.x;
-    let hi = dispatch.first_block.y + select(0u, 1u, lo < wg.x);
+    let index = block_of(wg.x);
+    let lo = index.x;
+    let hi = index.y;
     let is_last = lo == params.last_block.x && hi == params.last_block.y;
     let limit = select(SAMPLES_PER_BLOCK, params.last_block_samples, is_last);
     // Call index of the block's first sample pair: block * 2^15, as (low, high).

@@ -3,13 +3,7 @@
 // weight class, t mod 4: 0 = interior points = 0 (mod 4), 2 = points = 2 (mod 4), 1 and 3 = odd points.
 // The reduction keeps the classes apart, and each block writes (sum, compensation) for classes 0..3.
 // The two end points are left to the host. `real`, `x_at` and the hx_* functions come from the
-// precision's prelude.
-
-struct Dispatch {
-    first_block: vec2<u32>,
-    block_count: u32,
-    pad: u32,
-}
+// precision's prelude, `block_of` and `lost` from block.wgsl.
 
 struct Params {
     lo: real,
@@ -22,7 +16,6 @@ struct Params {
     power: u32,
 }
 
-@group(0) @binding(0) var<uniform> dispatch: Dispatch;
 @group(0) @binding(1) var<storage, read> params: Params;
 @group(0) @binding(2) var<storage, read_write> out: array<real>;
 
@@ -31,10 +24,6 @@ const POINTS_PER_BLOCK: u32 = 65536u;
 
 var<workgroup> sums: array<real, 256>;
 var<workgroup> compensations: array<real, 256>;
-
-fn lost(a: real, b: real, s: real) -> real {
-    return select((b - s) + a, (a - s) + b, abs(a) >= abs(b));
-}
 
 // x^k by binary powering.
 fn powi(x: real, k: u32) -> real {
@@ -68,8 +57,9 @@ fn integrand(x: real) -> real {
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-    let lo = dispatch.first_block.x + wg.x;
-    let hi = dispatch.first_block.y + select(0u, 1u, lo < wg.x);
+    let index = block_of(wg.x);
+    let lo = index.x;
+    let hi = index.y;
     let is_first = lo == 0u && hi == 0u;
     let is_last = lo == params.last_block.x && hi == params.last_block.y;
     let limit = select(POINTS_PER_BLOCK, params.last_block_points, is_last);

@@ -106,30 +106,11 @@ fn every_rank_count_gives_the_single_process_result() {
 fn an_error_on_one_rank_stops_every_rank() {
     // Rank 1 looks for a Metal GPU, which a Linux machine never has; rank 0 may or may not have a GPU.
     // Either way the run must end, non-zero, with a line naming the failing rank.
-    let args = [
-        "-n",
-        "1",
-        HETERO,
-        "pi",
-        "-n",
-        "1e6",
-        "--backend",
-        "gpu",
-        "--distributed",
-        ":",
-        "-n",
-        "1",
-        "-env",
-        "WGPU_BACKEND",
-        "metal",
-        HETERO,
-        "pi",
-        "-n",
-        "1e6",
-        "--backend",
-        "gpu",
-        "--distributed",
-    ];
+    let run = [HETERO, "pi", "-n", "1e6", "--backend", "gpu", "--distributed"];
+    let mut args = vec!["-n", "1"];
+    args.extend(run);
+    args.extend([":", "-n", "1", "-env", "WGPU_BACKEND", "metal"]);
+    args.extend(run);
     let (code, _stdout, stderr) = mpiexec(&args, Duration::from_secs(120));
     assert_ne!(code, Some(0), "{stderr}");
     assert!(stderr.contains("error on rank 1 of 2"), "{stderr}");

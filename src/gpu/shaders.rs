@@ -1,10 +1,15 @@
 //! The WGSL sources hetero ships, for kernels of one's own to build on.
 
+/// The dispatch header of the shader interface (`struct Dispatch` at binding 0), `fn block_of(wg: u32) ->
+/// vec2<u32>` (the 64-bit index of a workgroup's block) and `fn lost(a, b, s)` (the rounding error of a
+/// compensated addition, on the `real` type the program aliases).
+pub const BLOCK: &str = include_str!("../../shaders/block.wgsl");
+
 /// Philox4x32-10 in 32-bit arithmetic: `fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32>` and
 /// `fn mulhilo(a: u32, b: u32) -> vec2<u32>` (the 64-bit product as (high, low)).
 pub const PHILOX: &str = include_str!("../../shaders/philox.wgsl");
 
-/// The Monte Carlo π kernel (needs [`PHILOX`] before it).
+/// The Monte Carlo π kernel (needs [`BLOCK`] and [`PHILOX`] before it).
 pub const MONTE_CARLO_PI: &str = include_str!("../../shaders/monte_carlo_pi.wgsl");
 
 /// `hx_exp`, `hx_sin` and `hx_cos` on `f64` (fdlibm's algorithms; `sin` and `cos` for |x| up to 2^20·π/2).
@@ -13,10 +18,10 @@ pub const MATH_F64: &str = include_str!("../../shaders/math_f64.wgsl");
 /// `hx_expf`, `hx_sinf` and `hx_cosf` on `f32` (Cephes' algorithms; `sin` and `cos` for |x| up to 8192).
 pub const MATH_F32: &str = include_str!("../../shaders/math_f32.wgsl");
 
-/// The Leibniz kernel, for `real` = `f64` or `f32`.
+/// The Leibniz kernel, for `real` = `f64` or `f32` (needs [`BLOCK`]).
 pub const LEIBNIZ: &str = include_str!("../../shaders/leibniz.wgsl");
 
-/// The Simpson kernel body; it needs a precision prelude ([`SIMPSON_F64`] or [`SIMPSON_F32`]) and its math.
+/// The Simpson kernel body; it needs [`BLOCK`], a precision prelude ([`SIMPSON_F64`] or [`SIMPSON_F32`]) and its math.
 pub const SIMPSON: &str = include_str!("../../shaders/simpson.wgsl");
 
 /// The Simpson prelude for `f64`.

@@ -185,7 +185,11 @@ impl Kernel for MonteCarloPi {
         let key = key_from_seed(self.seed);
         let [last_lo, last_hi] = u64_words(last_block);
         let params = vec![key[0], key[1], last_lo, last_hi, last_block_samples, 0, 0, 0];
-        let wgsl = assemble(Precision::Exact, &[shaders::PHILOX, shaders::MONTE_CARLO_PI], "main");
+        let wgsl = assemble(
+            Precision::Exact,
+            &[shaders::BLOCK, shaders::PHILOX, shaders::MONTE_CARLO_PI],
+            "main",
+        );
         Ok(GpuProgram::new(
             wgsl,
             Precision::Exact,

@@ -1,0 +1,21 @@
+// The dispatch header of the shader interface (binding 0) and helpers the built-in kernels share.
+// `real` is aliased by the host to f32 or f64.
+
+struct Dispatch {
+    first_block: vec2<u32>, // (low word, high word) of the dispatch's first block
+    block_count: u32,
+    pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> dispatch: Dispatch;
+
+// The 64-bit index of the block workgroup `wg` computes, as (low word, high word).
+fn block_of(wg: u32) -> vec2<u32> {
+    let lo = dispatch.first_block.x + wg;
+    return vec2<u32>(lo, dispatch.first_block.y + select(0u, 1u, lo < wg));
+}
+
+// The rounding error of a + b, given s = fl(a + b) (Neumaier's branch on magnitudes).
+fn lost(a: real, b: real, s: real) -> real {
+    return select((b - s) + a, (a - s) + b, abs(a) >= abs(b));
+}
