@@ -2,7 +2,7 @@
 //! each rank running its local backend, the partials combined exactly.
 //!
 //! [`Wire`] is how a partial travels between processes, and [`rank_range`] how blocks are split; both are
-//! plain Rust. The MPI part, [`Cluster`], needs the `mpi` cargo feature and a system MPI.
+//! plain Rust. The MPI part, `Cluster`, needs the `mpi` cargo feature and a system MPI.
 
 use std::ops::Range;
 
