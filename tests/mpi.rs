@@ -103,6 +103,17 @@ fn every_rank_count_gives_the_single_process_result() {
 }
 
 #[test]
+fn bad_arguments_are_reported_once() {
+    let (code, stdout, stderr) = mpiexec(
+        &["-n", "3", HETERO, "pi", "-n", "0", "--distributed"],
+        Duration::from_secs(60),
+    );
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.matches("hetero: error:").count(), 1, "{stderr}");
+}
+
+#[test]
 fn an_error_on_one_rank_stops_every_rank() {
     // Rank 1 looks for a Metal GPU, which a Linux machine never has; rank 0 may or may not have a GPU.
     // Either way the run must end, non-zero, with a line naming the failing rank.

@@ -71,8 +71,20 @@ fn clap_error(e: clap::Error) -> ExitCode {
 }
 
 fn fail(code: u8, message: &str) -> ExitCode {
-    eprintln!("hetero: error: {message}");
+    // Under mpiexec every rank parses the same arguments and meets the same error: rank 0 says it once.
+    if !launched_as_other_mpi_rank() {
+        eprintln!("hetero: error: {message}");
+    }
     ExitCode::from(code)
+}
+
+/// Whether an MPI launcher started this process as a rank other than 0 (MPICH and Intel MPI set PMI_RANK,
+/// Open MPI OMPI_COMM_WORLD_RANK). Errors after MPI has started are reported by the failing rank itself.
+fn launched_as_other_mpi_rank() -> bool {
+    ["PMI_RANK", "OMPI_COMM_WORLD_RANK"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .any(|rank| rank.trim() != "0")
 }
 
 fn engine(run: &RunArgs) -> hetero::Result<Engine> {
