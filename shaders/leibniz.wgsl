@@ -1,7 +1,7 @@
 // The Leibniz series: one workgroup per block of 2^16 terms, summed as positive pairs
 // 8 / ((4j+1)(4j+3)) exactly as src/kernels/leibniz.rs does, Neumaier-compensated per invocation and
 // combined with error-free additions across the workgroup. `real` is f64 or f32, set by the host.
-// Output per block: (sum, compensation).
+// Output per block: (sum, compensation). Needs block.wgsl and compensated.wgsl.
 
 struct Params {
     last_block: vec2<u32>,
@@ -15,8 +15,8 @@ struct Params {
 const WORKGROUP: u32 = 256u;
 const TERMS_PER_BLOCK: u32 = 65536u;
 
-var<workgroup> sums: array<real, 256>;
-var<workgroup> compensations: array<real, 256>;
+// The whole workgroup folds into invocation 0 (compensated.wgsl).
+const REDUCE_DOWN_TO: u32 = 1u;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
@@ -52,19 +52,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
         s = sum;
     }
 
-    sums[t] = s;
-    compensations[t] = c;
-    workgroupBarrier();
-    for (var stride = WORKGROUP / 2u; stride > 0u; stride >>= 1u) {
-        if (t < stride) {
-            let a = sums[t];
-            let b = sums[t + stride];
-            let sum = a + b;
-            compensations[t] += compensations[t + stride] + lost(a, b, sum);
-            sums[t] = sum;
-        }
-        workgroupBarrier();
-    }
+    reduce_compensated(t, s, c);
     if (t == 0u) {
         out[2u * wg.x] = sums[0];
         out[2u * wg.x + 1u] = compensations[0];

@@ -3,7 +3,7 @@
 // weight class, t mod 4: 0 = interior points = 0 (mod 4), 2 = points = 2 (mod 4), 1 and 3 = odd points.
 // The reduction keeps the classes apart, and each block writes (sum, compensation) for classes 0..3.
 // The two end points are left to the host. `real`, `x_at` and the hx_* functions come from the
-// precision's prelude, `block_of` and `lost` from block.wgsl.
+// precision's prelude, `block_of` and `lost` from block.wgsl, `reduce_compensated` from compensated.wgsl.
 
 struct Params {
     lo: real,
@@ -22,8 +22,9 @@ struct Params {
 const WORKGROUP: u32 = 256u;
 const POINTS_PER_BLOCK: u32 = 65536u;
 
-var<workgroup> sums: array<real, 256>;
-var<workgroup> compensations: array<real, 256>;
+// Strides stay multiples of 4, so invocation t only ever absorbs invocations of its own class
+// (compensated.wgsl).
+const REDUCE_DOWN_TO: u32 = 4u;
 
 // x^k by binary powering.
 fn powi(x: real, k: u32) -> real {
@@ -81,20 +82,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
         s = sum;
     }
 
-    sums[t] = s;
-    compensations[t] = c;
-    workgroupBarrier();
-    // Strides stay multiples of 4, so invocation t only ever absorbs invocations of its own class.
-    for (var stride = WORKGROUP / 2u; stride >= 4u; stride >>= 1u) {
-        if (t < stride) {
-            let a = sums[t];
-            let b = sums[t + stride];
-            let sum = a + b;
-            compensations[t] += compensations[t + stride] + lost(a, b, sum);
-            sums[t] = sum;
-        }
-        workgroupBarrier();
-    }
+    reduce_compensated(t, s, c);
     if (t < 4u) {
         out[8u * wg.x + 2u * t] = sums[t];
         out[8u * wg.x + 2u * t + 1u] = compensations[t];

@@ -275,40 +275,12 @@ fn gpu_floats_report_their_precision_and_bound() {
     if !gpu_available() {
         return;
     }
-    let cpu = json(&[
-        "simpson",
-        "-f",
-        "gauss",
-        "--sigma",
-        "0.5",
-        "--from",
-        "-3",
-        "--to",
-        "3",
-        "-n",
-        "1e5",
-        "--backend",
-        "serial",
-    ]);
+    let problem = [
+        "simpson", "-f", "gauss", "--sigma", "0.5", "--from", "-3", "--to", "3", "-n", "1e5",
+    ];
+    let cpu = json(&[&problem[..], &["--backend", "serial"]].concat());
     for precision in ["f32", "f64"] {
-        let out = hetero(&[
-            "simpson",
-            "-f",
-            "gauss",
-            "--sigma",
-            "0.5",
-            "--from",
-            "-3",
-            "--to",
-            "3",
-            "-n",
-            "1e5",
-            "--backend",
-            "gpu",
-            "--precision",
-            precision,
-            "--json",
-        ]);
+        let out = hetero(&[&problem[..], &["--backend", "gpu", "--precision", precision, "--json"]].concat());
         if !out.status.success() {
             // A device without 64-bit floats refuses f64 with a clear line.
             assert_eq!(precision, "f64", "{}", String::from_utf8_lossy(&out.stderr));

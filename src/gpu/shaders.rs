@@ -5,6 +5,10 @@
 /// compensated addition, on the `real` type the program aliases).
 pub const BLOCK: &str = include_str!("../../shaders/block.wgsl");
 
+/// Workgroup-wide compensated sums: `fn reduce_compensated(t, s, c)` over 256 invocations, down to the
+/// stride the program's `const REDUCE_DOWN_TO: u32` names (needs [`BLOCK`]).
+pub const COMPENSATED: &str = include_str!("../../shaders/compensated.wgsl");
+
 /// Philox4x32-10 in 32-bit arithmetic: `fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32>` and
 /// `fn mulhilo(a: u32, b: u32) -> vec2<u32>` (the 64-bit product as (high, low)).
 pub const PHILOX: &str = include_str!("../../shaders/philox.wgsl");
@@ -18,10 +22,10 @@ pub const MATH_F64: &str = include_str!("../../shaders/math_f64.wgsl");
 /// `hx_expf`, `hx_sinf` and `hx_cosf` on `f32` (Cephes' algorithms; `sin` and `cos` for |x| up to 8192).
 pub const MATH_F32: &str = include_str!("../../shaders/math_f32.wgsl");
 
-/// The Leibniz kernel, for `real` = `f64` or `f32` (needs [`BLOCK`]).
+/// The Leibniz kernel, for `real` = `f64` or `f32` (needs [`BLOCK`] and [`COMPENSATED`]).
 pub const LEIBNIZ: &str = include_str!("../../shaders/leibniz.wgsl");
 
-/// The Simpson kernel body; it needs [`BLOCK`], a precision prelude ([`SIMPSON_F64`] or [`SIMPSON_F32`]) and its math.
+/// The Simpson kernel body; it needs [`BLOCK`], [`COMPENSATED`], a precision prelude ([`SIMPSON_F64`] or [`SIMPSON_F32`]) and its math.
 pub const SIMPSON: &str = include_str!("../../shaders/simpson.wgsl");
 
 /// The Simpson prelude for `f64`.

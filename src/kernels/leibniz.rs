@@ -131,7 +131,11 @@ impl Kernel for Leibniz {
         let [last_lo, last_hi] = u64_words(last_block);
         let last_block_terms = (self.terms - last_block * BLOCK_TERMS) as u32;
         let params = vec![last_lo, last_hi, last_block_terms, 0];
-        let wgsl = assemble(precision, &[shaders::BLOCK, shaders::LEIBNIZ], "main");
+        let wgsl = assemble(
+            precision,
+            &[shaders::BLOCK, shaders::COMPENSATED, shaders::LEIBNIZ],
+            "main",
+        );
         Ok(GpuProgram::new(
             wgsl,
             precision,

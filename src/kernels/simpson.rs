@@ -543,7 +543,11 @@ impl<F: Integrand> Kernel for Simpson<F> {
         } else {
             shaders::MATH_F32
         };
-        let wgsl = assemble(precision, &[shaders::BLOCK, math, prelude, shaders::SIMPSON], "main");
+        let wgsl = assemble(
+            precision,
+            &[shaders::BLOCK, shaders::COMPENSATED, math, prelude, shaders::SIMPSON],
+            "main",
+        );
         let decode = move |block: u64, words: &[u32]| {
             let mut partial = SimpsonPartial::default();
             for class in 0..4 {
