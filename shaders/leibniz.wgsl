@@ -21,12 +21,8 @@ const REDUCE_DOWN_TO: u32 = 1u;
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let index = block_of(wg.x);
-    let lo = index.x;
-    let hi = index.y;
-    let is_last = lo == params.last_block.x && hi == params.last_block.y;
-    let limit = select(TERMS_PER_BLOCK, params.last_block_terms, is_last);
-    // The block index as a float: exact in f64 below 2^53 blocks.
-    let block = real(hi) * 4294967296.0 + real(lo);
+    let limit = block_length(index, params.last_block, params.last_block_terms, TERMS_PER_BLOCK);
+    let block = block_as_real(index);
     let first_pair = block * real(TERMS_PER_BLOCK / 2u);
 
     var s: real = 0.0;

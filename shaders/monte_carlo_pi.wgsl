@@ -28,8 +28,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
     let index = block_of(wg.x);
     let lo = index.x;
     let hi = index.y;
-    let is_last = lo == params.last_block.x && hi == params.last_block.y;
-    let limit = select(SAMPLES_PER_BLOCK, params.last_block_samples, is_last);
+    let limit = block_length(index, params.last_block, params.last_block_samples, SAMPLES_PER_BLOCK);
     // Call index of the block's first sample pair: block * 2^15, as (low, high).
     let call_lo = lo << 15u;
     let call_hi = (hi << 15u) | (lo >> 17u);

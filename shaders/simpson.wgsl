@@ -3,7 +3,8 @@
 // weight class, t mod 4: 0 = interior points = 0 (mod 4), 2 = points = 2 (mod 4), 1 and 3 = odd points.
 // The reduction keeps the classes apart, and each block writes (sum, compensation) for classes 0..3.
 // The two end points are left to the host. `real`, `x_at` and the hx_* functions come from the
-// precision's prelude, `block_of` and `lost` from block.wgsl, `reduce_compensated` from compensated.wgsl.
+// precision's prelude, the block helpers and `lost` from block.wgsl, `reduce_compensated` from
+// compensated.wgsl.
 
 struct Params {
     lo: real,
@@ -59,12 +60,10 @@ fn integrand(x: real) -> real {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let index = block_of(wg.x);
-    let lo = index.x;
-    let hi = index.y;
-    let is_first = lo == 0u && hi == 0u;
-    let is_last = lo == params.last_block.x && hi == params.last_block.y;
-    let limit = select(POINTS_PER_BLOCK, params.last_block_points, is_last);
-    let block = real(hi) * 4294967296.0 + real(lo);
+    let is_first = all(index == vec2<u32>(0u, 0u));
+    let is_last = all(index == params.last_block);
+    let limit = block_length(index, params.last_block, params.last_block_points, POINTS_PER_BLOCK);
+    let block = block_as_real(index);
 
     var s: real = 0.0;
     var c: real = 0.0;

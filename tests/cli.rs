@@ -13,16 +13,11 @@ fn hetero(args: &[&str]) -> Output {
         .expect("the hetero binary runs")
 }
 
+/// Runs `hetero ARGS --json` and parses its output.
 fn json(args: &[&str]) -> Value {
     let mut with_json = args.to_vec();
     with_json.push("--json");
-    let out = hetero(&with_json);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e})"))
+    json_of(&with_json)
 }
 
 #[test]

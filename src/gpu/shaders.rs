@@ -1,7 +1,8 @@
 //! The WGSL sources hetero ships, for kernels of one's own to build on.
 
 /// The dispatch header of the shader interface (`struct Dispatch` at binding 0), `fn block_of(wg: u32) ->
-/// vec2<u32>` (the 64-bit index of a workgroup's block) and `fn lost(a, b, s)` (the rounding error of a
+/// vec2<u32>` (the 64-bit index of a workgroup's block), `fn block_length` (a block's element count, the
+/// last block's being shorter), `fn block_as_real` (the index as a float) and `fn lost(a, b, s)` (the rounding error of a
 /// compensated addition, on the `real` type the program aliases).
 pub const BLOCK: &str = include_str!("../../shaders/block.wgsl");
 

@@ -77,6 +77,12 @@ impl MonteCarloPi {
         self.seed
     }
 
+    /// The first sample of block `index` and how many samples it has.
+    fn block_extent(&self, index: u64) -> (u64, u64) {
+        let first = index * BLOCK_SAMPLES;
+        (first, BLOCK_SAMPLES.min(self.samples - first))
+    }
+
     /// Hits among samples `first .. first + count` of the stream, computed directly: the definition that
     /// every backend, CPU or GPU, must match.
     pub fn count_samples(&self, first: u64, count: u64) -> Hits {
@@ -154,8 +160,8 @@ impl Kernel for MonteCarloPi {
     }
 
     fn block(&self, index: u64) -> Hits {
-        let first = index * BLOCK_SAMPLES;
-        self.count_samples(first, BLOCK_SAMPLES.min(self.samples - first))
+        let (first, count) = self.block_extent(index);
+        self.count_samples(first, count)
     }
 
     fn finish(&self, total: Hits) -> PiEstimate {
@@ -195,12 +201,9 @@ impl Kernel for MonteCarloPi {
             Precision::Exact,
             params,
             1,
-            move |block, words| {
-                let first = block * BLOCK_SAMPLES;
-                Hits {
-                    hits: u64::from(words[0]),
-                    samples: BLOCK_SAMPLES.min(self.samples - first),
-                }
+            move |block, words| Hits {
+                hits: u64::from(words[0]),
+                samples: self.block_extent(block).1,
             },
         ))
     }

@@ -300,6 +300,17 @@ pub struct SimpsonPartial {
     pub even0: ExactSum,
 }
 
+impl SimpsonPartial {
+    /// The sum that points `≡ residue (mod 4)` belong to (the ends aside).
+    fn class_mut(&mut self, residue: usize) -> &mut ExactSum {
+        match residue % 4 {
+            0 => &mut self.even0,
+            2 => &mut self.even2,
+            _ => &mut self.odd,
+        }
+    }
+}
+
 impl Partial for SimpsonPartial {
     fn combine(mut self, right: Self) -> Self {
         self.ends.merge(&right.ends);
@@ -407,6 +418,16 @@ impl<F: Integrand> Simpson<F> {
         })
     }
 
+    /// Adds `f(x_0)` and `f(x_n)` to `partial.ends` where `points` holds them: on every backend the end
+    /// points are evaluated here, in f64.
+    fn add_ends(&self, points: std::ops::Range<u64>, partial: &mut SimpsonPartial) {
+        for i in [0, self.n] {
+            if points.contains(&i) {
+                partial.ends.add(self.f.eval(self.x(i)));
+            }
+        }
+    }
+
     /// `x_i`, from the integer index.
     #[inline(always)]
     fn x(&self, i: u64) -> f64 {
@@ -434,11 +455,7 @@ impl<F: Integrand> Kernel for Simpson<F> {
         let first = index * BLOCK_POINTS;
         let end = (first + BLOCK_POINTS).min(self.n + 1);
         let mut partial = SimpsonPartial::default();
-        for i in [0, self.n] {
-            if (first..end).contains(&i) {
-                partial.ends.add(self.f.eval(self.x(i)));
-            }
-        }
+        self.add_ends(first..end, &mut partial);
         let mut lanes = [Neumaier::default(); LANES];
         let lanes_count = LANES as u64;
         let (lo, hi) = (first.max(1), end.min(self.n));
@@ -462,12 +479,7 @@ impl<F: Integrand> Kernel for Simpson<F> {
             i += 1;
         }
         for (l, lane) in lanes.iter().enumerate() {
-            let class = match l % 4 {
-                0 => &mut partial.even0,
-                2 => &mut partial.even2,
-                _ => &mut partial.odd,
-            };
-            lane.add_to(class);
+            lane.add_to(partial.class_mut(l));
         }
         partial
     }
@@ -551,23 +563,16 @@ impl<F: Integrand> Kernel for Simpson<F> {
         let decode = move |block: u64, words: &[u32]| {
             let mut partial = SimpsonPartial::default();
             for class in 0..4 {
-                let target = match class {
-                    0 => &mut partial.even0,
-                    2 => &mut partial.even2,
-                    _ => &mut partial.odd,
-                };
                 add_compensated(
-                    target,
+                    partial.class_mut(class),
                     real_at(precision, words, 2 * class),
                     real_at(precision, words, 2 * class + 1),
                 );
             }
-            let points = block * BLOCK_POINTS..((block + 1) * BLOCK_POINTS).min(self.n + 1);
-            for i in [0, self.n] {
-                if points.contains(&i) {
-                    partial.ends.add(self.f.eval(self.x(i)));
-                }
-            }
+            self.add_ends(
+                block * BLOCK_POINTS..((block + 1) * BLOCK_POINTS).min(self.n + 1),
+                &mut partial,
+            );
             partial
         };
         let program = GpuProgram::new(wgsl, precision, params, 8 * real_words(precision), decode);
