@@ -49,6 +49,18 @@ pub enum Error {
     /// The operating system refused to start a thread or a thread pool.
     #[error("could not start worker threads: {0}")]
     Threads(String),
+    /// A run was stopped before its first blocks were done, or its kernel cannot report a result for the
+    /// blocks that were (see [`Kernel::finish_prefix`](crate::Kernel::finish_prefix)).
+    #[error("stopped after {completed} of {blocks} blocks, before a partial result could be reported")]
+    Interrupted {
+        /// Blocks completed, from the first.
+        completed: u64,
+        /// Blocks of the whole problem.
+        blocks: u64,
+    },
+    /// An invariant of hetero itself did not hold: a bug to report.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 /// `Result` with hetero's [`Error`].

@@ -114,6 +114,16 @@ pub trait Kernel: Sync {
     /// Turns the combined partial of every block into the output.
     fn finish(&self, total: Self::Partial) -> Self::Output;
 
+    /// The output of a run stopped early, from the combined partial of its first `blocks` blocks (fewer
+    /// than [`blocks`](Kernel::blocks)), so that what was computed is not lost. A kernel whose first blocks
+    /// form a smaller problem of their own returns that problem's output: the built-in ones do (Monte
+    /// Carlo's first samples, the series' first terms, Simpson's rule on the covered part of the interval).
+    /// The default, `None`, means a prefix has no output of its own.
+    fn finish_prefix(&self, total: Self::Partial, blocks: u64) -> Option<Self::Output> {
+        let _ = (total, blocks);
+        None
+    }
+
     /// How many elements (samples, points, terms) the whole problem has: the unit of throughput.
     /// Defaults to the number of blocks.
     fn elements(&self) -> u64 {

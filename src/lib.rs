@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 
 mod backend;
+pub mod dispatch;
 pub mod distributed;
 mod engine;
 mod error;
@@ -38,12 +39,17 @@ pub mod gpu;
 pub mod kernel;
 pub mod kernels;
 pub mod rng;
+mod schedule;
 mod simd;
 pub mod size;
 pub mod sum;
+pub mod target;
+pub mod validate;
 
+pub use backend::hybrid::Split;
 pub use backend::{Backend, UnknownBackend};
-pub use engine::{Engine, MAX_THREADS, Run};
+pub use dispatch::Choice;
+pub use engine::{Control, Engine, MAX_THREADS, Progress, Run};
 pub use error::{Error, Result};
 pub use exact::ExactSum;
 pub use kernel::{Kernel, Partial, WgslProgram};

@@ -1,16 +1,33 @@
 //! The built `hetero` binary on good and bad input: exit codes, output, and agreement with the library.
 
+use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use hetero::kernels::MonteCarloPi;
 use hetero::{Backend, Engine};
 use serde_json::Value;
 
+/// The `hetero` binary, with its cost model cached in a directory of this test binary's own, measured
+/// once (by `hetero calibrate`) before the first command, so that tests do not each calibrate.
+fn command() -> Command {
+    static CALIBRATED: OnceLock<()> = OnceLock::new();
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-cost-model");
+    CALIBRATED.get_or_init(|| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hetero"))
+            .arg("calibrate")
+            .env("HETERO_CACHE_DIR", &cache)
+            .output()
+            .expect("the hetero binary runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    });
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hetero"));
+    command.env("HETERO_CACHE_DIR", &cache);
+    command
+}
+
 fn hetero(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hetero"))
-        .args(args)
-        .output()
-        .expect("the hetero binary runs")
+    command().args(args).output().expect("the hetero binary runs")
 }
 
 /// Runs `hetero ARGS --json` and parses its output.
@@ -331,4 +348,231 @@ fn distributed_without_mpi_says_how_to_get_it() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--features mpi"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1);
+}
+
+#[test]
+fn auto_is_the_default_and_explains_its_choice() {
+    let v = json(&["pi", "-n", "3e6", "--explain"]);
+    let explain = &v["explain"];
+    let choice = explain["choice"].as_str().unwrap();
+    assert_eq!(v["backend"], choice);
+    let predictions = explain["predictions"].as_array().unwrap();
+    let names: Vec<&str> = predictions.iter().map(|p| p["backend"].as_str().unwrap()).collect();
+    for cpu in ["serial", "rayon", "threads"] {
+        assert!(names.contains(&cpu), "{names:?}");
+    }
+    let seconds: Vec<f64> = predictions.iter().map(|p| p["seconds"].as_f64().unwrap()).collect();
+    assert!(seconds.windows(2).all(|w| w[0] <= w[1]), "fastest first: {seconds:?}");
+    assert_eq!(names[0], choice);
+
+    let out = hetero(&["leibniz", "-n", "1e5", "--explain"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(text.contains("predicted times") && text.contains("chose "), "{text}");
+    assert!(text.contains("(chosen by auto)"), "{text}");
+}
+
+#[test]
+fn a_corrupt_or_stale_cost_model_is_rebuilt_not_fatal() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("corrupt-cost-model");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cost-model.json");
+    let stale = r#"{"version":"0.0.0-old","costs":{},"adapters":{}}"#;
+    for content in [
+        "{ this is not json",
+        stale,
+        r#"{"version":"0.1.0","costs":{"pi/serial/1":{"overhead":-1,"per_block":1,"first_use":0}},"adapters":{}}"#,
+    ] {
+        std::fs::write(&file, content).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_hetero"))
+            .args(["leibniz", "-n", "1e5", "--json", "--threads", "2"])
+            .env("HETERO_CACHE_DIR", &dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["terms"], 100_000);
+        let rebuilt: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(rebuilt["version"], env!("CARGO_PKG_VERSION"));
+        assert!(rebuilt["costs"]["leibniz/rayon/2"]["per_block"].as_f64().unwrap() > 0.0);
+    }
+}
+
+#[test]
+fn compare_runs_every_cpu_backend_and_agrees() {
+    let v = json_of(&["compare", "pi", "-n", "2e6", "--seed", "5", "--json"]);
+    assert_eq!(v["agree"], true, "{v}");
+    let runs = v["runs"].as_array().unwrap();
+    let backends: Vec<&str> = runs.iter().map(|r| r["backend"].as_str().unwrap()).collect();
+    assert!(backends.starts_with(&["serial", "rayon", "threads"]), "{backends:?}");
+    let hits = &runs[0]["hits"];
+    let stamp = &runs[0]["stamp"];
+    for run in runs {
+        assert_eq!(&run["hits"], hits);
+        assert_eq!(&run["stamp"], stamp);
+        assert_eq!(run["agree"], true);
+        assert!(run["speedup"].as_f64().unwrap() > 0.0);
+    }
+
+    let out = hetero(&[
+        "compare",
+        "--backends",
+        "serial,threads",
+        "simpson",
+        "-f",
+        "gauss",
+        "-n",
+        "1e5",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains("reference") && text.contains("equal") && text.contains("all backends agree"),
+        "{text}"
+    );
+
+    let out = hetero(&["compare", "leibniz", "--backend", "serial"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--backends"));
+}
+
+#[test]
+fn validate_checks_a_sample_of_blocks() {
+    let v = json(&["leibniz", "-n", "2e7", "--backend", "rayon", "--validate"]);
+    let validation = &v["validation"];
+    assert_eq!(validation["agree"], true, "{v}");
+    assert_eq!(validation["against"], "serial");
+    assert!(validation["blocks"].as_u64().unwrap() >= 4);
+    assert_eq!(validation["largest_difference"], 0.0);
+}
+
+#[test]
+fn target_error_reaches_the_target_and_equals_a_fixed_run() {
+    let v = json(&["pi", "--target-error", "2e-3", "--seed", "9", "--backend", "threads"]);
+    assert!(v["std_error"].as_f64().unwrap() <= 2e-3, "{v}");
+    let samples = v["samples"].as_u64().unwrap().to_string();
+    let fixed = json(&["pi", "-n", &samples, "--seed", "9", "--backend", "serial"]);
+    assert_eq!(fixed["hits"], v["hits"]);
+    assert_eq!(fixed["stamp"], v["stamp"]);
+
+    let v = json(&[
+        "simpson",
+        "-f",
+        "sin",
+        "--to",
+        "pi",
+        "--target-error",
+        "1e-10",
+        "--backend",
+        "rayon",
+    ]);
+    assert!(v["error_estimate"].as_f64().unwrap() <= 1e-10, "{v}");
+    assert!((v["value"].as_f64().unwrap() - 2.0).abs() < 1e-9);
+
+    let v = json(&["leibniz", "--target-error", "1e-6", "--backend", "serial"]);
+    assert!(v["bound"].as_f64().unwrap() <= 1e-6);
+
+    let out = hetero(&["pi", "-n", "1e6", "--target-error", "1e-3"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = hetero(&["pi", "--target-error", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn stamps_name_the_problem_and_the_result() {
+    let a = json(&["pi", "-n", "1e5", "--seed", "1", "--backend", "serial"]);
+    let b = json(&["pi", "-n", "1e5", "--seed", "1", "--backend", "threads"]);
+    let c = json(&["pi", "-n", "1e5", "--seed", "2", "--backend", "serial"]);
+    assert_eq!(a["stamp"], b["stamp"]);
+    assert_ne!(a["stamp"], c["stamp"]);
+    assert_eq!(a["stamp"].as_str().unwrap().len(), 16);
+    let text = String::from_utf8_lossy(&hetero(&["leibniz", "-n", "1e5"]).stdout).to_string();
+    assert!(text.lines().any(|l| l.trim_start().starts_with("stamp")), "{text}");
+}
+
+/// Ctrl-C stops a long run between chunks: it prints the result of the blocks done, says which, and
+/// exits 130; that result is exactly a fixed run of the samples completed.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_prints_the_partial_result_and_exits_130() {
+    let child = command()
+        .args(["pi", "-n", "1e13", "--seed", "4", "--backend", "rayon", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted: blocks 0.."), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["interrupted"], true);
+    let samples = v["samples"].as_u64().unwrap();
+    assert!(samples > 0 && samples < 10_000_000_000_000);
+    assert_eq!(samples, v["completed_blocks"].as_u64().unwrap() << 16);
+    let fixed = json(&["pi", "-n", &samples.to_string(), "--seed", "4", "--backend", "serial"]);
+    assert_eq!(fixed["hits"], v["hits"]);
+}
+
+#[test]
+fn calibrate_measures_every_cpu_backend() {
+    let out = hetero(&["calibrate", "--json", "--threads", "2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let costs = v["costs"].as_array().unwrap();
+    for kernel in ["pi", "simpson", "leibniz"] {
+        for backend in ["serial", "rayon", "threads"] {
+            let entry = costs
+                .iter()
+                .find(|c| c["kernel"] == kernel && c["backend"] == backend)
+                .unwrap_or_else(|| panic!("{kernel} {backend}: {v}"));
+            assert!(entry["cost"]["per_block"].as_f64().unwrap() > 0.0);
+        }
+    }
+}
+
+#[test]
+fn gpu_compare_and_hybrid_agree_with_the_cpu() {
+    if !gpu_available() {
+        return;
+    }
+    let v = json_of(&["compare", "pi", "-n", "3e6", "--json"]);
+    assert_eq!(v["agree"], true, "{v}");
+    let backends: Vec<&str> = v["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["backend"].as_str().unwrap())
+        .collect();
+    assert!(
+        backends.contains(&"gpu") && backends.contains(&"hybrid"),
+        "{backends:?}"
+    );
+
+    let v = json_of(&[
+        "compare",
+        "--backends",
+        "serial,gpu,hybrid",
+        "leibniz",
+        "-n",
+        "1e7",
+        "--json",
+    ]);
+    assert_eq!(v["agree"], true, "{v}");
+    let hybrid = json(&["pi", "-n", "5e6", "--backend", "hybrid"]);
+    let serial = json(&["pi", "-n", "5e6", "--backend", "serial"]);
+    assert_eq!(hybrid["hits"], serial["hits"]);
+    let split = &hybrid["split"];
+    assert_eq!(
+        split["gpu_blocks"].as_u64().unwrap() + split["cpu_blocks"].as_u64().unwrap(),
+        hybrid["blocks"].as_u64().unwrap()
+    );
+    let validated = json(&["leibniz", "-n", "1e7", "--backend", "gpu", "--validate"]);
+    assert_eq!(validated["validation"]["agree"], true, "{validated}");
 }

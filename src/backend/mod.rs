@@ -1,6 +1,7 @@
 //! Execution strategies. Each one computes the partial of a block range in the fixed pairwise-tree order
 //! of [`crate::kernel`], so all of them return the same bits.
 
+pub(crate) mod hybrid;
 pub(crate) mod parallel;
 pub(crate) mod serial;
 pub(crate) mod threaded;
@@ -29,11 +30,20 @@ pub enum Backend {
     /// WGSL compute shaders through wgpu, one workgroup per block; partials read back and combined in the
     /// same fixed order.
     Gpu,
+    /// The GPU and the rayon pool at once, on disjoint block ranges handed out as they finish; the ranges
+    /// are subtrees of the fixed tree, so the result is the bits of a single-backend run.
+    Hybrid,
 }
 
 impl Backend {
     /// Every backend, in the order reports list them.
-    pub const ALL: [Backend; 4] = [Backend::Serial, Backend::Rayon, Backend::Threads, Backend::Gpu];
+    pub const ALL: [Backend; 5] = [
+        Backend::Serial,
+        Backend::Rayon,
+        Backend::Threads,
+        Backend::Gpu,
+        Backend::Hybrid,
+    ];
 
     /// The CPU backends.
     pub const CPU: [Backend; 3] = [Backend::Serial, Backend::Rayon, Backend::Threads];
@@ -45,7 +55,13 @@ impl Backend {
             Backend::Rayon => "rayon",
             Backend::Threads => "threads",
             Backend::Gpu => "gpu",
+            Backend::Hybrid => "hybrid",
         }
+    }
+
+    /// Whether the backend needs a GPU.
+    pub fn uses_gpu(self) -> bool {
+        matches!(self, Backend::Gpu | Backend::Hybrid)
     }
 }
 
@@ -57,7 +73,7 @@ impl fmt::Display for Backend {
 
 /// The error of parsing an unknown backend name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown backend '{0}': expected serial, rayon, threads, cpu (= rayon) or gpu")]
+#[error("unknown backend '{0}': expected serial, rayon, threads, cpu (= rayon), gpu or hybrid")]
 pub struct UnknownBackend(pub String);
 
 impl FromStr for Backend {
@@ -69,6 +85,7 @@ impl FromStr for Backend {
             "rayon" | "cpu" => Ok(Backend::Rayon),
             "threads" => Ok(Backend::Threads),
             "gpu" => Ok(Backend::Gpu),
+            "hybrid" => Ok(Backend::Hybrid),
             _ => Err(UnknownBackend(s.to_owned())),
         }
     }

@@ -4,7 +4,7 @@ use clap::{Args, Parser, Subcommand};
 
 use hetero::gpu::{AdapterChoice, Precision};
 use hetero::size::{parse_count, parse_positive, parse_real};
-use hetero::{Backend, MAX_THREADS};
+use hetero::{Backend, Choice, MAX_THREADS};
 
 /// hetero: exact Monte Carlo, quadrature and series on every backend.
 ///
@@ -25,8 +25,45 @@ pub enum Command {
     Simpson(SimpsonArgs),
     /// Sum the Leibniz series for π.
     Leibniz(LeibnizArgs),
+    /// Run one problem on several backends and check that they agree (exit code 1 when they do not).
+    Compare(CompareArgs),
+    /// Measure each backend's cost for each kernel and cache it, for '--backend auto'.
+    Calibrate(CalibrateArgs),
     /// List the GPU adapters: name, API, type, driver, 64-bit support, timestamps and limits.
     Devices(DevicesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Backends to run, comma-separated [default: serial, rayon, threads, and gpu and hybrid when there
+    /// is a GPU].
+    #[arg(long, global = true, value_delimiter = ',', value_parser = parse_backend)]
+    pub backends: Option<Vec<Backend>>,
+    #[command(subcommand)]
+    pub problem: Problem,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Problem {
+    /// Monte Carlo π.
+    Pi(PiArgs),
+    /// Simpson integration.
+    Simpson(SimpsonArgs),
+    /// The Leibniz series.
+    Leibniz(LeibnizArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// Worker threads for rayon and threads [default: one per core].
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// GPU adapter: auto, an index or part of a name from 'hetero devices'.
+    #[arg(long, value_name = "NAME|INDEX", default_value = "auto", value_parser = parse_adapter)]
+    pub adapter: AdapterChoice,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -39,9 +76,10 @@ pub struct DevicesArgs {
 /// Options every run takes.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Where to run: serial, rayon, threads, cpu (= rayon) or gpu.
-    #[arg(long, default_value = "cpu", value_parser = parse_backend)]
-    pub backend: Backend,
+    /// Where to run: auto (the backend predicted fastest), serial, rayon, threads, cpu (= rayon), gpu or
+    /// hybrid (GPU and CPU together).
+    #[arg(long, default_value = "auto", value_parser = parse_choice)]
+    pub backend: Choice,
     /// Worker threads for rayon and threads [default: one per core].
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
@@ -57,13 +95,25 @@ pub struct RunArgs {
     /// Split the blocks over the MPI ranks this was started on (mpiexec -n R hetero ...); rank 0 prints.
     #[arg(long)]
     pub distributed: bool,
+    /// Print auto's predicted time for each backend and why it chose one.
+    #[arg(long)]
+    pub explain: bool,
+    /// Recompute about 1% of the blocks on another backend and check them (exit code 1 if they differ).
+    #[arg(long)]
+    pub validate: bool,
+    /// Run until the error estimate is at most E, instead of at a given size.
+    #[arg(long, value_name = "E", allow_negative_numbers = true, value_parser = parse_real)]
+    pub target_error: Option<f64>,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct PiArgs {
-    /// Number of samples.
-    #[arg(long, short = 'n', value_name = "N", default_value = "1e9", allow_negative_numbers = true, value_parser = parse_positive)]
-    pub samples: u64,
+    /// Number of samples [default: 1e9].
+    #[arg(long, short = 'n', value_name = "N", allow_negative_numbers = true, value_parser = parse_positive)]
+    pub samples: Option<u64>,
     /// Seed of the random stream (0 ..= 2^64 − 1).
     #[arg(long, value_name = "SEED", default_value = "42", allow_negative_numbers = true, value_parser = parse_count)]
     pub seed: u64,
@@ -82,9 +132,9 @@ pub struct SimpsonArgs {
     /// Upper bound.
     #[arg(long, default_value = "1", allow_negative_numbers = true, value_parser = parse_real)]
     pub to: f64,
-    /// Number of intervals (rounded up to a multiple of 4).
-    #[arg(long, short = 'n', value_name = "N", default_value = "1e8", allow_negative_numbers = true, value_parser = parse_positive)]
-    pub intervals: u64,
+    /// Number of intervals, rounded up to a multiple of 4 [default: 1e8].
+    #[arg(long, short = 'n', value_name = "N", allow_negative_numbers = true, value_parser = parse_positive)]
+    pub intervals: Option<u64>,
     /// Centre of gauss [default: 0].
     #[arg(long, allow_negative_numbers = true, value_parser = parse_real)]
     pub x0: Option<f64>,
@@ -100,15 +150,20 @@ pub struct SimpsonArgs {
 
 #[derive(Args, Debug)]
 pub struct LeibnizArgs {
-    /// Number of terms.
-    #[arg(long, short = 'n', value_name = "N", default_value = "1e9", allow_negative_numbers = true, value_parser = parse_positive)]
-    pub terms: u64,
+    /// Number of terms [default: 1e9].
+    #[arg(long, short = 'n', value_name = "N", allow_negative_numbers = true, value_parser = parse_positive)]
+    pub terms: Option<u64>,
     #[command(flatten)]
     pub run: RunArgs,
 }
 
 fn parse_backend(text: &str) -> Result<Backend, String> {
     text.parse().map_err(|e: hetero::UnknownBackend| e.to_string())
+}
+
+fn parse_choice(text: &str) -> Result<Choice, String> {
+    text.parse()
+        .map_err(|e: hetero::UnknownBackend| format!("{e}, or auto"))
 }
 
 fn parse_adapter(text: &str) -> Result<AdapterChoice, String> {

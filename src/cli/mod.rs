@@ -3,24 +3,31 @@
 mod args;
 mod report;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use clap::error::ErrorKind;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use hetero::dispatch::CostModel;
 use hetero::distributed::{RankReport, Wire};
-use hetero::gpu::Precision;
 use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
-use hetero::{Engine, Error, Kernel, Run};
+use hetero::validate;
+use hetero::{Backend, Choice, Control, Engine, Error, Kernel, Run};
 
-use args::{Cli, Command, RunArgs};
-use report::Context;
+use args::{CalibrateArgs, Cli, Command, Problem, RunArgs, SimpsonArgs};
+use report::{Context, Report};
 
 /// Exit code of a usage error: bad flags or values.
 const EXIT_USAGE: u8 = 2;
-/// Exit code of a failure while running.
+/// Exit code of a failure while running, or of results that disagree.
 const EXIT_FAILURE: u8 = 1;
+/// Exit code of a run stopped by Ctrl-C (128 + SIGINT), after printing what it had computed.
+const EXIT_INTERRUPTED: u8 = 130;
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -28,10 +35,10 @@ pub fn main() -> ExitCode {
         Err(e) => return clap_error(e),
     };
     match run(cli) {
-        Ok(text) => match std::io::stdout().lock().write_all(text.as_bytes()) {
-            Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome { text, code }) => match std::io::stdout().lock().write_all(text.as_bytes()) {
+            Ok(()) => ExitCode::from(code),
             // A closed pipe (`hetero pi | head -c1`) is the reader's choice, not a failure worth a message.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(code),
             Err(e) => fail(EXIT_FAILURE, &format!("cannot write the result: {e}")),
         },
         Err(e) => {
@@ -92,88 +99,367 @@ fn engine(run: &RunArgs) -> hetero::Result<Engine> {
         Some(threads) => Engine::with_threads(threads)?,
         None => Engine::new()?,
     };
-    Ok(engine.with_adapter(run.adapter.clone()).with_precision(run.precision))
+    let engine = engine.with_adapter(run.adapter.clone()).with_precision(run.precision);
+    let wants_model = run.backend == Choice::Auto || run.explain;
+    Ok(match CostModel::default_path().as_deref().and_then(CostModel::load) {
+        Some(model) if wants_model => engine.with_model(model),
+        _ => engine,
+    })
+}
+
+/// Calibrates the engine's model on `probe` unless it can already predict its kernel, and saves it.
+fn ensure_calibrated<K: Kernel>(engine: &Engine, probe: &K, quiet: bool) -> hetero::Result<()> {
+    if engine.is_calibrated(probe) {
+        return Ok(());
+    }
+    if !quiet {
+        eprintln!(
+            "hetero: note: measuring each backend's cost for {} (once; 'hetero calibrate' measures them all)",
+            probe.name()
+        );
+    }
+    engine.calibrate(probe)?;
+    save_model(engine, quiet);
+    Ok(())
+}
+
+fn save_model(engine: &Engine, quiet: bool) -> Option<std::path::PathBuf> {
+    let path = CostModel::default_path()?;
+    match engine.model().save(&path) {
+        Ok(()) => Some(path),
+        Err(e) => {
+            if !quiet {
+                eprintln!("hetero: note: cannot save the cost model to {}: {e}", path.display());
+            }
+            None
+        }
+    }
+}
+
+/// The probes calibration runs: 1024 blocks of each kernel.
+fn probe_pi() -> hetero::Result<MonteCarloPi> {
+    MonteCarloPi::new(1 << 26, 1)
+}
+
+fn probe_leibniz() -> hetero::Result<Leibniz> {
+    Leibniz::new(1 << 26)
+}
+
+fn probe_simpson(function: Function, a: f64, b: f64) -> hetero::Result<Simpson> {
+    Simpson::new(function, a, b, (1 << 26) - 4)
+}
+
+/// A stop flag raised by Ctrl-C (a second Ctrl-C exits at once), and a progress bar on stderr that shows
+/// itself after a second when stderr is a terminal.
+fn control(quiet: bool) -> (Control, ProgressBar) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    // Only fails when a handler is set already, which this process never does twice.
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    });
+    let bar = ProgressBar::hidden();
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {percent:>3}%  {pos}/{len} blocks  {elapsed} (eta {eta})")
+    {
+        bar.set_style(style);
+    }
+    let control = Control::new().with_stop(stop);
+    if quiet || !std::io::stderr().is_terminal() {
+        return (control, bar);
+    }
+    let shown = bar.clone();
+    let control = control.with_progress(move |p| {
+        if p.elapsed < Duration::from_secs(1) {
+            return;
+        }
+        if shown.is_hidden() {
+            shown.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        shown.set_length(p.blocks);
+        shown.set_position(p.done);
+    });
+    (control, bar)
+}
+
+/// What a command prints, and its exit code.
+struct Outcome {
+    text: String,
+    code: u8,
+}
+
+impl Outcome {
+    fn success(text: String) -> Self {
+        Outcome { text, code: 0 }
+    }
 }
 
 /// A finished run, with each rank's share when it was distributed.
 type Executed<T> = (Run<T>, Option<Vec<RankReport>>);
 
-/// Runs `kernel` in this process, or over the MPI ranks with `--distributed`. `None` on ranks other
-/// than 0, which print nothing.
-fn execute<K>(run: &RunArgs, kernel: &K) -> hetero::Result<Option<Executed<K::Output>>>
+/// Runs `kernel` over the MPI ranks. `None` on ranks other than 0, which print nothing.
+fn distributed<K>(run: &RunArgs, kernel: &K) -> hetero::Result<Option<Executed<K::Output>>>
 where
     K: Kernel,
     K::Partial: Wire,
 {
-    if !run.distributed {
-        return Ok(Some((engine(run)?.run(kernel, run.backend)?, None)));
+    for (given, flag) in [
+        (run.explain, "--explain"),
+        (run.validate, "--validate"),
+        (run.target_error.is_some(), "--target-error"),
+    ] {
+        if given {
+            return Err(Error::Unsupported(format!("{flag} does not work with --distributed")));
+        }
     }
     #[cfg(feature = "mpi")]
     {
+        // Under MPI, auto means rayon on every rank: the ranks must not each calibrate at once.
+        let backend = match run.backend {
+            Choice::Auto => hetero::Backend::Rayon,
+            Choice::Backend(backend) => backend,
+        };
         let cluster = hetero::distributed::Cluster::init()?;
         let engine = engine(run)?;
-        Ok(cluster
-            .run(&engine, kernel, run.backend)
-            .map(|d| (d.run, Some(d.ranks))))
+        Ok(cluster.run(&engine, kernel, backend).map(|d| (d.run, Some(d.ranks))))
     }
     #[cfg(not(feature = "mpi"))]
-    Err(Error::Unsupported(
-        "--distributed needs MPI: build with 'cargo build --release --features mpi' (and a system MPI)".to_owned(),
-    ))
+    {
+        let _ = kernel;
+        Err(Error::Unsupported(
+            "--distributed needs MPI: build with 'cargo build --release --features mpi' (and a system MPI)".to_owned(),
+        ))
+    }
 }
 
-/// The floating precision a GPU run used (none for CPU runs and exact kernels).
-fn gpu_precision<T>(run: &hetero::Run<T>) -> Option<Precision> {
-    run.gpu
-        .as_ref()
-        .and_then(|g| g.precision)
-        .filter(|&p| p != Precision::Exact)
+/// How to run a kernel of the subcommand's kind to a target error.
+type ToTarget<'a, T> = &'a dyn Fn(&Engine, f64, Choice, &Control) -> hetero::Result<Run<T>>;
+
+/// One problem on one backend (or auto), with everything a run may add.
+fn single<K>(args: &RunArgs, kernel: &K, probe: &K, to_target: ToTarget<'_, K::Output>) -> hetero::Result<Outcome>
+where
+    K: Report,
+    K::Partial: Wire,
+{
+    if args.distributed {
+        let Some((run, ranks)) = distributed(args, kernel)? else {
+            return Ok(Outcome::success(String::new()));
+        };
+        let context = Context {
+            ranks,
+            ..Context::default()
+        };
+        return Ok(Outcome::success(report::single(kernel, &run, &context, args.json)));
+    }
+    if args.validate && args.target_error.is_some() {
+        return Err(Error::Unsupported(
+            "--validate checks runs of a fixed size: drop --target-error, or give -n".to_owned(),
+        ));
+    }
+    let engine = engine(args)?;
+    let auto = args.backend == Choice::Auto;
+    let mut context = Context {
+        auto,
+        target_error: args.target_error,
+        ..Context::default()
+    };
+    if auto || args.explain {
+        ensure_calibrated(&engine, probe, args.quiet || args.json)?;
+        if args.explain {
+            context.explanation = Some(engine.explain(kernel)?);
+        }
+    }
+    let (control, bar) = control(args.quiet);
+    let result = match args.target_error {
+        Some(target) => to_target(&engine, target, args.backend, &control),
+        None => engine.run_with(kernel, args.backend, &control),
+    };
+    bar.finish_and_clear();
+    let run = result?;
+    let mut code = 0;
+    if args.validate && !run.interrupted {
+        let (checked, against) = match run.backend {
+            Backend::Serial => (Backend::Serial, Backend::Rayon),
+            Backend::Hybrid => (Backend::Gpu, Backend::Serial),
+            other => (other, Backend::Serial),
+        };
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let validation = engine.validate(kernel, checked, against, seed)?;
+        if !validation.agree() {
+            code = EXIT_FAILURE;
+        }
+        context.validation = Some(validation);
+    }
+    if let Some(precision) = validate::float_precision(&run)
+        && let Some(warning) = kernel.resolution_warning(precision)
+    {
+        eprintln!("hetero: warning: {warning}");
+    }
+    if let Some(target) = args.target_error
+        && !run.interrupted
+        && K::error_estimate(&run.output) > target
+    {
+        eprintln!(
+            "hetero: warning: the target error {target:e} was not reached: the estimate stopped shrinking at {:e} \
+             (rounding); the best run is shown",
+            K::error_estimate(&run.output)
+        );
+        code = EXIT_FAILURE;
+    }
+    if run.interrupted {
+        eprintln!(
+            "hetero: interrupted: blocks 0..{} of {} completed; the result below covers them",
+            run.completed, run.blocks
+        );
+        code = EXIT_INTERRUPTED;
+    }
+    Ok(Outcome {
+        text: report::single(kernel, &run, &context, args.json),
+        code,
+    })
 }
 
-fn run(cli: Cli) -> hetero::Result<String> {
+/// One problem on several backends, checked against each other.
+fn compare<K: Report>(backends: Option<&[Backend]>, args: &RunArgs, kernel: &K) -> hetero::Result<Outcome> {
+    let unsupported = [
+        (
+            args.backend != Choice::Auto,
+            "--backend (compare takes --backends a,b,c)",
+        ),
+        (args.distributed, "--distributed"),
+        (args.explain, "--explain"),
+        (args.validate, "--validate"),
+        (args.target_error.is_some(), "--target-error"),
+    ];
+    if let Some((_, flag)) = unsupported.iter().find(|(given, _)| *given) {
+        return Err(Error::Unsupported(format!("compare does not take {flag}")));
+    }
+    let engine = engine(args)?;
+    let backends = match backends {
+        Some(list) => list.to_vec(),
+        None => {
+            let mut list = Backend::CPU.to_vec();
+            let gpu_runs = engine
+                .gpu()
+                .is_ok_and(|gpu| kernel.gpu(&gpu.caps(args.precision)).is_ok());
+            if gpu_runs {
+                list.extend([Backend::Gpu, Backend::Hybrid]);
+            }
+            list
+        }
+    };
+    let comparison = engine.compare(kernel, &backends)?;
+    Ok(Outcome {
+        text: report::comparison(kernel, &comparison, args.json),
+        code: if comparison.agree() { 0 } else { EXIT_FAILURE },
+    })
+}
+
+/// Measures every kernel on every backend and saves the model.
+fn calibrate(args: &CalibrateArgs) -> hetero::Result<Outcome> {
+    let engine = match args.threads {
+        Some(threads) => Engine::with_threads(threads)?,
+        None => Engine::new()?,
+    }
+    .with_adapter(args.adapter.clone());
+    engine.calibrate(&probe_pi()?)?;
+    engine.calibrate(&probe_simpson(Function::Exp, 0.0, 1.0)?)?;
+    engine.calibrate(&probe_leibniz()?)?;
+    let path = save_model(&engine, false);
+    let model = engine.model();
+    let mut rows = Vec::new();
+    for kernel in ["pi", "simpson", "leibniz"] {
+        for backend in Backend::ALL {
+            rows.push((kernel.to_owned(), backend, engine.threads_for(backend)));
+        }
+    }
+    Ok(Outcome::success(report::calibration(
+        &model,
+        &rows,
+        path.as_deref(),
+        args.json,
+    )))
+}
+
+fn simpson_kernel(a: &SimpsonArgs) -> hetero::Result<(Function, Simpson)> {
+    let function = Function::from_name(&a.function, a.x0, a.sigma, a.power)?;
+    let kernel = Simpson::new(function, a.from, a.to, a.intervals.unwrap_or(DEFAULT_INTERVALS))?;
+    Ok((function, kernel))
+}
+
+fn note_rounding(a: &SimpsonArgs, kernel: &Simpson) {
+    if let Some(requested) = a.intervals
+        && kernel.intervals() != requested
+    {
+        eprintln!(
+            "hetero: note: {requested} intervals rounded up to {} (Simpson's rule and its error estimate need a multiple of 4)",
+            kernel.intervals()
+        );
+    }
+}
+
+/// `-n` and `--target-error` both say how big the problem is: one of them, not both.
+fn one_size(size: Option<u64>, run: &RunArgs) -> hetero::Result<()> {
+    if size.is_some() && run.target_error.is_some() {
+        return Err(Error::Unsupported(
+            "give a size (-n) or --target-error, not both".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+const DEFAULT_SAMPLES: u64 = 1_000_000_000;
+const DEFAULT_INTERVALS: u64 = 100_000_000;
+const DEFAULT_TERMS: u64 = 1_000_000_000;
+
+fn run(cli: Cli) -> hetero::Result<Outcome> {
     match cli.command {
         Command::Pi(a) => {
-            let kernel = MonteCarloPi::new(a.samples, a.seed)?;
-            let Some((result, ranks)) = execute(&a.run, &kernel)? else {
-                return Ok(String::new());
+            one_size(a.samples, &a.run)?;
+            let kernel = MonteCarloPi::new(a.samples.unwrap_or(DEFAULT_SAMPLES), a.seed)?;
+            let seed = a.seed;
+            let to_target = move |engine: &Engine, target, choice, control: &Control| {
+                engine.pi_to_error(seed, target, choice, control)
             };
-            let context = Context { gpu_bound: None, ranks };
-            Ok(report::pi(&result, &context, a.run.json))
+            single(&a.run, &kernel, &probe_pi()?, &to_target)
         }
         Command::Simpson(a) => {
-            let function = Function::from_name(&a.function, a.x0, a.sigma, a.power)?;
-            let kernel = Simpson::new(function, a.from, a.to, a.intervals)?;
-            if kernel.intervals() != a.intervals {
-                eprintln!(
-                    "hetero: note: {} intervals rounded up to {} (Simpson's rule and its error estimate need a multiple of 4)",
-                    a.intervals,
-                    kernel.intervals()
-                );
-            }
-            let Some((result, ranks)) = execute(&a.run, &kernel)? else {
-                return Ok(String::new());
+            one_size(a.intervals, &a.run)?;
+            let (function, kernel) = simpson_kernel(&a)?;
+            note_rounding(&a, &kernel);
+            let (from, to) = (a.from, a.to);
+            let to_target = move |engine: &Engine, target, choice, control: &Control| {
+                engine.simpson_to_error(function, from, to, target, choice, control)
             };
-            let precision = gpu_precision(&result);
-            if let Some(warning) = precision.and_then(|p| kernel.resolution_warning(p)) {
-                eprintln!("hetero: warning: {warning}");
-            }
-            let context = Context {
-                gpu_bound: precision.and_then(|p| kernel.gpu_bound(p)),
-                ranks,
-            };
-            Ok(report::simpson(&result, &context, a.run.json))
+            single(&a.run, &kernel, &probe_simpson(function, a.from, a.to)?, &to_target)
         }
-        Command::Devices(a) => Ok(report::devices(&hetero::gpu::adapters(), a.json)),
         Command::Leibniz(a) => {
-            let kernel = Leibniz::new(a.terms)?;
-            let Some((result, ranks)) = execute(&a.run, &kernel)? else {
-                return Ok(String::new());
-            };
-            let context = Context {
-                gpu_bound: gpu_precision(&result).map(|p| kernel.gpu_bound(p)),
-                ranks,
-            };
-            Ok(report::leibniz(&result, &context, a.run.json))
+            one_size(a.terms, &a.run)?;
+            let kernel = Leibniz::new(a.terms.unwrap_or(DEFAULT_TERMS))?;
+            let to_target =
+                |engine: &Engine, target, choice, control: &Control| engine.leibniz_to_error(target, choice, control);
+            single(&a.run, &kernel, &probe_leibniz()?, &to_target)
         }
+        Command::Compare(c) => {
+            let backends = c.backends.as_deref();
+            match c.problem {
+                Problem::Pi(a) => compare(
+                    backends,
+                    &a.run,
+                    &MonteCarloPi::new(a.samples.unwrap_or(DEFAULT_SAMPLES), a.seed)?,
+                ),
+                Problem::Simpson(a) => {
+                    let (_, kernel) = simpson_kernel(&a)?;
+                    note_rounding(&a, &kernel);
+                    compare(backends, &a.run, &kernel)
+                }
+                Problem::Leibniz(a) => compare(backends, &a.run, &Leibniz::new(a.terms.unwrap_or(DEFAULT_TERMS))?),
+            }
+        }
+        Command::Calibrate(a) => calibrate(&a),
+        Command::Devices(a) => Ok(Outcome::success(report::devices(&hetero::gpu::adapters(), a.json))),
     }
 }

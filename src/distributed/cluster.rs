@@ -129,9 +129,12 @@ impl Cluster {
                 backend,
                 threads: engine.threads_for(backend),
                 blocks: kernel.blocks(),
+                completed: kernel.blocks(),
+                interrupted: false,
                 elements: kernel.elements(),
                 elapsed: start.elapsed(),
                 gpu: report,
+                split: None,
             },
             ranks,
         })

@@ -345,11 +345,22 @@ impl Gpu {
 
     /// The pipeline for `program`, compiled on first use and cached; returns it and the compile time
     /// (zero when it came from the cache).
-    fn pipeline(&self, program: &WgslProgram) -> Result<(Arc<wgpu::ComputePipeline>, Duration)> {
+    /// The pipeline cache's key of `program`.
+    fn pipeline_key(program: &WgslProgram) -> u64 {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         program.source.hash(&mut hasher);
         program.entry_point.hash(&mut hasher);
-        let key = hasher.finish();
+        hasher.finish()
+    }
+
+    /// Whether `program` is compiled already, so that running it compiles nothing.
+    pub(crate) fn is_compiled(&self, program: &WgslProgram) -> bool {
+        let key = Self::pipeline_key(program);
+        self.pipelines.lock().is_ok_and(|cache| cache.contains_key(&key))
+    }
+
+    fn pipeline(&self, program: &WgslProgram) -> Result<(Arc<wgpu::ComputePipeline>, Duration)> {
+        let key = Self::pipeline_key(program);
         if let Some(pipeline) = self.pipelines.lock().ok().and_then(|cache| cache.get(&key).cloned()) {
             return Ok((pipeline, Duration::ZERO));
         }
@@ -409,4 +420,25 @@ pub struct GpuReport {
     pub kernel_seconds: Option<f64>,
     /// Dispatches submitted.
     pub submissions: u32,
+}
+
+impl GpuReport {
+    /// Adds the times of `other`, a later call on the same device, to these.
+    pub fn absorb(&mut self, other: &GpuReport) {
+        if self.adapter.is_empty() {
+            self.adapter.clone_from(&other.adapter);
+            self.api.clone_from(&other.api);
+        }
+        self.precision = self.precision.or(other.precision);
+        self.setup_seconds += other.setup_seconds;
+        self.compile_seconds += other.compile_seconds;
+        self.upload_seconds += other.upload_seconds;
+        self.execute_seconds += other.execute_seconds;
+        self.readback_seconds += other.readback_seconds;
+        self.kernel_seconds = match (self.kernel_seconds, other.kernel_seconds) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.submissions += other.submissions;
+    }
 }

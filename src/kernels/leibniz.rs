@@ -120,6 +120,12 @@ impl Kernel for Leibniz {
         }
     }
 
+    /// The first blocks hold the first terms: the output equals a run of that many terms.
+    fn finish_prefix(&self, total: ExactSum, blocks: u64) -> Option<LeibnizEstimate> {
+        let terms = blocks.checked_mul(BLOCK_TERMS)?.min(self.terms);
+        (terms > 0).then(|| Leibniz { terms }.finish(total))
+    }
+
     fn elements(&self) -> u64 {
         self.terms
     }

@@ -5,6 +5,7 @@ mod monte_carlo;
 mod simpson;
 
 pub use leibniz::{Leibniz, LeibnizEstimate};
+pub(crate) use monte_carlo::BLOCK_SAMPLES;
 pub use monte_carlo::{Hits, MonteCarloPi, PiEstimate};
 pub use simpson::{Function, Integrand, Simpson, SimpsonEstimate, SimpsonPartial};
 

@@ -385,6 +385,11 @@ impl<F: Integrand> Simpson<F> {
         self.n
     }
 
+    /// The spacing `h` of the points, `|b − a| / n`.
+    pub fn spacing(&self) -> f64 {
+        self.h
+    }
+
     /// The integrand.
     pub fn integrand(&self) -> &F {
         &self.f
@@ -416,6 +421,33 @@ impl<F: Integrand> Simpson<F> {
                 self.n, self.h
             )
         })
+    }
+
+    /// The estimate from the weight-class sums of points `0..=n` spaced `h` from `lo`, reported as the
+    /// integral from `from` to `to`.
+    fn estimate(&self, total: &SimpsonPartial, n: u64, from: f64, to: f64) -> SimpsonEstimate {
+        // 3/h · S_n = ends + 4·odd + 2·(even2 + even0)
+        let mut weighted = total.ends.clone();
+        weighted.merge_scaled(&total.odd, 4);
+        weighted.merge_scaled(&total.even2, 2);
+        weighted.merge_scaled(&total.even0, 2);
+        // 3/h · (S_n − S_{n/2}) = −ends + 4·odd − 6·even2 − 2·even0, with no cancellation before rounding.
+        let mut difference = ExactSum::new();
+        difference.merge_scaled(&total.ends, -1);
+        difference.merge_scaled(&total.odd, 4);
+        difference.merge_scaled(&total.even2, -6);
+        difference.merge_scaled(&total.even0, -2);
+        let sign = if self.a <= self.b { 1.0 } else { -1.0 };
+        SimpsonEstimate {
+            function: self.f.describe(),
+            from,
+            to,
+            intervals: n,
+            requested_intervals: if n == self.n { self.requested } else { n },
+            value: sign * (weighted.value() * self.h / 3.0),
+            error_estimate: (difference.value() * self.h / 3.0).abs() / 15.0,
+            exact: self.f.exact(from, to),
+        }
     }
 
     /// Adds `f(x_0)` and `f(x_n)` to `partial.ends` where `points` holds them: on every backend the end
@@ -485,28 +517,32 @@ impl<F: Integrand> Kernel for Simpson<F> {
     }
 
     fn finish(&self, total: SimpsonPartial) -> SimpsonEstimate {
-        // 3/h · S_n = ends + 4·odd + 2·(even2 + even0)
-        let mut weighted = total.ends.clone();
-        weighted.merge_scaled(&total.odd, 4);
-        weighted.merge_scaled(&total.even2, 2);
-        weighted.merge_scaled(&total.even0, 2);
-        // 3/h · (S_n − S_{n/2}) = −ends + 4·odd − 6·even2 − 2·even0, with no cancellation before rounding.
-        let mut difference = ExactSum::new();
-        difference.merge_scaled(&total.ends, -1);
-        difference.merge_scaled(&total.odd, 4);
-        difference.merge_scaled(&total.even2, -6);
-        difference.merge_scaled(&total.even0, -2);
-        let sign = if self.a <= self.b { 1.0 } else { -1.0 };
-        SimpsonEstimate {
-            function: self.f.describe(),
-            from: self.a,
-            to: self.b,
-            intervals: self.n,
-            requested_intervals: self.requested,
-            value: sign * (weighted.value() * self.h / 3.0),
-            error_estimate: (difference.value() * self.h / 3.0).abs() / 15.0,
-            exact: self.f.exact(self.a, self.b),
+        self.estimate(&total, self.n, self.a, self.b)
+    }
+
+    /// Simpson's rule on the covered part of the interval: `[lo, x_m]`, `m` the last multiple of 4 among
+    /// the points computed. The points past `x_m` are taken back out of their sums and `x_m` becomes an end
+    /// point, exactly (each is recomputed here, in f64, as the CPU computed it).
+    fn finish_prefix(&self, mut total: SimpsonPartial, blocks: u64) -> Option<SimpsonEstimate> {
+        let covered = blocks.checked_mul(BLOCK_POINTS)?.min(self.n + 1);
+        let m = covered.checked_sub(1)? / 4 * 4;
+        if m == 0 {
+            return None;
         }
+        if m == self.n {
+            return Some(self.finish(total));
+        }
+        for i in m + 1..covered {
+            total
+                .class_mut((i % 4) as usize)
+                .merge_scaled(&ExactSum::of(self.f.eval(self.x(i))), -1);
+        }
+        let end = ExactSum::of(self.f.eval(self.x(m)));
+        total.even0.merge_scaled(&end, -1);
+        total.ends.merge(&end);
+        let x_m = self.x(m);
+        let (from, to) = if self.a <= self.b { (self.a, x_m) } else { (x_m, self.b) };
+        Some(self.estimate(&total, m, from, to))
     }
 
     fn elements(&self) -> u64 {

@@ -1,0 +1,320 @@
+//! Choosing a backend: [`Choice::Auto`] predicts each backend's time for the problem at hand from a
+//! calibrated cost model and takes the fastest.
+//!
+//! # The model
+//!
+//! For each kernel and backend the model holds a [`Cost`]: a fixed overhead per run (waking threads, a GPU
+//! submission and readback), a time per block, and a first-use cost (opening the GPU device and compiling
+//! the kernel's pipeline, paid once per engine). The prediction for `n` blocks is
+//! `overhead + n · per_block`, plus the first-use cost when the engine has not paid it yet.
+//!
+//! Costs come from a short probe ([`Engine::calibrate`]): each backend runs one block to pay its first
+//! use, then two sub-ranges of the kernel (two blocks, then growing four-fold until a run takes 20 ms),
+//! keeping the fastest of repeated timings; the two points give overhead and per-block time. The probe
+//! runs when auto first meets a kernel, or ahead of time; [`CostModel::load`] and [`CostModel::save`] keep
+//! it on disk, where the command line caches it.
+//!
+//! ```
+//! use hetero::{Choice, Engine, kernels::MonteCarloPi};
+//!
+//! let engine = Engine::with_threads(2)?;
+//! let kernel = MonteCarloPi::new(1 << 20, 1)?;
+//! let explanation = engine.explain(&kernel)?;
+//! println!("{explanation}");
+//! let run = engine.run(&kernel, Choice::Auto)?;
+//! assert_eq!(run.backend, explanation.choice);
+//! # Ok::<(), hetero::Error>(())
+//! ```
+
+mod model;
+
+use std::fmt;
+use std::time::Instant;
+
+pub use model::{Cost, CostModel};
+
+use crate::{Backend, Engine, Error, Kernel, Result};
+
+/// Where to run: a backend, or the one predicted fastest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Choice {
+    /// The backend the cost model predicts fastest for this problem (the CPU alone when there is no GPU).
+    #[default]
+    Auto,
+    /// This backend; the GPU and hybrid backends fail without a GPU.
+    Backend(Backend),
+}
+
+impl From<Backend> for Choice {
+    fn from(backend: Backend) -> Self {
+        Choice::Backend(backend)
+    }
+}
+
+impl fmt::Display for Choice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Choice::Auto => f.write_str("auto"),
+            Choice::Backend(b) => b.fmt(f),
+        }
+    }
+}
+
+impl std::str::FromStr for Choice {
+    type Err = crate::UnknownBackend;
+
+    /// `auto`, or a backend's name.
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("auto") {
+            Ok(Choice::Auto)
+        } else {
+            s.parse().map(Choice::Backend)
+        }
+    }
+}
+
+/// One backend's predicted time.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Prediction {
+    /// The backend.
+    pub backend: Backend,
+    /// Predicted seconds for the whole problem.
+    pub seconds: f64,
+    /// The part of it paid once: opening the GPU device and compiling the pipeline.
+    pub first_use_seconds: f64,
+    /// The cost it was predicted from.
+    pub cost: Cost,
+}
+
+/// Why auto chose what it chose.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Explanation {
+    /// The kernel's name.
+    pub kernel: String,
+    /// Blocks of the problem.
+    pub blocks: u64,
+    /// Every backend considered, fastest first.
+    pub predictions: Vec<Prediction>,
+    /// Backends left out, and why.
+    pub excluded: Vec<(Backend, String)>,
+    /// The backend chosen: the first prediction.
+    pub choice: Backend,
+    /// Whether this explanation had to calibrate first, and for how long (seconds).
+    pub calibrated_seconds: Option<f64>,
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "auto: {} with {} blocks: predicted times", self.kernel, self.blocks)?;
+        for p in &self.predictions {
+            let first = if p.first_use_seconds > 0.0 {
+                format!(" (of which first use {:.3} ms)", p.first_use_seconds * 1e3)
+            } else {
+                String::new()
+            };
+            writeln!(
+                f,
+                "  {:<8} {:>12.3} ms = {:.3} ms overhead + {} blocks × {:.3} µs{first}",
+                p.backend.name(),
+                p.seconds * 1e3,
+                p.cost.overhead * 1e3,
+                self.blocks,
+                p.cost.per_block * 1e6,
+            )?;
+        }
+        for (backend, why) in &self.excluded {
+            writeln!(f, "  {:<8} not considered: {why}", backend.name())?;
+        }
+        if let Some(seconds) = self.calibrated_seconds {
+            writeln!(f, "  (calibrated now, in {:.3} s)", seconds)?;
+        }
+        write!(f, "  chose {}: the lowest predicted time", self.choice)
+    }
+}
+
+impl Engine {
+    /// The backends auto considers for `kernel`, and why the others are left out, without opening a GPU
+    /// that the model has not seen.
+    fn candidates<K: Kernel>(&self, kernel: &K) -> (Vec<Backend>, Vec<(Backend, String)>) {
+        let mut candidates = Backend::CPU.to_vec();
+        let mut excluded = Vec::new();
+        let model = self.model.lock().map(|m| m.clone()).unwrap_or_default();
+        match model.gpu_adapter(self.adapter_choice()) {
+            Some(Some(_)) => match self.gpu_program_check(kernel) {
+                Ok(()) => candidates.extend([Backend::Gpu, Backend::Hybrid]),
+                Err(why) => excluded.extend([(Backend::Gpu, why.clone()), (Backend::Hybrid, why)]),
+            },
+            Some(None) => {
+                let why = "no GPU adapter was found when the model was calibrated".to_owned();
+                excluded.extend([(Backend::Gpu, why.clone()), (Backend::Hybrid, why)]);
+            }
+            None => {}
+        }
+        (candidates, excluded)
+    }
+
+    /// Whether `kernel` can run on the GPU, judged without opening a device where possible.
+    fn gpu_program_check<K: Kernel>(&self, kernel: &K) -> std::result::Result<(), String> {
+        // Capabilities only decide the precision; a kernel without a GPU program says so whatever they are.
+        let caps = crate::gpu::GpuCaps {
+            shader_f64: true,
+            shader_int64: true,
+            requested: self.precision(),
+        };
+        kernel.gpu(&caps).map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    /// Calibrates the cost model for `kernel` on every backend it can run on: see the [module](self)
+    /// docs. The probe uses sub-ranges of `kernel` itself and keeps nothing of their results, so give it a
+    /// kernel of a few hundred blocks or more. Opens the GPU device if there is one.
+    pub fn calibrate<K: Kernel>(&self, kernel: &K) -> Result<()> {
+        let gpu_name = self.gpu().ok().map(|g| g.name().to_owned());
+        let mut backends = Backend::CPU.to_vec();
+        if gpu_name.is_some() && self.gpu_program_check(kernel).is_ok() {
+            backends.extend([Backend::Gpu, Backend::Hybrid]);
+        }
+        let mut costs = Vec::new();
+        for backend in backends {
+            costs.push((backend, self.probe(kernel, backend)?));
+        }
+        let mut model = self
+            .model
+            .lock()
+            .map_err(|_| Error::Internal("the cost model's lock is poisoned".to_owned()))?;
+        model.set_gpu_adapter(self.adapter_choice(), gpu_name);
+        for (backend, cost) in costs {
+            model.insert(kernel.name(), backend, self.threads_for(backend), cost);
+        }
+        Ok(())
+    }
+
+    /// Measures one backend's [`Cost`] on sub-ranges of `kernel`.
+    fn probe<K: Kernel>(&self, kernel: &K, backend: Backend) -> Result<Cost> {
+        let blocks = kernel.blocks();
+        let time = |n: u64, repeats: usize| -> Result<f64> {
+            let mut best = f64::INFINITY;
+            for _ in 0..repeats {
+                let start = Instant::now();
+                self.reduce(kernel, backend, 0..n)?;
+                best = best.min(start.elapsed().as_secs_f64());
+            }
+            Ok(best)
+        };
+        let cold = time(1, 1)?;
+        let warm_one = time(1, 3)?;
+        // The device was opened before the probe: its setup time counts as first use too.
+        let setup = match backend.uses_gpu() {
+            true => self.gpu()?.setup_time().as_secs_f64(),
+            false => 0.0,
+        };
+        let first_use = (cold - warm_one).max(0.0) + setup;
+        let small = blocks.min(2);
+        let t_small = time(small, 5)?;
+        let (mut large, mut t_large) = (small, t_small);
+        while t_large < 0.02 && large < blocks {
+            large = (large * 4).min(blocks);
+            t_large = time(large, 3)?;
+        }
+        let per_block = if large > small {
+            ((t_large - t_small) / (large - small) as f64).max(0.0)
+        } else {
+            t_small / small as f64
+        };
+        let width = match backend {
+            Backend::Rayon | Backend::Threads => self.threads() as u64,
+            _ => 1,
+        };
+        Ok(Cost {
+            overhead: (t_small - small.next_multiple_of(width) as f64 * per_block).max(0.0),
+            per_block,
+            first_use,
+            width,
+        })
+    }
+
+    /// The predicted time of `kernel` on each backend auto considers, and the choice: see the
+    /// [module](self) docs. Calibrates the model for `kernel` first if it has never met it.
+    pub fn explain<K: Kernel>(&self, kernel: &K) -> Result<Explanation> {
+        let mut calibrated_seconds = None;
+        let (mut candidates, mut excluded) = self.candidates(kernel);
+        if !self.knows(kernel, &candidates) {
+            let start = Instant::now();
+            self.calibrate(kernel)?;
+            calibrated_seconds = Some(start.elapsed().as_secs_f64());
+            (candidates, excluded) = self.candidates(kernel);
+        }
+        let model = self.model.lock().map(|m| m.clone()).unwrap_or_default();
+        let blocks = kernel.blocks();
+        let mut predictions: Vec<Prediction> = candidates
+            .into_iter()
+            .filter_map(|backend| {
+                let cost = model.get(kernel.name(), backend, self.threads_for(backend))?;
+                let first_use_seconds = if backend.uses_gpu() && !self.gpu_is_warm_for(kernel) {
+                    cost.first_use
+                } else {
+                    0.0
+                };
+                Some(Prediction {
+                    backend,
+                    seconds: cost.predict(blocks) + first_use_seconds,
+                    first_use_seconds,
+                    cost,
+                })
+            })
+            .collect();
+        predictions.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+        let choice = predictions.first().map_or(Backend::Serial, |p| p.backend);
+        Ok(Explanation {
+            kernel: kernel.name().to_owned(),
+            blocks,
+            predictions,
+            excluded,
+            choice,
+            calibrated_seconds,
+        })
+    }
+
+    /// Whether the model can predict every backend auto would consider for `kernel` (so that
+    /// [`Engine::explain`] will not calibrate).
+    pub fn is_calibrated<K: Kernel>(&self, kernel: &K) -> bool {
+        let (candidates, _) = self.candidates(kernel);
+        self.knows(kernel, &candidates)
+    }
+
+    /// Whether the model has a cost for every candidate.
+    fn knows<K: Kernel>(&self, kernel: &K, candidates: &[Backend]) -> bool {
+        let Ok(model) = self.model.lock() else {
+            return false;
+        };
+        model.gpu_adapter(self.adapter_choice()).is_some()
+            && candidates
+                .iter()
+                .all(|&b| model.get(kernel.name(), b, self.threads_for(b)).is_some())
+    }
+
+    /// Whether the device is open and has compiled `kernel`'s pipeline, so a GPU run pays no first use.
+    fn gpu_is_warm_for<K: Kernel>(&self, kernel: &K) -> bool {
+        if !self.gpu_is_open() {
+            return false;
+        }
+        let Ok(gpu) = self.gpu() else {
+            return false;
+        };
+        kernel
+            .gpu(&gpu.caps(self.precision()))
+            .is_ok_and(|program| gpu.is_compiled(&program.wgsl))
+    }
+
+    /// Uses `model` for auto's predictions (one loaded from disk, say) instead of calibrating anew.
+    pub fn with_model(self, model: CostModel) -> Self {
+        if let Ok(mut slot) = self.model.lock() {
+            *slot = model;
+        }
+        self
+    }
+
+    /// The cost model as it stands, to save.
+    pub fn model(&self) -> CostModel {
+        self.model.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}

@@ -1,0 +1,153 @@
+//! The cost model's data, and its file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Backend;
+use crate::gpu::AdapterChoice;
+
+/// What a backend costs for one kernel, in seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    /// Paid by every run whatever its size: waking threads, a GPU submission and readback.
+    pub overhead: f64,
+    /// Paid per block.
+    pub per_block: f64,
+    /// Paid once per engine before the first run: opening the GPU device and compiling the pipeline.
+    pub first_use: f64,
+    /// Blocks computed at once (the thread count of a CPU pool, 1 otherwise): a run of fewer blocks
+    /// leaves workers idle and costs as much as this many.
+    #[serde(default = "one")]
+    pub width: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl Cost {
+    /// Predicted seconds for `blocks` blocks, first use aside: `overhead + per_block · blocks` with
+    /// `blocks` rounded up to a multiple of `width`.
+    pub fn predict(&self, blocks: u64) -> f64 {
+        self.overhead + blocks.next_multiple_of(self.width.max(1)) as f64 * self.per_block
+    }
+
+    fn is_sane(&self) -> bool {
+        [self.overhead, self.per_block, self.first_use]
+            .iter()
+            .all(|x| x.is_finite() && *x >= 0.0)
+    }
+}
+
+/// Calibrated costs by kernel, backend and thread count, and which GPU (if any) they were measured on.
+///
+/// The file is JSON, written whole to a temporary file and renamed into place. It carries hetero's
+/// version: a file from another version, or one that does not parse, is ignored (and so rebuilt), never
+/// an error.
+///
+/// ```
+/// use hetero::{Backend, dispatch::{Cost, CostModel}};
+///
+/// let mut model = CostModel::default();
+/// model.insert("pi", Backend::Rayon, 2, Cost { overhead: 2e-5, per_block: 6e-5, first_use: 0.0, width: 2 });
+/// let dir = std::env::temp_dir().join(format!("hetero-doc-{}", std::process::id()));
+/// let path = dir.join("costs.json");
+/// model.save(&path)?;
+/// assert_eq!(CostModel::load(&path), Some(model));
+/// std::fs::write(&path, "{ not json")?;
+/// assert_eq!(CostModel::load(&path), None);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostModel {
+    version: String,
+    /// `kernel/backend/threads` → cost.
+    costs: BTreeMap<String, Cost>,
+    /// Adapter choice → the adapter's name, or `None` when no adapter was found.
+    adapters: BTreeMap<String, Option<String>>,
+}
+
+impl Default for CostModel {
+    /// An empty model of this version of hetero.
+    fn default() -> Self {
+        CostModel {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            costs: BTreeMap::new(),
+            adapters: BTreeMap::new(),
+        }
+    }
+}
+
+fn key(kernel: &str, backend: Backend, threads: usize) -> String {
+    format!("{kernel}/{backend}/{threads}")
+}
+
+fn adapter_key(choice: &AdapterChoice) -> String {
+    match choice {
+        AdapterChoice::Auto => "auto".to_owned(),
+        AdapterChoice::Index(i) => format!("index {i}"),
+        AdapterChoice::Name(name) => format!("name {name}"),
+    }
+}
+
+impl CostModel {
+    /// The cost of `kernel` on `backend` with `threads` threads, if calibrated.
+    pub fn get(&self, kernel: &str, backend: Backend, threads: usize) -> Option<Cost> {
+        self.costs.get(&key(kernel, backend, threads)).copied()
+    }
+
+    /// Records a cost.
+    pub fn insert(&mut self, kernel: &str, backend: Backend, threads: usize, cost: Cost) {
+        self.costs.insert(key(kernel, backend, threads), cost);
+    }
+
+    /// What calibration found for the adapter `choice`: `Some(Some(name))`, `Some(None)` for no adapter,
+    /// `None` when it has not looked.
+    pub fn gpu_adapter(&self, choice: &AdapterChoice) -> Option<Option<String>> {
+        self.adapters.get(&adapter_key(choice)).cloned()
+    }
+
+    /// Records what calibration found for the adapter `choice`. A different adapter than before drops the
+    /// GPU costs measured on the old one.
+    pub fn set_gpu_adapter(&mut self, choice: &AdapterChoice, name: Option<String>) {
+        let previous = self.adapters.insert(adapter_key(choice), name.clone());
+        if previous.is_some_and(|p| p != name) {
+            self.costs
+                .retain(|k, _| !k.contains("/gpu/") && !k.contains("/hybrid/"));
+        }
+    }
+
+    /// The file the command line keeps the model in: `$HETERO_CACHE_DIR/cost-model.json` when that is set,
+    /// else `hetero/cost-model.json` in the platform's cache directory (`~/.cache` on Linux).
+    pub fn default_path() -> Option<PathBuf> {
+        let dir = match std::env::var_os("HETERO_CACHE_DIR") {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => dirs::cache_dir()?.join("hetero"),
+        };
+        Some(dir.join("cost-model.json"))
+    }
+
+    /// The model in `path`, or `None` when there is none, it does not parse, it holds a negative or
+    /// non-finite cost, or it was written by another version of hetero.
+    pub fn load(path: &Path) -> Option<CostModel> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let model: CostModel = serde_json::from_str(&text).ok()?;
+        let current = model.version == env!("CARGO_PKG_VERSION");
+        (current && model.costs.values().all(Cost::is_sane)).then_some(model)
+    }
+
+    /// Writes the model to `path` (creating its directory), atomically: readers see the old file or the
+    /// new one, never half of one.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        let temporary = path.with_extension(format!("tmp.{}", std::process::id()));
+        std::fs::write(&temporary, text)?;
+        std::fs::rename(&temporary, path)
+    }
+}

@@ -1,0 +1,288 @@
+//! The dispatcher's library side: chunked and stopped runs, auto's choice, compare, validate and
+//! target errors.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use hetero::dispatch::{Cost, CostModel};
+use hetero::gpu::{AdapterChoice, Precision};
+use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
+use hetero::validate::{Measure, Verify, sample_blocks};
+use hetero::{Backend, Choice, Control, Engine, Kernel, Partial};
+
+fn engine() -> Engine {
+    Engine::with_threads(3).unwrap()
+}
+
+/// A partial that records the shape of the tree that combined it.
+#[derive(Debug, PartialEq)]
+struct Shape(String);
+impl Partial for Shape {
+    fn combine(self, right: Self) -> Self {
+        Shape(format!("({} {})", self.0, right.0))
+    }
+}
+
+struct Tree(u64);
+impl Kernel for Tree {
+    type Partial = Shape;
+    type Output = String;
+    fn name(&self) -> &str {
+        "tree"
+    }
+    fn blocks(&self) -> u64 {
+        self.0
+    }
+    fn block(&self, index: u64) -> Shape {
+        Shape(index.to_string())
+    }
+    fn finish(&self, total: Shape) -> String {
+        total.0
+    }
+}
+
+/// Chunked runs (any backend, with progress reports) combine in exactly the one-pass tree.
+#[test]
+fn chunked_runs_build_the_same_tree_and_report_progress() {
+    let engine = engine();
+    for blocks in [1, 2, 5, 64, 1000, 4099] {
+        let kernel = Tree(blocks);
+        let one_pass = engine.run(&kernel, Backend::Serial).unwrap().output;
+        for backend in Backend::CPU {
+            let last = Arc::new(AtomicU64::new(0));
+            let seen = Arc::clone(&last);
+            let control = Control::new().with_progress(move |p| {
+                assert!(p.done <= p.blocks);
+                seen.fetch_max(p.done, Ordering::Relaxed);
+            });
+            let run = engine.run_with(&kernel, backend, &control).unwrap();
+            assert_eq!(run.output, one_pass, "{backend}, {blocks} blocks");
+            assert_eq!(last.load(Ordering::Relaxed), blocks);
+            assert!(!run.interrupted);
+        }
+    }
+}
+
+fn stop_after(fraction: u64) -> Control {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    Control::new().with_stop(stop).with_progress(move |p| {
+        if p.done * fraction >= p.blocks {
+            flag.store(true, Ordering::Relaxed);
+        }
+    })
+}
+
+/// A stopped run keeps every block done: its output is exactly the output of the smaller problem those
+/// blocks make up.
+#[test]
+fn stopped_runs_equal_the_problem_they_completed() {
+    let engine = engine();
+    for backend in Backend::CPU {
+        let kernel = MonteCarloPi::new(1 << 26, 3).unwrap();
+        let run = engine.run_with(&kernel, backend, &stop_after(5)).unwrap();
+        assert!(
+            run.interrupted && run.completed > 0 && run.completed < run.blocks,
+            "{backend}"
+        );
+        assert_eq!(run.output.samples, run.completed << 16);
+        let fixed = engine
+            .run(&MonteCarloPi::new(run.output.samples, 3).unwrap(), Backend::Serial)
+            .unwrap();
+        assert_eq!(fixed.output, run.output, "{backend}");
+
+        let kernel = Leibniz::new(1 << 26).unwrap();
+        let run = engine.run_with(&kernel, backend, &stop_after(5)).unwrap();
+        assert!(run.interrupted);
+        let fixed = engine
+            .run(&Leibniz::new(run.output.terms).unwrap(), Backend::Serial)
+            .unwrap();
+        assert_eq!(fixed.output.value.to_bits(), run.output.value.to_bits());
+
+        // h = 2^-26 is exact, so the covered part [0, x_m] has the very same points as a run of its own.
+        let kernel = Simpson::new(Function::Exp, 0.0, 1.0, 1 << 26).unwrap();
+        let run = engine.run_with(&kernel, backend, &stop_after(5)).unwrap();
+        assert!(run.interrupted);
+        let e = &run.output;
+        assert_eq!(e.to, e.intervals as f64 / f64::from(1u32 << 26));
+        let fixed = engine
+            .run(
+                &Simpson::new(Function::Exp, 0.0, e.to, e.intervals).unwrap(),
+                Backend::Serial,
+            )
+            .unwrap();
+        assert_eq!(fixed.output.value.to_bits(), e.value.to_bits(), "{backend}");
+        assert_eq!(fixed.output.error_estimate.to_bits(), e.error_estimate.to_bits());
+    }
+}
+
+#[test]
+fn a_run_stopped_before_any_block_is_an_error() {
+    let stop = Arc::new(AtomicBool::new(true));
+    let control = Control::new().with_stop(stop);
+    let result = engine().run_with(&Leibniz::new(1 << 20).unwrap(), Backend::Rayon, &control);
+    assert!(matches!(result, Err(hetero::Error::Interrupted { completed: 0, .. })));
+    // A kernel whose prefix means nothing says what was done instead of inventing a result.
+    let result = engine().run_with(&Tree(1 << 12), Backend::Serial, &stop_after(2));
+    assert!(matches!(result, Err(hetero::Error::Interrupted { completed, .. }) if completed > 0));
+}
+
+fn cost(overhead: f64, per_block: f64, width: u64) -> Cost {
+    Cost {
+        overhead,
+        per_block,
+        first_use: 0.0,
+        width,
+    }
+}
+
+/// A model where serial has no overhead and rayon pays 1 ms but runs twice as fast per block.
+fn model_without_gpu(kernel: &str) -> CostModel {
+    let mut model = CostModel::default();
+    model.set_gpu_adapter(&AdapterChoice::Auto, None);
+    model.insert(kernel, Backend::Serial, 1, cost(0.0, 1e-4, 1));
+    model.insert(kernel, Backend::Rayon, 3, cost(1e-3, 0.5e-4, 3));
+    model.insert(kernel, Backend::Threads, 3, cost(2e-3, 0.5e-4, 3));
+    model
+}
+
+#[test]
+fn auto_picks_the_lowest_prediction_and_never_probes_a_known_model() {
+    let engine = engine().with_model(model_without_gpu("pi"));
+    let small = MonteCarloPi::new(5 << 16, 1).unwrap();
+    let large = MonteCarloPi::new(500 << 16, 1).unwrap();
+    assert!(engine.is_calibrated(&small));
+    let explanation = engine.explain(&small).unwrap();
+    assert_eq!(explanation.choice, Backend::Serial, "{explanation}");
+    assert_eq!(explanation.calibrated_seconds, None);
+    let excluded: Vec<Backend> = explanation.excluded.iter().map(|(b, _)| *b).collect();
+    assert_eq!(excluded, [Backend::Gpu, Backend::Hybrid]);
+    let explanation = engine.explain(&large).unwrap();
+    assert_eq!(explanation.choice, Backend::Rayon, "{explanation}");
+    assert_eq!(engine.run(&large, Choice::Auto).unwrap().backend, Backend::Rayon);
+    // The model was not touched by either decision.
+    assert_eq!(engine.model(), model_without_gpu("pi"));
+}
+
+#[test]
+fn auto_calibrates_a_kernel_it_has_not_met() {
+    let engine = engine().with_model(model_without_gpu("pi"));
+    let kernel = Leibniz::new(300 << 16).unwrap();
+    assert!(!engine.is_calibrated(&kernel));
+    let run = engine.run(&kernel, Choice::Auto).unwrap();
+    assert!(engine.is_calibrated(&kernel));
+    for backend in Backend::CPU {
+        let cost = engine
+            .model()
+            .get("leibniz", backend, engine.threads_for(backend))
+            .unwrap();
+        assert!(cost.per_block > 0.0 && cost.overhead >= 0.0, "{backend}: {cost:?}");
+    }
+    let serial = engine.run(&kernel, Backend::Serial).unwrap();
+    assert_eq!(run.output.value.to_bits(), serial.output.value.to_bits());
+}
+
+#[test]
+fn compare_checks_every_run_against_serial() {
+    let engine = engine();
+    let kernel = Simpson::new(Function::Gauss { x0: 0.1, sigma: 0.4 }, -1.0, 2.0, 1_000_001).unwrap();
+    let comparison = engine
+        .compare(&kernel, &[Backend::Rayon, Backend::Serial, Backend::Threads])
+        .unwrap();
+    assert_eq!(comparison.reference, 1);
+    assert!(comparison.agree());
+    assert!(comparison.verdicts.iter().all(|v| v.equal));
+    assert!(comparison.disagreements().is_empty());
+}
+
+/// A kernel that breaks the contract: its blocks depend on the thread that computes them.
+struct Impure(u64);
+impl Kernel for Impure {
+    type Partial = u64;
+    type Output = u64;
+    fn name(&self) -> &str {
+        "impure"
+    }
+    fn blocks(&self) -> u64 {
+        self.0
+    }
+    fn block(&self, index: u64) -> u64 {
+        let on_pool = std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with("hetero-rayon"));
+        index + u64::from(on_pool)
+    }
+    fn finish(&self, total: u64) -> u64 {
+        total
+    }
+}
+impl Verify for Impure {
+    fn measure_partial(&self, partial: &u64) -> Measure {
+        Measure {
+            exact: vec![*partial],
+            value: *partial as f64,
+        }
+    }
+    fn measure_output(&self, output: &u64) -> Measure {
+        self.measure_partial(output)
+    }
+    fn gpu_allowance(&self, _: Precision) -> Option<f64> {
+        None
+    }
+    fn problem(&self, _: &u64) -> String {
+        format!("blocks={}", self.0)
+    }
+}
+
+#[test]
+fn validation_and_compare_catch_a_backend_that_disagrees() {
+    let engine = engine();
+    let kernel = Impure(10_000);
+    // Sampled blocks recomputed one at a time run inline on the caller, so compare serial with threads
+    // (own threads, unnamed) against rayon's pool through whole runs.
+    let comparison = engine.compare(&kernel, &[Backend::Serial, Backend::Rayon]).unwrap();
+    assert!(!comparison.agree());
+    let lines = comparison.disagreements();
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].starts_with("rayon and serial disagree: DIFFERS"), "{lines:?}");
+
+    let pure = Leibniz::new(5_000 << 16).unwrap();
+    let validation = engine.validate(&pure, Backend::Threads, Backend::Serial, 11).unwrap();
+    assert!(validation.agree());
+    assert_eq!(validation.blocks, sample_blocks(5_000, 11));
+    assert_eq!(validation.blocks.len(), 50);
+}
+
+#[test]
+fn pi_to_error_grows_the_same_stream() {
+    let engine = engine();
+    let stopped = engine.pi_to_error(8, 5e-4, Backend::Rayon, &stop_after(3)).unwrap();
+    let full = engine.pi_to_error(8, 5e-4, Backend::Threads, &Control::new()).unwrap();
+    assert!(full.output.std_error <= 5e-4);
+    assert!(stopped.interrupted && stopped.output.samples < full.output.samples);
+    for run in [&stopped, &full] {
+        let fixed = engine
+            .run(&MonteCarloPi::new(run.output.samples, 8).unwrap(), Backend::Serial)
+            .unwrap();
+        assert_eq!(fixed.output.hits, run.output.hits);
+    }
+}
+
+#[test]
+fn simpson_to_error_stops_when_rounding_takes_over() {
+    let engine = engine();
+    let run = engine
+        .simpson_to_error(Function::Exp, 0.0, 1.0, 1e-30, Backend::Rayon, &Control::new())
+        .unwrap();
+    assert!(run.output.error_estimate > 1e-30);
+    assert!(
+        run.output.intervals < 1 << 30,
+        "stopped doubling at {}",
+        run.output.intervals
+    );
+    let run = engine
+        .simpson_to_error(Function::Cos, 0.0, 2.0, 1e-9, Backend::Serial, &Control::new())
+        .unwrap();
+    assert!(run.output.error_estimate <= 1e-9);
+    assert!(run.output.intervals >= 1024);
+}
