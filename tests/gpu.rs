@@ -391,3 +391,60 @@ fn gpu_errors_are_values_not_panics() {
         engine.run(&kernel, Backend::Serial).unwrap().output.hits
     );
 }
+
+/// Hybrid runs share the blocks between the GPU and the CPU pool and still give the CPU's hit counts;
+/// floating kernels stay within the GPU bound.
+#[test]
+fn hybrid_equals_the_cpu() {
+    let engine = gpu_engine_or_skip!();
+    for (samples, seed) in [(1, 3), (65_537, 1), (3 << 20, 42), (20_000_003, 7)] {
+        let kernel = MonteCarloPi::new(samples, seed).unwrap();
+        let serial = engine.run(&kernel, Backend::Serial).unwrap();
+        let hybrid = engine.run(&kernel, Backend::Hybrid).unwrap();
+        assert_eq!(hybrid.output.hits, serial.output.hits, "{samples} samples");
+        let split = hybrid.split.clone().unwrap();
+        assert_eq!(split.gpu_blocks + split.cpu_blocks, kernel.blocks());
+        assert_eq!(split.gpu_error, None);
+    }
+    let kernel = Leibniz::new(30_000_000).unwrap();
+    let serial = engine.run(&kernel, Backend::Serial).unwrap();
+    let hybrid = engine.run(&kernel, Backend::Hybrid).unwrap();
+    let precision = hybrid.gpu.as_ref().and_then(|g| g.precision).unwrap();
+    assert!((hybrid.output.value - serial.output.value).abs() <= kernel.gpu_bound(precision));
+}
+
+/// A GPU run in chunks (as the command line runs, to report progress and stop on Ctrl-C) is the same
+/// as one pass.
+#[test]
+fn chunked_gpu_runs_equal_one_pass() {
+    let engine = gpu_engine_or_skip!();
+    let kernel = MonteCarloPi::new(40_000_001, 5).unwrap();
+    let one_pass = engine.run(&kernel, Backend::Gpu).unwrap();
+    let chunks = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = std::sync::Arc::clone(&chunks);
+    let control = hetero::Control::new().with_progress(move |_| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    let chunked = engine.run_with(&kernel, Backend::Gpu, &control).unwrap();
+    assert_eq!(chunked.output, one_pass.output);
+    assert!(chunks.load(std::sync::atomic::Ordering::Relaxed) >= 2);
+}
+
+/// With a GPU, auto considers it (and hybrid), and compare checks it against the CPU.
+#[test]
+fn auto_and_compare_include_the_gpu() {
+    let shared = gpu_engine_or_skip!();
+    let engine = Engine::with_threads(2).unwrap().with_gpu(shared.gpu().unwrap());
+    let kernel = MonteCarloPi::new(1 << 24, 2).unwrap();
+    engine.calibrate(&kernel).unwrap();
+    let explanation = engine.explain(&kernel).unwrap();
+    let considered: Vec<Backend> = explanation.predictions.iter().map(|p| p.backend).collect();
+    assert!(considered.contains(&Backend::Gpu) && considered.contains(&Backend::Hybrid), "{explanation}");
+    let comparison = engine.compare(&kernel, &Backend::ALL).unwrap();
+    assert!(comparison.agree(), "{:?}", comparison.disagreements());
+    let simpson = Simpson::new(Function::Exp, 0.0, 1.0, 5_000_000).unwrap();
+    let comparison = engine.compare(&simpson, &[Backend::Serial, Backend::Gpu, Backend::Hybrid]).unwrap();
+    assert!(comparison.agree(), "{:?}", comparison.disagreements());
+    let validation = engine.validate(&simpson, Backend::Gpu, Backend::Serial, 3).unwrap();
+    assert!(validation.agree(), "{validation:?}");
+}
