@@ -133,6 +133,7 @@ fn cost(overhead: f64, per_block: f64, width: u64) -> Cost {
         per_block,
         first_use: 0.0,
         width,
+        single: 0.0,
     }
 }
 

@@ -439,11 +439,16 @@ fn auto_and_compare_include_the_gpu() {
     engine.calibrate(&kernel).unwrap();
     let explanation = engine.explain(&kernel).unwrap();
     let considered: Vec<Backend> = explanation.predictions.iter().map(|p| p.backend).collect();
-    assert!(considered.contains(&Backend::Gpu) && considered.contains(&Backend::Hybrid), "{explanation}");
+    assert!(
+        considered.contains(&Backend::Gpu) && considered.contains(&Backend::Hybrid),
+        "{explanation}"
+    );
     let comparison = engine.compare(&kernel, &Backend::ALL).unwrap();
     assert!(comparison.agree(), "{:?}", comparison.disagreements());
     let simpson = Simpson::new(Function::Exp, 0.0, 1.0, 5_000_000).unwrap();
-    let comparison = engine.compare(&simpson, &[Backend::Serial, Backend::Gpu, Backend::Hybrid]).unwrap();
+    let comparison = engine
+        .compare(&simpson, &[Backend::Serial, Backend::Gpu, Backend::Hybrid])
+        .unwrap();
     assert!(comparison.agree(), "{:?}", comparison.disagreements());
     let validation = engine.validate(&simpson, Backend::Gpu, Backend::Serial, 3).unwrap();
     assert!(validation.agree(), "{validation:?}");

@@ -9,8 +9,10 @@
 //! `overhead + n · per_block`, plus the first-use cost when the engine has not paid it yet.
 //!
 //! Costs come from a short probe ([`Engine::calibrate`]): each backend runs one block to pay its first
-//! use, then two sub-ranges of the kernel (two blocks, then growing four-fold until a run takes 20 ms),
-//! keeping the fastest of repeated timings; the two points give overhead and per-block time. The probe
+//! use, then two sub-ranges of the kernel (two blocks, then growing four-fold until a run takes 40 ms),
+//! keeping the fastest of repeated timings; the two points give overhead and per-block time, and the
+//! one-block timing is kept as the prediction for one block. Hybrid is only considered for problems of
+//! at least [`HYBRID_MIN_BLOCKS_PER_THREAD`] blocks per CPU thread: below that there is too little to share. The probe
 //! runs when auto first meets a kernel, or ahead of time; [`CostModel::load`] and [`CostModel::save`] keep
 //! it on disk, where the command line caches it.
 //!
@@ -132,6 +134,9 @@ impl fmt::Display for Explanation {
     }
 }
 
+/// Hybrid is considered for problems with at least this many blocks per CPU thread.
+pub const HYBRID_MIN_BLOCKS_PER_THREAD: u64 = 8;
+
 impl Engine {
     /// The backends auto considers for `kernel`, and why the others are left out, without opening a GPU
     /// that the model has not seen.
@@ -141,7 +146,17 @@ impl Engine {
         let model = self.model.lock().map(|m| m.clone()).unwrap_or_default();
         match model.gpu_adapter(self.adapter_choice()) {
             Some(Some(_)) => match self.gpu_program_check(kernel) {
-                Ok(()) => candidates.extend([Backend::Gpu, Backend::Hybrid]),
+                Ok(()) => {
+                    candidates.push(Backend::Gpu);
+                    if kernel.blocks() >= HYBRID_MIN_BLOCKS_PER_THREAD * self.threads() as u64 {
+                        candidates.push(Backend::Hybrid);
+                    } else {
+                        excluded.push((
+                            Backend::Hybrid,
+                            "too few blocks to share between GPU and CPU".to_owned(),
+                        ));
+                    }
+                }
                 Err(why) => excluded.extend([(Backend::Gpu, why.clone()), (Backend::Hybrid, why)]),
             },
             Some(None) => {
@@ -211,7 +226,7 @@ impl Engine {
         let small = blocks.min(2);
         let t_small = time(small, 5)?;
         let (mut large, mut t_large) = (small, t_small);
-        while t_large < 0.02 && large < blocks {
+        while t_large < 0.04 && large < blocks {
             large = (large * 4).min(blocks);
             t_large = time(large, 3)?;
         }
@@ -229,6 +244,7 @@ impl Engine {
             per_block,
             first_use,
             width,
+            single: warm_one,
         })
     }
 

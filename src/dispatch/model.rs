@@ -21,6 +21,10 @@ pub struct Cost {
     /// leaves workers idle and costs as much as this many.
     #[serde(default = "one")]
     pub width: u64,
+    /// Measured time of a one-block run, which the line through larger runs misjudges (rayon computes a
+    /// lone block on the calling thread, without waking its pool); 0 when not measured.
+    #[serde(default)]
+    pub single: f64,
 }
 
 fn one() -> u64 {
@@ -29,13 +33,16 @@ fn one() -> u64 {
 
 impl Cost {
     /// Predicted seconds for `blocks` blocks, first use aside: `overhead + per_block · blocks` with
-    /// `blocks` rounded up to a multiple of `width`.
+    /// `blocks` rounded up to a multiple of `width`, or the measured `single` for one block.
     pub fn predict(&self, blocks: u64) -> f64 {
+        if blocks == 1 && self.single > 0.0 {
+            return self.single;
+        }
         self.overhead + blocks.next_multiple_of(self.width.max(1)) as f64 * self.per_block
     }
 
     fn is_sane(&self) -> bool {
-        [self.overhead, self.per_block, self.first_use]
+        [self.overhead, self.per_block, self.first_use, self.single]
             .iter()
             .all(|x| x.is_finite() && *x >= 0.0)
     }
@@ -51,7 +58,7 @@ impl Cost {
 /// use hetero::{Backend, dispatch::{Cost, CostModel}};
 ///
 /// let mut model = CostModel::default();
-/// model.insert("pi", Backend::Rayon, 2, Cost { overhead: 2e-5, per_block: 6e-5, first_use: 0.0, width: 2 });
+/// model.insert("pi", Backend::Rayon, 2, Cost { overhead: 2e-5, per_block: 6e-5, first_use: 0.0, width: 2, single: 0.0 });
 /// let dir = std::env::temp_dir().join(format!("hetero-doc-{}", std::process::id()));
 /// let path = dir.join("costs.json");
 /// model.save(&path)?;

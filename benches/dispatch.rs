@@ -1,0 +1,143 @@
+//! Auto against the best single backend over a size sweep, and hybrid against the GPU and the CPU alone
+//! on large problems. Prints Markdown tables of medians.
+//!
+//! `cargo bench --bench dispatch` (with a GPU adapter present, the GPU and hybrid take part).
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
+use hetero::{Backend, Choice, Engine, Kernel};
+
+/// Median seconds of each of `runs`, timed in interleaved rounds (so that drift in the machine's speed
+/// falls on all of them alike), after one untimed round.
+fn medians(repeats: usize, runs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+    let mut times = vec![Vec::with_capacity(repeats); runs.len()];
+    for round in 0..=repeats {
+        for (run, times) in runs.iter_mut().zip(&mut times) {
+            let start = Instant::now();
+            run();
+            if round > 0 {
+                times.push(start.elapsed().as_secs_f64());
+            }
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            t[t.len() / 2]
+        })
+        .collect()
+}
+
+fn repeats_for(blocks: u64) -> usize {
+    match blocks {
+        0..=64 => 41,
+        65..=1024 => 11,
+        _ => 5,
+    }
+}
+
+fn sweep<K: Kernel>(engine: &Engine, backends: &[Backend], name: &str, make: impl Fn(u64) -> K) -> f64 {
+    println!("\n### {name}\n");
+    println!("| blocks | best backend | best (ms) | auto's choice | auto (ms) | auto / best |");
+    println!("|---:|---|---:|---|---:|---:|");
+    let mut worst: f64 = 0.0;
+    for blocks in [1, 2, 4, 8, 16, 64, 256, 1024, 4096] {
+        let kernel = make(blocks);
+        let choices: Vec<Choice> = backends
+            .iter()
+            .map(|&b| Choice::Backend(b))
+            .chain([Choice::Auto])
+            .collect();
+        let mut runs: Vec<Box<dyn FnMut()>> = choices
+            .iter()
+            .map(|&choice| {
+                let kernel = &kernel;
+                Box::new(move || {
+                    black_box(engine.run(kernel, choice).map(|r| r.output).ok());
+                }) as Box<dyn FnMut()>
+            })
+            .collect();
+        let mut refs: Vec<&mut dyn FnMut()> = runs.iter_mut().map(|r| &mut **r as &mut dyn FnMut()).collect();
+        let times = medians(repeats_for(blocks), &mut refs);
+        let (auto, single) = times.split_last().expect("auto was timed");
+        let mut best = (Backend::Serial, f64::INFINITY);
+        for (&backend, &t) in backends.iter().zip(single) {
+            if t < best.1 {
+                best = (backend, t);
+            }
+        }
+        let auto = *auto;
+        let choice = engine.explain(&kernel).map_or(Backend::Serial, |e| e.choice);
+        let ratio = auto / best.1;
+        worst = worst.max(ratio);
+        println!(
+            "| {blocks} | {} | {:.3} | {choice} | {:.3} | {ratio:.3} |",
+            best.0,
+            best.1 * 1e3,
+            auto * 1e3
+        );
+    }
+    worst
+}
+
+fn hybrid<K: Kernel>(engine: &Engine, name: &str, kernel: &K) {
+    let mut row = format!("| {name} | {} |", kernel.blocks());
+    let mut split = String::new();
+    let mut rayon = || {
+        black_box(engine.run(kernel, Backend::Rayon).map(|r| r.output).ok());
+    };
+    let mut gpu = || {
+        black_box(engine.run(kernel, Backend::Gpu).map(|r| r.output).ok());
+    };
+    let mut hybrid = || {
+        if let Ok(run) = engine.run(kernel, Backend::Hybrid)
+            && let Some(s) = run.split
+        {
+            split = format!("{:.0}% GPU", 100.0 * s.gpu_fraction());
+        }
+    };
+    for t in medians(3, &mut [&mut rayon, &mut gpu, &mut hybrid]) {
+        row += &format!(" {:.1} |", t * 1e3);
+    }
+    println!("{row} {split} |");
+}
+
+fn main() {
+    let engine = Engine::new().expect("a thread pool");
+    let mut backends = Backend::CPU.to_vec();
+    let gpu = engine.gpu().ok();
+    if let Some(gpu) = &gpu {
+        println!("GPU: {} ({})", gpu.name(), gpu.api());
+        backends.extend([Backend::Gpu, Backend::Hybrid]);
+    } else {
+        println!("no GPU adapter: CPU backends only");
+    }
+    println!("threads: {}", engine.threads());
+    let pi = |blocks: u64| MonteCarloPi::new(blocks << 16, 1).expect("a valid size");
+    let leibniz = |blocks: u64| Leibniz::new(blocks << 16).expect("a valid size");
+    let simpson = |blocks: u64| Simpson::new(Function::Exp, 0.0, 1.0, (blocks << 16) - 4).expect("a valid size");
+    let calibration = Instant::now();
+    engine.calibrate(&pi(1024)).expect("calibration");
+    engine.calibrate(&leibniz(1024)).expect("calibration");
+    engine.calibrate(&simpson(1024)).expect("calibration");
+    println!("calibration: {:.2} s", calibration.elapsed().as_secs_f64());
+
+    let worst = [
+        sweep(&engine, &backends, "Monte Carlo π", pi),
+        sweep(&engine, &backends, "Leibniz", leibniz),
+        sweep(&engine, &backends, "Simpson exp", simpson),
+    ];
+    println!("\nworst auto / best: {:.3}", worst.iter().copied().fold(0.0, f64::max));
+
+    if gpu.is_some() {
+        println!("\n### Hybrid on large problems (medians, ms)\n");
+        println!("| kernel | blocks | rayon | gpu | hybrid | hybrid's split |");
+        println!("|---|---:|---:|---:|---:|---|");
+        hybrid(&engine, "Monte Carlo π", &pi(1 << 14));
+        hybrid(&engine, "Leibniz", &leibniz(1 << 14));
+        hybrid(&engine, "Simpson exp", &simpson(1 << 12));
+    }
+}
