@@ -224,11 +224,24 @@ mod tests {
 
     #[test]
     fn a_failing_gpu_hands_its_work_to_the_cpu() {
+        // The CPU waits for the GPU's first (failing) attempt, so that the GPU does hold a range.
+        let gpu_tried = std::sync::atomic::AtomicBool::new(false);
         let shared = drive(
             500,
             2,
-            |r| Ok(Some(shape_of(r))),
-            |_| Err::<(Option<Shape>, GpuReport), _>(Error::Gpu("device lost".to_owned())),
+            |r| {
+                let waited = Instant::now();
+                while !gpu_tried.load(std::sync::atomic::Ordering::Acquire)
+                    && waited.elapsed() < std::time::Duration::from_secs(10)
+                {
+                    std::thread::yield_now();
+                }
+                Ok(Some(shape_of(r)))
+            },
+            |_| {
+                gpu_tried.store(true, std::sync::atomic::Ordering::Release);
+                Err::<(Option<Shape>, GpuReport), _>(Error::Gpu("device lost".to_owned()))
+            },
             &Control::new(),
         )
         .unwrap_or_else(|e| panic!("{e}"));
