@@ -284,6 +284,14 @@ impl Engine {
         self.precision
     }
 
+    /// The backend `choice` means for `kernel`: auto's choice, or the backend named.
+    pub(crate) fn resolve<K: Kernel>(&self, kernel: &K, choice: Choice) -> Result<Backend> {
+        match choice {
+            Choice::Auto => Ok(self.explain(kernel)?.choice),
+            Choice::Backend(backend) => Ok(backend),
+        }
+    }
+
     /// Runs every block of `kernel` where `choice` says ([`Choice::Auto`] or a [`Backend`]) and finishes the
     /// result.
     pub fn run<K: Kernel>(&self, kernel: &K, choice: impl Into<Choice>) -> Result<Run<K::Output>> {
@@ -297,10 +305,7 @@ impl Engine {
         choice: impl Into<Choice>,
         control: &Control,
     ) -> Result<Run<K::Output>> {
-        let backend = match choice.into() {
-            Choice::Auto => self.explain(kernel)?.choice,
-            Choice::Backend(backend) => backend,
-        };
+        let backend = self.resolve(kernel, choice.into())?;
         let start = Instant::now();
         let blocks = kernel.blocks();
         let driven = self.drive(kernel, backend, 0..blocks, control)?;
@@ -412,9 +417,7 @@ impl Engine {
             let began = Instant::now();
             let (partial, report) = self.one_pass(kernel, backend, range.start + offset..range.start + offset + n)?;
             want = next_chunk(n, began.elapsed().as_secs_f64(), CHUNK_SECONDS);
-            if let Some(report) = report {
-                gpu_report.get_or_insert_with(GpuReport::default).absorb(&report);
-            }
+            GpuReport::add_to(&mut gpu_report, report.as_ref());
             if let Some(partial) = partial {
                 chunks.insert(offset..offset + n, partial);
             }

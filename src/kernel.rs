@@ -248,25 +248,43 @@ impl<P: Partial> TreeFold<P> {
     }
 }
 
+/// A partial that records the shape of the tree that combined it, for the unit tests of everything that
+/// combines partials.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod shapes {
+    use super::{Partial, TreeFold, split_point};
 
-    /// A partial that records the shape of the tree that combined it.
-    struct Shape(String);
+    /// Block `i` is `"i"`; combining writes `"(left right)"`.
+    #[derive(Debug, PartialEq)]
+    pub(crate) struct Shape(pub(crate) String);
+
     impl Partial for Shape {
         fn combine(self, right: Self) -> Self {
             Shape(format!("({} {})", self.0, right.0))
         }
     }
 
-    fn recursive(lo: u64, hi: u64) -> String {
+    /// The pairwise tree over blocks `lo..hi`, built by recursion on [`split_point`].
+    pub(crate) fn tree(lo: u64, hi: u64) -> String {
         if hi - lo == 1 {
             return lo.to_string();
         }
         let mid = lo + split_point(hi - lo);
-        format!("({} {})", recursive(lo, mid), recursive(mid, hi))
+        format!("({} {})", tree(lo, mid), tree(mid, hi))
     }
+
+    /// Blocks `range` streamed through a [`TreeFold`] (an empty shape for an empty range).
+    pub(crate) fn folded(range: std::ops::Range<u64>) -> Shape {
+        let mut fold = TreeFold::new();
+        range.for_each(|i| fold.push(Shape(i.to_string())));
+        fold.finish().unwrap_or(Shape(String::new()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shapes::{Shape, tree};
+    use super::*;
 
     #[test]
     fn streaming_fold_builds_the_recursive_tree() {
@@ -275,7 +293,7 @@ mod tests {
             for i in 0..len {
                 fold.push(Shape(i.to_string()));
             }
-            assert_eq!(fold.finish().map(|s| s.0), Some(recursive(0, len)), "len {len}");
+            assert_eq!(fold.finish().map(|s| s.0), Some(tree(0, len)), "len {len}");
         }
         assert!(TreeFold::<Shape>::new().finish().is_none());
     }

@@ -127,21 +127,7 @@ impl<P: Partial> Chunks<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Shape(String);
-    impl Partial for Shape {
-        fn combine(self, right: Self) -> Self {
-            Shape(format!("({} {})", self.0, right.0))
-        }
-    }
-
-    fn tree(lo: u64, hi: u64) -> String {
-        if hi - lo == 1 {
-            return lo.to_string();
-        }
-        let mid = lo + split_point(hi - lo);
-        format!("({} {})", tree(lo, mid), tree(mid, hi))
-    }
+    use crate::kernel::shapes::{Shape, folded, tree};
 
     #[test]
     fn nodes_start_where_asked_and_respect_the_limit() {
@@ -165,10 +151,7 @@ mod tests {
                 let mut turn = 0;
                 while offset < len {
                     let size = node_at(len, offset, pattern[turn % 2]);
-                    let shapes = (offset..offset + size).map(|i| Shape(i.to_string()));
-                    let mut fold = crate::kernel::TreeFold::new();
-                    shapes.for_each(|s| fold.push(s));
-                    let partial = fold.finish().map(|s| s.0).unwrap_or_default();
+                    let partial = folded(offset..offset + size).0;
                     assert_eq!(partial, tree(offset, offset + size), "chunk {offset}+{size} of {len}");
                     chunks.insert(offset..offset + size, Shape(partial));
                     offset += size;

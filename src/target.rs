@@ -14,7 +14,7 @@ use crate::engine::Control;
 use crate::kernels::{
     Integrand, Leibniz, LeibnizEstimate, MAX_FLOAT_ELEMENTS, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate,
 };
-use crate::{Backend, Engine, Error, Kernel, Partial, Result, Run};
+use crate::{Engine, Error, Kernel, Partial, Result, Run};
 
 /// Most samples a Monte Carlo run to a target error may grow to.
 pub const MAX_TARGET_SAMPLES: u64 = 1 << 62;
@@ -31,13 +31,6 @@ fn check_target(target: f64) -> Result<()> {
 }
 
 impl Engine {
-    fn resolve<K: Kernel>(&self, kernel: &K, choice: Choice) -> Result<Backend> {
-        match choice {
-            Choice::Auto => Ok(self.explain(kernel)?.choice),
-            Choice::Backend(backend) => Ok(backend),
-        }
-    }
-
     /// Monte Carlo π from the stream of `seed`, with as many whole blocks of samples as it takes for the
     /// standard error to be at most `target`.
     ///
@@ -81,7 +74,7 @@ impl Engine {
             let kernel = MonteCarloPi::new(samples, seed)?;
             let driven = self.drive(&kernel, backend, done..kernel.blocks(), control)?;
             done += driven.completed;
-            absorb(&mut gpu, driven.gpu);
+            crate::gpu::GpuReport::add_to(&mut gpu, driven.gpu.as_ref());
             total = match (total, driven.partial) {
                 (Some(left), Some(right)) => Some(left.combine(right)),
                 (left, right) => left.or(right),
@@ -182,15 +175,10 @@ impl Engine {
     }
 }
 
-fn absorb(total: &mut Option<crate::gpu::GpuReport>, more: Option<crate::gpu::GpuReport>) {
-    if let Some(more) = more {
-        total.get_or_insert_with(Default::default).absorb(&more);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Backend;
 
     #[test]
     fn leibniz_picks_the_smallest_n_within_the_bound() {

@@ -85,10 +85,12 @@ pub enum Rule {
 
 /// The floating precision a run used: `None` for the CPU and for exact GPU arithmetic.
 pub fn float_precision<T>(run: &Run<T>) -> Option<Precision> {
-    run.gpu
-        .as_ref()
-        .and_then(|g| g.precision)
-        .filter(|&p| p != Precision::Exact)
+    float_precision_of(run.gpu.as_ref())
+}
+
+/// The floating precision a GPU report names: `None` without a report and for exact arithmetic.
+fn float_precision_of(report: Option<&crate::gpu::GpuReport>) -> Option<Precision> {
+    report.and_then(|g| g.precision).filter(|&p| p != Precision::Exact)
 }
 
 /// The rule between results computed in precisions `a` and `b` (`None`: exactly).
@@ -266,10 +268,11 @@ impl Engine {
             let (Some(mine), Some(theirs)) = (mine, theirs) else {
                 continue;
             };
-            let precision = |report: Option<crate::gpu::GpuReport>| {
-                report.and_then(|g| g.precision).filter(|&p| p != Precision::Exact)
-            };
-            let rule = rule(kernel, precision(my_report), precision(their_report));
+            let rule = rule(
+                kernel,
+                float_precision_of(my_report.as_ref()),
+                float_precision_of(their_report.as_ref()),
+            );
             let verdict = Verdict::check(rule, &kernel.measure_partial(&mine), &kernel.measure_partial(&theirs));
             largest_difference = largest_difference.max(verdict.difference);
             if !verdict.agree {

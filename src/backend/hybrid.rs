@@ -187,19 +187,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Shape(String);
-    impl Partial for Shape {
-        fn combine(self, right: Self) -> Self {
-            Shape(format!("({} {})", self.0, right.0))
-        }
-    }
-
-    fn shape_of(range: Range<u64>) -> Shape {
-        let mut fold = crate::kernel::TreeFold::new();
-        range.for_each(|i| fold.push(Shape(i.to_string())));
-        fold.finish().unwrap_or(Shape(String::new()))
-    }
+    use crate::kernel::shapes::{Shape, folded as shape_of};
 
     fn one_pass(len: u64) -> String {
         shape_of(0..len).0

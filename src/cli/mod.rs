@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use hetero::dispatch::CostModel;
 use hetero::distributed::{RankReport, Wire};
+use hetero::gpu::AdapterChoice;
 use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
 use hetero::validate;
 use hetero::{Backend, Choice, Control, Engine, Error, Kernel, Run};
@@ -94,12 +95,17 @@ fn launched_as_other_mpi_rank() -> bool {
         .any(|rank| rank.trim() != "0")
 }
 
-fn engine(run: &RunArgs) -> hetero::Result<Engine> {
-    let engine = match run.threads {
+/// An engine with `threads` workers (default: one per core) that opens `adapter`.
+fn engine_on(threads: Option<usize>, adapter: &AdapterChoice) -> hetero::Result<Engine> {
+    let engine = match threads {
         Some(threads) => Engine::with_threads(threads)?,
         None => Engine::new()?,
     };
-    let engine = engine.with_adapter(run.adapter.clone()).with_precision(run.precision);
+    Ok(engine.with_adapter(adapter.clone()))
+}
+
+fn engine(run: &RunArgs) -> hetero::Result<Engine> {
+    let engine = engine_on(run.threads, &run.adapter)?.with_precision(run.precision);
     let wants_model = run.backend == Choice::Auto || run.explain;
     Ok(match CostModel::default_path().as_deref().and_then(CostModel::load) {
         Some(model) if wants_model => engine.with_model(model),
@@ -270,10 +276,15 @@ where
             context.explanation = Some(engine.explain(kernel)?);
         }
     }
+    // A fixed-size run explained already has auto's choice: it need not be made twice.
+    let choice = match (&context.explanation, args.target_error) {
+        (Some(explanation), None) if auto => Choice::Backend(explanation.choice),
+        _ => args.backend,
+    };
     let (control, bar) = control(args.quiet);
     let result = match args.target_error {
-        Some(target) => to_target(&engine, target, args.backend, &control),
-        None => engine.run_with(kernel, args.backend, &control),
+        Some(target) => to_target(&engine, target, choice, &control),
+        None => engine.run_with(kernel, choice, &control),
     };
     bar.finish_and_clear();
     let run = result?;
@@ -360,11 +371,7 @@ fn compare<K: Report>(backends: Option<&[Backend]>, args: &RunArgs, kernel: &K) 
 
 /// Measures every kernel on every backend and saves the model.
 fn calibrate(args: &CalibrateArgs) -> hetero::Result<Outcome> {
-    let engine = match args.threads {
-        Some(threads) => Engine::with_threads(threads)?,
-        None => Engine::new()?,
-    }
-    .with_adapter(args.adapter.clone());
+    let engine = engine_on(args.threads, &args.adapter)?;
     engine.calibrate(&probe_pi()?)?;
     engine.calibrate(&probe_simpson(Function::Exp, 0.0, 1.0)?)?;
     engine.calibrate(&probe_leibniz()?)?;

@@ -143,8 +143,12 @@ impl Engine {
     fn candidates<K: Kernel>(&self, kernel: &K) -> (Vec<Backend>, Vec<(Backend, String)>) {
         let mut candidates = Backend::CPU.to_vec();
         let mut excluded = Vec::new();
-        let model = self.model.lock().map(|m| m.clone()).unwrap_or_default();
-        match model.gpu_adapter(self.adapter_choice()) {
+        let adapter = self
+            .model
+            .lock()
+            .ok()
+            .and_then(|m| m.gpu_adapter(self.adapter_choice()));
+        match adapter {
             Some(Some(_)) => match self.gpu_program_check(kernel) {
                 Ok(()) => {
                     candidates.push(Backend::Gpu);
@@ -253,29 +257,32 @@ impl Engine {
     pub fn explain<K: Kernel>(&self, kernel: &K) -> Result<Explanation> {
         let mut calibrated_seconds = None;
         let (mut candidates, mut excluded) = self.candidates(kernel);
-        if !self.knows(kernel, &candidates) {
+        let mut costs = self.costs(kernel, &candidates);
+        if costs.is_none() {
             let start = Instant::now();
             self.calibrate(kernel)?;
             calibrated_seconds = Some(start.elapsed().as_secs_f64());
             (candidates, excluded) = self.candidates(kernel);
+            costs = self.costs(kernel, &candidates);
         }
-        let model = self.model.lock().map(|m| m.clone()).unwrap_or_default();
+        let costs = costs.unwrap_or_default();
         let blocks = kernel.blocks();
-        let mut predictions: Vec<Prediction> = candidates
+        // Asked once: it assembles the kernel's GPU program to look it up among the compiled ones.
+        let warm = costs.iter().any(|(b, _)| b.uses_gpu()) && self.gpu_is_warm_for(kernel);
+        let mut predictions: Vec<Prediction> = costs
             .into_iter()
-            .filter_map(|backend| {
-                let cost = model.get(kernel.name(), backend, self.threads_for(backend))?;
-                let first_use_seconds = if backend.uses_gpu() && !self.gpu_is_warm_for(kernel) {
+            .map(|(backend, cost)| {
+                let first_use_seconds = if backend.uses_gpu() && !warm {
                     cost.first_use
                 } else {
                     0.0
                 };
-                Some(Prediction {
+                Prediction {
                     backend,
                     seconds: cost.predict(blocks) + first_use_seconds,
                     first_use_seconds,
                     cost,
-                })
+                }
             })
             .collect();
         predictions.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
@@ -294,18 +301,18 @@ impl Engine {
     /// [`Engine::explain`] will not calibrate).
     pub fn is_calibrated<K: Kernel>(&self, kernel: &K) -> bool {
         let (candidates, _) = self.candidates(kernel);
-        self.knows(kernel, &candidates)
+        self.costs(kernel, &candidates).is_some()
     }
 
-    /// Whether the model has a cost for every candidate.
-    fn knows<K: Kernel>(&self, kernel: &K, candidates: &[Backend]) -> bool {
-        let Ok(model) = self.model.lock() else {
-            return false;
-        };
-        model.gpu_adapter(self.adapter_choice()).is_some()
-            && candidates
-                .iter()
-                .all(|&b| model.get(kernel.name(), b, self.threads_for(b)).is_some())
+    /// The model's cost of every candidate, read under one lock; `None` when the model has not looked
+    /// for a GPU or lacks any of them.
+    fn costs<K: Kernel>(&self, kernel: &K, candidates: &[Backend]) -> Option<Vec<(Backend, Cost)>> {
+        let model = self.model.lock().ok()?;
+        model.gpu_adapter(self.adapter_choice())?;
+        candidates
+            .iter()
+            .map(|&b| Some((b, model.get(kernel.name(), b, self.threads_for(b))?)))
+            .collect()
     }
 
     /// Whether the device is open and has compiled `kernel`'s pipeline, so a GPU run pays no first use.

@@ -423,6 +423,13 @@ pub struct GpuReport {
 }
 
 impl GpuReport {
+    /// Adds `more`, when there is one, to `total`, which starts empty.
+    pub(crate) fn add_to(total: &mut Option<GpuReport>, more: Option<&GpuReport>) {
+        if let Some(more) = more {
+            total.get_or_insert_with(GpuReport::default).absorb(more);
+        }
+    }
+
     /// Adds the times of `other`, a later call on the same device, to these.
     pub fn absorb(&mut self, other: &GpuReport) {
         if self.adapter.is_empty() {
