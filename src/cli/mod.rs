@@ -106,10 +106,15 @@ fn engine_on(threads: Option<usize>, adapter: &AdapterChoice) -> hetero::Result<
 
 fn engine(run: &RunArgs) -> hetero::Result<Engine> {
     let engine = engine_on(run.threads, &run.adapter)?.with_precision(run.precision);
+    // Only auto and --explain read the cached model: a run on a named backend touches no file.
     let wants_model = run.backend == Choice::Auto || run.explain;
-    Ok(match CostModel::default_path().as_deref().and_then(CostModel::load) {
-        Some(model) if wants_model => engine.with_model(model),
-        _ => engine,
+    let cached = wants_model
+        .then(CostModel::default_path)
+        .flatten()
+        .and_then(|path| CostModel::load(&path));
+    Ok(match cached {
+        Some(model) => engine.with_model(model),
+        None => engine,
     })
 }
 
