@@ -90,6 +90,33 @@ fn kernels(c: &mut Criterion) {
         false,
     );
     group.finish();
+
+    // End-to-end latency of a tiny run (a thousand elements, one block): what `Engine::run` itself costs.
+    let mut group = c.benchmark_group("latency_tiny");
+    bench_latency(
+        &mut group,
+        &engines,
+        "pi",
+        &MonteCarloPi::new(1000, 42).expect("valid size"),
+    );
+    let simpson = Simpson::new(Function::Exp, 0.0, 1.0, 1000).expect("valid problem");
+    bench_latency(&mut group, &engines, "simpson_exp", &simpson);
+    bench_latency(
+        &mut group,
+        &engines,
+        "leibniz",
+        &Leibniz::new(1000).expect("valid size"),
+    );
+    group.finish();
+}
+
+/// One function per CPU backend, named `kernel/backend`.
+fn bench_latency<K: Kernel>(group: &mut BenchmarkGroup<'_, WallTime>, engines: &Engines, name: &str, kernel: &K) {
+    for backend in Backend::CPU {
+        group.bench_function(format!("{name}/{}", backend.name()), |b| {
+            b.iter(|| engines.cpu.run(black_box(kernel), backend).map(|run| run.output))
+        });
+    }
 }
 
 criterion_group! {

@@ -38,6 +38,7 @@ mod exact;
 pub mod gpu;
 pub mod kernel;
 pub mod kernels;
+pub mod math;
 pub mod rng;
 mod schedule;
 mod simd;

@@ -61,3 +61,454 @@ macro_rules! multiversion {
 }
 
 pub(crate) use multiversion;
+
+/// Arithmetic on `f64` lanes: one `f64`, or eight in portable code, two AVX2 or one AVX-512 register.
+///
+/// Every operation is the IEEE operation lane by lane (no fused multiply-add), so code written once over
+/// `Lanes` returns the same bits in every implementation; the tests compare them. Comparisons and
+/// [`min`](Lanes::min) follow the x86 rules, which the portable versions copy: an unordered comparison is
+/// false, and `min(a, b)` is `b` unless `a < b`.
+///
+/// # Safety
+///
+/// A value of an implementing type may only be created where the processor supports the instructions its
+/// methods use: the AVX2 and AVX-512 types are built only inside [`run`]'s feature-checked functions.
+pub(crate) unsafe trait Lanes: Copy {
+    /// A per-lane condition.
+    type Mask: Copy;
+
+    /// Every lane `x`.
+    fn splat(x: f64) -> Self;
+    /// `self + other`.
+    fn add(self, other: Self) -> Self;
+    /// `self − other`.
+    fn sub(self, other: Self) -> Self;
+    /// `self · other`.
+    fn mul(self, other: Self) -> Self;
+    /// `self / other`.
+    fn div(self, other: Self) -> Self;
+    /// `other` unless `self < other`.
+    fn min(self, other: Self) -> Self;
+    /// `other` unless `self > other`.
+    fn max(self, other: Self) -> Self;
+    /// Lanes holding a NaN.
+    fn is_nan(self) -> Self::Mask;
+    /// `yes` where `mask` is set, else `no`.
+    fn select(mask: Self::Mask, yes: Self, no: Self) -> Self;
+    /// `2^k` for lanes holding an integer `k` in `−1022..=1023`.
+    fn pow2(self) -> Self;
+    /// `f` of each lane, one lane at a time.
+    fn map(self, f: impl Fn(f64) -> f64) -> Self;
+}
+
+/// The constant whose addition rounds an `f64` below `2^51` in magnitude to an integer: `1.5 · 2^52`.
+pub(crate) const ROUNDER: f64 = 6_755_399_441_055_744.0;
+
+/// The exponent bias of `f64`, in place.
+const EXPONENT_ONE: u64 = 1023 << 52;
+
+// SAFETY: plain `f64` arithmetic needs no processor feature.
+unsafe impl Lanes for f64 {
+    type Mask = bool;
+
+    #[inline(always)]
+    fn splat(x: f64) -> Self {
+        x
+    }
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        self + other
+    }
+    #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        self - other
+    }
+    #[inline(always)]
+    fn mul(self, other: Self) -> Self {
+        self * other
+    }
+    #[inline(always)]
+    fn div(self, other: Self) -> Self {
+        self / other
+    }
+    #[inline(always)]
+    fn min(self, other: Self) -> Self {
+        if self < other { self } else { other }
+    }
+    #[inline(always)]
+    fn max(self, other: Self) -> Self {
+        if self > other { self } else { other }
+    }
+    #[inline(always)]
+    fn is_nan(self) -> bool {
+        self.is_nan()
+    }
+    #[inline(always)]
+    fn select(mask: bool, yes: Self, no: Self) -> Self {
+        if mask { yes } else { no }
+    }
+    #[inline(always)]
+    fn pow2(self) -> Self {
+        f64::from_bits(((self + ROUNDER).to_bits() << 52).wrapping_add(EXPONENT_ONE))
+    }
+    #[inline(always)]
+    fn map(self, f: impl Fn(f64) -> f64) -> Self {
+        f(self)
+    }
+}
+
+/// Eight lanes: the width every kernel loop works in (one Neumaier accumulator per lane, [`crate::sum::LANES`]).
+pub(crate) trait Lanes8: Lanes {
+    /// The lanes from an array.
+    fn from_array(x: [f64; 8]) -> Self;
+    /// The lanes as an array.
+    fn to_array(self) -> [f64; 8];
+}
+
+/// Eight lanes in plain Rust, for any processor.
+#[derive(Clone, Copy)]
+pub(crate) struct Portable([f64; 8]);
+
+impl Portable {
+    #[inline(always)]
+    fn zip(self, other: Self, f: impl Fn(f64, f64) -> f64) -> Self {
+        Portable(std::array::from_fn(|l| f(self.0[l], other.0[l])))
+    }
+}
+
+// SAFETY: plain `f64` arithmetic needs no processor feature.
+unsafe impl Lanes for Portable {
+    type Mask = [bool; 8];
+
+    #[inline(always)]
+    fn splat(x: f64) -> Self {
+        Portable([x; 8])
+    }
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        self.zip(other, |a, b| a + b)
+    }
+    #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        self.zip(other, |a, b| a - b)
+    }
+    #[inline(always)]
+    fn mul(self, other: Self) -> Self {
+        self.zip(other, |a, b| a * b)
+    }
+    #[inline(always)]
+    fn div(self, other: Self) -> Self {
+        self.zip(other, |a, b| a / b)
+    }
+    #[inline(always)]
+    fn min(self, other: Self) -> Self {
+        self.zip(other, Lanes::min)
+    }
+    #[inline(always)]
+    fn max(self, other: Self) -> Self {
+        self.zip(other, Lanes::max)
+    }
+    #[inline(always)]
+    fn is_nan(self) -> [bool; 8] {
+        self.0.map(f64::is_nan)
+    }
+    #[inline(always)]
+    fn select(mask: [bool; 8], yes: Self, no: Self) -> Self {
+        Portable(std::array::from_fn(|l| if mask[l] { yes.0[l] } else { no.0[l] }))
+    }
+    #[inline(always)]
+    fn pow2(self) -> Self {
+        Portable(self.0.map(Lanes::pow2))
+    }
+    #[inline(always)]
+    fn map(self, f: impl Fn(f64) -> f64) -> Self {
+        Portable(self.0.map(f))
+    }
+}
+
+impl Lanes8 for Portable {
+    #[inline(always)]
+    fn from_array(x: [f64; 8]) -> Self {
+        Portable(x)
+    }
+    #[inline(always)]
+    fn to_array(self) -> [f64; 8] {
+        self.0
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{EXPONENT_ONE, Lanes, Lanes8, ROUNDER};
+    use std::arch::x86_64::*;
+
+    /// Eight lanes in two AVX2 registers.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Avx2([__m256d; 2]);
+
+    impl Avx2 {
+        #[inline(always)]
+        fn zip(self, other: Self, f: impl Fn(__m256d, __m256d) -> __m256d) -> Self {
+            Avx2([f(self.0[0], other.0[0]), f(self.0[1], other.0[1])])
+        }
+    }
+
+    // SAFETY: `Avx2` values are created only by `run` after AVX2 was detected, and each method is inlined
+    // into the AVX2 function that uses it.
+    unsafe impl Lanes for Avx2 {
+        type Mask = [__m256d; 2];
+
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            // SAFETY: see the impl.
+            let v = unsafe { _mm256_set1_pd(x) };
+            Avx2([v, v])
+        }
+        #[inline(always)]
+        fn add(self, other: Self) -> Self {
+            // SAFETY: see the impl.
+            self.zip(other, |a, b| unsafe { _mm256_add_pd(a, b) })
+        }
+        #[inline(always)]
+        fn sub(self, other: Self) -> Self {
+            // SAFETY: see the impl.
+            self.zip(other, |a, b| unsafe { _mm256_sub_pd(a, b) })
+        }
+        #[inline(always)]
+        fn mul(self, other: Self) -> Self {
+            // SAFETY: see the impl.
+            self.zip(other, |a, b| unsafe { _mm256_mul_pd(a, b) })
+        }
+        #[inline(always)]
+        fn div(self, other: Self) -> Self {
+            // SAFETY: see the impl.
+            self.zip(other, |a, b| unsafe { _mm256_div_pd(a, b) })
+        }
+        #[inline(always)]
+        fn min(self, other: Self) -> Self {
+            // SAFETY: see the impl. `minpd` returns its second operand unless the first is smaller.
+            self.zip(other, |a, b| unsafe { _mm256_min_pd(a, b) })
+        }
+        #[inline(always)]
+        fn max(self, other: Self) -> Self {
+            // SAFETY: see the impl.
+            self.zip(other, |a, b| unsafe { _mm256_max_pd(a, b) })
+        }
+        #[inline(always)]
+        fn is_nan(self) -> Self::Mask {
+            // SAFETY: see the impl.
+            self.zip(self, |a, b| unsafe { _mm256_cmp_pd::<_CMP_UNORD_Q>(a, b) }).0
+        }
+        #[inline(always)]
+        fn select(mask: Self::Mask, yes: Self, no: Self) -> Self {
+            // SAFETY: see the impl.
+            unsafe {
+                Avx2([
+                    _mm256_blendv_pd(no.0[0], yes.0[0], mask[0]),
+                    _mm256_blendv_pd(no.0[1], yes.0[1], mask[1]),
+                ])
+            }
+        }
+        #[inline(always)]
+        fn pow2(self) -> Self {
+            // SAFETY: see the impl.
+            self.zip(self, |k, _| unsafe {
+                let bits = _mm256_castpd_si256(_mm256_add_pd(k, _mm256_set1_pd(ROUNDER)));
+                let exponent = _mm256_add_epi64(_mm256_slli_epi64::<52>(bits), _mm256_set1_epi64x(EXPONENT_ONE as i64));
+                _mm256_castsi256_pd(exponent)
+            })
+        }
+        #[inline(always)]
+        fn map(self, f: impl Fn(f64) -> f64) -> Self {
+            Self::from_array(self.to_array().map(f))
+        }
+    }
+
+    impl Lanes8 for Avx2 {
+        #[inline(always)]
+        fn from_array(x: [f64; 8]) -> Self {
+            // SAFETY: see the `Lanes` impl; the loads read 4 + 4 elements of `x`.
+            unsafe { Avx2([_mm256_loadu_pd(x.as_ptr()), _mm256_loadu_pd(x.as_ptr().add(4))]) }
+        }
+        #[inline(always)]
+        fn to_array(self) -> [f64; 8] {
+            let mut x = [0.0; 8];
+            // SAFETY: see the `Lanes` impl; the stores write 4 + 4 elements of `x`.
+            unsafe {
+                _mm256_storeu_pd(x.as_mut_ptr(), self.0[0]);
+                _mm256_storeu_pd(x.as_mut_ptr().add(4), self.0[1]);
+            }
+            x
+        }
+    }
+
+    /// Eight lanes in one AVX-512 register.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Avx512(__m512d);
+
+    // SAFETY: `Avx512` values are created only by `run` after AVX-512F was detected, and each method is
+    // inlined into the AVX-512 function that uses it.
+    unsafe impl Lanes for Avx512 {
+        type Mask = __mmask8;
+
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            // SAFETY: see the impl.
+            Avx512(unsafe { _mm512_set1_pd(x) })
+        }
+        #[inline(always)]
+        fn add(self, other: Self) -> Self {
+            // SAFETY: see the impl.
+            Avx512(unsafe { _mm512_add_pd(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn sub(self, other: Self) -> Self {
+            // SAFETY: see the impl.
+            Avx512(unsafe { _mm512_sub_pd(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn mul(self, other: Self) -> Self {
+            // SAFETY: see the impl.
+            Avx512(unsafe { _mm512_mul_pd(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn div(self, other: Self) -> Self {
+            // SAFETY: see the impl.
+            Avx512(unsafe { _mm512_div_pd(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn min(self, other: Self) -> Self {
+            // SAFETY: see the impl. `vminpd` returns its second operand unless the first is smaller.
+            Avx512(unsafe { _mm512_min_pd(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn max(self, other: Self) -> Self {
+            // SAFETY: see the impl.
+            Avx512(unsafe { _mm512_max_pd(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn is_nan(self) -> __mmask8 {
+            // SAFETY: see the impl.
+            unsafe { _mm512_cmp_pd_mask::<_CMP_UNORD_Q>(self.0, self.0) }
+        }
+        #[inline(always)]
+        fn select(mask: __mmask8, yes: Self, no: Self) -> Self {
+            // SAFETY: see the impl.
+            Avx512(unsafe { _mm512_mask_blend_pd(mask, no.0, yes.0) })
+        }
+        #[inline(always)]
+        fn pow2(self) -> Self {
+            // SAFETY: see the impl.
+            Avx512(unsafe {
+                let bits = _mm512_castpd_si512(_mm512_add_pd(self.0, _mm512_set1_pd(ROUNDER)));
+                let exponent = _mm512_add_epi64(_mm512_slli_epi64::<52>(bits), _mm512_set1_epi64(EXPONENT_ONE as i64));
+                _mm512_castsi512_pd(exponent)
+            })
+        }
+        #[inline(always)]
+        fn map(self, f: impl Fn(f64) -> f64) -> Self {
+            Self::from_array(self.to_array().map(f))
+        }
+    }
+
+    impl Lanes8 for Avx512 {
+        #[inline(always)]
+        fn from_array(x: [f64; 8]) -> Self {
+            // SAFETY: see the `Lanes` impl; the load reads the 8 elements of `x`.
+            Avx512(unsafe { _mm512_loadu_pd(x.as_ptr()) })
+        }
+        #[inline(always)]
+        fn to_array(self) -> [f64; 8] {
+            let mut x = [0.0; 8];
+            // SAFETY: see the `Lanes` impl; the store writes the 8 elements of `x`.
+            unsafe { _mm512_storeu_pd(x.as_mut_ptr(), self.0) };
+            x
+        }
+    }
+}
+
+/// A loop written once over [`Lanes8`], run by [`run`] in the widest implementation the processor has.
+pub(crate) trait LaneLoop {
+    /// What the loop returns.
+    type Output;
+    /// The loop, in lanes of type `V`.
+    fn run<V: Lanes8>(self) -> Self::Output;
+}
+
+/// The implementations of [`Lanes8`], for tests that compare them.
+#[cfg(test)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Width {
+    /// [`Portable`].
+    Portable,
+    /// Two AVX2 registers.
+    Avx2,
+    /// One AVX-512 register.
+    Avx512,
+}
+
+#[cfg(test)]
+impl Width {
+    /// The implementations this processor runs, narrowest first.
+    pub(crate) fn available() -> Vec<Width> {
+        let mut widths = vec![Width::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                widths.push(Width::Avx2);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                widths.push(Width::Avx512);
+            }
+        }
+        widths
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn run_avx2<L: LaneLoop>(body: L) -> L::Output {
+    body.run::<x86::Avx2>()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn run_avx512<L: LaneLoop>(body: L) -> L::Output {
+    body.run::<x86::Avx512>()
+}
+
+/// Runs `body` in the widest lanes this processor supports.
+#[inline]
+pub(crate) fn run<L: LaneLoop>(body: L) -> L::Output {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F was detected just above.
+            return unsafe { run_avx512(body) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was detected just above.
+            return unsafe { run_avx2(body) };
+        }
+    }
+    body.run::<Portable>()
+}
+
+/// Runs `body` in the lanes `width` names, if this processor has them (for tests).
+#[cfg(test)]
+pub(crate) fn run_in<L: LaneLoop>(width: Width, body: L) -> Option<L::Output> {
+    if !Width::available().contains(&width) {
+        return None;
+    }
+    Some(match width {
+        Width::Portable => body.run::<Portable>(),
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `available` checked the feature.
+        Width::Avx2 => unsafe { run_avx2(body) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `available` checked the feature.
+        Width::Avx512 => unsafe { run_avx512(body) },
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => unreachable!("only x86-64 has wider lanes"),
+    })
+}

@@ -61,7 +61,7 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
     };
     let mut shift = exponent - fraction.len() as i64;
     while shift < 0 && value != 0 {
-        if value % 10 != 0 {
+        if !value.is_multiple_of(10) {
             return Err(format!("'{text}' is not a whole number"));
         }
         value /= 10;

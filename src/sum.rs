@@ -68,3 +68,98 @@ pub fn lanes_to_exact(lanes: &[Neumaier]) -> ExactSum {
     }
     exact
 }
+
+/// [`LANES`] Neumaier sums in vector registers.
+///
+/// Neumaier's step chooses between two formulas by comparing magnitudes, and compilers do not turn that
+/// choice into vector code; Knuth's branch-free TwoSum computes the same exact rounding error of `sum + x`
+/// whatever the magnitudes. So while the sum stays finite the lanes hold the bits [`Neumaier::add`] would
+/// produce (a non-finite sum makes the compensation meaningless in both, and [`Neumaier::add_to`] drops it).
+#[derive(Clone, Copy)]
+pub(crate) struct LaneSums<V> {
+    sum: V,
+    compensation: V,
+}
+
+impl<V: crate::simd::Lanes8> LaneSums<V> {
+    /// All lanes zero.
+    #[inline(always)]
+    pub(crate) fn new() -> Self {
+        LaneSums {
+            sum: V::splat(0.0),
+            compensation: V::splat(0.0),
+        }
+    }
+
+    /// Vector lanes holding `lanes`.
+    #[inline(always)]
+    pub(crate) fn from_lanes(lanes: &[Neumaier; LANES]) -> Self {
+        LaneSums {
+            sum: V::from_array(lanes.map(|lane| lane.sum)),
+            compensation: V::from_array(lanes.map(|lane| lane.compensation)),
+        }
+    }
+
+    /// Adds `x[l]` to lane `l`.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, x: V) {
+        let t = self.sum.add(x);
+        let z = t.sub(self.sum);
+        let lost = self.sum.sub(t.sub(z)).add(x.sub(z));
+        self.compensation = self.compensation.add(lost);
+        self.sum = t;
+    }
+
+    /// The lanes as [`Neumaier`] sums.
+    #[inline(always)]
+    pub(crate) fn lanes(self) -> [Neumaier; LANES] {
+        let (sum, compensation) = (self.sum.to_array(), self.compensation.to_array());
+        std::array::from_fn(|l| Neumaier {
+            sum: sum[l],
+            compensation: compensation[l],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simd::{LaneLoop, Lanes8, Width, run_in};
+
+    struct Sums<'a>(&'a [f64]);
+
+    impl LaneLoop for Sums<'_> {
+        type Output = [Neumaier; LANES];
+        fn run<V: Lanes8>(self) -> [Neumaier; LANES] {
+            let mut sums = LaneSums::<V>::new();
+            for x in self.0.chunks_exact(LANES) {
+                sums.add(V::from_array(x.try_into().unwrap()));
+            }
+            sums.lanes()
+        }
+    }
+
+    #[test]
+    fn vector_lanes_equal_neumaier_bit_for_bit() {
+        // Magnitudes from 1e-30 to 1e30, both signs, so that both of Neumaier's branches are taken.
+        let mut state = 3u64;
+        let x: Vec<f64> = (0..80_000)
+            .map(|_| {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                let mantissa = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                mantissa * 10f64.powi((state % 61) as i32 - 30)
+            })
+            .collect();
+        let mut expected = [Neumaier::default(); LANES];
+        for (i, &x) in x.iter().enumerate() {
+            expected[i % LANES].add(x);
+        }
+        for width in Width::available() {
+            let lanes = run_in(width, Sums(&x)).unwrap();
+            for (a, b) in lanes.iter().zip(&expected) {
+                assert_eq!(a.sum.to_bits(), b.sum.to_bits(), "{width:?}");
+                assert_eq!(a.compensation.to_bits(), b.compensation.to_bits(), "{width:?}");
+            }
+        }
+    }
+}

@@ -160,7 +160,7 @@ impl Kernel for PlainFloatSum {
         1000
     }
     fn block(&self, index: u64) -> FloatSum {
-        FloatSum(1.0 / (index as f64 + 0.3) * if index % 3 == 0 { -1e8 } else { 1.0 })
+        FloatSum(1.0 / (index as f64 + 0.3) * if index.is_multiple_of(3) { -1e8 } else { 1.0 })
     }
     fn finish(&self, total: FloatSum) -> f64 {
         total.0

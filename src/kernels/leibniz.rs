@@ -5,8 +5,8 @@
 //! an odd `N` leaves one last positive term. The truncation error is below `4 / (2N + 1)`.
 
 use crate::gpu::{self, GpuCaps, GpuProgram, Precision, assemble, real_at, real_words, shaders, u64_words};
-use crate::simd::multiversion;
-use crate::sum::{LANES, Neumaier, add_compensated, lanes_to_exact};
+use crate::simd::{self, LaneLoop, Lanes8};
+use crate::sum::{LANES, LaneSums, Neumaier, add_compensated, lanes_to_exact};
 use crate::{Error, ExactSum, Kernel, Result};
 
 use super::MAX_FLOAT_ELEMENTS;
@@ -65,22 +65,32 @@ fn pair_at(j: f64) -> f64 {
     8.0 / ((q + 1.0) * (q + 3.0))
 }
 
-multiversion! {
-    /// Pairs `first .. end` in [`LANES`] Neumaier lanes, pair `j` in lane `j mod LANES` (`first` is a
-    /// multiple of `LANES`).
-    mod sum_pairs: fn(first: u64, end: u64) -> [Neumaier; LANES] {
-        let mut lanes = [Neumaier::default(); LANES];
+/// Pairs `first .. end` in [`LANES`] Neumaier lanes, pair `j` in lane `j mod LANES` (`first` is a multiple
+/// of `LANES`).
+struct SumPairs {
+    first: u64,
+    end: u64,
+}
+
+impl LaneLoop for SumPairs {
+    type Output = [Neumaier; LANES];
+
+    #[inline(always)]
+    fn run<V: Lanes8>(self) -> [Neumaier; LANES] {
         let lanes_count = LANES as u64;
-        let mut j = first;
-        while j + lanes_count <= end {
+        let offsets = V::from_array(std::array::from_fn(|l| l as f64));
+        let (one, three, four, eight) = (V::splat(1.0), V::splat(3.0), V::splat(4.0), V::splat(8.0));
+        let mut sums = LaneSums::<V>::new();
+        let mut j = self.first;
+        while j + lanes_count <= self.end {
             // j + l < 2^51 converts exactly, so adding l after the conversion is the same number.
-            let base = j as f64;
-            for (l, lane) in lanes.iter_mut().enumerate() {
-                lane.add(pair_at(base + l as f64));
-            }
+            let q = four.mul(V::splat(j as f64).add(offsets));
+            // `pair_at`, lane by lane.
+            sums.add(eight.div(q.add(one).mul(q.add(three))));
             j += lanes_count;
         }
-        while j < end {
+        let mut lanes = sums.lanes();
+        while j < self.end {
             lanes[(j % lanes_count) as usize].add(pair_at(j as f64));
             j += 1;
         }
@@ -104,7 +114,10 @@ impl Kernel for Leibniz {
         let first = index * BLOCK_TERMS;
         let end = (first + BLOCK_TERMS).min(self.terms);
         let (first_pair, end_pair) = (first / 2, end / 2);
-        let lanes = sum_pairs::best(first_pair, end_pair);
+        let lanes = simd::run(SumPairs {
+            first: first_pair,
+            end: end_pair,
+        });
         let mut sum = lanes_to_exact(&lanes);
         if end % 2 == 1 {
             sum.add(4.0 / (2.0 * (end - 1) as f64 + 1.0));
@@ -190,21 +203,20 @@ mod tests {
     }
 
     #[test]
-    fn every_vector_version_sums_the_same_bits() {
+    fn every_vector_width_sums_the_bits_of_the_scalar_loop() {
         let (first, end) = (8 * 12_345, 8 * 12_345 + 70_001);
-        let expected = sum_pairs::portable(first, end);
-        assert_eq!(sum_pairs::best(first, end), expected);
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: AVX2 detected.
-                assert_eq!(unsafe { sum_pairs::avx2(first, end) }, expected);
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: AVX-512F detected.
-                assert_eq!(unsafe { sum_pairs::avx512(first, end) }, expected);
-            }
+        let mut expected = [Neumaier::default(); LANES];
+        for j in first..end {
+            expected[(j % LANES as u64) as usize].add(pair_at(j as f64));
         }
+        for width in simd::Width::available() {
+            assert_eq!(
+                simd::run_in(width, SumPairs { first, end }).unwrap(),
+                expected,
+                "{width:?}"
+            );
+        }
+        assert_eq!(simd::run(SumPairs { first, end }), expected);
     }
 
     #[test]

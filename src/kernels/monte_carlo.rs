@@ -133,7 +133,7 @@ multiversion! {
             }
             i += CALL_LANES as u64;
             // Lane counts grow by at most 2 per chunk: fold them into the total long before u32 could wrap.
-            if (i - first) % (1 << 24) == 0 {
+            if (i - first).is_multiple_of(1 << 24) {
                 hits += lane_hits.iter().map(|&h| u64::from(h)).sum::<u64>();
                 lane_hits = [0; CALL_LANES];
             }
