@@ -576,3 +576,128 @@ fn gpu_compare_and_hybrid_agree_with_the_cpu() {
     let validated = json(&["leibniz", "-n", "1e7", "--backend", "gpu", "--validate"]);
     assert_eq!(validated["validation"]["agree"], true, "{validated}");
 }
+
+/// The rows of a CSV file written by `hetero bench`, as maps from column to text.
+fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.unwrap();
+            headers
+                .iter()
+                .map(str::to_owned)
+                .zip(record.iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+fn number(row: &std::collections::HashMap<String, String>, column: &str) -> f64 {
+    row[column]
+        .parse()
+        .unwrap_or_else(|e| panic!("{column} = {:?}: {e}", row[column]))
+}
+
+#[test]
+fn bench_writes_every_sweep_as_csv_and_svg() {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-out");
+    let _ = std::fs::remove_dir_all(&out);
+    let result = hetero(&[
+        "bench",
+        "--out",
+        out.to_str().unwrap(),
+        "--max-size",
+        "2^12",
+        "--repeats",
+        "1",
+        "--threads",
+        "2",
+    ]);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    for kernel in ["pi", "simpson_exp", "leibniz"] {
+        assert!(
+            stdout.contains(&format!("{kernel:<12} faster than serial: rayon")),
+            "{stdout}"
+        );
+    }
+    assert!(stdout.contains("grain serial"), "{stdout}");
+
+    // Every CPU backend at both sizes (2^10 and 2^12) for every kernel, with consistent figures.
+    let sizes = csv_rows(&out.join("sizes.csv"));
+    for kernel in ["pi", "simpson_exp", "leibniz"] {
+        for backend in ["serial", "rayon", "threads"] {
+            let rows: Vec<_> = sizes
+                .iter()
+                .filter(|r| r["kernel"] == kernel && r["backend"] == backend)
+                .collect();
+            let elements: Vec<f64> = rows.iter().map(|r| number(r, "elements")).collect();
+            // Simpson's n intervals are n + 1 points.
+            let extra = if kernel == "simpson_exp" { 1.0 } else { 0.0 };
+            assert_eq!(elements, [1024.0 + extra, 4096.0 + extra], "{kernel} {backend}");
+            for row in rows {
+                let (seconds, rate) = (number(row, "seconds"), number(row, "elements_per_second"));
+                assert!(seconds > 0.0);
+                assert!((rate * seconds / number(row, "elements") - 1.0).abs() < 1e-9);
+            }
+        }
+    }
+
+    // Speed-up at 1 and 2 threads for rayon and threads; efficiency is speed-up per thread.
+    let threads = csv_rows(&out.join("threads.csv"));
+    assert_eq!(threads.len(), 3 * 2 * 2);
+    for row in &threads {
+        let efficiency = number(row, "speedup") / number(row, "threads");
+        assert!(
+            (number(row, "efficiency") - efficiency).abs() <= 1e-12 * efficiency,
+            "{row:?}"
+        );
+    }
+
+    // The same number of terms at every block size, and the block counts that follow from it.
+    let grain = csv_rows(&out.join("grain.csv"));
+    assert_eq!(grain.len(), 2 * 8);
+    for row in &grain {
+        let (block, blocks, elements) = (
+            number(row, "block_terms"),
+            number(row, "blocks"),
+            number(row, "elements"),
+        );
+        assert_eq!(elements, 4_194_304.0);
+        assert_eq!(blocks, (elements / block).ceil(), "{row:?}");
+    }
+
+    for (file, title) in [
+        ("sizes-pi.svg", "pi: throughput against size"),
+        ("sizes-simpson_exp.svg", "simpson_exp: throughput against size"),
+        ("sizes-leibniz.svg", "leibniz: throughput against size"),
+        ("threads.svg", "speed-up over serial against threads"),
+        ("grain.svg", "cut into blocks of each size"),
+    ] {
+        let svg = std::fs::read_to_string(out.join(file)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{file}");
+        assert!(svg.contains(title), "{file}");
+        assert!(svg.contains("<polyline"), "{file} has no lines");
+    }
+}
+
+#[test]
+fn bench_reports_an_unwritable_directory_in_one_line() {
+    let file = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-not-a-directory");
+    std::fs::write(&file, "a file").unwrap();
+    let result = hetero(&[
+        "bench",
+        "--out",
+        file.join("sub").to_str().unwrap(),
+        "--max-size",
+        "2^10",
+    ]);
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--out"), "{stderr}");
+    let result = hetero(&["bench", "--max-size", "100"]);
+    assert_eq!(result.status.code(), Some(2));
+}

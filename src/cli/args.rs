@@ -31,6 +31,28 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// List the GPU adapters: name, API, type, driver, 64-bit support, timestamps and limits.
     Devices(DevicesArgs),
+    /// Sweep sizes, thread counts and block sizes on every backend; write CSV files and SVG plots.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Directory for the CSV files and plots (created if needed).
+    #[arg(long, value_name = "DIR", default_value = "hetero-bench")]
+    pub out: std::path::PathBuf,
+    /// Largest size swept; sizes go from 2^10 up by factors of 4, and the thread sweep uses the largest.
+    #[arg(long, value_name = "N", default_value = "2^24", allow_negative_numbers = true, value_parser = parse_positive)]
+    pub max_size: u64,
+    /// Timed runs per point (the median is kept), after one untimed run.
+    #[arg(long, value_name = "R", default_value = "5", value_parser = parse_repeats)]
+    pub repeats: usize,
+    /// Most worker threads in the thread sweep, and threads for rayon and threads in the size sweep
+    /// [default: one per core].
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// GPU adapter: auto, an index or part of a name from 'hetero devices'.
+    #[arg(long, value_name = "NAME|INDEX", default_value = "auto", value_parser = parse_adapter)]
+    pub adapter: AdapterChoice,
 }
 
 #[derive(Args, Debug)]
@@ -187,6 +209,14 @@ fn parse_threads(text: &str) -> Result<usize, String> {
         .ok()
         .filter(|&n| n <= MAX_THREADS)
         .ok_or_else(|| format!("'{text}' is more than the {MAX_THREADS} threads allowed"))
+}
+
+fn parse_repeats(text: &str) -> Result<usize, String> {
+    let n = parse_positive(text)?;
+    usize::try_from(n)
+        .ok()
+        .filter(|&n| n <= 1000)
+        .ok_or_else(|| format!("'{text}' is more than the 1000 repeats allowed"))
 }
 
 fn parse_power(text: &str) -> Result<u32, String> {

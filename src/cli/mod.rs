@@ -1,6 +1,7 @@
 //! The command line front end. Everything here maps words to library calls and results to text.
 
 mod args;
+mod bench;
 mod report;
 
 use std::io::{IsTerminal, Write};
@@ -472,6 +473,7 @@ fn run(cli: Cli) -> hetero::Result<Outcome> {
             }
         }
         Command::Calibrate(a) => calibrate(&a),
+        Command::Bench(a) => Ok(Outcome::success(bench::bench(&a)?)),
         Command::Devices(a) => Ok(Outcome::success(report::devices(&hetero::gpu::adapters(), a.json))),
     }
 }
