@@ -98,6 +98,144 @@ fn exp_reduced<V: Lanes>(x: V) -> (V, V) {
     (s.add(s_error.add(u_error)), k)
 }
 
+/// Beyond this `|x|` (`2^20 · π/2`) [`sin`] and [`cos`] hand the argument to the C library: up to here
+/// `n · π/2` for the nearest integer `n` is computed exactly enough in four parts.
+pub const TRIG_LIMIT: f64 = 1_647_099.0;
+
+/// `2/π`.
+const TWO_OVER_PI: f64 = std::f64::consts::FRAC_2_PI;
+/// `π/2 = P1 + P2 + P3 + P4` to about 160 bits; `P1`, `P2` and `P3` have at most 32 significant bits, so
+/// `n · Pi` is exact for `|n| < 2^21`.
+const PIO2: [f64; 4] = [
+    f64::from_bits(0x3ff9_21fb_5440_0000),
+    f64::from_bits(0x3dd0_b461_1a60_0000),
+    f64::from_bits(0x3ba3_198a_2e00_0000),
+    f64::from_bits(0x397b_839a_2520_49c1),
+];
+
+/// fdlibm's (FreeBSD's `k_sin.c`) minimax coefficients for `sin` on `[−π/4, π/4]`.
+const SIN: [f64; 6] = [
+    -f64::from_bits(0x3fc5_5555_5555_5549),
+    f64::from_bits(0x3f81_1111_1110_f8a6),
+    -f64::from_bits(0x3f2a_01a0_19c1_61d5),
+    f64::from_bits(0x3ec7_1de3_57b1_fe7d),
+    -f64::from_bits(0x3e5a_e5e6_8a2b_9ceb),
+    f64::from_bits(0x3de5_d93a_5acf_d57c),
+];
+
+/// fdlibm's (FreeBSD's `k_cos.c`) minimax coefficients for `cos` on `[−π/4, π/4]`.
+const COS: [f64; 6] = [
+    f64::from_bits(0x3fa5_5555_5555_554c),
+    -f64::from_bits(0x3f56_c16c_16c1_5177),
+    f64::from_bits(0x3efa_01a0_19cb_1590),
+    -f64::from_bits(0x3e92_7e4f_809c_52ad),
+    f64::from_bits(0x3e21_ee9e_bdb4_b1c4),
+    -f64::from_bits(0x3da8_fae9_be88_38d4),
+];
+
+/// `sin x`, within one unit in the last place for `|x| ≤` [`TRIG_LIMIT`] (the C library's beyond).
+///
+/// ```
+/// let s = hetero::math::sin(1.0);
+/// assert!((s - 0.8414709848078965).abs() <= f64::EPSILON * s);
+/// assert!(hetero::math::sin(f64::INFINITY).is_nan());
+/// ```
+#[inline]
+pub fn sin(x: f64) -> f64 {
+    sin_lanes(x)
+}
+
+/// `cos x`, within one unit in the last place for `|x| ≤` [`TRIG_LIMIT`] (the C library's beyond).
+///
+/// ```
+/// let c = hetero::math::cos(1.0);
+/// assert!((c - 0.5403023058681398).abs() <= f64::EPSILON * c);
+/// assert_eq!(hetero::math::cos(0.0), 1.0);
+/// ```
+#[inline]
+pub fn cos(x: f64) -> f64 {
+    cos_lanes(x)
+}
+
+/// [`sin`] in every lane.
+#[inline(always)]
+pub(crate) fn sin_lanes<V: Lanes>(x: V) -> V {
+    trig(x, 0.0, f64::sin)
+}
+
+/// [`cos`] in every lane.
+#[inline(always)]
+pub(crate) fn cos_lanes<V: Lanes>(x: V) -> V {
+    trig(x, 1.0, f64::cos)
+}
+
+/// `sin(x + shift·π/2)` for `shift` 0 or 1; lanes beyond [`TRIG_LIMIT`] take `far` (the C library's
+/// function) instead, lane by lane, the same in every width.
+///
+/// `x = n·π/2 + (y0 + y1)`, `|y0 + y1| ≤ π/4`, with `n·π/2` subtracted in four parts and the remainder kept
+/// as a double-double; then fdlibm's kernels for `sin` and `cos` of `y0 + y1`, and the quadrant
+/// `n + shift` picks one of them and its sign.
+#[inline(always)]
+fn trig<V: Lanes>(x: V, shift: f64, far: fn(f64) -> f64) -> V {
+    let c = V::splat;
+    if V::any(x.abs().gt(c(TRIG_LIMIT))) {
+        return x.map(|x| {
+            if x.abs() > TRIG_LIMIT {
+                far(x)
+            } else {
+                trig(x, shift, far)
+            }
+        });
+    }
+    let n = x.mul(c(TWO_OVER_PI)).add(c(ROUNDER)).sub(c(ROUNDER));
+    // Exact: n·P1 has at most 53 significant bits and lies within a factor of two of x.
+    let a = x.sub(n.mul(c(PIO2[0])));
+    let (h, l) = two_sum(a, n.mul(c(PIO2[1])).neg());
+    let (h, l2) = two_sum(h, n.mul(c(PIO2[2])).neg());
+    let l = l.add(l2).sub(n.mul(c(PIO2[3])));
+    let y0 = h.add(l);
+    let y1 = h.sub(y0).add(l);
+
+    let z = y0.mul(y0);
+    // sin(y0 + y1)
+    let v = z.mul(y0);
+    let mut r = c(SIN[5]);
+    for &coefficient in SIN[1..5].iter().rev() {
+        r = r.mul(z).add(c(coefficient));
+    }
+    let sine = y0.sub(z.mul(c(0.5).mul(y1).sub(v.mul(r))).sub(y1).sub(v.mul(c(SIN[0]))));
+    // cos(y0 + y1)
+    let mut p = c(COS[5]);
+    for &coefficient in COS[..5].iter().rev() {
+        p = p.mul(z).add(c(coefficient));
+    }
+    let r = z.mul(p);
+    let hz = c(0.5).mul(z);
+    let w = c(1.0).sub(hz);
+    let cosine = w.add(c(1.0).sub(w).sub(hz).add(z.mul(r).sub(y0.mul(y1))));
+
+    let quadrant = n.add(c(shift));
+    let value = V::select(quadrant.bit(0), cosine, sine);
+    let value = V::select(quadrant.bit(1), value.neg(), value);
+    if shift == 0.0 {
+        // sin x rounds to x below 2^-26; returning x keeps the sign of a zero.
+        V::select(c(TINY).gt(x.abs()), x, value)
+    } else {
+        value
+    }
+}
+
+/// Below this `|x|`, `sin x` rounds to `x`.
+const TINY: f64 = 1.0 / (1u64 << 26) as f64;
+
+/// `(s, e)` with `s = a + b` rounded and `s + e = a + b` exactly (Knuth's TwoSum).
+#[inline(always)]
+fn two_sum<V: Lanes>(a: V, b: V) -> (V, V) {
+    let s = a.add(b);
+    let z = s.sub(a);
+    (s, a.sub(s.sub(z)).add(b.sub(z)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +369,140 @@ mod tests {
         for x in sample(10_000, -745.0, -708.5, 9) {
             let (ours, libm) = (exp(x).to_bits(), x.exp().to_bits());
             assert!(ours.abs_diff(libm) <= 1, "{x}: {ours:#x} vs {libm:#x}");
+        }
+    }
+
+    /// `(sin x, cos x)` to about 100 bits: `x − n·π/2` summed exactly (π/2 to 200 bits in four doubles,
+    /// each product split exactly), then Taylor series in double-double.
+    fn sin_cos_reference(x: f64) -> (Dd, Dd) {
+        let pio2 = [
+            f64::from_bits(0x3ff9_21fb_5444_2d18),
+            f64::from_bits(0x3c91_a626_3314_5c07),
+            f64::from_bits(0xb91f_1976_b7ed_8fbc),
+            f64::from_bits(0x35b4_cf98_e804_177d),
+        ];
+        let n = (x * std::f64::consts::FRAC_2_PI).round();
+        let mut exact = crate::ExactSum::of(x);
+        for part in pio2 {
+            let p = two_product(-n, part);
+            exact.add(p.0);
+            exact.add(p.1);
+        }
+        let hi = exact.value();
+        exact.add(-hi);
+        let r = Dd(hi, exact.value());
+        let r2 = r.mul(r);
+        let (mut sin, mut cos) = (r, Dd(1.0, 0.0));
+        let (mut sin_term, mut cos_term) = (r, Dd(1.0, 0.0));
+        for k in 1..=14 {
+            sin_term = sin_term.mul(r2).div(-((2 * k) * (2 * k + 1)) as f64);
+            cos_term = cos_term.mul(r2).div(-((2 * k - 1) * (2 * k)) as f64);
+            sin = sin.add(sin_term);
+            cos = cos.add(cos_term);
+        }
+        let neg = |d: Dd| Dd(-d.0, -d.1);
+        match (n as i64).rem_euclid(4) {
+            0 => (sin, cos),
+            1 => (cos, neg(sin)),
+            2 => (neg(sin), neg(cos)),
+            _ => (neg(cos), sin),
+        }
+    }
+
+    /// Random points over several scales, and the doubles nearest to multiples of π/2 (where the
+    /// reduction cancels most) with their neighbours.
+    fn trig_points() -> Vec<f64> {
+        let mut x = Vec::new();
+        for (i, (lo, hi)) in [
+            (-1.0, 1.0),
+            (-10.0, 10.0),
+            (-1e3, 1e3),
+            (-TRIG_LIMIT, TRIG_LIMIT),
+            (-1e-8, 1e-8),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            x.extend(sample(100_000, lo, hi, 20 + i as u64));
+        }
+        for k in (1..4000u64).chain((1..2000).map(|k| k * 523)) {
+            let near = k as f64 * std::f64::consts::FRAC_PI_2;
+            if near <= TRIG_LIMIT {
+                for step in -2i64..=2 {
+                    x.push(f64::from_bits((near.to_bits() as i64 + step) as u64));
+                }
+            }
+        }
+        x
+    }
+
+    #[test]
+    fn sin_and_cos_are_within_one_ulp() {
+        let (mut worst_sin, mut worst_cos) = ((0.0, 0.0), (0.0, 0.0));
+        for x in trig_points() {
+            let (s, c) = sin_cos_reference(x);
+            let (es, ec) = (ulps(sin(x), s), ulps(cos(x), c));
+            if es > worst_sin.0 {
+                worst_sin = (es, x);
+            }
+            if ec > worst_cos.0 {
+                worst_cos = (ec, x);
+            }
+        }
+        assert!(worst_sin.0 <= 1.0, "sin({}) is off by {} ulp", worst_sin.1, worst_sin.0);
+        assert!(worst_cos.0 <= 1.0, "cos({}) is off by {} ulp", worst_cos.1, worst_cos.0);
+        // The reference agrees with the C library.
+        for x in sample(10_000, -1e4, 1e4, 30) {
+            let (s, c) = sin_cos_reference(x);
+            assert!(ulps(x.sin(), s) <= 1.0 && ulps(x.cos(), c) <= 1.0, "{x}");
+        }
+    }
+
+    #[test]
+    fn trig_edges() {
+        assert_eq!(sin(0.0).to_bits(), 0.0f64.to_bits());
+        assert_eq!(sin(-0.0).to_bits(), (-0.0f64).to_bits());
+        assert_eq!(cos(0.0), 1.0);
+        assert_eq!(sin(1e-300), 1e-300);
+        for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(sin(x).is_nan() && cos(x).is_nan(), "{x}");
+        }
+        // Beyond the limit, the C library's values.
+        for x in [TRIG_LIMIT * 1.0001, -2e6, 1e10, 1e300] {
+            assert_eq!(sin(x).to_bits(), x.sin().to_bits(), "{x}");
+            assert_eq!(cos(x).to_bits(), x.cos().to_bits(), "{x}");
+        }
+    }
+
+    struct TrigLoop<'a>(&'a [f64]);
+
+    impl LaneLoop for TrigLoop<'_> {
+        type Output = Vec<(f64, f64)>;
+        fn run<V: Lanes8>(self) -> Vec<(f64, f64)> {
+            self.0
+                .chunks_exact(8)
+                .flat_map(|x| {
+                    let x = V::from_array(x.try_into().unwrap());
+                    let (s, c) = (sin_lanes(x).to_array(), cos_lanes(x).to_array());
+                    (0..8).map(move |l| (s[l], c[l]))
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn every_width_returns_the_same_trig_bits() {
+        let mut x = sample(40_000, -2e6, 2e6, 31);
+        x.extend(sample(40_000, -4.0, 4.0, 32));
+        // One chunk mixing lanes beyond the limit with ordinary ones.
+        x.extend([0.5, 3e6, -1.0, f64::NAN, 2.0, -5e7, f64::INFINITY, -0.0]);
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+        for width in Width::available() {
+            let lanes = run_in(width, TrigLoop(&x)).unwrap();
+            assert_eq!(lanes.len(), x.len());
+            for (&x, (s, c)) in x.iter().zip(lanes) {
+                assert!(same(s, sin(x)) && same(c, cos(x)), "{width:?} at {x}");
+            }
         }
     }
 

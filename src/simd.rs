@@ -99,6 +99,17 @@ pub(crate) unsafe trait Lanes: Copy {
     fn pow2(self) -> Self;
     /// `f` of each lane, one lane at a time.
     fn map(self, f: impl Fn(f64) -> f64) -> Self;
+    /// `|self|`.
+    fn abs(self) -> Self;
+    /// `−self` (the sign flipped, zeros and NaNs included).
+    fn neg(self) -> Self;
+    /// `self > other`.
+    fn gt(self, other: Self) -> Self::Mask;
+    /// Whether any lane of `mask` is set.
+    fn any(mask: Self::Mask) -> bool;
+    /// For lanes holding an integer `k` below `2^51` in magnitude: whether bit `bit` of `k` (two's
+    /// complement) is set.
+    fn bit(self, bit: u32) -> Self::Mask;
 }
 
 /// The constant whose addition rounds an `f64` below `2^51` in magnitude to an integer: `1.5 · 2^52`.
@@ -154,6 +165,26 @@ unsafe impl Lanes for f64 {
     #[inline(always)]
     fn map(self, f: impl Fn(f64) -> f64) -> Self {
         f(self)
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        self.abs()
+    }
+    #[inline(always)]
+    fn neg(self) -> Self {
+        -self
+    }
+    #[inline(always)]
+    fn gt(self, other: Self) -> bool {
+        self > other
+    }
+    #[inline(always)]
+    fn any(mask: bool) -> bool {
+        mask
+    }
+    #[inline(always)]
+    fn bit(self, bit: u32) -> bool {
+        ((self + ROUNDER).to_bits() >> bit) & 1 == 1
     }
 }
 
@@ -223,6 +254,26 @@ unsafe impl Lanes for Portable {
     #[inline(always)]
     fn map(self, f: impl Fn(f64) -> f64) -> Self {
         Portable(self.0.map(f))
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        Portable(self.0.map(f64::abs))
+    }
+    #[inline(always)]
+    fn neg(self) -> Self {
+        Portable(self.0.map(|x| -x))
+    }
+    #[inline(always)]
+    fn gt(self, other: Self) -> [bool; 8] {
+        std::array::from_fn(|l| self.0[l] > other.0[l])
+    }
+    #[inline(always)]
+    fn any(mask: [bool; 8]) -> bool {
+        mask.iter().any(|&m| m)
+    }
+    #[inline(always)]
+    fn bit(self, bit: u32) -> [bool; 8] {
+        self.0.map(|k| Lanes::bit(k, bit))
     }
 }
 
@@ -322,6 +373,36 @@ mod x86 {
         fn map(self, f: impl Fn(f64) -> f64) -> Self {
             Self::from_array(self.to_array().map(f))
         }
+        #[inline(always)]
+        fn abs(self) -> Self {
+            // SAFETY: see the impl. Clearing the sign bit.
+            self.zip(self, |a, _| unsafe { _mm256_andnot_pd(_mm256_set1_pd(-0.0), a) })
+        }
+        #[inline(always)]
+        fn neg(self) -> Self {
+            // SAFETY: see the impl. Flipping the sign bit.
+            self.zip(self, |a, _| unsafe { _mm256_xor_pd(a, _mm256_set1_pd(-0.0)) })
+        }
+        #[inline(always)]
+        fn gt(self, other: Self) -> Self::Mask {
+            // SAFETY: see the impl.
+            self.zip(other, |a, b| unsafe { _mm256_cmp_pd::<_CMP_GT_OQ>(a, b) }).0
+        }
+        #[inline(always)]
+        fn any(mask: Self::Mask) -> bool {
+            // SAFETY: see the impl.
+            unsafe { _mm256_movemask_pd(_mm256_or_pd(mask[0], mask[1])) != 0 }
+        }
+        #[inline(always)]
+        fn bit(self, bit: u32) -> Self::Mask {
+            // SAFETY: see the impl.
+            self.zip(self, |k, _| unsafe {
+                let bits = _mm256_castpd_si256(_mm256_add_pd(k, _mm256_set1_pd(ROUNDER)));
+                let one = _mm256_set1_epi64x(1 << bit);
+                _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(bits, one), one))
+            })
+            .0
+        }
     }
 
     impl Lanes8 for Avx2 {
@@ -408,6 +489,38 @@ mod x86 {
         #[inline(always)]
         fn map(self, f: impl Fn(f64) -> f64) -> Self {
             Self::from_array(self.to_array().map(f))
+        }
+        #[inline(always)]
+        fn abs(self) -> Self {
+            // SAFETY: see the impl.
+            Avx512(unsafe { _mm512_abs_pd(self.0) })
+        }
+        #[inline(always)]
+        fn neg(self) -> Self {
+            // SAFETY: see the impl. Flipping the sign bit (AVX-512F has the integer xor).
+            Avx512(unsafe {
+                _mm512_castsi512_pd(_mm512_xor_si512(
+                    _mm512_castpd_si512(self.0),
+                    _mm512_set1_epi64(i64::MIN),
+                ))
+            })
+        }
+        #[inline(always)]
+        fn gt(self, other: Self) -> __mmask8 {
+            // SAFETY: see the impl.
+            unsafe { _mm512_cmp_pd_mask::<_CMP_GT_OQ>(self.0, other.0) }
+        }
+        #[inline(always)]
+        fn any(mask: __mmask8) -> bool {
+            mask != 0
+        }
+        #[inline(always)]
+        fn bit(self, bit: u32) -> __mmask8 {
+            // SAFETY: see the impl.
+            unsafe {
+                let bits = _mm512_castpd_si512(_mm512_add_pd(self.0, _mm512_set1_pd(ROUNDER)));
+                _mm512_test_epi64_mask(bits, _mm512_set1_epi64(1 << bit))
+            }
         }
     }
 

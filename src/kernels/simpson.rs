@@ -159,8 +159,8 @@ impl Function {
     }
 
     /// `f` in every lane. The scalar [`Integrand::eval`], [`Integrand::eval_lanes`] and the CPU kernel's
-    /// vector loop all go through it, so they agree bit for bit. `exp` (and so `gauss`) is hetero's own
-    /// ([`crate::math::exp`]); `sin`, `cos` and `xᵏ` are the standard library's, one lane at a time.
+    /// vector loop all go through it, so they agree bit for bit. `exp` (and so `gauss`), `sin` and `cos` are
+    /// hetero's own ([`crate::math`]); `xᵏ` is the standard library's `powi`, one lane at a time.
     #[inline(always)]
     fn eval_in<V: Lanes>(&self, x: V) -> V {
         self.eval_in_range(x, false)
@@ -174,8 +174,8 @@ impl Function {
         match *self {
             Function::Exp if exp_normal => math::exp_lanes_normal(x),
             Function::Exp => math::exp_lanes(x),
-            Function::Sin => x.map(f64::sin),
-            Function::Cos => x.map(f64::cos),
+            Function::Sin => math::sin_lanes(x),
+            Function::Cos => math::cos_lanes(x),
             Function::Gauss { x0, sigma } => {
                 let z = x.sub(c(x0)).div(c(sigma));
                 math::exp_lanes(c(-0.5).mul(z).mul(z))
@@ -717,7 +717,7 @@ mod tests {
             } else {
                 2
             };
-            s.merge_scaled(&ExactSum::of(k.x(i).sin()), w);
+            s.merge_scaled(&ExactSum::of(math::sin(k.x(i))), w);
         }
         assert_eq!(run(&k).value, s.value() * h / 3.0);
         assert!(k.x(n) == b && k.x(1) == a + h);
