@@ -10,15 +10,18 @@ use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
 use hetero::{Backend, Choice, Engine, Kernel};
 
 /// Median seconds of each of `runs`, timed in interleaved rounds (so that drift in the machine's speed
-/// falls on all of them alike), after one untimed round.
+/// falls on all of them alike), after one untimed round. Each round starts one run further along, so
+/// that every run follows every other equally often: threads still spinning after one run (rayon's, the
+/// software GPU's) slow down whichever run comes next.
 fn medians(repeats: usize, runs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
     let mut times = vec![Vec::with_capacity(repeats); runs.len()];
     for round in 0..=repeats {
-        for (run, times) in runs.iter_mut().zip(&mut times) {
+        for k in 0..runs.len() {
+            let i = (round + k) % runs.len();
             let start = Instant::now();
-            run();
+            runs[i]();
             if round > 0 {
-                times.push(start.elapsed().as_secs_f64());
+                times[i].push(start.elapsed().as_secs_f64());
             }
         }
     }

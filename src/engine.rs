@@ -287,7 +287,7 @@ impl Engine {
     /// The backend `choice` means for `kernel`: auto's choice, or the backend named.
     pub(crate) fn resolve<K: Kernel>(&self, kernel: &K, choice: Choice) -> Result<Backend> {
         match choice {
-            Choice::Auto => Ok(self.explain(kernel)?.choice),
+            Choice::Auto => self.choose(kernel),
             Choice::Backend(backend) => Ok(backend),
         }
     }

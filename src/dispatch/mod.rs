@@ -10,9 +10,10 @@
 //!
 //! Costs come from a short probe ([`Engine::calibrate`]): each backend runs one block to pay its first
 //! use, then two sub-ranges of the kernel (two blocks, then growing four-fold until a run takes 40 ms),
-//! keeping the fastest of repeated timings; the two points give overhead and per-block time, and the
+//! keeping the median of repeated timings; the two points give overhead and per-block time, and the
 //! one-block timing is kept as the prediction for one block. Hybrid is only considered for problems of
-//! at least [`HYBRID_MIN_BLOCKS_PER_THREAD`] blocks per CPU thread: below that there is too little to share. The probe
+//! at least [`HYBRID_MIN_BLOCKS_PER_THREAD`] blocks per CPU thread: below that there is too little to
+//! share. The probe
 //! runs when auto first meets a kernel, or ahead of time; [`CostModel::load`] and [`CostModel::save`] keep
 //! it on disk, where the command line caches it.
 //!
@@ -140,7 +141,9 @@ pub const HYBRID_MIN_BLOCKS_PER_THREAD: u64 = 8;
 impl Engine {
     /// The backends auto considers for `kernel`, and why the others are left out, without opening a GPU
     /// that the model has not seen.
-    fn candidates<K: Kernel>(&self, kernel: &K) -> (Vec<Backend>, Vec<(Backend, String)>) {
+    /// With `check_program` false the GPU is listed whenever the model saw an adapter, without asking the
+    /// kernel for its GPU program (which costs microseconds: it assembles the shader).
+    fn candidates<K: Kernel>(&self, kernel: &K, check_program: bool) -> (Vec<Backend>, Vec<(Backend, String)>) {
         let mut candidates = Backend::CPU.to_vec();
         let mut excluded = Vec::new();
         let adapter = self
@@ -149,7 +152,11 @@ impl Engine {
             .ok()
             .and_then(|m| m.gpu_adapter(self.adapter_choice()));
         match adapter {
-            Some(Some(_)) => match self.gpu_program_check(kernel) {
+            Some(Some(_)) => match if check_program {
+                self.gpu_program_check(kernel)
+            } else {
+                Ok(())
+            } {
                 Ok(()) => {
                     candidates.push(Backend::Gpu);
                     if kernel.blocks() >= HYBRID_MIN_BLOCKS_PER_THREAD * self.threads() as u64 {
@@ -210,17 +217,19 @@ impl Engine {
     /// Measures one backend's [`Cost`] on sub-ranges of `kernel`.
     fn probe<K: Kernel>(&self, kernel: &K, backend: Backend) -> Result<Cost> {
         let blocks = kernel.blocks();
+        // Medians: the fastest of a few runs would favour the backend whose overhead varies most.
         let time = |n: u64, repeats: usize| -> Result<f64> {
-            let mut best = f64::INFINITY;
+            let mut times = Vec::with_capacity(repeats);
             for _ in 0..repeats {
                 let start = Instant::now();
                 self.reduce(kernel, backend, 0..n)?;
-                best = best.min(start.elapsed().as_secs_f64());
+                times.push(start.elapsed().as_secs_f64());
             }
-            Ok(best)
+            times.sort_by(f64::total_cmp);
+            Ok(times[times.len() / 2])
         };
         let cold = time(1, 1)?;
-        let warm_one = time(1, 3)?;
+        let warm_one = time(1, 5)?;
         // The device was opened before the probe: its setup time counts as first use too.
         let setup = match backend.uses_gpu() {
             true => self.gpu()?.setup_time().as_secs_f64(),
@@ -228,7 +237,7 @@ impl Engine {
         };
         let first_use = (cold - warm_one).max(0.0) + setup;
         let small = blocks.min(2);
-        let t_small = time(small, 5)?;
+        let t_small = time(small, 9)?;
         let (mut large, mut t_large) = (small, t_small);
         while t_large < 0.04 && large < blocks {
             large = (large * 4).min(blocks);
@@ -256,13 +265,13 @@ impl Engine {
     /// [module](self) docs. Calibrates the model for `kernel` first if it has never met it.
     pub fn explain<K: Kernel>(&self, kernel: &K) -> Result<Explanation> {
         let mut calibrated_seconds = None;
-        let (mut candidates, mut excluded) = self.candidates(kernel);
+        let (mut candidates, mut excluded) = self.candidates(kernel, true);
         let mut costs = self.costs(kernel, &candidates);
         if costs.is_none() {
             let start = Instant::now();
             self.calibrate(kernel)?;
             calibrated_seconds = Some(start.elapsed().as_secs_f64());
-            (candidates, excluded) = self.candidates(kernel);
+            (candidates, excluded) = self.candidates(kernel, true);
             costs = self.costs(kernel, &candidates);
         }
         let costs = costs.unwrap_or_default();
@@ -300,8 +309,34 @@ impl Engine {
     /// Whether the model can predict every backend auto would consider for `kernel` (so that
     /// [`Engine::explain`] will not calibrate).
     pub fn is_calibrated<K: Kernel>(&self, kernel: &K) -> bool {
-        let (candidates, _) = self.candidates(kernel);
+        let (candidates, _) = self.candidates(kernel, true);
         self.costs(kernel, &candidates).is_some()
+    }
+
+    /// Auto's choice for `kernel`: the backend [`Engine::explain`] chooses, found with less work when no
+    /// GPU backend can win. A GPU backend's prediction is at least its cost without first use; when that
+    /// is already above the best CPU prediction, the kernel's GPU program is never looked at.
+    pub(crate) fn choose<K: Kernel>(&self, kernel: &K) -> Result<Backend> {
+        let (candidates, _) = self.candidates(kernel, false);
+        let Some(costs) = self.costs(kernel, &candidates) else {
+            return Ok(self.explain(kernel)?.choice);
+        };
+        let blocks = kernel.blocks();
+        // The first of equal predictions, in candidate order, as explain's stable sort keeps it.
+        let mut best = (Backend::Serial, f64::INFINITY);
+        for (backend, cost) in costs.iter().filter(|(b, _)| !b.uses_gpu()) {
+            let seconds = cost.predict(blocks);
+            if seconds < best.1 {
+                best = (*backend, seconds);
+            }
+        }
+        let gpu_could_win = costs
+            .iter()
+            .any(|(b, cost)| b.uses_gpu() && cost.predict(blocks) < best.1);
+        if gpu_could_win {
+            return Ok(self.explain(kernel)?.choice);
+        }
+        Ok(best.0)
     }
 
     /// The model's cost of every candidate, read under one lock; `None` when the model has not looked
@@ -339,5 +374,57 @@ impl Engine {
     /// The cost model as it stands, to save.
     pub fn model(&self) -> CostModel {
         self.model.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gpu::AdapterChoice;
+    use crate::kernels::{Function, Simpson};
+
+    fn cost(overhead: f64, per_block: f64, width: u64) -> Cost {
+        Cost {
+            overhead,
+            per_block,
+            first_use: 0.05,
+            width,
+            single: 0.0,
+        }
+    }
+
+    /// A model that has seen a GPU which is slow to start and fast per block.
+    fn model(engine: &Engine) -> CostModel {
+        let mut model = CostModel::default();
+        model.set_gpu_adapter(engine.adapter_choice(), Some("a GPU".to_owned()));
+        let threads = engine.threads();
+        model.insert("simpson", Backend::Serial, 1, cost(0.0, 1e-4, 1));
+        model.insert("simpson", Backend::Rayon, threads, cost(1e-4, 0.5e-4, threads as u64));
+        model.insert("simpson", Backend::Threads, threads, cost(2e-4, 0.5e-4, threads as u64));
+        model.insert("simpson", Backend::Gpu, 1, cost(5e-3, 1e-6, 1));
+        model.insert("simpson", Backend::Hybrid, threads, cost(6e-3, 1e-6, 1));
+        model
+    }
+
+    #[test]
+    fn the_quick_choice_is_explains_choice() {
+        let engine = Engine::with_threads(2).unwrap().with_adapter(AdapterChoice::Auto);
+        let model = model(&engine);
+        let engine = engine.with_model(model);
+        for blocks in [1, 2, 3, 8, 50, 80, 100, 1000, 100_000] {
+            let n = blocks * 65_536 - 4;
+            // A built-in integrand has a GPU program; a closure has none, so the GPU is out for it.
+            let builtin = Simpson::new(Function::Exp, 0.0, 1.0, n).unwrap();
+            let closure = Simpson::new(|x: f64| x.exp(), 0.0, 1.0, n).unwrap();
+            assert_eq!(builtin.blocks(), blocks);
+            let explained = engine.explain(&builtin).unwrap().choice;
+            assert_eq!(engine.choose(&builtin).unwrap(), explained, "{blocks} blocks");
+            let explained = engine.explain(&closure).unwrap().choice;
+            assert!(!explained.uses_gpu());
+            assert_eq!(engine.choose(&closure).unwrap(), explained, "{blocks} blocks");
+        }
+        // The model makes the GPU the choice for large problems, so both paths were taken.
+        let large = Simpson::new(Function::Exp, 0.0, 1.0, 100_000 * 65_536 - 4).unwrap();
+        assert!(engine.choose(&large).unwrap().uses_gpu());
     }
 }
