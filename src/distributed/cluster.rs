@@ -142,6 +142,11 @@ impl Cluster {
 
     fn fail(&self, error: &Error) -> ! {
         eprintln!("hetero: error on rank {} of {}: {error}", self.rank(), self.size());
+        // The line is in the pipe to the process manager, which forwards it asynchronously; an abort at
+        // once can make it kill every rank before it has read the pipe, and the message is lost. A pause
+        // on this already failing path lets it through.
+        let _ = std::io::Write::flush(&mut std::io::stderr());
+        std::thread::sleep(std::time::Duration::from_millis(250));
         self.abort(1)
     }
 
