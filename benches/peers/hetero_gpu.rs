@@ -1,0 +1,125 @@
+//! hetero's GPU backend on the computations of the GPU peers (gpu_peers.py), timed the same way: one
+//! engine, the pipelines compiled by an untimed warm-up run, then the median wall time of RUNS whole
+//! runs (upload, dispatches, readback and the host-side fold included). Prints one JSON line per
+//! computation, like the peers, with the GPU's own kernel time where the adapter has timestamp queries.
+//!
+//! `cargo run --release --example hetero_gpu -- PI_N SIMPSON_N LEIBNIZ_N RUNS [ADAPTER]`
+//! (benches/peers/gpu_run.sh does).
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use hetero::gpu::{AdapterChoice, Precision};
+use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
+use hetero::{Backend, Engine, Kernel, Run};
+
+/// Times `kernel` on the GPU and prints its line; `value` reads the number out of the output.
+fn timed<K: Kernel>(
+    engine: &Engine,
+    name: &str,
+    kernel: &K,
+    runs: usize,
+    value: impl Fn(&K::Output) -> f64,
+) -> hetero::Result<()> {
+    engine.run(kernel, Backend::Gpu)?;
+    let mut seconds = Vec::with_capacity(runs);
+    let mut kernel_seconds = Vec::with_capacity(runs);
+    let mut last: Option<Run<K::Output>> = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let run = engine.run(kernel, Backend::Gpu)?;
+        seconds.push(start.elapsed().as_secs_f64());
+        if let Some(k) = run.gpu.as_ref().and_then(|g| g.kernel_seconds) {
+            kernel_seconds.push(k);
+        }
+        last = Some(run);
+    }
+    let Some(run) = last else {
+        return Ok(());
+    };
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied()
+    };
+    let wall = median(&mut seconds).unwrap_or(f64::NAN);
+    let report = run.gpu.as_ref();
+    let line = serde_json::json!({
+        "peer": "hetero",
+        "kernel": name,
+        "n": kernel.elements(),
+        "seconds": wall,
+        "throughput": kernel.elements() as f64 / wall,
+        "kernel_seconds": median(&mut kernel_seconds),
+        "value": value(&run.output),
+        "adapter": report.map(|g| g.adapter.clone()),
+        "precision": report.and_then(|g| g.precision).map(|p| p.to_string()),
+    });
+    println!("{line}");
+    Ok(())
+}
+
+fn invalid(why: String) -> hetero::Error {
+    hetero::Error::InvalidParameter { what: "size", why }
+}
+
+fn bench(args: &[String]) -> hetero::Result<()> {
+    let count = |i: usize, default: f64| -> hetero::Result<u64> {
+        let text = args.get(i).map_or("", String::as_str);
+        let n = if text.is_empty() {
+            default
+        } else {
+            text.parse::<f64>()
+                .map_err(|_| invalid(format!("'{text}' is not a number (argument {i})")))?
+        };
+        if n.is_finite() && n >= 1.0 {
+            Ok(n as u64)
+        } else {
+            Err(invalid(format!("'{text}' is not a positive size (argument {i})")))
+        }
+    };
+    let (pi_n, simpson_n, leibniz_n) = (count(1, 1e10)?, count(2, 1e10)?, count(3, 1e10)?);
+    let runs = count(4, 5.0)? as usize;
+    let adapter = match args.get(5) {
+        Some(text) => match text.parse::<AdapterChoice>() {
+            Ok(choice) => choice,
+            Err(never) => match never {},
+        },
+        None => AdapterChoice::Auto,
+    };
+    let engine =
+        |precision| Ok::<_, hetero::Error>(Engine::new()?.with_adapter(adapter.clone()).with_precision(precision));
+    let exact = engine(None)?;
+    let gpu = exact.gpu()?;
+    eprintln!("adapter: {}", gpu.name());
+    timed(&exact, "pi", &MonteCarloPi::new(pi_n, 42)?, runs, |o| o.value)?;
+    let mut precisions = vec![Precision::F32];
+    if gpu.caps(None).shader_f64 {
+        precisions.push(Precision::F64);
+    }
+    for precision in precisions {
+        let engine = engine(Some(precision))?.with_gpu(gpu.clone());
+        let simpson = Simpson::new(Function::Exp, 0.0, 1.0, simpson_n)?;
+        timed(&engine, &format!("simpson_exp_{precision}"), &simpson, runs, |o| {
+            o.value
+        })?;
+        timed(
+            &engine,
+            &format!("leibniz_{precision}"),
+            &Leibniz::new(leibniz_n)?,
+            runs,
+            |o| o.value,
+        )?;
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    match bench(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hetero_gpu: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
