@@ -10,14 +10,22 @@ use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
 use hetero::{Backend, Choice, Engine, Kernel};
 
 /// Median seconds of each of `runs`, timed in interleaved rounds (so that drift in the machine's speed
-/// falls on all of them alike), after one untimed round. Each round starts one run further along, so
-/// that every run follows every other equally often: threads still spinning after one run (rayon's, the
-/// software GPU's) slow down whichever run comes next.
+/// falls on all of them alike), after one untimed round. Each round runs them in a fresh random order, so
+/// that every run follows every other about equally often: threads still spinning after one run (rayon's,
+/// the software GPU's) slow down whichever run comes next, and a fixed order would charge that to one run.
 fn medians(repeats: usize, runs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
     let mut times = vec![Vec::with_capacity(repeats); runs.len()];
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
     for round in 0..=repeats {
-        for k in 0..runs.len() {
-            let i = (round + k) % runs.len();
+        // Fisher-Yates with xorshift64: any fixed-seed generator does.
+        for k in (1..order.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            order.swap(k, (state % (k as u64 + 1)) as usize);
+        }
+        for &i in &order {
             let start = Instant::now();
             runs[i]();
             if round > 0 {
@@ -36,7 +44,9 @@ fn medians(repeats: usize, runs: &mut [&mut dyn FnMut()]) -> Vec<f64> {
 
 fn repeats_for(blocks: u64) -> usize {
     match blocks {
-        0..=64 => 41,
+        // Tiny runs are noisiest relative to their length, and cheap to repeat.
+        0..=16 => 201,
+        17..=64 => 41,
         65..=1024 => 11,
         _ => 5,
     }

@@ -40,6 +40,15 @@ pub struct Engine {
     gpu: OnceLock<std::result::Result<Arc<Gpu>, String>>,
     /// What `Choice::Auto` predicts from, calibrated as kernels are first met.
     pub(crate) model: Mutex<CostModel>,
+    /// Auto's last choice made from the model alone, kept until the model changes.
+    pub(crate) last_choice: Mutex<Option<LastChoice>>,
+}
+
+/// A choice of `Choice::Auto`, for the kernel of that name and block count.
+pub(crate) struct LastChoice {
+    pub(crate) kernel: String,
+    pub(crate) blocks: u64,
+    pub(crate) backend: Backend,
 }
 
 /// The result of one run, with how it was obtained.
@@ -206,8 +215,9 @@ impl Engine {
                 format!("{threads} is not between 1 and {MAX_THREADS}"),
             ));
         }
+        // The thread that calls a run is one of its workers: the pool holds the others.
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
+            .num_threads((threads - 1).max(1))
             .thread_name(|i| format!("hetero-rayon-{i}"))
             .build()
             .map_err(|e| Error::Threads(e.to_string()))?;
@@ -218,6 +228,7 @@ impl Engine {
             precision: None,
             gpu: OnceLock::new(),
             model: Mutex::new(CostModel::default()),
+            last_choice: Mutex::new(None),
         })
     }
 
@@ -226,7 +237,11 @@ impl Engine {
     pub fn with_gpu(self, gpu: Arc<Gpu>) -> Self {
         let cell = OnceLock::new();
         let _ = cell.set(Ok(gpu));
-        Engine { gpu: cell, ..self }
+        Engine {
+            gpu: cell,
+            last_choice: Mutex::new(None),
+            ..self
+        }
     }
 
     /// Opens `adapter` on first GPU use instead of the best one.
@@ -234,13 +249,18 @@ impl Engine {
         Engine {
             adapter,
             gpu: OnceLock::new(),
+            last_choice: Mutex::new(None),
             ..self
         }
     }
 
     /// Runs floating-point GPU kernels in `precision` (default: f64 where the device has it, else f32).
     pub fn with_precision(self, precision: Option<Precision>) -> Self {
-        Engine { precision, ..self }
+        Engine {
+            precision,
+            last_choice: Mutex::new(None),
+            ..self
+        }
     }
 
     /// The GPU device, opened now if this is its first use.
@@ -440,7 +460,7 @@ impl Engine {
     ) -> Result<(Option<K::Partial>, Option<GpuReport>)> {
         match backend {
             Backend::Serial => serial::reduce(kernel, range).map(|p| (p, None)),
-            Backend::Rayon => parallel::reduce(&self.pool, kernel, range).map(|p| (p, None)),
+            Backend::Rayon => parallel::reduce(&self.pool, self.threads, kernel, range).map(|p| (p, None)),
             Backend::Threads => threaded::reduce(kernel, range, self.threads).map(|p| (p, None)),
             Backend::Gpu => {
                 let (device, mut report) = self.open_gpu()?;
@@ -468,7 +488,7 @@ impl Engine {
         // Fail now, not in the middle, when the kernel has no GPU program for this device.
         kernel.gpu(&device.caps(self.precision))?;
         let lo = range.start;
-        let cpu = |r: Range<u64>| parallel::reduce(&self.pool, kernel, lo + r.start..lo + r.end);
+        let cpu = |r: Range<u64>| parallel::reduce(&self.pool, self.threads, kernel, lo + r.start..lo + r.end);
         let on_gpu = |r: Range<u64>| {
             let mut report = GpuReport::default();
             gpu::reduce(&device, kernel, lo + r.start..lo + r.end, self.precision, &mut report).map(|p| (p, report))

@@ -196,8 +196,12 @@ fn compare_checks_every_run_against_serial() {
     assert!(comparison.disagreements().is_empty());
 }
 
-/// A kernel that breaks the contract: its blocks depend on the thread that computes them.
-struct Impure(u64);
+/// A kernel that breaks the contract: its blocks depend on how many blocks it computed before, so a
+/// second run differs from the first.
+struct Impure {
+    blocks: u64,
+    calls: AtomicU64,
+}
 impl Kernel for Impure {
     type Partial = u64;
     type Output = u64;
@@ -205,13 +209,10 @@ impl Kernel for Impure {
         "impure"
     }
     fn blocks(&self) -> u64 {
-        self.0
+        self.blocks
     }
     fn block(&self, index: u64) -> u64 {
-        let on_pool = std::thread::current()
-            .name()
-            .is_some_and(|n| n.starts_with("hetero-rayon"));
-        index + u64::from(on_pool)
+        index + self.calls.fetch_add(1, Ordering::Relaxed)
     }
     fn finish(&self, total: u64) -> u64 {
         total
@@ -231,16 +232,17 @@ impl Verify for Impure {
         None
     }
     fn problem(&self, _: &u64) -> String {
-        format!("blocks={}", self.0)
+        format!("blocks={}", self.blocks)
     }
 }
 
 #[test]
 fn validation_and_compare_catch_a_backend_that_disagrees() {
     let engine = engine();
-    let kernel = Impure(10_000);
-    // Sampled blocks recomputed one at a time run inline on the caller, so compare serial with threads
-    // (own threads, unnamed) against rayon's pool through whole runs.
+    let kernel = Impure {
+        blocks: 10_000,
+        calls: AtomicU64::new(0),
+    };
     let comparison = engine.compare(&kernel, &[Backend::Serial, Backend::Rayon]).unwrap();
     assert!(!comparison.agree());
     let lines = comparison.disagreements();

@@ -22,7 +22,9 @@ use std::str::FromStr;
 pub enum Backend {
     /// One thread, blocks in order: the oracle every other backend is checked against.
     Serial,
-    /// Blocks in parallel on the engine's rayon pool, combined by a fork-join pairwise tree.
+    /// The calling thread and the engine's rayon pool share the blocks, each taking its next subtree of
+    /// the fixed tree as it finishes the last; the run never waits for a pool thread that wakes too late
+    /// to help, so a small job costs about a serial run while the pool sleeps.
     Rayon,
     /// One OS thread per task; each sends `(block index, partial)` over a channel and the calling thread
     /// reduces them in block order.

@@ -10,11 +10,11 @@
 //!
 //! Costs come from a short probe ([`Engine::calibrate`]): each backend runs one block to pay its first
 //! use, then two sub-ranges of the kernel (two blocks, then growing four-fold until a run takes 40 ms),
-//! keeping the median of repeated timings; the two points give overhead and per-block time, and the
-//! one-block timing is kept as the prediction for one block. Hybrid is only considered for problems of
-//! at least [`HYBRID_MIN_BLOCKS_PER_THREAD`] blocks per CPU thread: below that there is too little to
-//! share. The probe
-//! runs when auto first meets a kernel, or ahead of time; [`CostModel::load`] and [`CostModel::save`] keep
+//! keeping the median of repeated timings, each run started from rest (after a millisecond's pause); the
+//! two points give overhead and per-block time, and the one-block timing is kept as the prediction for
+//! one block. Hybrid is only considered for problems of at least [`HYBRID_MIN_BLOCKS_PER_THREAD`] blocks
+//! per CPU thread: below that there is too little to share. The probe runs when auto first meets a
+//! kernel, or ahead of time; [`CostModel::load`] and [`CostModel::save`] keep
 //! it on disk, where the command line caches it.
 //!
 //! ```
@@ -32,10 +32,11 @@
 mod model;
 
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub use model::{Cost, CostModel};
 
+use crate::engine::LastChoice;
 use crate::{Backend, Engine, Error, Kernel, Result};
 
 /// Where to run: a backend, or the one predicted fastest.
@@ -135,6 +136,11 @@ impl fmt::Display for Explanation {
     }
 }
 
+/// The pause before each timed run of the calibration probe, so that every run starts from rest as a
+/// program's first run does: pool threads asleep and, on a virtual machine, their idle cores descheduled.
+/// Measured back to back instead, a parallel backend looks faster on small problems than it will be.
+const PROBE_REST: Duration = Duration::from_millis(1);
+
 /// Hybrid is considered for problems with at least this many blocks per CPU thread.
 pub const HYBRID_MIN_BLOCKS_PER_THREAD: u64 = 8;
 
@@ -211,6 +217,7 @@ impl Engine {
         for (backend, cost) in costs {
             model.insert(kernel.name(), backend, self.threads_for(backend), cost);
         }
+        self.forget_choice();
         Ok(())
     }
 
@@ -221,6 +228,7 @@ impl Engine {
         let time = |n: u64, repeats: usize| -> Result<f64> {
             let mut times = Vec::with_capacity(repeats);
             for _ in 0..repeats {
+                std::thread::sleep(PROBE_REST);
                 let start = Instant::now();
                 self.reduce(kernel, backend, 0..n)?;
                 times.push(start.elapsed().as_secs_f64());
@@ -316,12 +324,23 @@ impl Engine {
     /// Auto's choice for `kernel`: the backend [`Engine::explain`] chooses, found with less work when no
     /// GPU backend can win. A GPU backend's prediction is at least its cost without first use; when that
     /// is already above the best CPU prediction, the kernel's GPU program is never looked at.
+    ///
+    /// A choice made from the model alone is kept, and a run of the same kernel and size takes it again
+    /// without consulting the model, until the model changes: the decision is then a few cache lines
+    /// wherever the caches stand, where the full one costs microseconds once other work has evicted it.
     pub(crate) fn choose<K: Kernel>(&self, kernel: &K) -> Result<Backend> {
+        let blocks = kernel.blocks();
+        if let Ok(last) = self.last_choice.lock()
+            && let Some(last) = last.as_ref()
+            && last.blocks == blocks
+            && last.kernel == kernel.name()
+        {
+            return Ok(last.backend);
+        }
         let (candidates, _) = self.candidates(kernel, false);
         let Some(costs) = self.costs(kernel, &candidates) else {
             return Ok(self.explain(kernel)?.choice);
         };
-        let blocks = kernel.blocks();
         // The first of equal predictions, in candidate order, as explain's stable sort keeps it.
         let mut best = (Backend::Serial, f64::INFINITY);
         for (backend, cost) in costs.iter().filter(|(b, _)| !b.uses_gpu()) {
@@ -334,7 +353,15 @@ impl Engine {
             .iter()
             .any(|(b, cost)| b.uses_gpu() && cost.predict(blocks) < best.1);
         if gpu_could_win {
+            // Whether the GPU wins can change as its pipeline compiles: not kept.
             return Ok(self.explain(kernel)?.choice);
+        }
+        if let Ok(mut last) = self.last_choice.lock() {
+            *last = Some(LastChoice {
+                kernel: kernel.name().to_owned(),
+                blocks,
+                backend: best.0,
+            });
         }
         Ok(best.0)
     }
@@ -368,7 +395,14 @@ impl Engine {
         if let Ok(mut slot) = self.model.lock() {
             *slot = model;
         }
+        self.forget_choice();
         self
+    }
+
+    fn forget_choice(&self) {
+        if let Ok(mut last) = self.last_choice.lock() {
+            *last = None;
+        }
     }
 
     /// The cost model as it stands, to save.
@@ -426,5 +460,20 @@ mod tests {
         // The model makes the GPU the choice for large problems, so both paths were taken.
         let large = Simpson::new(Function::Exp, 0.0, 1.0, 100_000 * 65_536 - 4).unwrap();
         assert!(engine.choose(&large).unwrap().uses_gpu());
+    }
+
+    #[test]
+    fn a_kept_choice_is_dropped_when_the_model_changes() {
+        let engine = Engine::with_threads(2).unwrap();
+        let kernel = Simpson::new(Function::Exp, 0.0, 1.0, 8 * 65_536 - 4).unwrap();
+        let mut model = model(&engine);
+        let engine = engine.with_model(model.clone());
+        assert_eq!(engine.choose(&kernel).unwrap(), Backend::Rayon);
+        assert_eq!(engine.choose(&kernel).unwrap(), Backend::Rayon);
+        // Now serial costs nothing per block: the same problem must be decided anew.
+        model.insert("simpson", Backend::Serial, 1, cost(0.0, 1e-9, 1));
+        let engine = engine.with_model(model);
+        assert_eq!(engine.choose(&kernel).unwrap(), Backend::Serial);
+        assert_eq!(engine.explain(&kernel).unwrap().choice, Backend::Serial);
     }
 }
