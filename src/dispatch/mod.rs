@@ -10,11 +10,12 @@
 //!
 //! Costs come from a short probe ([`Engine::calibrate`]): each backend runs one block to pay its first
 //! use, then two sub-ranges of the kernel (two blocks, then growing four-fold until a run takes 40 ms),
-//! keeping the median of repeated timings, each run started from rest (after a millisecond's pause); the
-//! two points give overhead and per-block time, and the one-block timing is kept as the prediction for
-//! one block. Hybrid is only considered for problems of at least [`HYBRID_MIN_BLOCKS_PER_THREAD`] blocks
-//! per CPU thread: below that there is too little to share. The probe runs when auto first meets a
-//! kernel, or ahead of time; [`CostModel::load`] and [`CostModel::save`] keep
+//! keeping the mean of the middle half of repeated timings, each run started from rest (after a
+//! millisecond's pause); the two points give overhead and per-block time, and the one-block timing is
+//! kept as the prediction for one block. Hybrid is only considered for problems of at least
+//! [`HYBRID_MIN_BLOCKS_PER_THREAD`] blocks per CPU thread: below that there is too little to share. The
+//! probe runs when auto first meets a kernel, or ahead of time; [`CostModel::load`] and
+//! [`CostModel::save`] keep
 //! it on disk, where the command line caches it.
 //!
 //! ```
@@ -141,6 +142,17 @@ impl fmt::Display for Explanation {
 /// Measured back to back instead, a parallel backend looks faster on small problems than it will be.
 const PROBE_REST: Duration = Duration::from_millis(1);
 
+/// The mean of the middle half of `times` (their median when there are fewer than four).
+fn middle_mean(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    if times.len() < 4 {
+        return times.get(times.len() / 2).copied().unwrap_or(0.0);
+    }
+    let quarter = times.len() / 4;
+    let middle = &times[quarter..times.len() - quarter];
+    middle.iter().sum::<f64>() / middle.len().max(1) as f64
+}
+
 /// Hybrid is considered for problems with at least this many blocks per CPU thread.
 pub const HYBRID_MIN_BLOCKS_PER_THREAD: u64 = 8;
 
@@ -224,7 +236,10 @@ impl Engine {
     /// Measures one backend's [`Cost`] on sub-ranges of `kernel`.
     fn probe<K: Kernel>(&self, kernel: &K, backend: Backend) -> Result<Cost> {
         let blocks = kernel.blocks();
-        // Medians: the fastest of a few runs would favour the backend whose overhead varies most.
+        // The mean of the middle half of the timings: a run slowed by something else falls outside it,
+        // while a backend whose time has two modes (rayon's pool wakes in time for some small runs and
+        // not for others) is charged for both, as over many runs it would be. The fastest run would
+        // favour the backend whose overhead varies most; the median of two modes is either one.
         let time = |n: u64, repeats: usize| -> Result<f64> {
             let mut times = Vec::with_capacity(repeats);
             for _ in 0..repeats {
@@ -233,11 +248,10 @@ impl Engine {
                 self.reduce(kernel, backend, 0..n)?;
                 times.push(start.elapsed().as_secs_f64());
             }
-            times.sort_by(f64::total_cmp);
-            Ok(times[times.len() / 2])
+            Ok(middle_mean(&mut times))
         };
         let cold = time(1, 1)?;
-        let warm_one = time(1, 5)?;
+        let warm_one = time(1, 8)?;
         // The device was opened before the probe: its setup time counts as first use too.
         let setup = match backend.uses_gpu() {
             true => self.gpu()?.setup_time().as_secs_f64(),
@@ -245,7 +259,7 @@ impl Engine {
         };
         let first_use = (cold - warm_one).max(0.0) + setup;
         let small = blocks.min(2);
-        let t_small = time(small, 9)?;
+        let t_small = time(small, 16)?;
         let (mut large, mut t_large) = (small, t_small);
         while t_large < 0.04 && large < blocks {
             large = (large * 4).min(blocks);
