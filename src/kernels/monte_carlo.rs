@@ -10,7 +10,6 @@
 
 use crate::gpu::{GpuCaps, GpuProgram, Precision, assemble, shaders, u64_words};
 use crate::rng::{counter_for_call, key_from_seed, philox4x32_10, philox4x32_10_lanes};
-use crate::simd::multiversion;
 use crate::{Error, Kernel, Partial, Result};
 
 /// Samples per block (even, so that a block starts on a whole Philox call).
@@ -96,7 +95,7 @@ impl MonteCarloPi {
             s += 1;
         }
         let whole_calls = (end - s) / 2;
-        hits += count_calls::best(key, s / 2, whole_calls);
+        hits += count_calls(key, s / 2, whole_calls);
         s += 2 * whole_calls;
         if s < end {
             let r = philox4x32_10(counter_for_call(s / 2), key);
@@ -113,38 +112,56 @@ pub(crate) fn is_hit(x: u32, y: u32) -> bool {
     x * x <= !(y * y)
 }
 
-/// Calls generated together: 16 lanes fill two AVX-512 or four AVX2 registers of 64-bit products.
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+/// Hits among the samples of `calls` whole Philox calls starting at call `first`, on the widest vector unit
+/// this processor has.
+fn count_calls(key: [u32; 2], first: u64, calls: u64) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F was detected just above.
+            return unsafe { x86::count_calls_avx512(key, first, calls, count_calls_portable) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was detected just above.
+            return unsafe { x86::count_calls_avx2(key, first, calls, count_calls_portable) };
+        }
+    }
+    count_calls_portable(key, first, calls)
+}
+
+/// Calls generated together by the portable loop.
 const CALL_LANES: usize = 16;
 
-multiversion! {
-    /// Hits among the samples of `calls` whole Philox calls starting at call `first`: [`CALL_LANES`] calls
-    /// at a time, then one at a time.
-    mod count_calls: fn(key: [u32; 2], first: u64, calls: u64) -> u64 {
-        let end = first + calls;
-        let mut lane_hits = [0u32; CALL_LANES];
-        let mut hits = 0u64;
-        let mut i = first;
-        while i + CALL_LANES as u64 <= end {
-            let lo: [u32; CALL_LANES] = std::array::from_fn(|l| (i + l as u64) as u32);
-            let hi: [u32; CALL_LANES] = std::array::from_fn(|l| ((i + l as u64) >> 32) as u32);
-            let r = philox4x32_10_lanes(lo, hi, key);
-            for l in 0..CALL_LANES {
-                lane_hits[l] += u32::from(is_hit(r[0][l], r[1][l])) + u32::from(is_hit(r[2][l], r[3][l]));
-            }
-            i += CALL_LANES as u64;
-            // Lane counts grow by at most 2 per chunk: fold them into the total long before u32 could wrap.
-            if (i - first).is_multiple_of(1 << 24) {
-                hits += lane_hits.iter().map(|&h| u64::from(h)).sum::<u64>();
-                lane_hits = [0; CALL_LANES];
-            }
+/// [`count_calls`] for any processor: [`CALL_LANES`] calls at a time, written lane by lane for the
+/// compiler to vectorize, then one at a time.
+fn count_calls_portable(key: [u32; 2], first: u64, calls: u64) -> u64 {
+    let end = first + calls;
+    let mut lane_hits = [0u32; CALL_LANES];
+    let mut hits = 0u64;
+    let mut i = first;
+    while i + CALL_LANES as u64 <= end {
+        let lo: [u32; CALL_LANES] = std::array::from_fn(|l| (i + l as u64) as u32);
+        let hi: [u32; CALL_LANES] = std::array::from_fn(|l| ((i + l as u64) >> 32) as u32);
+        let r = philox4x32_10_lanes(lo, hi, key);
+        for l in 0..CALL_LANES {
+            lane_hits[l] += u32::from(is_hit(r[0][l], r[1][l])) + u32::from(is_hit(r[2][l], r[3][l]));
         }
-        hits += lane_hits.iter().map(|&h| u64::from(h)).sum::<u64>();
-        for i in i..end {
-            let r = philox4x32_10(counter_for_call(i), key);
-            hits += u64::from(is_hit(r[0], r[1])) + u64::from(is_hit(r[2], r[3]));
+        i += CALL_LANES as u64;
+        // Lane counts grow by at most 2 per chunk: fold them into the total long before u32 could wrap.
+        if (i - first).is_multiple_of(1 << 24) {
+            hits += lane_hits.iter().map(|&h| u64::from(h)).sum::<u64>();
+            lane_hits = [0; CALL_LANES];
         }
-        hits
     }
+    hits += lane_hits.iter().map(|&h| u64::from(h)).sum::<u64>();
+    for i in i..end {
+        let r = philox4x32_10(counter_for_call(i), key);
+        hits += u64::from(is_hit(r[0], r[1])) + u64::from(is_hit(r[2], r[3]));
+    }
+    hits
 }
 
 impl Kernel for MonteCarloPi {
@@ -258,29 +275,46 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_vector_version_counts_the_same_hits() {
-        let key = key_from_seed(77);
-        // A range across the high counter word, with a ragged tail.
-        let (first, calls) = ((1u64 << 32) - 1000, 5_003);
-        let expected = count_calls::portable(key, first, calls);
-        let scalar: u64 = (first..first + calls)
+    fn one_call_at_a_time(key: [u32; 2], first: u64, calls: u64) -> u64 {
+        (first..first + calls)
             .map(|i| {
                 let r = philox4x32_10(counter_for_call(i), key);
                 u64::from(is_hit(r[0], r[1])) + u64::from(is_hit(r[2], r[3]))
             })
-            .sum();
-        assert_eq!(expected, scalar);
-        assert_eq!(count_calls::best(key, first, calls), expected);
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: AVX2 detected.
-                assert_eq!(unsafe { count_calls::avx2(key, first, calls) }, expected);
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: AVX-512F detected.
-                assert_eq!(unsafe { count_calls::avx512(key, first, calls) }, expected);
+            .sum()
+    }
+
+    #[test]
+    fn every_vector_version_counts_the_same_hits() {
+        let key = key_from_seed(77);
+        // Ranges across the high counter word, with ragged tails after the vector loops.
+        for (first, calls) in [
+            ((1u64 << 32) - 1000, 5_003),
+            ((1 << 32) - 20, 40),
+            (3, 0),
+            (0, 1),
+            (9, 97),
+        ] {
+            let scalar = one_call_at_a_time(key, first, calls);
+            assert_eq!(
+                count_calls_portable(key, first, calls),
+                scalar,
+                "portable at {first}+{calls}"
+            );
+            assert_eq!(count_calls(key, first, calls), scalar, "best at {first}+{calls}");
+            #[cfg(target_arch = "x86_64")]
+            {
+                let rest = one_call_at_a_time;
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: AVX2 detected.
+                    let avx2 = unsafe { x86::count_calls_avx2(key, first, calls, rest) };
+                    assert_eq!(avx2, scalar, "AVX2 at {first}+{calls}");
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: AVX-512F detected.
+                    let avx512 = unsafe { x86::count_calls_avx512(key, first, calls, rest) };
+                    assert_eq!(avx512, scalar, "AVX-512 at {first}+{calls}");
+                }
             }
         }
     }
