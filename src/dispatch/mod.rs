@@ -11,7 +11,7 @@
 //! Costs come from a short probe ([`Engine::calibrate`]): each backend runs one block to pay its first
 //! use, then two sub-ranges of the kernel (two blocks, then growing four-fold until a run takes 40 ms),
 //! keeping the mean of the middle half of repeated timings, each run started from rest (after a
-//! millisecond's pause); the two points give overhead and per-block time, and the one-block timing is
+//! millisecond's pause) and the backends timed in turn, round after round; the two points give overhead and per-block time, and the one-block timing is
 //! kept as the prediction for one block. Hybrid is only considered for problems of at least
 //! [`HYBRID_MIN_BLOCKS_PER_THREAD`] blocks per CPU thread: below that there is too little to share. The
 //! probe runs when auto first meets a kernel, or ahead of time; [`CostModel::load`] and
@@ -217,70 +217,87 @@ impl Engine {
         if gpu_name.is_some() && self.gpu_program_check(kernel).is_ok() {
             backends.extend([Backend::Gpu, Backend::Hybrid]);
         }
-        let mut costs = Vec::new();
-        for backend in backends {
-            costs.push((backend, self.probe(kernel, backend)?));
-        }
+        let costs = self.probe(kernel, &backends)?;
         let mut model = self
             .model
             .lock()
             .map_err(|_| Error::Internal("the cost model's lock is poisoned".to_owned()))?;
         model.set_gpu_adapter(self.adapter_choice(), gpu_name);
-        for (backend, cost) in costs {
+        for (&backend, cost) in backends.iter().zip(costs) {
             model.insert(kernel.name(), backend, self.threads_for(backend), cost);
         }
         self.forget_choice();
         Ok(())
     }
 
-    /// Measures one backend's [`Cost`] on sub-ranges of `kernel`.
-    fn probe<K: Kernel>(&self, kernel: &K, backend: Backend) -> Result<Cost> {
+    /// Measures each backend's [`Cost`] on sub-ranges of `kernel`.
+    ///
+    /// Every timing is repeated in rounds that visit the backends in turn, so that a disturbance lasting
+    /// a few runs (another process, a core taken away from the virtual machine) falls on all of them rather
+    /// than on one backend's every sample; each backend keeps the mean of the middle half of its timings. A
+    /// backend whose time has two modes (rayon's pool wakes in time for some small runs and not for others)
+    /// is charged for both, as over many runs it would be; the fastest run would favour the backend whose
+    /// overhead varies most, and the median of two modes is either one.
+    fn probe<K: Kernel>(&self, kernel: &K, backends: &[Backend]) -> Result<Vec<Cost>> {
         let blocks = kernel.blocks();
-        // The mean of the middle half of the timings: a run slowed by something else falls outside it,
-        // while a backend whose time has two modes (rayon's pool wakes in time for some small runs and
-        // not for others) is charged for both, as over many runs it would be. The fastest run would
-        // favour the backend whose overhead varies most; the median of two modes is either one.
-        let time = |n: u64, repeats: usize| -> Result<f64> {
-            let mut times = Vec::with_capacity(repeats);
-            for _ in 0..repeats {
-                std::thread::sleep(PROBE_REST);
-                let start = Instant::now();
-                self.reduce(kernel, backend, 0..n)?;
-                times.push(start.elapsed().as_secs_f64());
+        let once = |backend: Backend, n: u64| -> Result<f64> {
+            std::thread::sleep(PROBE_REST);
+            let start = Instant::now();
+            self.reduce(kernel, backend, 0..n)?;
+            Ok(start.elapsed().as_secs_f64())
+        };
+        // `rounds` more timings of each backend at its size, added to those already in `times`.
+        let rounds = |sizes: &[u64], mut times: Vec<Vec<f64>>, rounds: usize| -> Result<Vec<f64>> {
+            for _ in 0..rounds {
+                for ((&backend, &n), times) in backends.iter().zip(sizes).zip(&mut times) {
+                    times.push(once(backend, n)?);
+                }
             }
-            Ok(middle_mean(&mut times))
+            Ok(times.iter_mut().map(|t| middle_mean(t)).collect())
         };
-        let cold = time(1, 1)?;
-        let warm_one = time(1, 8)?;
-        // The device was opened before the probe: its setup time counts as first use too.
-        let setup = match backend.uses_gpu() {
-            true => self.gpu()?.setup_time().as_secs_f64(),
-            false => 0.0,
-        };
-        let first_use = (cold - warm_one).max(0.0) + setup;
+        let none = || vec![Vec::new(); backends.len()];
+        let cold: Vec<f64> = backends.iter().map(|&b| once(b, 1)).collect::<Result<_>>()?;
+        let warm_one = rounds(&vec![1; backends.len()], none(), 8)?;
         let small = blocks.min(2);
-        let t_small = time(small, 16)?;
-        let (mut large, mut t_large) = (small, t_small);
-        while t_large < 0.04 && large < blocks {
-            large = (large * 4).min(blocks);
-            t_large = time(large, 3)?;
+        let t_small = rounds(&vec![small; backends.len()], none(), 16)?;
+        // Each backend's large size: grown four-fold until one run takes 40 ms; that run is its first
+        // timing there.
+        let mut large = vec![small; backends.len()];
+        let mut first = none();
+        for (i, &backend) in backends.iter().enumerate() {
+            let mut t = t_small[i];
+            while t < 0.04 && large[i] < blocks {
+                large[i] = (large[i] * 4).min(blocks);
+                t = once(backend, large[i])?;
+                first[i] = vec![t];
+            }
         }
-        let per_block = if large > small {
-            ((t_large - t_small) / (large - small) as f64).max(0.0)
-        } else {
-            t_small / small as f64
-        };
-        let width = match backend {
-            Backend::Rayon | Backend::Threads => self.threads() as u64,
-            _ => 1,
-        };
-        Ok(Cost {
-            overhead: (t_small - small.next_multiple_of(width) as f64 * per_block).max(0.0),
-            per_block,
-            first_use,
-            width,
-            single: warm_one,
-        })
+        let t_large = rounds(&large, first, 4)?;
+        let mut costs = Vec::with_capacity(backends.len());
+        for (i, &backend) in backends.iter().enumerate() {
+            // The device was opened before the probe: its setup time counts as first use too.
+            let setup = match backend.uses_gpu() {
+                true => self.gpu()?.setup_time().as_secs_f64(),
+                false => 0.0,
+            };
+            let per_block = if large[i] > small {
+                ((t_large[i] - t_small[i]) / (large[i] - small) as f64).max(0.0)
+            } else {
+                t_small[i] / small as f64
+            };
+            let width = match backend {
+                Backend::Rayon | Backend::Threads => self.threads() as u64,
+                _ => 1,
+            };
+            costs.push(Cost {
+                overhead: (t_small[i] - small.next_multiple_of(width) as f64 * per_block).max(0.0),
+                per_block,
+                first_use: (cold[i] - warm_one[i]).max(0.0) + setup,
+                width,
+                single: warm_one[i],
+            });
+        }
+        Ok(costs)
     }
 
     /// The predicted time of `kernel` on each backend auto considers, and the choice: see the
