@@ -140,6 +140,82 @@ pub(crate) trait Lanes8: Lanes {
     fn to_array(self) -> [f64; 8];
 }
 
+/// Two sets of lanes worked on side by side: every operation is applied to both before the next one, so
+/// that the processor overlaps their dependency chains. Each lane gets exactly the operations it gets in
+/// `V` alone, so the bits are the same.
+#[derive(Clone, Copy)]
+pub(crate) struct Pair<V>(pub V, pub V);
+
+// SAFETY: a `Pair<V>` only holds values of `V`, created where `V` may be.
+unsafe impl<V: Lanes> Lanes for Pair<V> {
+    type Mask = (V::Mask, V::Mask);
+
+    #[inline(always)]
+    fn splat(x: f64) -> Self {
+        Pair(V::splat(x), V::splat(x))
+    }
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        Pair(self.0.add(other.0), self.1.add(other.1))
+    }
+    #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        Pair(self.0.sub(other.0), self.1.sub(other.1))
+    }
+    #[inline(always)]
+    fn mul(self, other: Self) -> Self {
+        Pair(self.0.mul(other.0), self.1.mul(other.1))
+    }
+    #[inline(always)]
+    fn div(self, other: Self) -> Self {
+        Pair(self.0.div(other.0), self.1.div(other.1))
+    }
+    #[inline(always)]
+    fn min(self, other: Self) -> Self {
+        Pair(self.0.min(other.0), self.1.min(other.1))
+    }
+    #[inline(always)]
+    fn max(self, other: Self) -> Self {
+        Pair(self.0.max(other.0), self.1.max(other.1))
+    }
+    #[inline(always)]
+    fn is_nan(self) -> Self::Mask {
+        (self.0.is_nan(), self.1.is_nan())
+    }
+    #[inline(always)]
+    fn select(mask: Self::Mask, yes: Self, no: Self) -> Self {
+        Pair(V::select(mask.0, yes.0, no.0), V::select(mask.1, yes.1, no.1))
+    }
+    #[inline(always)]
+    fn pow2(self) -> Self {
+        Pair(self.0.pow2(), self.1.pow2())
+    }
+    #[inline(always)]
+    fn map(self, f: impl Fn(f64) -> f64) -> Self {
+        Pair(self.0.map(&f), self.1.map(&f))
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        Pair(self.0.abs(), self.1.abs())
+    }
+    #[inline(always)]
+    fn neg(self) -> Self {
+        Pair(self.0.neg(), self.1.neg())
+    }
+    #[inline(always)]
+    fn gt(self, other: Self) -> Self::Mask {
+        (self.0.gt(other.0), self.1.gt(other.1))
+    }
+    #[inline(always)]
+    fn any(mask: Self::Mask) -> bool {
+        V::any(mask.0) || V::any(mask.1)
+    }
+    #[inline(always)]
+    fn bit(self, bit: u32) -> Self::Mask {
+        (self.0.bit(bit), self.1.bit(bit))
+    }
+}
+
 /// Eight lanes in plain Rust, for any processor.
 #[derive(Clone, Copy)]
 pub(crate) struct Portable([f64; 8]);

@@ -14,7 +14,7 @@ use crate::gpu::{
     self, GpuCaps, GpuProgram, Precision, assemble, real_at, real_param_words, real_words, shaders, u64_words,
 };
 use crate::math;
-use crate::simd::{self, LaneLoop, Lanes, Lanes8, Portable};
+use crate::simd::{self, LaneLoop, Lanes, Lanes8, Pair, Portable};
 use crate::sum::{LANES, LaneSums, Neumaier, add_compensated};
 use crate::{Error, ExactSum, Kernel, Partial, Result};
 
@@ -505,12 +505,24 @@ impl LaneLoop for BuiltinPoints {
         let (low, high) = math::EXP_NORMAL_RANGE;
         let x_end = self.lo + self.end as f64 * self.h;
         let exp_normal = self.lo + self.first as f64 * self.h >= low && x_end <= high;
+        // `lo + (i + l)·h`: i + l < 2^53 converts exactly.
+        let x = |i: u64| lo.add(V::splat(i as f64).add(offsets).mul(h));
         let mut i = self.first;
+        // Four vectors of points at a time, evaluated side by side so that the processor overlaps their
+        // dependency chains (a third faster than one at a time for `exp`), and added to the lanes in
+        // order: the same sums as one vector at a time.
+        let step = LANES as u64;
+        while self.end - i >= 4 * step {
+            let four = Pair(Pair(x(i), x(i + step)), Pair(x(i + 2 * step), x(i + 3 * step)));
+            let Pair(Pair(y0, y1), Pair(y2, y3)) = self.function.eval_in_range(four, exp_normal);
+            for y in [y0, y1, y2, y3] {
+                sums.add(y);
+            }
+            i += 4 * step;
+        }
         while i < self.end {
-            // `lo + (i + l)·h`: i + l < 2^53 converts exactly.
-            let x = lo.add(V::splat(i as f64).add(offsets).mul(h));
-            sums.add(self.function.eval_in_range(x, exp_normal));
-            i += LANES as u64;
+            sums.add(self.function.eval_in_range(x(i), exp_normal));
+            i += step;
         }
         sums.lanes()
     }
