@@ -5,33 +5,86 @@
 //! `vpmuludq` multiplies the low 32 bits of each lane into a full 64-bit product, so a round is two
 //! products, two shifts that bring the high halves down, and two three-way xors (one `vpternlogq` each on
 //! AVX-512, two `vpxor` on AVX2). The upper 32 bits of a lane are never cleared: `vpmuludq` ignores them, and
-//! only the low words reach the hit test. Several groups of lanes run side by side so that the multiplier's
-//! latency is hidden.
+//! only the low words reach the hit test. Several groups of registers run side by side so that the
+//! multiplier's latency is hidden.
 //!
-//! The counts equal the portable loop's, lane for lane: the tests compare them over ranges that cross the
-//! high counter word.
+//! The loop is written once over [`Words`]; the counts equal the portable loop's, lane for lane: the tests
+//! compare them over ranges that cross the high counter word.
 
 use std::arch::x86_64::*;
 
 use crate::rng::{PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1};
 
-/// The ten round keys of `key`.
-fn round_keys(key: [u32; 2]) -> [[u32; 2]; 10] {
-    let mut keys = [key; 10];
-    for r in 1..10 {
-        keys[r] = [
-            keys[r - 1][0].wrapping_add(PHILOX_W0),
-            keys[r - 1][1].wrapping_add(PHILOX_W1),
-        ];
-    }
-    keys
+/// A register of 64-bit lanes, each holding one Philox call's 32-bit word in its low half.
+///
+/// # Safety
+///
+/// Values may only be created where the processor supports the instructions the methods use: [`count`]
+/// runs only inside the feature-checked functions below, into which every method is inlined.
+unsafe trait Words: Copy {
+    /// Lanes per register.
+    const LANES: u64;
+    /// Every lane `x`.
+    fn splat(x: u32) -> Self;
+    /// Lane `l` holds the 64-bit counter `first + l`: its low word is the counter's first word, its high
+    /// word the second.
+    fn counters(first: u64) -> Self;
+    /// The 64-bit products of the low words.
+    fn mul(self, other: Self) -> Self;
+    /// The high words, brought down.
+    fn high(self) -> Self;
+    /// `a ^ b ^ c`.
+    fn xor3(a: Self, b: Self, c: Self) -> Self;
+    /// How many lanes' samples `(x, y)` (the low words) are hits: `x² + y²` does not wrap past `2^64`.
+    fn hits(x: Self, y: Self) -> u32;
 }
 
-/// Register groups in flight on AVX-512: six groups of eight calls keep the multiplier busy.
-const GROUPS_512: usize = 6;
+/// Hits among the samples of `calls` whole Philox calls starting at call `first`, `GROUPS` registers of
+/// calls at a time; the calls left over go to `rest`.
+#[inline(always)]
+fn count<W: Words, const GROUPS: usize>(
+    key: [u32; 2],
+    first: u64,
+    calls: u64,
+    rest: fn([u32; 2], u64, u64) -> u64,
+) -> u64 {
+    let mut keys = [(W::splat(key[0]), W::splat(key[1])); 10];
+    let mut k = key;
+    for round_key in &mut keys[1..] {
+        k = [k[0].wrapping_add(PHILOX_W0), k[1].wrapping_add(PHILOX_W1)];
+        *round_key = (W::splat(k[0]), W::splat(k[1]));
+    }
+    let (m0, m1) = (W::splat(PHILOX_M0), W::splat(PHILOX_M1));
+    let step = W::LANES * GROUPS as u64;
+    let end = first + calls;
+    let mut hits = 0u64;
+    let mut i = first;
+    while end - i >= step {
+        let counter: [W; GROUPS] = std::array::from_fn(|g| W::counters(i + W::LANES * g as u64));
+        // Round 1 on the counter [lo, hi, 0, 0]: the product of word 2 is zero.
+        let mut c0 = counter.map(|c| W::xor3(c.high(), keys[0].0, W::splat(0)));
+        let mut c3 = counter.map(|c| c.mul(m0));
+        let mut c2 = c3.map(|p| W::xor3(p.high(), keys[0].1, W::splat(0)));
+        let mut c1 = [W::splat(0); GROUPS];
+        for (k0, k1) in &keys[1..] {
+            for g in 0..GROUPS {
+                let p0 = c0[g].mul(m0);
+                let p1 = c2[g].mul(m1);
+                c0[g] = W::xor3(p1.high(), c1[g], *k0);
+                c2[g] = W::xor3(p0.high(), c3[g], *k1);
+                c1[g] = p1;
+                c3[g] = p0;
+            }
+        }
+        for g in 0..GROUPS {
+            hits += u64::from(W::hits(c0[g], c1[g]) + W::hits(c2[g], c3[g]));
+        }
+        i += step;
+    }
+    hits + rest(key, i, end - i)
+}
 
-/// Hits among the samples of `calls` whole Philox calls starting at call `first`; the calls left over after
-/// the last whole set of `8 · GROUPS_512` go to `rest`.
+/// [`count`] on AVX-512, six groups of eight calls.
 ///
 /// # Safety
 ///
@@ -43,54 +96,10 @@ pub(super) unsafe fn count_calls_avx512(
     calls: u64,
     rest: fn([u32; 2], u64, u64) -> u64,
 ) -> u64 {
-    let keys = round_keys(key).map(|[k0, k1]| (_mm512_set1_epi64(i64::from(k0)), _mm512_set1_epi64(i64::from(k1))));
-    let m0 = _mm512_set1_epi64(i64::from(PHILOX_M0));
-    let m1 = _mm512_set1_epi64(i64::from(PHILOX_M1));
-    let lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
-    let step = (8 * GROUPS_512) as u64;
-    let end = first + calls;
-    let mut hits = 0u64;
-    let mut i = first;
-    while end - i >= step {
-        // The 64-bit counter of each lane: its low word is the counter's first word, its high word the second.
-        let counter: [__m512i; GROUPS_512] =
-            std::array::from_fn(|g| _mm512_add_epi64(_mm512_set1_epi64((i + 8 * g as u64) as i64), lane));
-        let [mut c0, mut c1, mut c2, mut c3] = [[_mm512_setzero_si512(); GROUPS_512]; 4];
-        // Round 1 on the counter [lo, hi, 0, 0]: the product of word 2 is zero.
-        for g in 0..GROUPS_512 {
-            let p0 = _mm512_mul_epu32(counter[g], m0);
-            c0[g] = _mm512_xor_si512(_mm512_srli_epi64::<32>(counter[g]), keys[0].0);
-            c2[g] = _mm512_xor_si512(_mm512_srli_epi64::<32>(p0), keys[0].1);
-            c3[g] = p0;
-        }
-        for (k0, k1) in &keys[1..] {
-            for g in 0..GROUPS_512 {
-                let p0 = _mm512_mul_epu32(c0[g], m0);
-                let p1 = _mm512_mul_epu32(c2[g], m1);
-                c0[g] = _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p1), c1[g], *k0);
-                c2[g] = _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p0), c3[g], *k1);
-                c1[g] = p1;
-                c3[g] = p0;
-            }
-        }
-        // Samples (c0, c1) and (c2, c3): a hit iff x² + y² does not wrap, i.e. the sum is at least x².
-        for g in 0..GROUPS_512 {
-            for (x, y) in [(c0[g], c1[g]), (c2[g], c3[g])] {
-                let xx = _mm512_mul_epu32(x, x);
-                let sum = _mm512_add_epi64(xx, _mm512_mul_epu32(y, y));
-                hits += u64::from(_mm512_cmpge_epu64_mask(sum, xx).count_ones());
-            }
-        }
-        i += step;
-    }
-    hits + rest(key, i, end - i)
+    count::<Avx512, 6>(key, first, calls, rest)
 }
 
-/// Register groups in flight on AVX2.
-const GROUPS_256: usize = 2;
-
-/// The AVX2 version of [`count_calls_avx512`]: four calls per register, xors in pairs, and the unsigned
-/// comparison done as a signed one on sign-flipped operands.
+/// [`count`] on AVX2, two groups of four calls.
 ///
 /// # Safety
 ///
@@ -102,45 +111,104 @@ pub(super) unsafe fn count_calls_avx2(
     calls: u64,
     rest: fn([u32; 2], u64, u64) -> u64,
 ) -> u64 {
-    let keys = round_keys(key).map(|[k0, k1]| (_mm256_set1_epi64x(i64::from(k0)), _mm256_set1_epi64x(i64::from(k1))));
-    let m0 = _mm256_set1_epi64x(i64::from(PHILOX_M0));
-    let m1 = _mm256_set1_epi64x(i64::from(PHILOX_M1));
-    let sign = _mm256_set1_epi64x(i64::MIN);
-    let lane = _mm256_set_epi64x(3, 2, 1, 0);
-    let step = (4 * GROUPS_256) as u64;
-    let end = first + calls;
-    let mut misses = 0u64;
-    let mut i = first;
-    while end - i >= step {
-        let counter: [__m256i; GROUPS_256] =
-            std::array::from_fn(|g| _mm256_add_epi64(_mm256_set1_epi64x((i + 4 * g as u64) as i64), lane));
-        let [mut c0, mut c1, mut c2, mut c3] = [[_mm256_setzero_si256(); GROUPS_256]; 4];
-        for g in 0..GROUPS_256 {
-            let p0 = _mm256_mul_epu32(counter[g], m0);
-            c0[g] = _mm256_xor_si256(_mm256_srli_epi64::<32>(counter[g]), keys[0].0);
-            c2[g] = _mm256_xor_si256(_mm256_srli_epi64::<32>(p0), keys[0].1);
-            c3[g] = p0;
-        }
-        for (k0, k1) in &keys[1..] {
-            for g in 0..GROUPS_256 {
-                let p0 = _mm256_mul_epu32(c0[g], m0);
-                let p1 = _mm256_mul_epu32(c2[g], m1);
-                c0[g] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64::<32>(p1), c1[g]), *k0);
-                c2[g] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64::<32>(p0), c3[g]), *k1);
-                c1[g] = p1;
-                c3[g] = p0;
-            }
-        }
-        // A miss iff x² + y² wraps, i.e. the sum is below x² as unsigned numbers.
-        for g in 0..GROUPS_256 {
-            for (x, y) in [(c0[g], c1[g]), (c2[g], c3[g])] {
-                let xx = _mm256_mul_epu32(x, x);
-                let sum = _mm256_add_epi64(xx, _mm256_mul_epu32(y, y));
-                let wrapped = _mm256_cmpgt_epi64(_mm256_xor_si256(xx, sign), _mm256_xor_si256(sum, sign));
-                misses += u64::from((_mm256_movemask_pd(_mm256_castsi256_pd(wrapped)) as u32).count_ones());
-            }
-        }
-        i += step;
+    count::<Avx2, 2>(key, first, calls, rest)
+}
+
+/// Eight 64-bit lanes in one AVX-512 register.
+#[derive(Clone, Copy)]
+struct Avx512(__m512i);
+
+// SAFETY: `Avx512` values are created only inside `count_calls_avx512`, after AVX-512F was detected, and
+// each method is inlined into it.
+unsafe impl Words for Avx512 {
+    const LANES: u64 = 8;
+
+    #[inline(always)]
+    fn splat(x: u32) -> Self {
+        // SAFETY: see the impl.
+        Avx512(unsafe { _mm512_set1_epi64(i64::from(x)) })
     }
-    2 * (i - first) - misses + rest(key, i, end - i)
+    #[inline(always)]
+    fn counters(first: u64) -> Self {
+        // SAFETY: see the impl.
+        Avx512(unsafe {
+            _mm512_add_epi64(
+                _mm512_set1_epi64(first as i64),
+                _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0),
+            )
+        })
+    }
+    #[inline(always)]
+    fn mul(self, other: Self) -> Self {
+        // SAFETY: see the impl.
+        Avx512(unsafe { _mm512_mul_epu32(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn high(self) -> Self {
+        // SAFETY: see the impl.
+        Avx512(unsafe { _mm512_srli_epi64::<32>(self.0) })
+    }
+    #[inline(always)]
+    fn xor3(a: Self, b: Self, c: Self) -> Self {
+        // SAFETY: see the impl.
+        Avx512(unsafe { _mm512_ternarylogic_epi64::<0x96>(a.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn hits(x: Self, y: Self) -> u32 {
+        // SAFETY: see the impl.
+        unsafe {
+            let xx = _mm512_mul_epu32(x.0, x.0);
+            let sum = _mm512_add_epi64(xx, _mm512_mul_epu32(y.0, y.0));
+            _mm512_cmpge_epu64_mask(sum, xx).count_ones()
+        }
+    }
+}
+
+/// Four 64-bit lanes in one AVX2 register.
+#[derive(Clone, Copy)]
+struct Avx2(__m256i);
+
+// SAFETY: `Avx2` values are created only inside `count_calls_avx2`, after AVX2 was detected, and each
+// method is inlined into it.
+unsafe impl Words for Avx2 {
+    const LANES: u64 = 4;
+
+    #[inline(always)]
+    fn splat(x: u32) -> Self {
+        // SAFETY: see the impl.
+        Avx2(unsafe { _mm256_set1_epi64x(i64::from(x)) })
+    }
+    #[inline(always)]
+    fn counters(first: u64) -> Self {
+        // SAFETY: see the impl.
+        Avx2(unsafe { _mm256_add_epi64(_mm256_set1_epi64x(first as i64), _mm256_set_epi64x(3, 2, 1, 0)) })
+    }
+    #[inline(always)]
+    fn mul(self, other: Self) -> Self {
+        // SAFETY: see the impl.
+        Avx2(unsafe { _mm256_mul_epu32(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn high(self) -> Self {
+        // SAFETY: see the impl.
+        Avx2(unsafe { _mm256_srli_epi64::<32>(self.0) })
+    }
+    #[inline(always)]
+    fn xor3(a: Self, b: Self, c: Self) -> Self {
+        // SAFETY: see the impl.
+        Avx2(unsafe { _mm256_xor_si256(_mm256_xor_si256(a.0, b.0), c.0) })
+    }
+    #[inline(always)]
+    fn hits(x: Self, y: Self) -> u32 {
+        // SAFETY: see the impl.
+        unsafe {
+            let xx = _mm256_mul_epu32(x.0, x.0);
+            let sum = _mm256_add_epi64(xx, _mm256_mul_epu32(y.0, y.0));
+            // The sum wrapped iff it is below x² as unsigned numbers: compared as signed numbers with
+            // their sign bits flipped.
+            let sign = _mm256_set1_epi64x(i64::MIN);
+            let wrapped = _mm256_cmpgt_epi64(_mm256_xor_si256(xx, sign), _mm256_xor_si256(sum, sign));
+            4 - (_mm256_movemask_pd(_mm256_castsi256_pd(wrapped)) as u32).count_ones()
+        }
+    }
 }
