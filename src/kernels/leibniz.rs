@@ -78,14 +78,26 @@ impl LaneLoop for SumPairs {
     #[inline(always)]
     fn run<V: Lanes8>(self) -> [Neumaier; LANES] {
         let lanes_count = LANES as u64;
-        let offsets = V::from_array(std::array::from_fn(|l| l as f64));
-        let (one, three, four, eight) = (V::splat(1.0), V::splat(3.0), V::splat(4.0), V::splat(8.0));
+        let eight = V::splat(8.0);
         let mut sums = LaneSums::<V>::new();
         let mut j = self.first;
+        // `pair_at`, lane by lane. While 4(j + l) + 3 stays within 2^53 the two odd numbers are exact
+        // however they are formed: two additions form them, instead of three and a multiplication.
+        if 4 * self.end + 3 <= 1 << 53 {
+            let offsets = V::from_array(std::array::from_fn(|l| 4.0 * l as f64));
+            let two = V::splat(2.0);
+            while j + lanes_count <= self.end {
+                let low = V::splat((4 * j + 1) as f64).add(offsets);
+                sums.add(eight.div(low.mul(low.add(two))));
+                j += lanes_count;
+            }
+        }
+        // Beyond, they are rounded: formed exactly as `pair_at` forms them.
+        let offsets = V::from_array(std::array::from_fn(|l| l as f64));
+        let (one, three, four) = (V::splat(1.0), V::splat(3.0), V::splat(4.0));
         while j + lanes_count <= self.end {
-            // j + l < 2^51 converts exactly, so adding l after the conversion is the same number.
+            // j + l < 2^52 converts exactly, so adding l after the conversion is the same number.
             let q = four.mul(V::splat(j as f64).add(offsets));
-            // `pair_at`, lane by lane.
             sums.add(eight.div(q.add(one).mul(q.add(three))));
             j += lanes_count;
         }
@@ -204,19 +216,26 @@ mod tests {
 
     #[test]
     fn every_vector_width_sums_the_bits_of_the_scalar_loop() {
-        let (first, end) = (8 * 12_345, 8 * 12_345 + 70_001);
-        let mut expected = [Neumaier::default(); LANES];
-        for j in first..end {
-            expected[(j % LANES as u64) as usize].add(pair_at(j as f64));
+        let edge = 1u64 << 51; // from pair 2^51 on, 4j + 1 and 4j + 3 exceed 2^53 and are rounded
+        for (first, end) in [
+            (8 * 12_345, 8 * 12_345 + 70_001),
+            (edge - 8 * 4000, edge - 1),
+            (edge - 8 * 4000, edge + 8 * 4000 + 3),
+            ((1 << 52) - 8 * 4000, 1 << 52),
+        ] {
+            let mut expected = [Neumaier::default(); LANES];
+            for j in first..end {
+                expected[(j % LANES as u64) as usize].add(pair_at(j as f64));
+            }
+            for width in simd::Width::available() {
+                assert_eq!(
+                    simd::run_in(width, SumPairs { first, end }).unwrap(),
+                    expected,
+                    "{width:?} on pairs {first}..{end}"
+                );
+            }
+            assert_eq!(simd::run(SumPairs { first, end }), expected, "pairs {first}..{end}");
         }
-        for width in simd::Width::available() {
-            assert_eq!(
-                simd::run_in(width, SumPairs { first, end }).unwrap(),
-                expected,
-                "{width:?}"
-            );
-        }
-        assert_eq!(simd::run(SumPairs { first, end }), expected);
     }
 
     #[test]
