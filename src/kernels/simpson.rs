@@ -509,8 +509,8 @@ impl LaneLoop for BuiltinPoints {
         let x = |i: u64| lo.add(V::splat(i as f64).add(offsets).mul(h));
         let mut i = self.first;
         // Four vectors of points at a time, evaluated side by side so that the processor overlaps their
-        // dependency chains (a third faster than one at a time for `exp`), and added to the lanes in
-        // order: the same sums as one vector at a time.
+        // dependency chains (27% faster than one at a time for `exp` on the development machine), and
+        // added to the lanes in order: the same sums as one vector at a time.
         let step = LANES as u64;
         while self.end - i >= 4 * step {
             let four = Pair(Pair(x(i), x(i + step)), Pair(x(i + 2 * step), x(i + 3 * step)));
