@@ -16,20 +16,48 @@ const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 const EXP_LOW: f64 = -746.0;
 const EXP_HIGH: f64 = 710.0;
 
-/// `1/k!` for `k = 3..=13`: the Taylor coefficients of `(eʳ − 1 − r − r²/2) / r³`. On `|r| ≤ ln2 / 2` the
-/// first term left out, `r¹⁴/14!`, is below `5·10⁻¹⁸`.
-const EXP_TAYLOR: [f64; 11] = [
-    1.0 / 6.0,
-    1.0 / 24.0,
-    1.0 / 120.0,
-    1.0 / 720.0,
-    1.0 / 5040.0,
-    1.0 / 40320.0,
-    1.0 / 362_880.0,
-    1.0 / 3_628_800.0,
-    1.0 / 39_916_800.0,
-    1.0 / 479_001_600.0,
-    1.0 / 6_227_020_800.0,
+/// `1/k!` for `k = 2..=7`: the Taylor coefficients of `(eʳ − 1 − r) / r²`. On `|r| ≤ ln2 / 32` the first
+/// term left out of `eʳ`, `r⁸/8!`, is below `1.3·10⁻¹⁸`.
+const EXP_TAYLOR: [f64; 6] = [1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0];
+
+/// `2^(j/16)` for `j = 0..16`, rounded to `f64`.
+const EXP2_SIXTEENTHS: [f64; 16] = [
+    f64::from_bits(0x3ff0_0000_0000_0000),
+    f64::from_bits(0x3ff0_b558_6cf9_890f),
+    f64::from_bits(0x3ff1_72b8_3c7d_517b),
+    f64::from_bits(0x3ff2_387a_6e75_6238),
+    f64::from_bits(0x3ff3_06fe_0a31_b715),
+    f64::from_bits(0x3ff3_dea6_4c12_3422),
+    f64::from_bits(0x3ff4_bfda_d536_2a27),
+    f64::from_bits(0x3ff5_ab07_dd48_5429),
+    f64::from_bits(0x3ff6_a09e_667f_3bcd),
+    f64::from_bits(0x3ff7_a114_73eb_0187),
+    f64::from_bits(0x3ff8_ace5_422a_a0db),
+    f64::from_bits(0x3ff9_c491_82a3_f090),
+    f64::from_bits(0x3ffa_e89f_995a_d3ad),
+    f64::from_bits(0x3ffc_199b_dd85_529c),
+    f64::from_bits(0x3ffd_5818_dcfb_a487),
+    f64::from_bits(0x3ffe_a4af_a2a4_90da),
+];
+
+/// `2^(j/16) − EXP2_SIXTEENTHS[j]`, rounded: the two together carry `2^(j/16)` to about 106 bits.
+const EXP2_SIXTEENTHS_LOW: [f64; 16] = [
+    f64::from_bits(0x0000_0000_0000_0000),
+    f64::from_bits(0x3c98_a62e_4adc_610b),
+    f64::from_bits(0xbc81_9041_b9d7_8a76),
+    f64::from_bits(0x3c99_b07e_b6c7_0573),
+    f64::from_bits(0x3c86_f46a_d231_82e4),
+    f64::from_bits(0x3c8a_da09_11f0_9ebc),
+    f64::from_bits(0x3c7d_4397_afec_42e2),
+    f64::from_bits(0x3c96_324c_0546_47ad),
+    f64::from_bits(0xbc9b_dd34_13b2_6456),
+    f64::from_bits(0xbc84_1577_ee04_992f),
+    f64::from_bits(0x3c96_e9f1_5686_4b27),
+    f64::from_bits(0x3c7c_7c46_b071_f2be),
+    f64::from_bits(0x3c97_a1cd_345d_cc81),
+    f64::from_bits(0x3c81_1065_8950_48dd),
+    f64::from_bits(0x3c82_ed02_d75b_3707),
+    f64::from_bits(0xbc9e_9c23_179c_2893),
 ];
 
 /// `eˣ`, within one unit in the last place (and usually correctly rounded).
@@ -52,16 +80,19 @@ pub(crate) const EXP_NORMAL_RANGE: (f64, f64) = (-708.0, 709.0);
 
 /// [`exp`] in every lane.
 ///
-/// `x = k·ln2 + r` with `k` the nearest integer to `x / ln2`, `|r| ≤ ln2/2`, and the rounding error of `r`
-/// carried separately. `eʳ = 1 + r + r²/2 + r³·P(r)` is summed with the errors of its last two additions
-/// kept, then scaled by `2^k` in two exact steps (so that results near overflow and in the subnormal range
-/// are rounded once).
+/// `x = (16k + j)·ln2/16 + r` with `16k + j` the nearest integer to `16x / ln2`, `0 ≤ j < 16` and
+/// `|r| ≤ ln2/32`; then `eˣ = 2^k · 2^(j/16) · eʳ`, with `2^(j/16)` from a table of two parts and `eʳ − 1` from
+/// its Taylor series to `r⁷`. The rounding errors before the last addition add up to less than `0.15` ulp, so
+/// the result is within `0.65` ulp. The scaling by `2^k` is done in two exact steps, so that results near
+/// overflow and in the subnormal range are rounded once more at most.
 #[inline(always)]
 pub(crate) fn exp_lanes<V: Lanes>(x: V) -> V {
     let c = V::splat;
-    let (y, k) = exp_reduced(x.max(c(EXP_LOW)).min(c(EXP_HIGH)));
-    let k_half = k.mul(c(0.5)).add(c(ROUNDER)).sub(c(ROUNDER));
-    let scaled = y.mul(k_half.pow2()).mul(k.sub(k_half).pow2());
+    let (y, rounded) = exp_reduced(x.max(c(EXP_LOW)).min(c(EXP_HIGH)));
+    // With `m = 16k + j`: `2^k = 2^(m >> 5) · 2^((m + 16) >> 5)`, both factors normal for `|x| ≤ 746`.
+    let scaled = y
+        .mul(rounded.pow2_of_rounded::<5>())
+        .mul(rounded.add(c(16.0)).pow2_of_rounded::<5>());
     V::select(x.is_nan(), x, scaled)
 }
 
@@ -69,33 +100,32 @@ pub(crate) fn exp_lanes<V: Lanes>(x: V) -> V {
 /// no clamping, and one scaling by `2^k` (both of `exp_lanes`' scalings are then exact).
 #[inline(always)]
 pub(crate) fn exp_lanes_normal<V: Lanes>(x: V) -> V {
-    let (y, k) = exp_reduced(x);
-    y.mul(k.pow2())
+    let (y, rounded) = exp_reduced(x);
+    y.mul(rounded.pow2_of_rounded::<4>())
 }
 
-/// `(eʳ, k)` with `x = k·ln2 + r`, for `|x| ≤ 746`.
+/// `(2^(j/16) · eʳ, ROUNDER + 16k + j)` with `x = (16k + j)·ln2/16 + r`, for `|x| ≤ 746`.
 #[inline(always)]
 fn exp_reduced<V: Lanes>(x: V) -> (V, V) {
     let c = V::splat;
-    let k = x.mul(c(std::f64::consts::LOG2_E)).add(c(ROUNDER)).sub(c(ROUNDER));
-    // Exact: k·LN2_HI has at most 43 significant bits, and it lies within a factor of two of x.
-    let hi = x.sub(k.mul(c(LN2_HI)));
-    let lo = k.mul(c(LN2_LO));
-    let r = hi.sub(lo);
-    let r_error = hi.sub(r).sub(lo);
+    let rounded = x.mul(c(16.0 * std::f64::consts::LOG2_E)).add(c(ROUNDER));
+    let m = rounded.sub(c(ROUNDER));
+    // Exact: m·LN2_HI/16 has at most 47 significant bits, and x − m·ln2/16 is smaller than x.
+    let hi = x.sub(m.mul(c(LN2_HI / 16.0)));
+    let r = hi.sub(m.mul(c(LN2_LO / 16.0)));
 
-    let r2 = r.mul(r);
     let mut p = c(EXP_TAYLOR[EXP_TAYLOR.len() - 1]);
     for &coefficient in EXP_TAYLOR.iter().rev().skip(1) {
         p = p.mul(r).add(c(coefficient));
     }
-    // r²/2 + r³·P(r), plus what r's rounding error adds to 1 + r + ….
-    let tail = r2.mul(c(0.5)).add(r2.mul(r).mul(p).add(r_error.mul(c(1.0).add(r))));
-    let u = r.add(tail);
-    let u_error = r.sub(u).add(tail);
-    let s = c(1.0).add(u);
-    let s_error = c(1.0).sub(s).add(u);
-    (s.add(s_error.add(u_error)), k)
+    // eʳ − 1, within 2·10⁻¹⁸.
+    let u = r.add(r.mul(r).mul(p));
+    let (t, t_low) = (
+        rounded.lookup16(&EXP2_SIXTEENTHS),
+        rounded.lookup16(&EXP2_SIXTEENTHS_LOW),
+    );
+    // 2^(j/16)·eʳ = t + t·u + t_low + t_low·u; the last term is below 5·10⁻¹⁸.
+    (t.add(t.mul(u).add(t_low)), rounded)
 }
 
 /// Beyond this `|x|` (`2^20 · π/2`) [`sin`] and [`cos`] hand the argument to the C library: up to here
@@ -279,6 +309,13 @@ mod tests {
     /// `eˣ` to about 100 bits, for |x| ≤ 709: `x = k·ln2 + r` in double-double, `e^(r/256)` by its Taylor
     /// series, squared eight times, then scaled by `2^k`.
     fn exp_reference(x: f64) -> Dd {
+        let (unscaled, k) = exp_reference_unscaled(x);
+        unscaled.scale(2f64.powi(k))
+    }
+
+    /// [`exp_reference`] before the scaling, and `k`: near the subnormal range the scaled low part loses
+    /// its bits.
+    fn exp_reference_unscaled(x: f64) -> (Dd, i32) {
         // ln 2 to 107 bits.
         let ln2 = Dd(
             f64::from_bits(0x3fe6_2e42_fefa_39ef),
@@ -295,7 +332,7 @@ mod tests {
         for _ in 0..8 {
             sum = sum.mul(sum);
         }
-        sum.scale(2f64.powi(k as i32))
+        (sum, k as i32)
     }
 
     /// `|computed − reference|` in units of the last place of the reference.
@@ -328,19 +365,40 @@ mod tests {
             (-30.0, 30.0),
             (-708.0, 709.0),
             (-1e-8, 1e-8),
+            (-0.03, 0.03),
+            (700.0, 709.0),
         ] {
             for x in sample(200_000, lo, hi, 7) {
-                let error = ulps(exp(x), exp_reference(x));
+                // Compared before the scaling by 2^k (exact on normal results), so that the reference keeps
+                // its low part near the subnormal range.
+                let (reference, k) = exp_reference_unscaled(x);
+                let error = ulps(exp(x) * 2f64.powi(-k), reference);
                 if error > worst.0 {
                     worst = (error, x);
                 }
             }
         }
-        assert!(worst.0 <= 1.0, "exp({}) is off by {} ulp", worst.1, worst.0);
+        // The bound `exp_lanes` documents.
+        assert!(worst.0 <= 0.65, "exp({}) is off by {} ulp", worst.1, worst.0);
+        eprintln!("largest error: {} ulp, at {}", worst.0, worst.1);
         // The reference itself is checked against the C library, which is correctly rounded in nearly all
         // cases: the two must be within one ulp everywhere.
         for x in sample(10_000, -700.0, 700.0, 8) {
             assert!(ulps(x.exp(), exp_reference(x)) <= 1.0, "{x}");
+        }
+    }
+
+    #[test]
+    fn the_table_holds_the_sixteenths_of_an_octave() {
+        for (j, (&high, &low)) in EXP2_SIXTEENTHS.iter().zip(&EXP2_SIXTEENTHS_LOW).enumerate() {
+            assert!(low.abs() <= high * f64::EPSILON / 2.0, "{j}");
+            // (2^(j/16))^16 = 2^j, to the double-double reference's precision.
+            let mut power = Dd(high, low);
+            for _ in 0..4 {
+                power = power.mul(power);
+            }
+            let error = ((power.0 - 2f64.powi(j as i32)) + power.1).abs() / 2f64.powi(j as i32);
+            assert!(error < 1e-29, "2^({j}/16): relative error {error:e}");
         }
     }
 

@@ -39,8 +39,12 @@ pub(crate) unsafe trait Lanes: Copy {
     fn is_nan(self) -> Self::Mask;
     /// `yes` where `mask` is set, else `no`.
     fn select(mask: Self::Mask, yes: Self, no: Self) -> Self;
-    /// `2^k` for lanes holding an integer `k` in `−1022..=1023`.
-    fn pow2(self) -> Self;
+    /// For lanes holding `ROUNDER + m`, `m` an integer below `2^51` in magnitude (what adding [`ROUNDER`]
+    /// to a number leaves): `2^(m >> SHIFT)`, the shift arithmetic, for `m >> SHIFT` in `−1022..=1023` and
+    /// `SHIFT ≤ 39`.
+    fn pow2_of_rounded<const SHIFT: u32>(self) -> Self;
+    /// For lanes holding `ROUNDER + m` as in [`pow2_of_rounded`](Lanes::pow2_of_rounded): `table[m mod 16]`.
+    fn lookup16(self, table: &[f64; 16]) -> Self;
     /// `f` of each lane, one lane at a time.
     fn map(self, f: impl Fn(f64) -> f64) -> Self;
     /// `|self|`.
@@ -59,8 +63,8 @@ pub(crate) unsafe trait Lanes: Copy {
 /// The constant whose addition rounds an `f64` below `2^51` in magnitude to an integer: `1.5 · 2^52`.
 pub(crate) const ROUNDER: f64 = 6_755_399_441_055_744.0;
 
-/// The exponent bias of `f64`, in place.
-const EXPONENT_ONE: u64 = 1023 << 52;
+/// The exponent bias of `f64`.
+const EXPONENT_BIAS: u64 = 1023;
 
 // SAFETY: plain `f64` arithmetic needs no processor feature.
 unsafe impl Lanes for f64 {
@@ -103,8 +107,14 @@ unsafe impl Lanes for f64 {
         if mask { yes } else { no }
     }
     #[inline(always)]
-    fn pow2(self) -> Self {
-        f64::from_bits(((self + ROUNDER).to_bits() << 52).wrapping_add(EXPONENT_ONE))
+    fn pow2_of_rounded<const SHIFT: u32>(self) -> Self {
+        // The low 52 bits hold `2^51 + m`; after the shift everything above `m >> SHIFT` is a multiple of
+        // `2^12`, which the shift into the exponent field drops.
+        f64::from_bits(((self.to_bits() >> SHIFT).wrapping_add(EXPONENT_BIAS)) << 52)
+    }
+    #[inline(always)]
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        table[(self.to_bits() & 15) as usize]
     }
     #[inline(always)]
     fn map(self, f: impl Fn(f64) -> f64) -> Self {
@@ -187,8 +197,12 @@ unsafe impl<V: Lanes> Lanes for Pair<V> {
         Pair(V::select(mask.0, yes.0, no.0), V::select(mask.1, yes.1, no.1))
     }
     #[inline(always)]
-    fn pow2(self) -> Self {
-        Pair(self.0.pow2(), self.1.pow2())
+    fn pow2_of_rounded<const SHIFT: u32>(self) -> Self {
+        Pair(self.0.pow2_of_rounded::<SHIFT>(), self.1.pow2_of_rounded::<SHIFT>())
+    }
+    #[inline(always)]
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        Pair(self.0.lookup16(table), self.1.lookup16(table))
     }
     #[inline(always)]
     fn map(self, f: impl Fn(f64) -> f64) -> Self {
@@ -268,8 +282,12 @@ unsafe impl Lanes for Portable {
         Portable(std::array::from_fn(|l| if mask[l] { yes.0[l] } else { no.0[l] }))
     }
     #[inline(always)]
-    fn pow2(self) -> Self {
-        Portable(self.0.map(Lanes::pow2))
+    fn pow2_of_rounded<const SHIFT: u32>(self) -> Self {
+        Portable(self.0.map(Lanes::pow2_of_rounded::<SHIFT>))
+    }
+    #[inline(always)]
+    fn lookup16(self, table: &[f64; 16]) -> Self {
+        Portable(self.0.map(|x| x.lookup16(table)))
     }
     #[inline(always)]
     fn map(self, f: impl Fn(f64) -> f64) -> Self {
@@ -310,7 +328,7 @@ impl Lanes8 for Portable {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{EXPONENT_ONE, Lanes, Lanes8, ROUNDER};
+    use super::{EXPONENT_BIAS, Lanes, Lanes8, ROUNDER};
     use std::arch::x86_64::*;
 
     /// Eight lanes in two AVX2 registers.
@@ -381,12 +399,20 @@ mod x86 {
             }
         }
         #[inline(always)]
-        fn pow2(self) -> Self {
-            // SAFETY: see the impl.
-            self.zip(self, |k, _| unsafe {
-                let bits = _mm256_castpd_si256(_mm256_add_pd(k, _mm256_set1_pd(ROUNDER)));
-                let exponent = _mm256_add_epi64(_mm256_slli_epi64::<52>(bits), _mm256_set1_epi64x(EXPONENT_ONE as i64));
-                _mm256_castsi256_pd(exponent)
+        fn pow2_of_rounded<const SHIFT: u32>(self) -> Self {
+            // SAFETY: see the impl. As in the `f64` version.
+            self.zip(self, |m, _| unsafe {
+                let shifted = _mm256_srl_epi64(_mm256_castpd_si256(m), _mm_set_epi64x(0, i64::from(SHIFT)));
+                let biased = _mm256_add_epi64(shifted, _mm256_set1_epi64x(EXPONENT_BIAS as i64));
+                _mm256_castsi256_pd(_mm256_slli_epi64::<52>(biased))
+            })
+        }
+        #[inline(always)]
+        fn lookup16(self, table: &[f64; 16]) -> Self {
+            // SAFETY: see the impl; every index is masked to 0..16, inside `table`.
+            self.zip(self, |m, _| unsafe {
+                let index = _mm256_and_si256(_mm256_castpd_si256(m), _mm256_set1_epi64x(15));
+                _mm256_i64gather_pd::<8>(table.as_ptr(), index)
             })
         }
         #[inline(always)]
@@ -498,12 +524,21 @@ mod x86 {
             Avx512(unsafe { _mm512_mask_blend_pd(mask, no.0, yes.0) })
         }
         #[inline(always)]
-        fn pow2(self) -> Self {
-            // SAFETY: see the impl.
+        fn pow2_of_rounded<const SHIFT: u32>(self) -> Self {
+            // SAFETY: see the impl. As in the `f64` version.
             Avx512(unsafe {
-                let bits = _mm512_castpd_si512(_mm512_add_pd(self.0, _mm512_set1_pd(ROUNDER)));
-                let exponent = _mm512_add_epi64(_mm512_slli_epi64::<52>(bits), _mm512_set1_epi64(EXPONENT_ONE as i64));
-                _mm512_castsi512_pd(exponent)
+                let shifted = _mm512_srli_epi64::<SHIFT>(_mm512_castpd_si512(self.0));
+                let biased = _mm512_add_epi64(shifted, _mm512_set1_epi64(EXPONENT_BIAS as i64));
+                _mm512_castsi512_pd(_mm512_slli_epi64::<52>(biased))
+            })
+        }
+        #[inline(always)]
+        fn lookup16(self, table: &[f64; 16]) -> Self {
+            // SAFETY: see the impl; the loads read the 8 + 8 elements of `table`, and `vpermt2pd` uses the
+            // low four bits of each index.
+            Avx512(unsafe {
+                let (low, high) = (_mm512_loadu_pd(table.as_ptr()), _mm512_loadu_pd(table.as_ptr().add(8)));
+                _mm512_permutex2var_pd(low, _mm512_castpd_si512(self.0), high)
             })
         }
         #[inline(always)]
