@@ -29,6 +29,18 @@ pub(crate) unsafe trait Lanes: Copy {
     fn sub(self, other: Self) -> Self;
     /// `self · other`.
     fn mul(self, other: Self) -> Self;
+    /// `self + a·b`, for lanes where `a·b` is exact (representable as it is): then one fused multiply-add
+    /// returns the same bits as [`mul`](Lanes::mul) and [`add`](Lanes::add), and the implementations with
+    /// one use it, to run on the multiplier instead of the adder.
+    #[inline(always)]
+    fn add_mul_exact(self, a: Self, b: Self) -> Self {
+        self.add(a.mul(b))
+    }
+    /// `self − a·b`, for lanes where `a·b` is exact, as in [`add_mul_exact`](Lanes::add_mul_exact).
+    #[inline(always)]
+    fn sub_mul_exact(self, a: Self, b: Self) -> Self {
+        self.sub(a.mul(b))
+    }
     /// `self / other`.
     fn div(self, other: Self) -> Self;
     /// `other` unless `self < other`.
@@ -175,6 +187,14 @@ unsafe impl<V: Lanes> Lanes for Pair<V> {
     #[inline(always)]
     fn mul(self, other: Self) -> Self {
         Pair(self.0.mul(other.0), self.1.mul(other.1))
+    }
+    #[inline(always)]
+    fn add_mul_exact(self, a: Self, b: Self) -> Self {
+        Pair(self.0.add_mul_exact(a.0, b.0), self.1.add_mul_exact(a.1, b.1))
+    }
+    #[inline(always)]
+    fn sub_mul_exact(self, a: Self, b: Self) -> Self {
+        Pair(self.0.sub_mul_exact(a.0, b.0), self.1.sub_mul_exact(a.1, b.1))
     }
     #[inline(always)]
     fn div(self, other: Self) -> Self {
@@ -497,6 +517,16 @@ mod x86 {
         fn mul(self, other: Self) -> Self {
             // SAFETY: see the impl.
             Avx512(unsafe { _mm512_mul_pd(self.0, other.0) })
+        }
+        #[inline(always)]
+        fn add_mul_exact(self, a: Self, b: Self) -> Self {
+            // SAFETY: see the impl (AVX-512F includes the fused multiply-adds).
+            Avx512(unsafe { _mm512_fmadd_pd(a.0, b.0, self.0) })
+        }
+        #[inline(always)]
+        fn sub_mul_exact(self, a: Self, b: Self) -> Self {
+            // SAFETY: see the impl.
+            Avx512(unsafe { _mm512_fnmadd_pd(a.0, b.0, self.0) })
         }
         #[inline(always)]
         fn div(self, other: Self) -> Self {

@@ -79,6 +79,8 @@ pub fn lanes_to_exact(lanes: &[Neumaier]) -> ExactSum {
 pub(crate) struct LaneSums<V> {
     sum: V,
     compensation: V,
+    /// 1 in every lane, hidden from the compiler: see [`add`](Self::add).
+    one: V,
 }
 
 impl<V: crate::simd::Lanes8> LaneSums<V> {
@@ -88,6 +90,7 @@ impl<V: crate::simd::Lanes8> LaneSums<V> {
         LaneSums {
             sum: V::splat(0.0),
             compensation: V::splat(0.0),
+            one: V::splat(std::hint::black_box(1.0)),
         }
     }
 
@@ -97,16 +100,22 @@ impl<V: crate::simd::Lanes8> LaneSums<V> {
         LaneSums {
             sum: V::from_array(lanes.map(|lane| lane.sum)),
             compensation: V::from_array(lanes.map(|lane| lane.compensation)),
+            one: V::splat(std::hint::black_box(1.0)),
         }
     }
 
     /// Adds `x[l]` to lane `l`.
+    ///
+    /// Four of TwoSum's seven additions are written `a ± b·1`: the same numbers, but where the processor
+    /// has fused multiply-adds they run on the multiplier, which the integrands leave less busy than the
+    /// adder (this is why `one` is hidden: the compiler would turn them back into additions).
     #[inline(always)]
     pub(crate) fn add(&mut self, x: V) {
-        let t = self.sum.add(x);
-        let z = t.sub(self.sum);
-        let lost = self.sum.sub(t.sub(z)).add(x.sub(z));
-        self.compensation = self.compensation.add(lost);
+        let one = self.one;
+        let t = self.sum.add_mul_exact(x, one);
+        let z = t.sub_mul_exact(self.sum, one);
+        let lost = self.sum.sub(t.sub(z)).add(x.sub_mul_exact(z, one));
+        self.compensation = self.compensation.add_mul_exact(lost, one);
         self.sum = t;
     }
 
