@@ -101,7 +101,7 @@ pub(crate) fn exp_lanes<V: Lanes>(x: V) -> V {
 #[inline(always)]
 pub(crate) fn exp_lanes_normal<V: Lanes>(x: V) -> V {
     let (y, rounded) = exp_reduced(x);
-    y.mul(rounded.pow2_of_rounded::<4>())
+    y.scale_by_rounded::<4>(rounded)
 }
 
 /// `(2^(j/16) · eʳ, ROUNDER + 16k + j)` with `x = (16k + j)·ln2/16 + r`, for `|x| ≤ 746`.
@@ -568,14 +568,18 @@ mod tests {
         }
     }
 
-    struct ExpLoop<'a>(&'a [f64]);
+    /// `exp` of every element in lanes: [`exp_lanes_normal`] when `.1` is set, else [`exp_lanes`].
+    struct ExpLoop<'a>(&'a [f64], bool);
 
     impl LaneLoop for ExpLoop<'_> {
         type Output = Vec<f64>;
         fn run<V: Lanes8>(self) -> Vec<f64> {
             self.0
                 .chunks_exact(8)
-                .flat_map(|x| exp_lanes(V::from_array(x.try_into().unwrap())).to_array())
+                .flat_map(|x| {
+                    let x = V::from_array(x.try_into().unwrap());
+                    if self.1 { exp_lanes_normal(x) } else { exp_lanes(x) }.to_array()
+                })
                 .collect()
         }
     }
@@ -595,7 +599,7 @@ mod tests {
         ]);
         let scalar: Vec<u64> = x.iter().map(|&x| exp(x).to_bits()).collect();
         for width in Width::available() {
-            let lanes: Vec<u64> = run_in(width, ExpLoop(&x))
+            let lanes: Vec<u64> = run_in(width, ExpLoop(&x, false))
                 .unwrap()
                 .iter()
                 .map(|y| y.to_bits())
@@ -607,6 +611,16 @@ mod tests {
                     "{width:?} at {}",
                     x[i]
                 );
+            }
+        }
+        // The normal-range shortcut, in every width, against the scalar `exp`.
+        let (lo, hi) = EXP_NORMAL_RANGE;
+        let mut x = sample(40_000, lo, hi, 12);
+        x.extend([lo, hi, 0.0, -0.0, 1e-300, -1e-300, -707.9, 708.9]);
+        for width in Width::available() {
+            let lanes = run_in(width, ExpLoop(&x, true)).unwrap();
+            for (x, y) in x.iter().zip(lanes) {
+                assert_eq!(y.to_bits(), exp(*x).to_bits(), "{width:?} at {x}");
             }
         }
     }

@@ -55,6 +55,13 @@ pub(crate) unsafe trait Lanes: Copy {
     /// to a number leaves): `2^(m >> SHIFT)`, the shift arithmetic, for `m >> SHIFT` in `−1022..=1023` and
     /// `SHIFT ≤ 39`.
     fn pow2_of_rounded<const SHIFT: u32>(self) -> Self;
+    /// `self · 2^(m >> SHIFT)` for `rounded` as in [`pow2_of_rounded`](Lanes::pow2_of_rounded), where
+    /// `self` and the product are positive normal numbers: then the product is exact, and the
+    /// implementations may add `m >> SHIFT` to the exponent field instead of multiplying.
+    #[inline(always)]
+    fn scale_by_rounded<const SHIFT: u32>(self, rounded: Self) -> Self {
+        self.mul(rounded.pow2_of_rounded::<SHIFT>())
+    }
     /// For lanes holding `ROUNDER + m` as in [`pow2_of_rounded`](Lanes::pow2_of_rounded): `table[m mod 16]`.
     fn lookup16(self, table: &[f64; 16]) -> Self;
     /// `f` of each lane, one lane at a time.
@@ -219,6 +226,13 @@ unsafe impl<V: Lanes> Lanes for Pair<V> {
     #[inline(always)]
     fn pow2_of_rounded<const SHIFT: u32>(self) -> Self {
         Pair(self.0.pow2_of_rounded::<SHIFT>(), self.1.pow2_of_rounded::<SHIFT>())
+    }
+    #[inline(always)]
+    fn scale_by_rounded<const SHIFT: u32>(self, rounded: Self) -> Self {
+        Pair(
+            self.0.scale_by_rounded::<SHIFT>(rounded.0),
+            self.1.scale_by_rounded::<SHIFT>(rounded.1),
+        )
     }
     #[inline(always)]
     fn lookup16(self, table: &[f64; 16]) -> Self {
@@ -560,6 +574,17 @@ mod x86 {
                 let shifted = _mm512_srli_epi64::<SHIFT>(_mm512_castpd_si512(self.0));
                 let biased = _mm512_add_epi64(shifted, _mm512_set1_epi64(EXPONENT_BIAS as i64));
                 _mm512_castsi512_pd(_mm512_slli_epi64::<52>(biased))
+            })
+        }
+        #[inline(always)]
+        fn scale_by_rounded<const SHIFT: u32>(self, rounded: Self) -> Self {
+            // SAFETY: see the impl. As in `pow2_of_rounded`, the low 12 bits of the shifted value are
+            // `m >> SHIFT`; shifted into the exponent field they add it to the exponent (two's complement,
+            // wrapping, which ends in the right exponent as the product is normal).
+            Avx512(unsafe {
+                let shifted = _mm512_srli_epi64::<SHIFT>(_mm512_castpd_si512(rounded.0));
+                let exponent = _mm512_slli_epi64::<52>(shifted);
+                _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(self.0), exponent))
             })
         }
         #[inline(always)]
