@@ -7,11 +7,13 @@
 //! (benches/peers/gpu_run.sh does).
 
 use std::process::ExitCode;
-use std::time::Instant;
 
 use hetero::gpu::{AdapterChoice, Precision};
 use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
-use hetero::{Backend, Engine, Kernel, Run};
+use hetero::{Backend, Engine, Kernel};
+
+#[path = "timing.rs"]
+mod timing;
 
 /// Times `kernel` on the GPU and prints its line; `value` reads the number out of the output.
 fn timed<K: Kernel>(
@@ -21,27 +23,7 @@ fn timed<K: Kernel>(
     runs: usize,
     value: impl Fn(&K::Output) -> f64,
 ) -> hetero::Result<()> {
-    engine.run(kernel, Backend::Gpu)?;
-    let mut seconds = Vec::with_capacity(runs);
-    let mut kernel_seconds = Vec::with_capacity(runs);
-    let mut last: Option<Run<K::Output>> = None;
-    for _ in 0..runs {
-        let start = Instant::now();
-        let run = engine.run(kernel, Backend::Gpu)?;
-        seconds.push(start.elapsed().as_secs_f64());
-        if let Some(k) = run.gpu.as_ref().and_then(|g| g.kernel_seconds) {
-            kernel_seconds.push(k);
-        }
-        last = Some(run);
-    }
-    let Some(run) = last else {
-        return Ok(());
-    };
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v.get(v.len() / 2).copied()
-    };
-    let wall = median(&mut seconds).unwrap_or(f64::NAN);
+    let (wall, kernel_seconds, run) = timing::median_run(engine, kernel, Backend::Gpu, runs)?;
     let report = run.gpu.as_ref();
     let line = serde_json::json!({
         "peer": "hetero",
@@ -49,7 +31,7 @@ fn timed<K: Kernel>(
         "n": kernel.elements(),
         "seconds": wall,
         "throughput": kernel.elements() as f64 / wall,
-        "kernel_seconds": median(&mut kernel_seconds),
+        "kernel_seconds": kernel_seconds,
         "value": value(&run.output),
         "adapter": report.map(|g| g.adapter.clone()),
         "precision": report.and_then(|g| g.precision).map(|p| p.to_string()),
@@ -58,27 +40,8 @@ fn timed<K: Kernel>(
     Ok(())
 }
 
-fn invalid(why: String) -> hetero::Error {
-    hetero::Error::InvalidParameter { what: "size", why }
-}
-
 fn bench(args: &[String]) -> hetero::Result<()> {
-    let count = |i: usize, default: f64| -> hetero::Result<u64> {
-        let text = args.get(i).map_or("", String::as_str);
-        let n = if text.is_empty() {
-            default
-        } else {
-            text.parse::<f64>()
-                .map_err(|_| invalid(format!("'{text}' is not a number (argument {i})")))?
-        };
-        if n.is_finite() && n >= 1.0 {
-            Ok(n as u64)
-        } else {
-            Err(invalid(format!("'{text}' is not a positive size (argument {i})")))
-        }
-    };
-    let (pi_n, simpson_n, leibniz_n) = (count(1, 1e10)?, count(2, 1e10)?, count(3, 1e10)?);
-    let runs = count(4, 5.0)? as usize;
+    let (pi_n, simpson_n, leibniz_n, runs) = timing::sizes(args, 1, 1e10)?;
     let adapter = match args.get(5) {
         Some(text) => match text.parse::<AdapterChoice>() {
             Ok(choice) => choice,

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Peers side by side, in one run on one machine: numba (serial and prange), numpy, a naive Rust loop, and
-# hetero (serial and rayon), on the same sizes, with ratios against numba-prange.
+# hetero (serial and rayon), on the same sizes, with ratios against numba-prange. hetero is timed as the
+# Python peers are (in one process, after an untimed run: the hetero_cpu example), and also as a command
+# line user meets it: a fresh `hetero` process per run, its own reported time (the "-cli" rows).
 # Sets up its own Python virtual environment (numba, numpy) under target/peers-venv on first use.
 # Usage: benches/peers/run.sh [PI_N=1e8] [SIMPSON_N=1e8] [LEIBNIZ_N=1e9] [RUNS=5]
 set -euo pipefail
@@ -15,24 +17,27 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet numba numpy
 fi
-cargo build --release --quiet --bin hetero --example naive_rust
+cargo build --release --quiet --bin hetero --example naive_rust --example hetero_cpu
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 NUMBA_CACHE_DIR=target/numba-cache "$venv/bin/python" benches/peers/peers.py "$pi_n" "$simpson_n" "$leibniz_n" "$runs" >>"$results"
 target/release/examples/naive_rust "$pi_n" "$simpson_n" "$leibniz_n" "$runs" >>"$results"
+target/release/examples/hetero_cpu "$pi_n" "$simpson_n" "$leibniz_n" "$runs" >>"$results"
 
 hetero_json() { # kernel, backend, args...: median of RUNS runs as one JSON line
-    local kernel=$1 backend=$2
+    local kernel=$1 backend=$2 lines
     shift 2
-    for _ in $(seq 1 "$runs"); do target/release/hetero "$kernel" "$@" --backend "$backend" --json; done |
+    # All runs first, then Python: a Python starting up beside a run would take one of its cores.
+    lines=$(for _ in $(seq 1 "$runs"); do target/release/hetero "$kernel" "$@" --backend "$backend" --json; done)
+    printf '%s\n' "$lines" |
         "$venv/bin/python" -c '
 import json, statistics, sys
 runs = [json.loads(line) for line in sys.stdin]
 seconds = statistics.median(r["seconds"] for r in runs)
 n = runs[0]["elements"]
 kernel = "simpson_exp" if runs[0]["kernel"] == "simpson" else runs[0]["kernel"]
-print(json.dumps({"peer": "hetero-" + runs[0]["backend"], "kernel": kernel, "n": n, "seconds": seconds,
+print(json.dumps({"peer": "hetero-" + runs[0]["backend"] + "-cli", "kernel": kernel, "n": n, "seconds": seconds,
                   "throughput": n / seconds, "value": runs[0]["value"]}))'
 }
 for backend in serial rayon; do
@@ -44,11 +49,11 @@ done
 "$venv/bin/python" - "$results" <<'PY'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
-print(f"{'kernel':<12} {'peer':<15} {'n':>12} {'seconds':>9} {'elements/s':>12} {'vs numba-prange':>16}")
+print(f"{'kernel':<12} {'peer':<18} {'n':>12} {'seconds':>9} {'elements/s':>12} {'vs numba-prange':>16}")
 for kernel in ["pi", "simpson_exp", "leibniz"]:
     mine = [r for r in rows if r["kernel"] == kernel]
     base = next((r["throughput"] for r in mine if r["peer"] == "numba-prange"), None)
     for r in mine:
         ratio = f"{r['throughput'] / base:.2f}x" if base else "-"
-        print(f"{kernel:<12} {r['peer']:<15} {r['n']:>12} {r['seconds']:>9.4f} {r['throughput']:>12.4g} {ratio:>16}")
+        print(f"{kernel:<12} {r['peer']:<18} {r['n']:>12} {r['seconds']:>9.4f} {r['throughput']:>12.4g} {ratio:>16}")
 PY
