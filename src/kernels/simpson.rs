@@ -493,10 +493,34 @@ struct BuiltinPoints {
     lanes: [Neumaier; LANES],
 }
 
-impl BuiltinPoints {
-    /// The loop, with `f` evaluating four vectors of points and `f1` one.
+/// A built-in integrand as the vector loop evaluates it, in lanes of any width.
+trait LaneFunction: Copy {
+    /// The function in every lane of `x`.
+    fn at<W: Lanes>(self, x: W) -> W;
+}
+
+impl LaneFunction for Function {
     #[inline(always)]
-    fn points<V: Lanes8>(self, f: impl Fn(Pair<Pair<V>>) -> Pair<Pair<V>>, f1: impl Fn(V) -> V) -> [Neumaier; LANES] {
+    fn at<W: Lanes>(self, x: W) -> W {
+        self.eval_in(x)
+    }
+}
+
+/// `exp` for points inside [`math::EXP_NORMAL_RANGE`].
+#[derive(Clone, Copy)]
+struct ExpNormal;
+
+impl LaneFunction for ExpNormal {
+    #[inline(always)]
+    fn at<W: Lanes>(self, x: W) -> W {
+        math::exp_lanes_normal(x)
+    }
+}
+
+impl BuiltinPoints {
+    /// The loop, evaluating the points with `f`.
+    #[inline(always)]
+    fn points<V: Lanes8>(self, f: impl LaneFunction) -> [Neumaier; LANES] {
         let (lo, h) = (V::splat(self.lo), V::splat(self.h));
         let mut sums = LaneSums::<V>::from_lanes(&self.lanes);
         // Point `i + l` is `lo + (i + l)·h`, with `i + l` kept in `index`: exact below 2^53.
@@ -513,7 +537,7 @@ impl BuiltinPoints {
                 Pair(x(index), x(index.add(one))),
                 Pair(x(index.add(two)), x(index.add(three))),
             );
-            let Pair(Pair(y0, y1), Pair(y2, y3)) = f(points);
+            let Pair(Pair(y0, y1), Pair(y2, y3)) = f.at(points);
             for y in [y0, y1, y2, y3] {
                 sums.add(y);
             }
@@ -521,7 +545,7 @@ impl BuiltinPoints {
             i += 4 * step;
         }
         while i < self.end {
-            sums.add(f1(x(index)));
+            sums.add(f.at(x(index)));
             index = index.add(one);
             i += step;
         }
@@ -541,10 +565,9 @@ impl LaneLoop for BuiltinPoints {
         // The loop is compiled on its own for `exp` over the normal range, the common case, with no
         // dispatch on the function inside it (2% faster there); the other integrands' evaluations dwarf
         // the dispatch.
-        let function = self.function;
-        match function {
-            Function::Exp if exp_normal => self.points::<V>(math::exp_lanes_normal, math::exp_lanes_normal),
-            _ => self.points::<V>(|x| function.eval_in(x), |x| function.eval_in(x)),
+        match self.function {
+            Function::Exp if exp_normal => self.points::<V>(ExpNormal),
+            function => self.points::<V>(function),
         }
     }
 }
