@@ -4,7 +4,8 @@
 //! The CPU's Simpson kernel evaluates its built-in integrands with these, a block of points per loop, instead
 //! of calling the C library once per point. They are accurate to within one unit in the last place (the tests
 //! measure the error against a double-double reference), and return the same bits on every processor:
-//! every step is one IEEE operation, with no fused multiply-add.
+//! every step is one IEEE operation; a fused multiply-add is used only where the product is exact, so
+//! that it rounds as the multiplication and addition do.
 
 use crate::simd::{Lanes, ROUNDER};
 

@@ -2,14 +2,16 @@
 //!
 //! The floating-point loops are written once over [`Lanes`], eight `f64` lanes implemented as plain Rust,
 //! two AVX2 registers or one AVX-512 register. Every version performs the same IEEE operations in the same
-//! order per lane (no fused multiply-add), so all of them return the same bits, and the tests compare each
-//! version the processor has against the portable one. (The Monte Carlo loop, integer-only, has its own x86
+//! order per lane (a fused multiply-add only where its product is exact, so that it rounds once as the
+//! separate operations do), so all of them return the same bits, and the tests compare each version the
+//! processor has against the portable one. (The Monte Carlo loop, integer-only, has its own x86
 //! versions beside its kernel.)
 
 /// Arithmetic on `f64` lanes: one `f64`, or eight in portable code, two AVX2 or one AVX-512 register.
 ///
-/// Every operation is the IEEE operation lane by lane (no fused multiply-add), so code written once over
-/// `Lanes` returns the same bits in every implementation; the tests compare them. Comparisons and
+/// Every operation is the IEEE operation lane by lane (fused multiply-adds only through
+/// [`add_mul_exact`](Lanes::add_mul_exact) and [`sub_mul_exact`](Lanes::sub_mul_exact), for exact products),
+/// so code written once over `Lanes` returns the same bits in every implementation; the tests compare them. Comparisons and
 /// [`min`](Lanes::min) follow the x86 rules, which the portable versions copy: an unordered comparison is
 /// false, and `min(a, b)` is `b` unless `a < b`.
 ///
