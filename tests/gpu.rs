@@ -5,10 +5,11 @@
 //! software Vulkan driver) a missing adapter fails them instead.
 
 use std::io::Write;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use hetero::gpu::{GpuCaps, GpuProgram, Precision, shaders};
-use hetero::kernels::{Function, Hits, Leibniz, MonteCarloPi, Simpson};
+use hetero::kernels::{Function, Hits, Leibniz, MonteCarloPi, PiEstimate, Simpson};
 use hetero::{Backend, Engine, Error, Kernel, Partial, WgslProgram};
 
 fn engine() -> Option<&'static Engine> {
@@ -58,6 +59,52 @@ fn engine_in(precision: Precision) -> Option<Engine> {
     )
 }
 
+/// Monte Carlo π with the GPU program of a device without 64-bit integers (Philox's products from 16-bit
+/// limbs), whatever the device has: with the kernel itself, both of the shader's paths are checked on a
+/// device that has them.
+struct Limbs(MonteCarloPi);
+
+impl Kernel for Limbs {
+    type Partial = Hits;
+    type Output = PiEstimate;
+
+    fn name(&self) -> &str {
+        "pi (16-bit limbs)"
+    }
+    fn blocks(&self) -> u64 {
+        self.0.blocks()
+    }
+    fn block(&self, index: u64) -> Hits {
+        self.0.block(index)
+    }
+    fn finish(&self, total: Hits) -> PiEstimate {
+        self.0.finish(total)
+    }
+    fn gpu(&self, caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, Hits>> {
+        self.0.gpu(&GpuCaps {
+            shader_int64: false,
+            ..*caps
+        })
+    }
+}
+
+/// A GPU run of a block range of one Monte Carlo problem.
+type GpuRun<'a> = &'a dyn Fn(Range<u64>) -> Option<Hits>;
+
+/// Calls `check` with the name of the Philox path and a GPU run of `kernel`: its own program and, where the
+/// device has 64-bit integers (so that its own program uses them), the 16-bit-limb one too.
+fn for_each_philox_path(engine: &Engine, kernel: &MonteCarloPi, check: impl Fn(&str, GpuRun)) {
+    let int64 = engine.gpu().unwrap().caps(None).shader_int64;
+    let path = if int64 { "64-bit integers" } else { "16-bit limbs" };
+    check(path, &|range| engine.reduce(kernel, Backend::Gpu, range).unwrap());
+    if int64 {
+        let limbs = Limbs(kernel.clone());
+        check("16-bit limbs", &|range| {
+            engine.reduce(&limbs, Backend::Gpu, range).unwrap()
+        });
+    }
+}
+
 #[test]
 fn monte_carlo_hit_counts_equal_the_cpu() {
     let engine = gpu_engine_or_skip!();
@@ -83,6 +130,10 @@ fn monte_carlo_hit_counts_equal_the_cpu() {
             assert_eq!(gpu.output.hits, cpu.hits, "samples {samples} seed {seed}");
             assert_eq!(gpu.output.value.to_bits(), cpu.value.to_bits());
             assert_eq!(gpu.gpu.as_ref().and_then(|r| r.precision), Some(Precision::Exact));
+            for_each_philox_path(engine, &kernel, |path, gpu| {
+                let hits = gpu(0..kernel.blocks()).map(|h| h.hits);
+                assert_eq!(hits, Some(cpu.hits), "samples {samples} seed {seed}, {path}");
+            });
         }
     }
 }
@@ -94,16 +145,18 @@ fn monte_carlo_ranges_across_the_high_counter_word_equal_the_cpu() {
     let kernel = MonteCarloPi::new(1 << 40, 7).unwrap();
     for range in [(1 << 17) - 3..(1 << 17) + 3, (1 << 18) - 1..(1 << 18) + 1] {
         let cpu = engine.reduce(&kernel, Backend::Rayon, range.clone()).unwrap();
-        let gpu = engine.reduce(&kernel, Backend::Gpu, range.clone()).unwrap();
-        assert_eq!(gpu, cpu, "{range:?}");
+        for_each_philox_path(engine, &kernel, |path, gpu| {
+            assert_eq!(gpu(range.clone()), cpu, "{range:?}, {path}");
+        });
     }
     // The problem's last block, odd-sized, far above 2^32 calls.
     let kernel = MonteCarloPi::new((1 << 34) + 12_345, 99).unwrap();
     let end = kernel.blocks();
     let cpu = engine.reduce(&kernel, Backend::Serial, end - 3..end).unwrap();
-    let gpu = engine.reduce(&kernel, Backend::Gpu, end - 3..end).unwrap();
-    assert_eq!(gpu, cpu);
-    assert_eq!(gpu.map(|h: Hits| h.samples), Some(2 * 65_536 + 12_345));
+    assert_eq!(cpu.map(|h: Hits| h.samples), Some(2 * 65_536 + 12_345));
+    for_each_philox_path(engine, &kernel, |path, gpu| {
+        assert_eq!(gpu(end - 3..end), cpu, "{path}");
+    });
 }
 
 #[test]

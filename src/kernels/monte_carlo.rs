@@ -206,9 +206,10 @@ impl Kernel for MonteCarloPi {
         self.samples
     }
 
-    /// One workgroup per block, the same stream and the same exact hit test in 32-bit integer arithmetic:
-    /// the hit counts equal the CPU's.
-    fn gpu(&self, _caps: &GpuCaps) -> Result<GpuProgram<'_, Hits>> {
+    /// One workgroup per block, the same stream and the same exact hit test in integer arithmetic: the hit
+    /// counts equal the CPU's. Philox's 64-bit products are native where the device has 64-bit integers,
+    /// built from 16-bit limbs elsewhere.
+    fn gpu(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, Hits>> {
         let last_block = self.blocks() - 1;
         let last_block_samples = (self.samples - last_block * BLOCK_SAMPLES) as u32;
         let key = key_from_seed(self.seed);
@@ -216,7 +217,15 @@ impl Kernel for MonteCarloPi {
         let params = vec![key[0], key[1], last_lo, last_hi, last_block_samples, 0, 0, 0];
         let wgsl = assemble(
             Precision::Exact,
-            &[shaders::BLOCK, shaders::PHILOX, shaders::MONTE_CARLO_PI],
+            &[
+                shaders::BLOCK,
+                if caps.shader_int64 {
+                    shaders::PHILOX_INT64
+                } else {
+                    shaders::PHILOX
+                },
+                shaders::MONTE_CARLO_PI,
+            ],
             "main",
         );
         Ok(GpuProgram::new(
