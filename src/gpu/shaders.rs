@@ -10,14 +10,20 @@ pub const BLOCK: &str = include_str!("../../shaders/block.wgsl");
 /// stride the program's `const REDUCE_DOWN_TO: u32` names (needs [`BLOCK`]).
 pub const COMPENSATED: &str = include_str!("../../shaders/compensated.wgsl");
 
-/// Philox4x32-10 in 32-bit arithmetic: `fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32>` and
+/// Philox4x32-10 in 32-bit arithmetic, its products built from 16-bit limbs (any device): `fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32>` and
 /// `fn mulhilo(a: u32, b: u32) -> vec2<u32>` (the 64-bit product as (high, low)).
-pub const PHILOX: &str = include_str!("../../shaders/philox.wgsl");
+pub const PHILOX: &str = concat!(
+    include_str!("../../shaders/mulhilo_limbs.wgsl"),
+    include_str!("../../shaders/philox.wgsl")
+);
 
 /// The same two functions as [`PHILOX`], with the products in native 64-bit integers: for devices with
 /// `SHADER_INT64` ([`GpuCaps::shader_int64`](crate::gpu::GpuCaps::shader_int64)), where they cost one
 /// multiplication instead of five and a dozen shifts, masks and additions.
-pub const PHILOX_INT64: &str = include_str!("../../shaders/philox_int64.wgsl");
+pub const PHILOX_INT64: &str = concat!(
+    include_str!("../../shaders/mulhilo_int64.wgsl"),
+    include_str!("../../shaders/philox.wgsl")
+);
 
 /// The Monte Carlo π kernel (needs [`BLOCK`] and [`PHILOX`] or [`PHILOX_INT64`] before it).
 pub const MONTE_CARLO_PI: &str = include_str!("../../shaders/monte_carlo_pi.wgsl");
