@@ -1,6 +1,6 @@
 // Monte Carlo pi: one workgroup per block of 2^16 samples, exact integer hit test, one u32 count per block.
-// The stream and the hit test are those of src/kernels/monte_carlo.rs; block.wgsl and philox.wgsl are
-// prepended.
+// The stream and the hit test are those of src/kernels/monte_carlo.rs; block.wgsl, a mulhilo piece
+// (mulhilo_limbs.wgsl or mulhilo_int64.wgsl) and philox.wgsl are prepended.
 
 struct Params {
     key: vec2<u32>,         // [seed mod 2^32, seed div 2^32]
