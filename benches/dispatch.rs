@@ -1,7 +1,7 @@
 //! Auto against the best single backend over a size sweep, and hybrid against the GPU and the CPU alone
 //! on large problems. Prints Markdown tables of medians (and the middle half of the times: quartiles).
 //!
-//! `cargo bench --bench dispatch` (with a GPU adapter present, the GPU and hybrid take part).
+//! `cargo bench -p hetero-bench --bench dispatch` (with a GPU adapter present, the GPU and hybrid take part).
 
 use std::hint::black_box;
 use std::time::Instant;

@@ -2,7 +2,7 @@
 //! precision), throughput in elements (samples, points, terms) per second. Engines, thread pools and the
 //! GPU device are built once, outside the timed loop; GPU pipelines are compiled by the warm-up.
 //!
-//! `cargo bench --bench kernels`; `cargo bench --bench kernels -- pi/` for one group. Without a GPU adapter
+//! `cargo bench -p hetero-bench --bench kernels`; `cargo bench -p hetero-bench --bench kernels -- pi/` for one group. Without a GPU adapter
 //! the GPU functions are left out, with a line that says so.
 
 use std::hint::black_box;

@@ -4,7 +4,7 @@
 //! Run with `cargo run --release --example gpu_kernel`. Without a GPU adapter it runs the CPU part and says
 //! why it skips the rest (or fails, with `HETERO_REQUIRE_GPU=1`).
 
-use hetero::gpu::{GpuCaps, GpuProgram, Precision, shaders};
+use hetero::gpu::{GpuCaps, GpuKernel, GpuProgram, Precision, shaders};
 use hetero::rng::{counter_for_call, key_from_seed, philox4x32_10};
 use hetero::{Backend, Engine, Kernel, WgslProgram};
 
@@ -46,7 +46,15 @@ impl Kernel for Ball {
         self.samples
     }
 
-    fn gpu(&self, _caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, u64>> {
+    fn gpu(&self) -> Option<&dyn GpuKernel<Partial = u64>> {
+        Some(self)
+    }
+}
+
+impl GpuKernel for Ball {
+    type Partial = u64;
+
+    fn program(&self, _caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, u64>> {
         let key = key_from_seed(self.seed);
         let params = vec![key[0], key[1], self.samples as u32, (self.samples >> 32) as u32];
         let source = format!("{}\n{BALL_WGSL}", shaders::PHILOX);

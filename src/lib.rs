@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 
 mod backend;
+mod control;
 pub mod dispatch;
 pub mod distributed;
 mod engine;
@@ -39,21 +40,26 @@ pub mod gpu;
 pub mod kernel;
 pub mod kernels;
 pub mod math;
+mod program;
 pub mod rng;
 mod schedule;
+mod shaders;
 mod simd;
 pub mod size;
 pub mod sum;
 pub mod target;
+mod tree;
 pub mod validate;
 
 pub use backend::hybrid::Split;
 pub use backend::{Backend, UnknownBackend};
+pub use control::{Control, Progress};
 pub use dispatch::Choice;
-pub use engine::{Control, Engine, MAX_THREADS, Progress, Run};
+pub use engine::{Engine, MAX_THREADS, Run};
 pub use error::{Error, Result};
 pub use exact::ExactSum;
-pub use kernel::{Kernel, Partial, WgslProgram};
+pub use kernel::{GpuKernel, Kernel, Partial};
+pub use program::WgslProgram;
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

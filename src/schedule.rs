@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::kernel::split_point;
-use crate::{Error, Partial, Result};
+use crate::tree::{Partial, split_point};
+use crate::{Error, Result};
 
 /// The largest node of the tree over `0..len` that starts at `offset` and has at most `max` blocks
 /// (at least one block; `offset < len`).
@@ -127,7 +127,7 @@ impl<P: Partial> Chunks<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernel::shapes::{Shape, folded, tree};
+    use crate::tree::shapes::{Shape, folded, tree};
 
     #[test]
     fn nodes_start_where_asked_and_respect_the_limit() {

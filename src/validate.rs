@@ -216,77 +216,81 @@ impl Validation {
     }
 }
 
-impl Engine {
-    /// Runs `kernel` on each of `backends` and checks each result against the reference (serial when
-    /// listed, else the first) under the [rules](self).
-    ///
-    /// ```
-    /// use hetero::{Backend, Engine, kernels::MonteCarloPi};
-    ///
-    /// let engine = Engine::with_threads(2)?;
-    /// let kernel = MonteCarloPi::new(3_000_000, 9)?;
-    /// let comparison = engine.compare(&kernel, &[Backend::Serial, Backend::Rayon, Backend::Threads])?;
-    /// assert!(comparison.agree());
-    /// assert!(comparison.runs.iter().all(|r| r.output.hits == comparison.runs[0].output.hits));
-    /// # Ok::<(), hetero::Error>(())
-    /// ```
-    pub fn compare<K: Verify>(&self, kernel: &K, backends: &[Backend]) -> Result<Comparison<K::Output>> {
-        let mut runs = Vec::with_capacity(backends.len());
-        for &backend in backends {
-            runs.push(self.run(kernel, backend)?);
-        }
-        let reference = runs.iter().position(|r| r.backend == Backend::Serial).unwrap_or(0);
-        let verdicts = match runs.get(reference) {
-            Some(base) => {
-                let base_measure = kernel.measure_output(&base.output);
-                runs.iter()
-                    .map(|run| {
-                        let rule = rule(kernel, float_precision(run), float_precision(base));
-                        Verdict::check(rule, &kernel.measure_output(&run.output), &base_measure)
-                    })
-                    .collect()
-            }
-            None => Vec::new(),
-        };
-        Ok(Comparison {
-            runs,
-            reference,
-            verdicts,
-        })
+/// Runs `kernel` on each of `backends` and checks each result against the reference (serial when
+/// listed, else the first) under the [rules](self).
+///
+/// ```
+/// use hetero::{Backend, Engine, kernels::MonteCarloPi};
+///
+/// let engine = Engine::with_threads(2)?;
+/// let kernel = MonteCarloPi::new(3_000_000, 9)?;
+/// let comparison = hetero::validate::compare(&engine, &kernel, &[Backend::Serial, Backend::Rayon, Backend::Threads])?;
+/// assert!(comparison.agree());
+/// assert!(comparison.runs.iter().all(|r| r.output.hits == comparison.runs[0].output.hits));
+/// # Ok::<(), hetero::Error>(())
+/// ```
+pub fn compare<K: Verify>(engine: &Engine, kernel: &K, backends: &[Backend]) -> Result<Comparison<K::Output>> {
+    let mut runs = Vec::with_capacity(backends.len());
+    for &backend in backends {
+        runs.push(engine.run(kernel, backend)?);
     }
+    let reference = runs.iter().position(|r| r.backend == Backend::Serial).unwrap_or(0);
+    let verdicts = match runs.get(reference) {
+        Some(base) => {
+            let base_measure = kernel.measure_output(&base.output);
+            runs.iter()
+                .map(|run| {
+                    let rule = rule(kernel, float_precision(run), float_precision(base));
+                    Verdict::check(rule, &kernel.measure_output(&run.output), &base_measure)
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(Comparison {
+        runs,
+        reference,
+        verdicts,
+    })
+}
 
-    /// Recomputes a sample of `kernel`'s blocks ([`sample_blocks`] of `seed`) on `backend` and on
-    /// `against`, one block at a time, and checks each pair of partials under the [rules](self). Cheap
-    /// insurance for a long run: about 1% of its blocks, twice.
-    pub fn validate<K: Verify>(&self, kernel: &K, backend: Backend, against: Backend, seed: u64) -> Result<Validation> {
-        let blocks = sample_blocks(kernel.blocks(), seed);
-        let mut failures = Vec::new();
-        let mut largest_difference: f64 = 0.0;
-        for &block in &blocks {
-            let (mine, my_report) = self.reduce_reporting(kernel, backend, block..block + 1)?;
-            let (theirs, their_report) = self.reduce_reporting(kernel, against, block..block + 1)?;
-            let (Some(mine), Some(theirs)) = (mine, theirs) else {
-                continue;
-            };
-            let rule = rule(
-                kernel,
-                float_precision_of(my_report.as_ref()),
-                float_precision_of(their_report.as_ref()),
-            );
-            let verdict = Verdict::check(rule, &kernel.measure_partial(&mine), &kernel.measure_partial(&theirs));
-            largest_difference = largest_difference.max(verdict.difference);
-            if !verdict.agree {
-                failures.push((block, verdict));
-            }
+/// Recomputes a sample of `kernel`'s blocks ([`sample_blocks`] of `seed`) on `backend` and on
+/// `against`, one block at a time, and checks each pair of partials under the [rules](self). Cheap
+/// insurance for a long run: about 1% of its blocks, twice.
+pub fn validate<K: Verify>(
+    engine: &Engine,
+    kernel: &K,
+    backend: Backend,
+    against: Backend,
+    seed: u64,
+) -> Result<Validation> {
+    let blocks = sample_blocks(kernel.blocks(), seed);
+    let mut failures = Vec::new();
+    let mut largest_difference: f64 = 0.0;
+    for &block in &blocks {
+        let (mine, my_report) = engine.reduce_reporting(kernel, backend, block..block + 1)?;
+        let (theirs, their_report) = engine.reduce_reporting(kernel, against, block..block + 1)?;
+        let (Some(mine), Some(theirs)) = (mine, theirs) else {
+            continue;
+        };
+        let rule = rule(
+            kernel,
+            float_precision_of(my_report.as_ref()),
+            float_precision_of(their_report.as_ref()),
+        );
+        let verdict = Verdict::check(rule, &kernel.measure_partial(&mine), &kernel.measure_partial(&theirs));
+        largest_difference = largest_difference.max(verdict.difference);
+        if !verdict.agree {
+            failures.push((block, verdict));
         }
-        Ok(Validation {
-            backend,
-            against,
-            blocks,
-            failures,
-            largest_difference,
-        })
     }
+    Ok(Validation {
+        backend,
+        against,
+        blocks,
+        failures,
+        largest_difference,
+    })
 }
 
 impl Verify for MonteCarloPi {

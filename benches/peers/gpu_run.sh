@@ -18,7 +18,7 @@ python=${PYTHON:-python3}
 
 bin=${HETERO_GPU:-}
 if [ -z "$bin" ]; then
-    cargo build --release --quiet --example hetero_gpu
+    cargo build --release --quiet -p hetero-bench --example hetero_gpu
     bin=target/release/examples/hetero_gpu
 fi
 

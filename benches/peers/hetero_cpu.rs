@@ -2,7 +2,7 @@
 //! the peers time theirs: in one process, one untimed run, then the median wall time of RUNS whole runs.
 //! Prints one JSON line per backend and computation, like the peers.
 //!
-//! `cargo run --release --example hetero_cpu -- PI_N SIMPSON_N LEIBNIZ_N RUNS` (benches/peers/run.sh
+//! `cargo run --release -p hetero-bench --example hetero_cpu -- PI_N SIMPSON_N LEIBNIZ_N RUNS` (benches/peers/run.sh
 //! does, beside fresh `hetero` processes timed one run each).
 
 use std::process::ExitCode;

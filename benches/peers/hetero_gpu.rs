@@ -3,7 +3,7 @@
 //! runs (upload, dispatches, readback and the host-side fold included). Prints one JSON line per
 //! computation, like the peers, with the GPU's own kernel time where the adapter has timestamp queries.
 //!
-//! `cargo run --release --example hetero_gpu -- PI_N SIMPSON_N LEIBNIZ_N RUNS [ADAPTER]`
+//! `cargo run --release -p hetero-bench --example hetero_gpu -- PI_N SIMPSON_N LEIBNIZ_N RUNS [ADAPTER]`
 //! (benches/peers/gpu_run.sh does).
 
 use std::process::ExitCode;

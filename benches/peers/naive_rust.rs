@@ -1,7 +1,7 @@
 //! The same three computations written the ordinary way in Rust: a `rand` SmallRng loop for π, plain
 //! loops for Simpson and Leibniz, on one thread. Prints one JSON line per computation, like peers.py.
 //!
-//! `cargo run --release --example naive_rust -- PI_N SIMPSON_N LEIBNIZ_N RUNS` (benches/peers/run.sh does).
+//! `cargo run --release -p hetero-bench --example naive_rust -- PI_N SIMPSON_N LEIBNIZ_N RUNS` (benches/peers/run.sh does).
 
 use std::hint::black_box;
 use std::time::Instant;

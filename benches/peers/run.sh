@@ -17,7 +17,8 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet numba numpy
 fi
-cargo build --release --quiet --bin hetero --example naive_rust --example hetero_cpu
+cargo build --release --quiet --bin hetero
+cargo build --release --quiet -p hetero-bench --example naive_rust --example hetero_cpu
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT

@@ -12,10 +12,11 @@ use std::ops::Range;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::engine::{CHUNK_SECONDS, Control, Progress, next_chunk};
+use crate::control::{CHUNK_SECONDS, Control, Progress, next_chunk};
 use crate::gpu::GpuReport;
 use crate::schedule::{Chunks, node_at};
-use crate::{Error, Partial, Result};
+use crate::tree::Partial;
+use crate::{Error, Result};
 
 /// How a hybrid run shared its blocks.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
@@ -187,7 +188,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernel::shapes::{Shape, folded as shape_of};
+    use crate::tree::shapes::{Shape, folded as shape_of};
 
     fn one_pass(len: u64) -> String {
         shape_of(0..len).0

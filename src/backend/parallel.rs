@@ -19,6 +19,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use rayon::ThreadPool;
 
+use crate::kernel::reduce_serial;
 use crate::schedule::{Chunks, node_at};
 use crate::{Error, Kernel, Result};
 
@@ -34,7 +35,7 @@ pub(crate) fn reduce<K: Kernel>(
     let helpers = (threads.saturating_sub(1) as u64).min(len.saturating_sub(1));
     if helpers == 0 {
         // One block or one thread: nothing to share, and computing here saves waking the pool.
-        return catch_unwind(AssertUnwindSafe(|| kernel.reduce_serial(range)))
+        return catch_unwind(AssertUnwindSafe(|| reduce_serial(kernel, range)))
             .map_err(|p| Error::from_panic("rayon", p));
     }
     let claims = Mutex::new(Claims {
@@ -48,29 +49,75 @@ pub(crate) fn reduce<K: Kernel>(
         // Declared after `work` and `claims`, so dropped before them, also when unwinding: no pool thread
         // is inside `work` once this is gone.
         let _closed = Closer(&gate);
-        let borrowed: &(dyn Fn() + Sync) = &work;
-        // SAFETY: the pool needs `'static` jobs; this one borrows `kernel` and `claims` from this frame.
-        // A job calls `work` only between a successful `Gate::enter` and the drop of what it returned,
-        // and `Closer::drop` (above, run before anything borrowed can go away) shuts the gate and waits
-        // until no job is inside. A job that starts later finds the gate shut and never touches `work`.
-        let shared: &'static (dyn Fn() + Sync) = unsafe { std::mem::transmute(borrowed) };
+        // The pool needs `'static` jobs, and `work` borrows this frame. A job gets a raw pointer, never a
+        // reference with a made-up lifetime, and turns it into a reference only inside the gate.
+        let work = Job::new(&work);
         for _ in 0..helpers {
             let gate = Arc::clone(&gate);
             pool.spawn(move || {
                 if let Some(_inside) = gate.enter() {
                     // `take_chunks` catches the kernel's panics; this only keeps anything else from
                     // unwinding into the pool, which would abort the process.
-                    let _ = catch_unwind(AssertUnwindSafe(shared));
+                    // SAFETY: `work` points at the closure above, in the frame of `reduce`, which is
+                    // still alive: `Closer::drop` (run before anything borrowed can go away, also when
+                    // unwinding) shuts the gate and waits until every job that entered has dropped its
+                    // `Inside` guard, and `_inside` outlives this call. A job that starts later finds the
+                    // gate shut and never touches the pointer.
+                    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { work.run() }));
                 }
             });
         }
-        work();
+        take_chunks(kernel, range.start, len, helpers + 1, &claims);
     }
     let claims = claims.into_inner().unwrap_or_else(PoisonError::into_inner);
     match claims.failed {
         Some(error) => Err(error),
         None => claims.chunks.assemble(),
     }
+}
+
+/// The calling thread's closure as the pool's jobs hold it: a type-erased pointer to it and the function
+/// that calls it (the shape of rayon's own `JobRef`). Holding one asserts nothing; calling it requires the
+/// closure to be alive, which the run's [`Gate`] guarantees.
+#[derive(Clone, Copy)]
+struct Job {
+    data: *const (),
+    call: unsafe fn(*const ()),
+}
+
+// SAFETY: a `Job` is only made from a `Sync` closure (`Job::new`), so calling it from another thread is
+// sound; when it may be called is `Job::run`'s contract.
+unsafe impl Send for Job {}
+
+impl Job {
+    fn new<F: Fn() + Sync>(work: &F) -> Self {
+        Job {
+            data: (work as *const F).cast(),
+            call: call::<F>,
+        }
+    }
+
+    /// Calls the closure.
+    ///
+    /// # Safety
+    ///
+    /// The closure `Job::new` was given must still be alive: the caller holds an [`Inside`] guard of the
+    /// gate that the closure's frame closes, waiting for every guard, before the closure goes away.
+    unsafe fn run(self) {
+        // SAFETY: `data` and `call` were made together from one closure, alive by the contract above.
+        unsafe { (self.call)(self.data) }
+    }
+}
+
+/// Calls the closure of type `F` behind `data`.
+///
+/// # Safety
+///
+/// `data` must point at a live `F`.
+unsafe fn call<F: Fn()>(data: *const ()) {
+    // SAFETY: the caller guarantees that `data` points at a live `F`.
+    let work = unsafe { &*data.cast::<F>() };
+    work();
 }
 
 /// The shared state of one run: what is handed out, what is done.
@@ -95,7 +142,7 @@ fn take_chunks<K: Kernel>(kernel: &K, first: u64, len: u64, participants: u64, c
             c.next - n..c.next
         };
         let result = catch_unwind(AssertUnwindSafe(|| {
-            kernel.reduce_serial(first + chunk.start..first + chunk.end)
+            reduce_serial(kernel, first + chunk.start..first + chunk.end)
         }));
         let mut c = lock(claims);
         match result {
@@ -160,7 +207,7 @@ impl Drop for Closer<'_> {
 mod tests {
     use super::*;
     use crate::Partial;
-    use crate::kernel::shapes::{Shape, tree};
+    use crate::tree::shapes::{Shape, tree};
 
     /// Block `i` is `"i"`; optionally sleeps, or panics at one block.
     struct Shapes {

@@ -3,8 +3,9 @@
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::kernel::reduce_serial;
 use crate::{Error, Kernel, Result};
 
 pub(crate) fn reduce<K: Kernel>(kernel: &K, range: Range<u64>) -> Result<Option<K::Partial>> {
-    catch_unwind(AssertUnwindSafe(|| kernel.reduce_serial(range))).map_err(|p| Error::from_panic("serial", p))
+    catch_unwind(AssertUnwindSafe(|| reduce_serial(kernel, range))).map_err(|p| Error::from_panic("serial", p))
 }

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
-use crate::kernel::TreeFold;
+use crate::tree::TreeFold;
 use crate::{Error, Kernel, Result};
 
 pub(crate) fn reduce<K: Kernel>(kernel: &K, range: Range<u64>, tasks: usize) -> Result<Option<K::Partial>> {

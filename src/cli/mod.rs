@@ -304,7 +304,7 @@ where
         let seed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
-        let validation = engine.validate(kernel, checked, against, seed)?;
+        let validation = validate::validate(&engine, kernel, checked, against, seed)?;
         if !validation.agree() {
             code = EXIT_FAILURE;
         }
@@ -359,16 +359,18 @@ fn compare<K: Report>(backends: Option<&[Backend]>, args: &RunArgs, kernel: &K) 
         Some(list) => list.to_vec(),
         None => {
             let mut list = Backend::CPU.to_vec();
-            let gpu_runs = engine
-                .gpu()
-                .is_ok_and(|gpu| kernel.gpu(&gpu.caps(args.precision)).is_ok());
+            let gpu_runs = engine.gpu().is_ok_and(|gpu| {
+                kernel
+                    .gpu()
+                    .is_some_and(|program| program.program(&gpu.caps(args.precision)).is_ok())
+            });
             if gpu_runs {
                 list.extend([Backend::Gpu, Backend::Hybrid]);
             }
             list
         }
     };
-    let comparison = engine.compare(kernel, &backends)?;
+    let comparison = validate::compare(&engine, kernel, &backends)?;
     Ok(Outcome {
         text: report::comparison(kernel, &comparison, args.json),
         code: if comparison.agree() { 0 } else { EXIT_FAILURE },
@@ -378,15 +380,25 @@ fn compare<K: Report>(backends: Option<&[Backend]>, args: &RunArgs, kernel: &K) 
 /// Measures every kernel on every backend and saves the model.
 fn calibrate(args: &CalibrateArgs) -> hetero::Result<Outcome> {
     let engine = engine_on(args.threads, &args.adapter)?;
-    engine.calibrate(&probe_pi()?)?;
-    engine.calibrate(&probe_simpson(Function::Exp, 0.0, 1.0)?)?;
-    engine.calibrate(&probe_leibniz()?)?;
+    let mut keys = Vec::new();
+    let pi = probe_pi()?;
+    engine.calibrate(&pi)?;
+    keys.push(pi.cost_key());
+    // Each built-in integrand costs differently per point: each has its own costs.
+    for name in ["exp", "sin", "cos", "gauss", "pi", "poly"] {
+        let simpson = probe_simpson(Function::from_name(name, None, None, None)?, 0.0, 1.0)?;
+        engine.calibrate(&simpson)?;
+        keys.push(simpson.cost_key());
+    }
+    let leibniz = probe_leibniz()?;
+    engine.calibrate(&leibniz)?;
+    keys.push(leibniz.cost_key());
     let path = save_model(&engine, false);
     let model = engine.model();
     let mut rows = Vec::new();
-    for kernel in ["pi", "simpson", "leibniz"] {
+    for key in keys {
         for backend in Backend::ALL {
-            rows.push((kernel.to_owned(), backend, engine.threads_for(backend)));
+            rows.push((key.clone(), backend, engine.threads_for(backend)));
         }
     }
     Ok(Outcome::success(report::calibration(
@@ -435,7 +447,7 @@ fn run(cli: Cli) -> hetero::Result<Outcome> {
             let kernel = MonteCarloPi::new(a.samples.unwrap_or(DEFAULT_SAMPLES), a.seed)?;
             let seed = a.seed;
             let to_target = move |engine: &Engine, target, choice, control: &Control| {
-                engine.pi_to_error(seed, target, choice, control)
+                hetero::target::pi_to_error(engine, seed, target, choice, control)
             };
             single(&a.run, &kernel, &probe_pi()?, &to_target)
         }
@@ -445,15 +457,16 @@ fn run(cli: Cli) -> hetero::Result<Outcome> {
             note_rounding(&a, &kernel);
             let (from, to) = (a.from, a.to);
             let to_target = move |engine: &Engine, target, choice, control: &Control| {
-                engine.simpson_to_error(function, from, to, target, choice, control)
+                hetero::target::simpson_to_error(engine, function, from, to, target, choice, control)
             };
             single(&a.run, &kernel, &probe_simpson(function, a.from, a.to)?, &to_target)
         }
         Command::Leibniz(a) => {
             one_size(a.terms, &a.run)?;
             let kernel = Leibniz::new(a.terms.unwrap_or(DEFAULT_TERMS))?;
-            let to_target =
-                |engine: &Engine, target, choice, control: &Control| engine.leibniz_to_error(target, choice, control);
+            let to_target = |engine: &Engine, target, choice, control: &Control| {
+                hetero::target::leibniz_to_error(engine, target, choice, control)
+            };
             single(&a.run, &kernel, &probe_leibniz()?, &to_target)
         }
         Command::Compare(c) => {

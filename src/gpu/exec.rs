@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use wgpu::util::DeviceExt;
 
 use super::{Gpu, GpuReport};
-use crate::gpu::Precision;
-use crate::kernel::TreeFold;
-use crate::{Error, Kernel, Result};
+use crate::program::{GpuKernel, Precision};
+use crate::tree::TreeFold;
+use crate::{Error, Result};
 
 /// Most blocks per dispatch, whatever the device allows: bounds the output buffers (a few MiB).
 const MAX_BLOCKS_PER_DISPATCH: u64 = 1 << 16;
@@ -23,15 +23,15 @@ const SUBMISSION_TIMEOUT: Duration = Duration::from_secs(120);
 /// Bytes of the two resolved timestamps.
 const TIMESTAMP_BYTES: u64 = 16;
 
-pub(crate) fn reduce<K: Kernel>(
+pub(crate) fn reduce<P: crate::Partial>(
     gpu: &Gpu,
-    kernel: &K,
+    kernel: &dyn GpuKernel<Partial = P>,
     range: Range<u64>,
     precision: Option<Precision>,
     report: &mut GpuReport,
-) -> Result<Option<K::Partial>> {
+) -> Result<Option<P>> {
     gpu.check_alive()?;
-    let program = kernel.gpu(&gpu.caps(precision))?;
+    let program = kernel.program(&gpu.caps(precision))?;
     report.adapter = gpu.name().to_owned();
     report.api = gpu.api();
     report.precision = Some(program.precision);
@@ -142,7 +142,7 @@ pub(crate) fn reduce<K: Kernel>(
     while next < range.end {
         let count = chunk.min(range.end - next);
         let upload = Instant::now();
-        let [first_lo, first_hi] = super::u64_words(next);
+        let [first_lo, first_hi] = crate::program::u64_words(next);
         let header = [first_lo, first_hi, count as u32, 0];
         gpu.queue
             .write_buffer(&dispatch_buffer, 0, bytemuck::cast_slice(&header));

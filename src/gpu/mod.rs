@@ -3,7 +3,7 @@
 //! A [`Gpu`] holds the instance, adapter, device, queue and every compiled pipeline; an
 //! [`Engine`](crate::Engine) creates one on first use (or is handed one) and reuses it, so a second run
 //! compiles nothing. Kernels describe their shaders with a [`GpuProgram`], returned by
-//! [`Kernel::gpu`](crate::Kernel::gpu).
+//! [`GpuKernel::program`], the [`GpuKernel`] a kernel returns from [`Kernel::gpu`](crate::Kernel::gpu).
 //!
 //! # The shader interface
 //!
@@ -25,20 +25,24 @@
 //! `examples/gpu_kernel.rs` is a complete kernel of one's own with its WGSL.
 
 mod exec;
-mod program;
-pub mod shaders;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub use program::{BlockDataFn, DecodeFn, GpuCaps, GpuProgram, Precision, unit_roundoff};
-pub(crate) use program::{assemble, real_at, real_param_words, real_words, u64_words};
+pub use crate::program::{
+    BlockDataFn, DecodeFn, GpuCaps, GpuKernel, GpuProgram, Precision, WgslProgram, unit_roundoff,
+};
+
+/// The WGSL sources hetero ships, for kernels of one's own to build on.
+pub mod shaders {
+    pub use crate::shaders::*;
+}
 
 pub(crate) use exec::reduce;
 
-use crate::{Error, Result, WgslProgram};
+use crate::{Error, Result};
 
 /// Which adapter to use.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -4,7 +4,10 @@
 //! every pair positive, so the sum has no cancellation. Pair `j` of a block goes to Neumaier lane `j mod 8`;
 //! an odd `N` leaves one last positive term. The truncation error is below `4 / (2N + 1)`.
 
-use crate::gpu::{self, GpuCaps, GpuProgram, Precision, assemble, real_at, real_words, shaders, u64_words};
+use crate::program::{
+    GpuCaps, GpuKernel, GpuProgram, Precision, assemble, real_at, real_words, u64_words, unit_roundoff,
+};
+use crate::shaders;
 use crate::simd::{self, LaneLoop, Lanes8};
 use crate::sum::{LANES, LaneSums, Neumaier, add_compensated, lanes_to_exact};
 use crate::{Error, ExactSum, Kernel, Result};
@@ -54,7 +57,7 @@ impl Leibniz {
     /// in f32), each compensated partial sum adds about two more, and the exact combination none: 16 unit
     /// roundoffs of the sum, which is below π, cover both sides with room to spare.
     pub fn gpu_bound(&self, precision: Precision) -> f64 {
-        16.0 * gpu::unit_roundoff(precision) * std::f64::consts::PI
+        16.0 * unit_roundoff(precision) * std::f64::consts::PI
     }
 }
 
@@ -155,8 +158,16 @@ impl Kernel for Leibniz {
         self.terms
     }
 
+    fn gpu(&self) -> Option<&dyn GpuKernel<Partial = ExactSum>> {
+        Some(self)
+    }
+}
+
+impl GpuKernel for Leibniz {
+    type Partial = ExactSum;
+
     /// One workgroup per block, in f64 where the device has it (else f32): the same pairs, compensated.
-    fn gpu(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, ExactSum>> {
+    fn program(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, ExactSum>> {
         let precision = caps.float_precision()?;
         let last_block = self.blocks() - 1;
         let [last_lo, last_hi] = u64_words(last_block);
@@ -187,7 +198,7 @@ mod tests {
 
     fn value(terms: u64) -> f64 {
         let k = Leibniz::new(terms).unwrap();
-        k.finish(k.reduce_serial(0..k.blocks()).unwrap()).value
+        k.finish(crate::kernel::reduce_serial(&k, 0..k.blocks()).unwrap()).value
     }
 
     #[test]
@@ -207,7 +218,7 @@ mod tests {
     fn truncation_bound_holds() {
         for n in [1u64, 2, 3, 1000, 65_537, 1_000_001] {
             let k = Leibniz::new(n).unwrap();
-            let e = k.finish(k.reduce_serial(0..k.blocks()).unwrap());
+            let e = k.finish(crate::kernel::reduce_serial(&k, 0..k.blocks()).unwrap());
             assert!((e.value - std::f64::consts::PI).abs() < e.bound, "n = {n}");
             // The error of an alternating series is at least half the first omitted term's size, roughly.
             assert!((e.value - std::f64::consts::PI).abs() > 0.4 * e.bound, "n = {n}");

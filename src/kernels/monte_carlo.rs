@@ -8,8 +8,9 @@
 //! estimate is `4 · hits / N` over samples `0 .. N`. The hit count is therefore a pure function of
 //! `(seed, N)`, and every backend must reproduce it exactly.
 
-use crate::gpu::{GpuCaps, GpuProgram, Precision, assemble, shaders, u64_words};
+use crate::program::{GpuCaps, GpuKernel, GpuProgram, Precision, assemble, u64_words};
 use crate::rng::{counter_for_call, key_from_seed, philox4x32_10, philox4x32_10_lanes};
+use crate::shaders;
 use crate::{Error, Kernel, Partial, Result};
 
 /// Samples per block (even, so that a block starts on a whole Philox call).
@@ -206,10 +207,18 @@ impl Kernel for MonteCarloPi {
         self.samples
     }
 
+    fn gpu(&self) -> Option<&dyn GpuKernel<Partial = Hits>> {
+        Some(self)
+    }
+}
+
+impl GpuKernel for MonteCarloPi {
+    type Partial = Hits;
+
     /// One workgroup per block, the same stream and the same exact hit test in integer arithmetic: the hit
     /// counts equal the CPU's. Philox's 64-bit products are native where the device has 64-bit integers,
     /// built from 16-bit limbs elsewhere.
-    fn gpu(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, Hits>> {
+    fn program(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, Hits>> {
         let last_block = self.blocks() - 1;
         let last_block_samples = (self.samples - last_block * BLOCK_SAMPLES) as u32;
         let key = key_from_seed(self.seed);

@@ -10,10 +10,12 @@
 //! points, lanes 2, 6 the points `≡ 2 (mod 4)`, lanes 0, 4 the interior points `≡ 0 (mod 4)`. Each class is an
 //! [`ExactSum`], and the weights are applied exactly when the blocks are finished.
 
-use crate::gpu::{
-    self, GpuCaps, GpuProgram, Precision, assemble, real_at, real_param_words, real_words, shaders, u64_words,
-};
 use crate::math;
+use crate::program::{
+    GpuCaps, GpuKernel, GpuProgram, Precision, assemble, real_at, real_param_words, real_words, u64_words,
+    unit_roundoff,
+};
+use crate::shaders;
 use crate::simd::{self, LaneLoop, Lanes, Lanes8, Pair, Portable};
 use crate::sum::{LANES, LaneSums, Neumaier, add_compensated};
 use crate::{Error, ExactSum, Kernel, Partial, Result};
@@ -417,14 +419,14 @@ impl<F: Integrand> Simpson<F> {
         let function = self.f.builtin()?;
         let (m, d) = function.magnitude_bounds(self.lo, self.hi);
         let reach = self.lo.abs().max(self.hi.abs()) + 2.0 * BLOCK_POINTS as f64 * self.h;
-        Some(gpu::unit_roundoff(precision) * (self.hi - self.lo) * (16.0 * m + reach * d))
+        Some(unit_roundoff(precision) * (self.hi - self.lo) * (16.0 * m + reach * d))
     }
 
     /// A warning when `precision` cannot tell neighbouring points apart: the spacing `h` is below a few
     /// units in the last place of the largest argument.
     pub fn resolution_warning(&self, precision: Precision) -> Option<String> {
         let reach = self.lo.abs().max(self.hi.abs());
-        let resolution = 4.0 * gpu::unit_roundoff(precision) * reach;
+        let resolution = 4.0 * unit_roundoff(precision) * reach;
         (self.h > 0.0 && self.h < resolution).then(|| {
             format!(
                 "{} intervals give a spacing of {:.3e}, below what {precision} resolves near |x| = {reach}: \
@@ -662,10 +664,27 @@ impl<F: Integrand> Kernel for Simpson<F> {
         self.n + 1
     }
 
+    /// `simpson/` and the integrand: a built-in one by its name, any other by its type (each closure has
+    /// one of its own), so that integrands of different costs are calibrated apart.
+    fn cost_key(&self) -> String {
+        match self.f.builtin() {
+            Some(function) => format!("simpson/{}", function.name()),
+            None => format!("simpson/{}", std::any::type_name::<F>()),
+        }
+    }
+
+    fn gpu(&self) -> Option<&dyn GpuKernel<Partial = SimpsonPartial>> {
+        Some(self)
+    }
+}
+
+impl<F: Integrand> GpuKernel for Simpson<F> {
+    type Partial = SimpsonPartial;
+
     /// Built-in integrands only. f64 uses hetero's own exp/sin/cos and the CPU's formula for `x_i`; f32
     /// takes each block's first point from the host (see `shaders/simpson_f32.wgsl`). The two end points
     /// are evaluated by the host, in f64.
-    fn gpu(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, SimpsonPartial>> {
+    fn program(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, SimpsonPartial>> {
         let function = self.f.builtin().ok_or_else(|| {
             Error::Unsupported(
                 "only the built-in integrands run on the GPU; integrate closures on a CPU backend".to_owned(),
@@ -742,7 +761,7 @@ mod tests {
     use super::*;
 
     fn run<F: Integrand>(k: &Simpson<F>) -> SimpsonEstimate {
-        k.finish(k.reduce_serial(0..k.blocks()).unwrap())
+        k.finish(crate::kernel::reduce_serial(k, 0..k.blocks()).unwrap())
     }
 
     #[test]

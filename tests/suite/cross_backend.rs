@@ -47,8 +47,7 @@ where
     }
 }
 
-#[test]
-fn monte_carlo_pi_hit_counts_are_identical() {
+pub(crate) fn monte_carlo_pi_hit_counts_are_identical() {
     for samples in [1, 2, 3, 65_535, 65_536, 65_537, 131_073, 1_000_003, 1 << 21] {
         for seed in [0, 1, 42, u64::MAX, 0x1234_5678_9abc_def0] {
             let kernel = MonteCarloPi::new(samples, seed).unwrap();
@@ -57,8 +56,7 @@ fn monte_carlo_pi_hit_counts_are_identical() {
     }
 }
 
-#[test]
-fn simpson_is_bit_identical_for_every_integrand() {
+pub(crate) fn simpson_is_bit_identical_for_every_integrand() {
     let functions = [
         Function::Exp,
         Function::Sin,
@@ -77,14 +75,12 @@ fn simpson_is_bit_identical_for_every_integrand() {
     }
 }
 
-#[test]
-fn simpson_of_a_closure_is_bit_identical() {
+pub(crate) fn simpson_of_a_closure_is_bit_identical() {
     let kernel = Simpson::new(|x: f64| (x * x).sin() / (1.0 + x), 0.0, 10.0, 1_000_001).unwrap();
     assert_all_backends_agree(&kernel, |e| vec![e.value]);
 }
 
-#[test]
-fn leibniz_is_bit_identical() {
+pub(crate) fn leibniz_is_bit_identical() {
     for terms in [1, 2, 3, 65_535, 65_536, 65_537, 10_000_019, 1 << 24] {
         let kernel = Leibniz::new(terms).unwrap();
         assert_all_backends_agree(&kernel, |e| vec![e.value]);
@@ -122,8 +118,7 @@ impl Kernel for TreeShape {
     }
 }
 
-#[test]
-fn every_backend_combines_in_the_same_fixed_tree() {
+pub(crate) fn every_backend_combines_in_the_same_fixed_tree() {
     for blocks in [1, 2, 3, 5, 8, 13, 64, 100, 1000] {
         let kernel = TreeShape { blocks };
         let serial = engines()[0].run(&kernel, Backend::Serial).unwrap().output;
@@ -176,13 +171,11 @@ impl Partial for FloatSum {
     }
 }
 
-#[test]
-fn non_exact_partials_are_still_reproducible() {
+pub(crate) fn non_exact_partials_are_still_reproducible() {
     assert_all_backends_agree(&PlainFloatSum, |v| vec![*v]);
 }
 
-#[test]
-fn sub_ranges_combine_to_the_whole() {
+pub(crate) fn sub_ranges_combine_to_the_whole() {
     let engine = &engines()[2];
     let pi = MonteCarloPi::new(5_000_017, 9).unwrap();
     let simpson = Simpson::new(Function::Gauss { x0: 1.0, sigma: 0.7 }, -4.0, 6.0, 4_000_000).unwrap();
@@ -218,8 +211,7 @@ fn sub_ranges_combine_to_the_whole() {
     check(engine, &leibniz);
 }
 
-#[test]
-fn ranges_crossing_the_high_counter_word_match_the_definition() {
+pub(crate) fn ranges_crossing_the_high_counter_word_match_the_definition() {
     // Blocks of 2^16 samples: block 2^17 starts at call 2^32, where the counter's second word turns 1.
     let seed = 2024;
     let kernel = MonteCarloPi::new(1 << 40, seed).unwrap();
@@ -247,8 +239,7 @@ fn ranges_crossing_the_high_counter_word_match_the_definition() {
     }
 }
 
-#[test]
-fn monte_carlo_pi_is_within_five_standard_errors() {
+pub(crate) fn monte_carlo_pi_is_within_five_standard_errors() {
     let engine = &engines()[1];
     for seed in [1, 2, 3, 42, 1 << 40] {
         let run = engine
@@ -265,8 +256,7 @@ fn monte_carlo_pi_is_within_five_standard_errors() {
     }
 }
 
-#[test]
-fn simpson_accuracy() {
+pub(crate) fn simpson_accuracy() {
     let engine = &engines()[1];
     let e1 = std::f64::consts::E - 1.0;
     let run = engine
@@ -305,8 +295,7 @@ impl Kernel for Faulty {
     }
 }
 
-#[test]
-fn a_panicking_worker_is_an_error_not_a_hang() {
+pub(crate) fn a_panicking_worker_is_an_error_not_a_hang() {
     for bad_block in [0, 57, 199] {
         for engine in engines().iter().take(4) {
             for backend in Backend::CPU {
@@ -326,8 +315,7 @@ fn a_panicking_worker_is_an_error_not_a_hang() {
     assert_eq!(ok.output, 199 * 200 / 2);
 }
 
-#[test]
-fn bad_ranges_and_thread_counts_are_errors() {
+pub(crate) fn bad_ranges_and_thread_counts_are_errors() {
     let kernel = Leibniz::new(1_000_000).unwrap();
     let engine = &engines()[0];
     let n = kernel.blocks();
@@ -349,8 +337,7 @@ fn bad_ranges_and_thread_counts_are_errors() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
-    #[test]
-    fn random_monte_carlo_problems_agree(samples in 1u64..400_000, seed in any::<u64>(), t in 0usize..THREAD_COUNTS.len()) {
+        fn random_monte_carlo_problems_agree_cases(samples in 1u64..400_000, seed in any::<u64>(), t in 0usize..THREAD_COUNTS.len()) {
         let kernel = MonteCarloPi::new(samples, seed).unwrap();
         let engine = &engines()[t];
         let serial = engine.run(&kernel, Backend::Serial).unwrap().output;
@@ -361,8 +348,7 @@ proptest! {
         }
     }
 
-    #[test]
-    fn random_simpson_problems_agree(a in -50.0..50.0f64, width in -20.0..20.0f64, n in 1u64..300_000, t in 0usize..THREAD_COUNTS.len(), f in 0usize..6) {
+        fn random_simpson_problems_agree_cases(a in -50.0..50.0f64, width in -20.0..20.0f64, n in 1u64..300_000, t in 0usize..THREAD_COUNTS.len(), f in 0usize..6) {
         let function = [Function::Exp, Function::Sin, Function::Cos, Function::Gauss { x0: 1.0, sigma: 3.0 }, Function::Pi, Function::Poly { power: 3 }][f];
         let kernel = Simpson::new(function, a, a + width, n).unwrap();
         let engine = &engines()[t];
@@ -374,8 +360,7 @@ proptest! {
         }
     }
 
-    #[test]
-    fn random_leibniz_problems_agree(terms in 1u64..2_000_000, t in 0usize..THREAD_COUNTS.len(), split in 0.0..1.0f64) {
+        fn random_leibniz_problems_agree_cases(terms in 1u64..2_000_000, t in 0usize..THREAD_COUNTS.len(), split in 0.0..1.0f64) {
         let kernel = Leibniz::new(terms).unwrap();
         let engine = &engines()[t];
         let serial = engine.reduce(&kernel, Backend::Serial, 0..kernel.blocks()).unwrap().unwrap();
@@ -385,4 +370,16 @@ proptest! {
         let combined = match left { Some(l) => l.combine(right), None => right };
         prop_assert_eq!(combined, serial);
     }
+}
+
+pub(crate) fn random_monte_carlo_problems_agree() {
+    random_monte_carlo_problems_agree_cases();
+}
+
+pub(crate) fn random_simpson_problems_agree() {
+    random_simpson_problems_agree_cases();
+}
+
+pub(crate) fn random_leibniz_problems_agree() {
+    random_leibniz_problems_agree_cases();
 }

@@ -42,8 +42,7 @@ impl Kernel for Tree {
 }
 
 /// Chunked runs (any backend, with progress reports) combine in exactly the one-pass tree.
-#[test]
-fn chunked_runs_build_the_same_tree_and_report_progress() {
+pub(crate) fn chunked_runs_build_the_same_tree_and_report_progress() {
     let engine = engine();
     for blocks in [1, 2, 5, 64, 1000, 4099] {
         let kernel = Tree(blocks);
@@ -75,8 +74,7 @@ fn stop_after(fraction: u64) -> Control {
 
 /// A stopped run keeps every block done: its output is exactly the output of the smaller problem those
 /// blocks make up.
-#[test]
-fn stopped_runs_equal_the_problem_they_completed() {
+pub(crate) fn stopped_runs_equal_the_problem_they_completed() {
     let engine = engine();
     for backend in Backend::CPU {
         let kernel = MonteCarloPi::new(1 << 26, 3).unwrap();
@@ -116,8 +114,7 @@ fn stopped_runs_equal_the_problem_they_completed() {
     }
 }
 
-#[test]
-fn a_run_stopped_before_any_block_is_an_error() {
+pub(crate) fn a_run_stopped_before_any_block_is_an_error() {
     let stop = Arc::new(AtomicBool::new(true));
     let control = Control::new().with_stop(stop);
     let result = engine().run_with(&Leibniz::new(1 << 20).unwrap(), Backend::Rayon, &control);
@@ -147,8 +144,7 @@ fn model_without_gpu(kernel: &str) -> CostModel {
     model
 }
 
-#[test]
-fn auto_picks_the_lowest_prediction_and_never_probes_a_known_model() {
+pub(crate) fn auto_picks_the_lowest_prediction_and_never_probes_a_known_model() {
     let engine = engine().with_model(model_without_gpu("pi"));
     let small = MonteCarloPi::new(5 << 16, 1).unwrap();
     let large = MonteCarloPi::new(500 << 16, 1).unwrap();
@@ -165,8 +161,7 @@ fn auto_picks_the_lowest_prediction_and_never_probes_a_known_model() {
     assert_eq!(engine.model(), model_without_gpu("pi"));
 }
 
-#[test]
-fn auto_calibrates_a_kernel_it_has_not_met() {
+pub(crate) fn auto_calibrates_a_kernel_it_has_not_met() {
     let engine = engine().with_model(model_without_gpu("pi"));
     let kernel = Leibniz::new(300 << 16).unwrap();
     assert!(!engine.is_calibrated(&kernel));
@@ -183,13 +178,11 @@ fn auto_calibrates_a_kernel_it_has_not_met() {
     assert_eq!(run.output.value.to_bits(), serial.output.value.to_bits());
 }
 
-#[test]
-fn compare_checks_every_run_against_serial() {
+pub(crate) fn compare_checks_every_run_against_serial() {
     let engine = engine();
     let kernel = Simpson::new(Function::Gauss { x0: 0.1, sigma: 0.4 }, -1.0, 2.0, 1_000_001).unwrap();
-    let comparison = engine
-        .compare(&kernel, &[Backend::Rayon, Backend::Serial, Backend::Threads])
-        .unwrap();
+    let comparison =
+        hetero::validate::compare(&engine, &kernel, &[Backend::Rayon, Backend::Serial, Backend::Threads]).unwrap();
     assert_eq!(comparison.reference, 1);
     assert!(comparison.agree());
     assert!(comparison.verdicts.iter().all(|v| v.equal));
@@ -236,31 +229,29 @@ impl Verify for Impure {
     }
 }
 
-#[test]
-fn validation_and_compare_catch_a_backend_that_disagrees() {
+pub(crate) fn validation_and_compare_catch_a_backend_that_disagrees() {
     let engine = engine();
     let kernel = Impure {
         blocks: 10_000,
         calls: AtomicU64::new(0),
     };
-    let comparison = engine.compare(&kernel, &[Backend::Serial, Backend::Rayon]).unwrap();
+    let comparison = hetero::validate::compare(&engine, &kernel, &[Backend::Serial, Backend::Rayon]).unwrap();
     assert!(!comparison.agree());
     let lines = comparison.disagreements();
     assert_eq!(lines.len(), 1);
     assert!(lines[0].starts_with("rayon and serial disagree: DIFFERS"), "{lines:?}");
 
     let pure = Leibniz::new(5_000 << 16).unwrap();
-    let validation = engine.validate(&pure, Backend::Threads, Backend::Serial, 11).unwrap();
+    let validation = hetero::validate::validate(&engine, &pure, Backend::Threads, Backend::Serial, 11).unwrap();
     assert!(validation.agree());
     assert_eq!(validation.blocks, sample_blocks(5_000, 11));
     assert_eq!(validation.blocks.len(), 50);
 }
 
-#[test]
-fn pi_to_error_grows_the_same_stream() {
+pub(crate) fn pi_to_error_grows_the_same_stream() {
     let engine = engine();
-    let stopped = engine.pi_to_error(8, 5e-4, Backend::Rayon, &stop_after(3)).unwrap();
-    let full = engine.pi_to_error(8, 5e-4, Backend::Threads, &Control::new()).unwrap();
+    let stopped = hetero::target::pi_to_error(&engine, 8, 5e-4, Backend::Rayon, &stop_after(3)).unwrap();
+    let full = hetero::target::pi_to_error(&engine, 8, 5e-4, Backend::Threads, &Control::new()).unwrap();
     assert!(full.output.std_error <= 5e-4);
     assert!(stopped.interrupted && stopped.output.samples < full.output.samples);
     for run in [&stopped, &full] {
@@ -271,21 +262,20 @@ fn pi_to_error_grows_the_same_stream() {
     }
 }
 
-#[test]
-fn simpson_to_error_stops_when_rounding_takes_over() {
+pub(crate) fn simpson_to_error_stops_when_rounding_takes_over() {
     let engine = engine();
-    let run = engine
-        .simpson_to_error(Function::Exp, 0.0, 1.0, 1e-30, Backend::Rayon, &Control::new())
-        .unwrap();
+    let run =
+        hetero::target::simpson_to_error(&engine, Function::Exp, 0.0, 1.0, 1e-30, Backend::Rayon, &Control::new())
+            .unwrap();
     assert!(run.output.error_estimate > 1e-30);
     assert!(
         run.output.intervals < 1 << 30,
         "stopped doubling at {}",
         run.output.intervals
     );
-    let run = engine
-        .simpson_to_error(Function::Cos, 0.0, 2.0, 1e-9, Backend::Serial, &Control::new())
-        .unwrap();
+    let run =
+        hetero::target::simpson_to_error(&engine, Function::Cos, 0.0, 2.0, 1e-9, Backend::Serial, &Control::new())
+            .unwrap();
     assert!(run.output.error_estimate <= 1e-9);
     assert!(run.output.intervals >= 1024);
 }

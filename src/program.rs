@@ -1,8 +1,44 @@
-//! What a kernel hands the GPU backend; the shader interface is documented on [`crate::gpu`].
+//! What a kernel hands the GPU backend: its WGSL, parameters and decoder ([`GpuProgram`]), chosen for the
+//! device's capabilities ([`GpuCaps`]) through the [`GpuKernel`] trait. The shader interface is documented
+//! on [`crate::gpu`]. Below the kernels and the GPU backend: it imports neither.
 
 use std::borrow::Cow;
 
-use crate::{Error, Result, WgslProgram};
+use crate::{Error, Result};
+
+/// A kernel's GPU program: the seam between a kernel and the GPU backend. A kernel implements it beside
+/// [`Kernel`](crate::Kernel) and returns `Some(self)` from [`Kernel::gpu`](crate::Kernel::gpu); a kernel
+/// without it runs on the CPU backends only.
+///
+/// `examples/gpu_kernel.rs` is a complete kernel with its WGSL.
+pub trait GpuKernel: Sync {
+    /// The partial result its program's blocks decode to: the kernel's own.
+    type Partial;
+
+    /// The program that computes this kernel's blocks on a device with capabilities `caps`, or why it
+    /// cannot ([`Error::Unsupported`]: a precision the device lacks, arguments out of the program's range).
+    fn program(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, Self::Partial>>;
+}
+
+/// A compute shader that a kernel carries for the GPU backend.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct WgslProgram {
+    /// The WGSL source.
+    pub source: Cow<'static, str>,
+    /// The name of its `@compute` entry point.
+    pub entry_point: Cow<'static, str>,
+}
+
+impl WgslProgram {
+    /// A program from its source and entry point.
+    pub fn new(source: impl Into<Cow<'static, str>>, entry_point: impl Into<Cow<'static, str>>) -> Self {
+        WgslProgram {
+            source: source.into(),
+            entry_point: entry_point.into(),
+        }
+    }
+}
 
 /// The arithmetic a GPU run uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]

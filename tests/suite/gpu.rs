@@ -1,45 +1,40 @@
 //! The GPU backend against the CPU oracle. Monte Carlo hit counts must be equal; floating results must lie
 //! within the bound derived for the precision used.
 //!
-//! Without an adapter these tests print why they skip; with `HETERO_REQUIRE_GPU=1` (as in CI, on the
-//! software Vulkan driver) a missing adapter fails them instead.
+//! Without an adapter the suite reports these tests as ignored, saying why; with `HETERO_REQUIRE_GPU=1` (as
+//! in CI, on the software Vulkan driver) a missing adapter fails them instead.
 
-use std::io::Write;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use hetero::gpu::{GpuCaps, GpuProgram, Precision, shaders};
+use hetero::gpu::{GpuCaps, GpuKernel, GpuProgram, Precision, shaders};
 use hetero::kernels::{Function, Hits, Leibniz, MonteCarloPi, PiEstimate, Simpson};
 use hetero::{Backend, Engine, Error, Kernel, Partial, WgslProgram};
 
-fn engine() -> Option<&'static Engine> {
-    static ENGINE: OnceLock<Option<Engine>> = OnceLock::new();
+/// The engine every GPU test shares, on the best adapter; `Err` says why there is none.
+pub(crate) fn shared() -> Result<&'static Engine, String> {
+    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
-            let engine = Engine::with_threads(2).expect("a thread pool");
-            match engine.gpu() {
-                Ok(gpu) => {
-                    eprintln!("GPU tests run on {} ({})", gpu.name(), gpu.api());
-                    Some(engine)
-                }
-                Err(e) if std::env::var("HETERO_REQUIRE_GPU").is_ok_and(|v| v == "1") => {
-                    panic!("HETERO_REQUIRE_GPU=1 but no GPU adapter could be opened: {e}")
-                }
-                Err(e) => {
-                    // Straight to stderr, past the test harness's capture, so that the skip is seen.
-                    let _ = writeln!(std::io::stderr(), "skipping the GPU tests: {e}");
-                    None
-                }
-            }
+            let engine = Engine::with_threads(2).map_err(|e| e.to_string())?;
+            engine.gpu().map_err(|e| e.to_string())?;
+            Ok(engine)
         })
         .as_ref()
+        .map_err(Clone::clone)
 }
 
+fn engine() -> Option<&'static Engine> {
+    shared().ok()
+}
+
+/// The shared GPU engine. The suite runs these tests only where an adapter was found (or where one is
+/// required), so a missing one here is a failure.
 macro_rules! gpu_engine_or_skip {
     () => {
-        match engine() {
-            Some(engine) => engine,
-            None => return,
+        match shared() {
+            Ok(engine) => engine,
+            Err(why) => panic!("no GPU adapter: {why}"),
         }
     };
 }
@@ -80,8 +75,16 @@ impl Kernel for Limbs {
     fn finish(&self, total: Hits) -> PiEstimate {
         self.0.finish(total)
     }
-    fn gpu(&self, caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, Hits>> {
-        self.0.gpu(&GpuCaps {
+    fn gpu(&self) -> Option<&dyn GpuKernel<Partial = Hits>> {
+        Some(self)
+    }
+}
+
+impl GpuKernel for Limbs {
+    type Partial = Hits;
+
+    fn program(&self, caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, Hits>> {
+        self.0.program(&GpuCaps {
             shader_int64: false,
             ..*caps
         })
@@ -105,8 +108,7 @@ fn for_each_philox_path(engine: &Engine, kernel: &MonteCarloPi, check: impl Fn(&
     }
 }
 
-#[test]
-fn monte_carlo_hit_counts_equal_the_cpu() {
+pub(crate) fn monte_carlo_hit_counts_equal_the_cpu() {
     let engine = gpu_engine_or_skip!();
     let sizes = [
         1,
@@ -138,8 +140,7 @@ fn monte_carlo_hit_counts_equal_the_cpu() {
     }
 }
 
-#[test]
-fn monte_carlo_ranges_across_the_high_counter_word_equal_the_cpu() {
+pub(crate) fn monte_carlo_ranges_across_the_high_counter_word_equal_the_cpu() {
     let engine = gpu_engine_or_skip!();
     // Block 2^17 starts at Philox call 2^32, where the counter's second word becomes 1.
     let kernel = MonteCarloPi::new(1 << 40, 7).unwrap();
@@ -159,8 +160,7 @@ fn monte_carlo_ranges_across_the_high_counter_word_equal_the_cpu() {
     });
 }
 
-#[test]
-fn gpu_and_cpu_sub_ranges_combine_to_the_whole() {
+pub(crate) fn gpu_and_cpu_sub_ranges_combine_to_the_whole() {
     let engine = gpu_engine_or_skip!();
     let kernel = MonteCarloPi::new(3_000_001, 5).unwrap();
     let n = kernel.blocks();
@@ -176,8 +176,7 @@ fn gpu_and_cpu_sub_ranges_combine_to_the_whole() {
     }
 }
 
-#[test]
-fn leibniz_agrees_within_the_bound_of_each_precision() {
+pub(crate) fn leibniz_agrees_within_the_bound_of_each_precision() {
     for precision in [Precision::F64, Precision::F32] {
         let Some(engine) = engine_in(precision) else { continue };
         for terms in [1, 2, 3, 65_535, 65_536, 65_537, 10_000_019] {
@@ -196,8 +195,7 @@ fn leibniz_agrees_within_the_bound_of_each_precision() {
     }
 }
 
-#[test]
-fn simpson_agrees_within_the_bound_of_each_precision() {
+pub(crate) fn simpson_agrees_within_the_bound_of_each_precision() {
     let functions = [
         Function::Exp,
         Function::Sin,
@@ -231,8 +229,7 @@ fn simpson_agrees_within_the_bound_of_each_precision() {
     }
 }
 
-#[test]
-fn simpson_f64_meets_one_part_in_a_trillion() {
+pub(crate) fn simpson_f64_meets_one_part_in_a_trillion() {
     let Some(engine) = engine_in(Precision::F64) else {
         return;
     };
@@ -291,7 +288,15 @@ impl Kernel for MathProbe {
     fn finish(&self, total: Self::Partial) -> Self::Output {
         total
     }
-    fn gpu(&self, caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, Self::Partial>> {
+    fn gpu(&self) -> Option<&dyn GpuKernel<Partial = Vec<[f64; 3]>>> {
+        Some(self)
+    }
+}
+
+impl GpuKernel for MathProbe {
+    type Partial = Vec<[f64; 3]>;
+
+    fn program(&self, caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, Vec<[f64; 3]>>> {
         if !caps.shader_f64 {
             return Err(Error::Unsupported("no f64".to_owned()));
         }
@@ -332,8 +337,7 @@ fn ulps(a: f64, b: f64) -> u64 {
     key(a).abs_diff(key(b))
 }
 
-#[test]
-fn f64_exp_sin_cos_are_within_two_ulp_of_the_cpu() {
+pub(crate) fn f64_exp_sin_cos_are_within_two_ulp_of_the_cpu() {
     let Some(engine) = engine_in(Precision::F64) else {
         return;
     };
@@ -383,8 +387,7 @@ fn f64_exp_sin_cos_are_within_two_ulp_of_the_cpu() {
     eprintln!("worst ulp distance exp/sin/cos: {worst:?}");
 }
 
-#[test]
-fn a_second_run_compiles_nothing() {
+pub(crate) fn a_second_run_compiles_nothing() {
     gpu_engine_or_skip!();
     // An engine of its own: other tests compile pipelines on the shared one meanwhile.
     let engine = &Engine::with_threads(1).unwrap();
@@ -418,7 +421,15 @@ impl Kernel for Broken {
     fn finish(&self, total: u64) -> u64 {
         total
     }
-    fn gpu(&self, _caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, u64>> {
+    fn gpu(&self) -> Option<&dyn GpuKernel<Partial = u64>> {
+        Some(self)
+    }
+}
+
+impl GpuKernel for Broken {
+    type Partial = u64;
+
+    fn program(&self, _caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, u64>> {
         let wgsl = WgslProgram::new("@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }", "main");
         Ok(GpuProgram::new(wgsl, Precision::Exact, vec![], 1, |_, w| {
             u64::from(w[0])
@@ -426,8 +437,7 @@ impl Kernel for Broken {
     }
 }
 
-#[test]
-fn gpu_errors_are_values_not_panics() {
+pub(crate) fn gpu_errors_are_values_not_panics() {
     let engine = gpu_engine_or_skip!();
     match engine.run(&Broken, Backend::Gpu) {
         Err(Error::Gpu(message)) => assert!(message.contains("does not compile"), "{message}"),
@@ -447,8 +457,7 @@ fn gpu_errors_are_values_not_panics() {
 
 /// Hybrid runs share the blocks between the GPU and the CPU pool and still give the CPU's hit counts;
 /// floating kernels stay within the GPU bound.
-#[test]
-fn hybrid_equals_the_cpu() {
+pub(crate) fn hybrid_equals_the_cpu() {
     let engine = gpu_engine_or_skip!();
     for (samples, seed) in [(1, 3), (65_537, 1), (3 << 20, 42), (20_000_003, 7)] {
         let kernel = MonteCarloPi::new(samples, seed).unwrap();
@@ -468,8 +477,7 @@ fn hybrid_equals_the_cpu() {
 
 /// A GPU run in chunks (as the command line runs, to report progress and stop on Ctrl-C) is the same
 /// as one pass.
-#[test]
-fn chunked_gpu_runs_equal_one_pass() {
+pub(crate) fn chunked_gpu_runs_equal_one_pass() {
     let engine = gpu_engine_or_skip!();
     let kernel = MonteCarloPi::new(40_000_001, 5).unwrap();
     let one_pass = engine.run(&kernel, Backend::Gpu).unwrap();
@@ -484,8 +492,7 @@ fn chunked_gpu_runs_equal_one_pass() {
 }
 
 /// With a GPU, auto considers it (and hybrid), and compare checks it against the CPU.
-#[test]
-fn auto_and_compare_include_the_gpu() {
+pub(crate) fn auto_and_compare_include_the_gpu() {
     let shared = gpu_engine_or_skip!();
     let engine = Engine::with_threads(2).unwrap().with_gpu(shared.gpu().unwrap());
     let kernel = MonteCarloPi::new(1 << 24, 2).unwrap();
@@ -496,13 +503,12 @@ fn auto_and_compare_include_the_gpu() {
         considered.contains(&Backend::Gpu) && considered.contains(&Backend::Hybrid),
         "{explanation}"
     );
-    let comparison = engine.compare(&kernel, &Backend::ALL).unwrap();
+    let comparison = hetero::validate::compare(&engine, &kernel, &Backend::ALL).unwrap();
     assert!(comparison.agree(), "{:?}", comparison.disagreements());
     let simpson = Simpson::new(Function::Exp, 0.0, 1.0, 5_000_000).unwrap();
-    let comparison = engine
-        .compare(&simpson, &[Backend::Serial, Backend::Gpu, Backend::Hybrid])
-        .unwrap();
+    let comparison =
+        hetero::validate::compare(&engine, &simpson, &[Backend::Serial, Backend::Gpu, Backend::Hybrid]).unwrap();
     assert!(comparison.agree(), "{:?}", comparison.disagreements());
-    let validation = engine.validate(&simpson, Backend::Gpu, Backend::Serial, 3).unwrap();
+    let validation = hetero::validate::validate(&engine, &simpson, Backend::Gpu, Backend::Serial, 3).unwrap();
     assert!(validation.agree(), "{validation:?}");
 }

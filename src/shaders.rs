@@ -4,44 +4,44 @@
 /// vec2<u32>` (the 64-bit index of a workgroup's block), `fn block_length` (a block's element count, the
 /// last block's being shorter), `fn block_as_real` (the index as a float) and `fn lost(a, b, s)` (the rounding error of a
 /// compensated addition, on the `real` type the program aliases).
-pub const BLOCK: &str = include_str!("../../shaders/block.wgsl");
+pub const BLOCK: &str = include_str!("../shaders/block.wgsl");
 
 /// Workgroup-wide compensated sums: `fn reduce_compensated(t, s, c)` over 256 invocations, down to the
 /// stride the program's `const REDUCE_DOWN_TO: u32` names (needs [`BLOCK`]).
-pub const COMPENSATED: &str = include_str!("../../shaders/compensated.wgsl");
+pub const COMPENSATED: &str = include_str!("../shaders/compensated.wgsl");
 
 /// Philox4x32-10 in 32-bit arithmetic, its products built from 16-bit limbs (any device): `fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32>` and
 /// `fn mulhilo(a: u32, b: u32) -> vec2<u32>` (the 64-bit product as (high, low)).
 pub const PHILOX: &str = concat!(
-    include_str!("../../shaders/mulhilo_limbs.wgsl"),
-    include_str!("../../shaders/philox.wgsl")
+    include_str!("../shaders/mulhilo_limbs.wgsl"),
+    include_str!("../shaders/philox.wgsl")
 );
 
 /// The same two functions as [`PHILOX`], with the products in native 64-bit integers: for devices with
 /// `SHADER_INT64` ([`GpuCaps::shader_int64`](crate::gpu::GpuCaps::shader_int64)), where they cost one
 /// multiplication instead of five and a dozen shifts, masks and additions.
 pub const PHILOX_INT64: &str = concat!(
-    include_str!("../../shaders/mulhilo_int64.wgsl"),
-    include_str!("../../shaders/philox.wgsl")
+    include_str!("../shaders/mulhilo_int64.wgsl"),
+    include_str!("../shaders/philox.wgsl")
 );
 
 /// The Monte Carlo π kernel (needs [`BLOCK`] and [`PHILOX`] or [`PHILOX_INT64`] before it).
-pub const MONTE_CARLO_PI: &str = include_str!("../../shaders/monte_carlo_pi.wgsl");
+pub const MONTE_CARLO_PI: &str = include_str!("../shaders/monte_carlo_pi.wgsl");
 
 /// `hx_exp`, `hx_sin` and `hx_cos` on `f64` (fdlibm's algorithms; `sin` and `cos` for |x| up to 2^20·π/2).
-pub const MATH_F64: &str = include_str!("../../shaders/math_f64.wgsl");
+pub const MATH_F64: &str = include_str!("../shaders/math_f64.wgsl");
 
 /// `hx_expf`, `hx_sinf` and `hx_cosf` on `f32` (Cephes' algorithms; `sin` and `cos` for |x| up to 8192).
-pub const MATH_F32: &str = include_str!("../../shaders/math_f32.wgsl");
+pub const MATH_F32: &str = include_str!("../shaders/math_f32.wgsl");
 
 /// The Leibniz kernel, for `real` = `f64` or `f32` (needs [`BLOCK`] and [`COMPENSATED`]).
-pub const LEIBNIZ: &str = include_str!("../../shaders/leibniz.wgsl");
+pub const LEIBNIZ: &str = include_str!("../shaders/leibniz.wgsl");
 
 /// The Simpson kernel body; it needs [`BLOCK`], [`COMPENSATED`], a precision prelude ([`SIMPSON_F64`] or [`SIMPSON_F32`]) and its math.
-pub const SIMPSON: &str = include_str!("../../shaders/simpson.wgsl");
+pub const SIMPSON: &str = include_str!("../shaders/simpson.wgsl");
 
 /// The Simpson prelude for `f64`.
-pub const SIMPSON_F64: &str = include_str!("../../shaders/simpson_f64.wgsl");
+pub const SIMPSON_F64: &str = include_str!("../shaders/simpson_f64.wgsl");
 
 /// The Simpson prelude for `f32`.
-pub const SIMPSON_F32: &str = include_str!("../../shaders/simpson_f32.wgsl");
+pub const SIMPSON_F32: &str = include_str!("../shaders/simpson_f32.wgsl");

@@ -1,0 +1,107 @@
+//! hetero's test suite, in one binary: every kernel on every backend (written once, instantiated per
+//! backend), the dispatcher, the GPU against the CPU, the command line, and this version's pinned results.
+//!
+//! A test that needs a GPU is reported as **ignored** where no adapter can be opened, with a line saying
+//! why, never as passed; with `HETERO_REQUIRE_GPU=1` (as in CI, on the software Vulkan driver) it runs
+//! anyway and fails. The usual test-harness flags work (`cargo test --release -- NAME`, `--list`,
+//! `--ignored`, `--test-threads N`).
+
+mod backends;
+mod cli;
+mod cross_backend;
+mod dispatch;
+mod gpu;
+mod pinned;
+
+use libtest_mimic::{Arguments, Completion, Trial};
+
+/// What a test needs of the machine.
+#[derive(Clone, Copy, PartialEq)]
+enum Needs {
+    Cpu,
+    Gpu,
+}
+
+/// `module: name, …` as (`"module::name"`, the function, what it needs).
+macro_rules! cases {
+    ($needs:expr => $module:ident: $($name:ident),* $(,)?) => {
+        [$((concat!(stringify!($module), "::", stringify!($name)), $module::$name as fn(), $needs)),*]
+    };
+}
+
+fn main() {
+    let arguments = Arguments::from_args();
+    let mut cases: Vec<(&'static str, fn(), Needs)> = Vec::new();
+    cases.extend(cases!(Needs::Cpu => cross_backend:
+        monte_carlo_pi_hit_counts_are_identical, simpson_is_bit_identical_for_every_integrand,
+        simpson_of_a_closure_is_bit_identical, leibniz_is_bit_identical,
+        every_backend_combines_in_the_same_fixed_tree, non_exact_partials_are_still_reproducible,
+        sub_ranges_combine_to_the_whole, ranges_crossing_the_high_counter_word_match_the_definition,
+        monte_carlo_pi_is_within_five_standard_errors, simpson_accuracy,
+        a_panicking_worker_is_an_error_not_a_hang, bad_ranges_and_thread_counts_are_errors,
+        random_monte_carlo_problems_agree, random_simpson_problems_agree, random_leibniz_problems_agree,
+    ));
+    cases.extend(cases!(Needs::Cpu => dispatch:
+        chunked_runs_build_the_same_tree_and_report_progress, stopped_runs_equal_the_problem_they_completed,
+        a_run_stopped_before_any_block_is_an_error, auto_picks_the_lowest_prediction_and_never_probes_a_known_model,
+        auto_calibrates_a_kernel_it_has_not_met, compare_checks_every_run_against_serial,
+        validation_and_compare_catch_a_backend_that_disagrees, pi_to_error_grows_the_same_stream,
+        simpson_to_error_stops_when_rounding_takes_over,
+    ));
+    cases.extend(cases!(Needs::Gpu => gpu:
+        monte_carlo_hit_counts_equal_the_cpu, monte_carlo_ranges_across_the_high_counter_word_equal_the_cpu,
+        gpu_and_cpu_sub_ranges_combine_to_the_whole, leibniz_agrees_within_the_bound_of_each_precision,
+        simpson_agrees_within_the_bound_of_each_precision, simpson_f64_meets_one_part_in_a_trillion,
+        f64_exp_sin_cos_are_within_two_ulp_of_the_cpu, a_second_run_compiles_nothing,
+        gpu_errors_are_values_not_panics, hybrid_equals_the_cpu, chunked_gpu_runs_equal_one_pass,
+        auto_and_compare_include_the_gpu,
+    ));
+    cases.extend(cases!(Needs::Cpu => cli:
+        pi_json_matches_the_library_on_every_backend, seeds_span_all_of_u64, simpson_json_has_its_fields,
+        simpson_takes_negative_bounds_pi_multiples_and_parameters, odd_intervals_are_rounded_up_and_reported,
+        leibniz_json_has_its_fields, human_output_names_value_error_backend_time_and_throughput,
+        bad_input_is_one_line_and_exit_code_two, help_and_version_succeed,
+        devices_lists_adapters_with_their_features, no_adapter_is_one_line_and_a_failure,
+        distributed_without_mpi_says_how_to_get_it, auto_is_the_default_and_explains_its_choice,
+        a_corrupt_or_stale_cost_model_is_rebuilt_not_fatal, compare_runs_every_cpu_backend_and_agrees,
+        validate_checks_a_sample_of_blocks, target_error_reaches_the_target_and_equals_a_fixed_run,
+        stamps_name_the_problem_and_the_result, ctrl_c_prints_the_partial_result_and_exits_130,
+        calibrate_measures_every_cpu_backend, bench_writes_every_sweep_as_csv_and_svg,
+        bench_reports_an_unwritable_directory_in_one_line,
+    ));
+    cases.extend(cases!(Needs::Gpu => cli:
+        gpu_pi_equals_serial_and_reports_gpu_timing, gpu_floats_report_their_precision_and_bound,
+        closures_and_far_trig_arguments_are_refused_on_the_gpu, gpu_compare_and_hybrid_agree_with_the_cpu,
+    ));
+    cases.extend(cases!(Needs::Cpu => pinned:
+        simpson_results_are_pinned, leibniz_results_are_pinned, monte_carlo_hit_counts_are_pinned,
+    ));
+
+    let mut trials: Vec<Trial> = cases
+        .into_iter()
+        .map(|(name, test, needs)| trial(name.to_owned(), needs, test))
+        .collect();
+    for (name, test, backend) in backends::cases() {
+        let needs = if backend.uses_gpu() { Needs::Gpu } else { Needs::Cpu };
+        trials.push(trial(name, needs, move || test(backend)));
+    }
+    libtest_mimic::run(&arguments, trials).exit();
+}
+
+/// A test, which libtest-mimic fails if it panics. One that needs a GPU first opens the shared device:
+/// without one it is reported as ignored, with the reason, unless `HETERO_REQUIRE_GPU=1`.
+fn trial(name: String, needs: Needs, test: impl FnOnce() + Send + 'static) -> Trial {
+    Trial::ignorable_test(name, move || {
+        if needs == Needs::Gpu
+            && let Err(why) = gpu::shared()
+            && !std::env::var("HETERO_REQUIRE_GPU").is_ok_and(|v| v == "1")
+        {
+            let why = why.split(';').next().unwrap_or(&why);
+            return Ok(Completion::ignored_with(format!(
+                "{why}; HETERO_REQUIRE_GPU=1 fails instead"
+            )));
+        }
+        test();
+        Ok(Completion::Completed)
+    })
+}
