@@ -10,7 +10,7 @@ use std::time::Duration;
 /// A run with neither computes its blocks in one pass. With either, it computes them in chunks of about
 /// 50 ms, each a subtree of the fixed combination tree, so the result is the same bits; between chunks it
 /// reports progress and looks at the stop flag. A stopped run returns the output of the blocks done, from
-/// the first one without a gap ([`Kernel::finish_prefix`]).
+/// the first one without a gap ([`Kernel::finish_prefix`](crate::Kernel::finish_prefix)).
 ///
 /// ```
 /// use std::sync::{Arc, atomic::{AtomicBool, Ordering}};

@@ -8,6 +8,7 @@ use crate::backend::hybrid::{self, Split};
 use crate::backend::{parallel, serial, threaded};
 use crate::control::{CHUNK_SECONDS, Control, Progress, next_chunk};
 use crate::dispatch::{self, Choice, CostModel, Explanation};
+use crate::error::{GpuError, GpuErrorKind};
 use crate::gpu::{self, AdapterChoice, Gpu, GpuReport};
 use crate::program::{GpuCaps, GpuKernel, Precision};
 use crate::schedule::{Chunks, node_at};
@@ -38,7 +39,7 @@ pub struct Engine {
     adapter: AdapterChoice,
     precision: Option<Precision>,
     /// The device, opened on first GPU use; a failure is kept so that it is reported, not retried, each run.
-    gpu: OnceLock<std::result::Result<Arc<Gpu>, String>>,
+    gpu: OnceLock<std::result::Result<Arc<Gpu>, (GpuErrorKind, String)>>,
     /// What `Choice::Auto` predicts from, calibrated as kernels are first met.
     model: Mutex<CostModel>,
     /// Auto's last choice made from the model alone, kept until the model changes.
@@ -54,6 +55,7 @@ struct LastChoice {
 
 /// The result of one run, with how it was obtained.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Run<T> {
     /// What the kernel's `finish` returned (or, for a run stopped early, its `finish_prefix`).
     pub output: T,
@@ -79,6 +81,12 @@ pub struct Run<T> {
 }
 
 impl<T> Run<T> {
+    /// The floating precision the run's arithmetic used: `None` on the CPU and for exact GPU arithmetic
+    /// (what the agreement rules of [`crate::validate`] go by).
+    pub fn float_precision(&self) -> Option<Precision> {
+        crate::validate::float_precision_of(self.gpu.as_ref())
+    }
+
     /// Elements per second of wall time.
     pub fn throughput(&self) -> f64 {
         self.elements as f64 / self.elapsed.as_secs_f64().max(1e-9)
@@ -160,10 +168,16 @@ impl Engine {
 
     /// The GPU device, opened now if this is its first use.
     pub fn gpu(&self) -> Result<Arc<Gpu>> {
-        self.gpu
-            .get_or_init(|| Gpu::new(&self.adapter).map(Arc::new).map_err(|e| e.to_string()))
-            .clone()
-            .map_err(Error::NoGpu)
+        let opened = self.gpu.get_or_init(|| {
+            Gpu::new(&self.adapter).map(Arc::new).map_err(|e| match e {
+                Error::NoGpu(e) | Error::Gpu(e) => (e.kind(), e.message().to_owned()),
+                other => (GpuErrorKind::NoAdapter, other.to_string()),
+            })
+        });
+        match opened {
+            Ok(gpu) => Ok(Arc::clone(gpu)),
+            Err((kind, message)) => Err(Error::NoGpu(GpuError::new(*kind, message.clone()))),
+        }
     }
 
     /// Whether a GPU device is open or can be opened.
@@ -178,10 +192,7 @@ impl Engine {
 
     /// Threads a backend uses on this engine.
     pub fn threads_for(&self, backend: Backend) -> usize {
-        match backend {
-            Backend::Serial | Backend::Gpu => 1,
-            Backend::Rayon | Backend::Threads | Backend::Hybrid => self.threads,
-        }
+        if backend.uses_pool() { self.threads } else { 1 }
     }
 
     /// Whether the GPU device is open already (so a GPU run pays no setup).
@@ -540,12 +551,28 @@ impl Engine {
         // Fail now, not in the middle, when the kernel has no GPU program for this device.
         program.program(&device.caps(self.precision))?;
         let lo = range.start;
-        let cpu = |r: Range<u64>| parallel::reduce(&self.pool, self.threads, kernel, lo + r.start..lo + r.end);
-        let on_gpu = |r: Range<u64>| {
-            let mut report = GpuReport::default();
-            gpu::reduce(&device, program, lo + r.start..lo + r.end, self.precision, &mut report).map(|p| (p, report))
-        };
-        let shared = hybrid::drive(range.end - range.start, self.threads as u64, cpu, on_gpu, control)?;
+        // The GPU on a thread of its own, the rayon pool (with the calling thread) last: adding a device
+        // is adding a worker.
+        let workers = [
+            hybrid::Worker {
+                gpu: true,
+                smallest: 1,
+                run: Box::new(|r: Range<u64>| {
+                    let mut report = GpuReport::default();
+                    let partial = gpu::reduce(&device, program, lo + r.start..lo + r.end, self.precision, &mut report)?;
+                    Ok((partial, Some(report)))
+                }),
+            },
+            hybrid::Worker {
+                gpu: false,
+                smallest: self.threads as u64,
+                run: Box::new(|r: Range<u64>| {
+                    let partial = parallel::reduce(&self.pool, self.threads, kernel, lo + r.start..lo + r.end)?;
+                    Ok((partial, None))
+                }),
+            },
+        ];
+        let shared = hybrid::drive(range.end - range.start, &workers, control)?;
         let mut report = setup;
         report.absorb(&shared.report);
         let incomplete = shared.chunks.blocks() < range.end - range.start;

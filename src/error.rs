@@ -36,13 +36,14 @@ pub enum Error {
         /// The panic message, when it was a string.
         message: String,
     },
-    /// No GPU adapter could be opened: none is installed, or the one asked for does not exist.
+    /// No GPU adapter could be opened: none is installed, or the one asked for does not exist (its kind is
+    /// [`GpuErrorKind::NoAdapter`]).
     #[error("{0}")]
-    NoGpu(String),
-    /// The GPU reported an error: a shader that does not compile, out of memory, a lost device, a failed
-    /// readback.
+    NoGpu(#[source] GpuError),
+    /// The GPU reported an error while running: out of memory, a lost device, a shader that does not
+    /// compile, a failed readback; [`GpuError::kind`] tells which.
     #[error("GPU: {0}")]
-    Gpu(String),
+    Gpu(#[source] GpuError),
     /// The kernel cannot run the way it was asked to (no GPU program, or a precision the device lacks).
     #[error("{0}")]
     Unsupported(String),
@@ -63,10 +64,75 @@ pub enum Error {
     Internal(String),
 }
 
+/// What kind of GPU failure a [`GpuError`] is, to act on without reading its message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GpuErrorKind {
+    /// No adapter, or not the one asked for, or a device that could not be created on it.
+    NoAdapter,
+    /// The device ran out of memory for buffers or a dispatch.
+    OutOfMemory,
+    /// The device was lost (driver reset, hang detection, unplugged).
+    DeviceLost,
+    /// The driver rejected a shader or a pipeline (it does not compile or does not validate).
+    ShaderRejected,
+    /// Results could not be read back (mapping the staging buffer failed).
+    MapFailed,
+    /// The device did not finish a dispatch in time.
+    Timeout,
+    /// Any other error the device reported.
+    Other,
+}
+
+/// A GPU failure: its [`kind`](GpuError::kind), what hetero was doing, and the driver's own error where
+/// there is one (as its [`source`](std::error::Error::source)).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct GpuError {
+    kind: GpuErrorKind,
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl GpuError {
+    /// An error of `kind`, described by `message`.
+    pub fn new(kind: GpuErrorKind, message: impl Into<String>) -> Self {
+        GpuError {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The same error, caused by `source`.
+    pub fn with_source(self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        GpuError {
+            source: Some(Box::new(source)),
+            ..self
+        }
+    }
+
+    /// What kind of failure it is.
+    pub fn kind(&self) -> GpuErrorKind {
+        self.kind
+    }
+
+    /// What hetero was doing and what went wrong, in one line.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
 /// `Result` with hetero's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// Shorthand for [`Error::Gpu`] of a [`GpuError`] of `kind`.
+    pub(crate) fn gpu(kind: GpuErrorKind, message: impl Into<String>) -> Self {
+        Error::Gpu(GpuError::new(kind, message))
+    }
+
     /// Shorthand for [`Error::InvalidParameter`].
     pub(crate) fn invalid(what: &'static str, why: impl Into<String>) -> Self {
         Error::InvalidParameter { what, why: why.into() }

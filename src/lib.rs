@@ -56,7 +56,7 @@ pub use backend::{Backend, UnknownBackend};
 pub use control::{Control, Progress};
 pub use dispatch::Choice;
 pub use engine::{Engine, MAX_THREADS, Run};
-pub use error::{Error, Result};
+pub use error::{Error, GpuError, GpuErrorKind, Result};
 pub use exact::ExactSum;
 pub use kernel::{GpuKernel, Kernel, Partial};
 pub use program::WgslProgram;

@@ -8,13 +8,13 @@
 //! WGSL copy in `shaders/` is checked against this one.
 
 /// First round multiplier of Philox4x32.
-pub const PHILOX_M0: u32 = 0xD251_1F53;
+pub(crate) const PHILOX_M0: u32 = 0xD251_1F53;
 /// Second round multiplier of Philox4x32.
-pub const PHILOX_M1: u32 = 0xCD9E_8D57;
+pub(crate) const PHILOX_M1: u32 = 0xCD9E_8D57;
 /// Weyl increment of the first key word (the golden ratio).
-pub const PHILOX_W0: u32 = 0x9E37_79B9;
+pub(crate) const PHILOX_W0: u32 = 0x9E37_79B9;
 /// Weyl increment of the second key word (√3 − 1).
-pub const PHILOX_W1: u32 = 0xBB67_AE85;
+pub(crate) const PHILOX_W1: u32 = 0xBB67_AE85;
 
 #[inline(always)]
 fn mulhilo(a: u32, b: u32) -> (u32, u32) {
@@ -55,14 +55,8 @@ pub fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
 
 /// Philox4x32-10 on `L` counters at once, `[lo[l], hi[l], 0, 0]` with one key: the same numbers as
 /// [`philox4x32_10`] lane by lane, written lane-wise so that the compiler maps it onto vector units.
-///
-/// ```
-/// use hetero::rng::{philox4x32_10, philox4x32_10_lanes};
-/// let out = philox4x32_10_lanes([5, 6], [1, 1], [7, 8]);
-/// assert_eq!(philox4x32_10([6, 1, 0, 0], [7, 8]), [out[0][1], out[1][1], out[2][1], out[3][1]]);
-/// ```
 #[inline(always)]
-pub fn philox4x32_10_lanes<const L: usize>(lo: [u32; L], hi: [u32; L], key: [u32; 2]) -> [[u32; L]; 4] {
+pub(crate) fn philox4x32_10_lanes<const L: usize>(lo: [u32; L], hi: [u32; L], key: [u32; 2]) -> [[u32; L]; 4] {
     let mut c = [lo, hi, [0; L], [0; L]];
     let mut k = key;
     for r in 0..10 {
@@ -97,6 +91,15 @@ pub fn counter_for_call(i: u64) -> [u32; 4] {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_lane_form_is_the_same_stream() {
+        let out = super::philox4x32_10_lanes([5, 6], [1, 1], [7, 8]);
+        for (l, lo) in [5u32, 6].into_iter().enumerate() {
+            let lane = [out[0][l], out[1][l], out[2][l], out[3][l]];
+            assert_eq!(super::philox4x32_10([lo, 1, 0, 0], [7, 8]), lane);
+        }
+    }
+
     use super::*;
 
     /// The three `philox4x32 10` lines of Random123's `kat_vectors`: counter, key, expected output.

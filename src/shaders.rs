@@ -26,7 +26,7 @@ pub const PHILOX_INT64: &str = concat!(
 );
 
 /// The Monte Carlo π kernel (needs [`BLOCK`] and [`PHILOX`] or [`PHILOX_INT64`] before it).
-pub const MONTE_CARLO_PI: &str = include_str!("../shaders/monte_carlo_pi.wgsl");
+pub(crate) const MONTE_CARLO_PI: &str = include_str!("../shaders/monte_carlo_pi.wgsl");
 
 /// `hx_exp`, `hx_sin` and `hx_cos` on `f64` (fdlibm's algorithms; `sin` and `cos` for |x| up to 2^20·π/2).
 pub const MATH_F64: &str = include_str!("../shaders/math_f64.wgsl");
@@ -35,13 +35,13 @@ pub const MATH_F64: &str = include_str!("../shaders/math_f64.wgsl");
 pub const MATH_F32: &str = include_str!("../shaders/math_f32.wgsl");
 
 /// The Leibniz kernel, for `real` = `f64` or `f32` (needs [`BLOCK`] and [`COMPENSATED`]).
-pub const LEIBNIZ: &str = include_str!("../shaders/leibniz.wgsl");
+pub(crate) const LEIBNIZ: &str = include_str!("../shaders/leibniz.wgsl");
 
 /// The Simpson kernel body; it needs [`BLOCK`], [`COMPENSATED`], a precision prelude ([`SIMPSON_F64`] or [`SIMPSON_F32`]) and its math.
-pub const SIMPSON: &str = include_str!("../shaders/simpson.wgsl");
+pub(crate) const SIMPSON: &str = include_str!("../shaders/simpson.wgsl");
 
 /// The Simpson prelude for `f64`.
-pub const SIMPSON_F64: &str = include_str!("../shaders/simpson_f64.wgsl");
+pub(crate) const SIMPSON_F64: &str = include_str!("../shaders/simpson_f64.wgsl");
 
 /// The Simpson prelude for `f32`.
-pub const SIMPSON_F32: &str = include_str!("../shaders/simpson_f32.wgsl");
+pub(crate) const SIMPSON_F32: &str = include_str!("../shaders/simpson_f32.wgsl");

@@ -4,7 +4,7 @@
 /// The partial result of one block or of a range of blocks.
 ///
 /// `combine` must be associative: `a.combine(b).combine(c)` and `a.combine(b.combine(c))` must describe the
-/// same result. Backends always combine in the fixed pairwise-tree order (see the [module](self) docs), so
+/// same result. Backends always combine in the fixed pairwise-tree order (see the [`kernel`](crate::kernel) module docs), so
 /// where it is only approximately associative the result is still reproducible, but ranges split differently
 /// (across MPI ranks, or CPU and GPU) may then differ in rounding. Integer counts and
 /// [`ExactSum`](crate::exact::ExactSum) are exactly associative.

@@ -1,5 +1,5 @@
 //! The agreement rules between backends, in one place, and the checks built on them: comparing whole
-//! runs ([`Engine::compare`]) and recomputing a sample of a run's blocks elsewhere ([`Engine::validate`]).
+//! runs ([`compare`]) and recomputing a sample of a run's blocks elsewhere ([`validate`]).
 //!
 //! # The rules
 //!
@@ -84,17 +84,17 @@ pub enum Rule {
 }
 
 /// The floating precision a run used: `None` for the CPU and for exact GPU arithmetic.
-pub fn float_precision<T>(run: &Run<T>) -> Option<Precision> {
-    float_precision_of(run.gpu.as_ref())
+fn float_precision<T>(run: &Run<T>) -> Option<Precision> {
+    run.float_precision()
 }
 
 /// The floating precision a GPU report names: `None` without a report and for exact arithmetic.
-fn float_precision_of(report: Option<&crate::gpu::GpuReport>) -> Option<Precision> {
+pub(crate) fn float_precision_of(report: Option<&crate::gpu::GpuReport>) -> Option<Precision> {
     report.and_then(|g| g.precision).filter(|&p| p != Precision::Exact)
 }
 
 /// The rule between results computed in precisions `a` and `b` (`None`: exactly).
-pub fn rule<K: Verify>(kernel: &K, a: Option<Precision>, b: Option<Precision>) -> Rule {
+pub(crate) fn rule<K: Verify>(kernel: &K, a: Option<Precision>, b: Option<Precision>) -> Rule {
     let allowance = |p: Option<Precision>| match p {
         None => Some(0.0),
         Some(p) => kernel.gpu_allowance(p),
@@ -179,7 +179,7 @@ impl<T> Comparison<T> {
 
 /// The blocks a validation recomputes: about 1% of them, at least 4 (or all, when there are fewer), at
 /// most 1000, drawn with Philox4x32-10 from `seed`, in increasing order.
-pub fn sample_blocks(blocks: u64, seed: u64) -> Vec<u64> {
+pub(crate) fn sample_blocks(blocks: u64, seed: u64) -> Vec<u64> {
     let wanted = (blocks / 100).clamp(4, 1000).min(blocks);
     let mut chosen = BTreeSet::new();
     let key = [seed as u32, (seed >> 32) as u32];
@@ -254,7 +254,7 @@ pub fn compare<K: Verify>(engine: &Engine, kernel: &K, backends: &[Backend]) -> 
     })
 }
 
-/// Recomputes a sample of `kernel`'s blocks ([`sample_blocks`] of `seed`) on `backend` and on
+/// Recomputes a sample of `kernel`'s blocks (about 1%, at least 4, at most 1000, drawn with Philox from `seed`) on `backend` and on
 /// `against`, one block at a time, and checks each pair of partials under the [rules](self). Cheap
 /// insurance for a long run: about 1% of its blocks, twice.
 pub fn validate<K: Verify>(

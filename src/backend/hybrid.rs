@@ -20,6 +20,7 @@ use crate::{Error, Result};
 
 /// How a hybrid run shared its blocks.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Split {
     /// Blocks the GPU computed.
     pub gpu_blocks: u64,
@@ -45,52 +46,63 @@ impl Split {
     }
 }
 
-/// What the two workers produced.
+/// What the workers produced.
 pub(crate) struct Shared<P> {
     pub(crate) chunks: Chunks<P>,
     pub(crate) report: GpuReport,
     pub(crate) split: Split,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Cpu,
-    Gpu,
+/// The result of one range on one worker: its partial, and the GPU's report when a GPU computed it.
+pub(crate) type Outcome<P> = Result<(Option<P>, Option<GpuReport>)>;
+
+/// One of the workers a hybrid run shares its blocks between: a GPU device or a CPU pool (any number of
+/// each; the engine registers one GPU and its rayon pool).
+pub(crate) struct Worker<'a, P> {
+    /// Whether it is a GPU: its blocks count as the GPU's in the [`Split`], and when it fails the CPU
+    /// workers take back the range it held instead of the run failing.
+    pub(crate) gpu: bool,
+    /// The fewest blocks it is handed at once (a CPU pool's thread count, so that no thread idles).
+    pub(crate) smallest: u64,
+    /// Computes a range of offsets relative to the run's range.
+    pub(crate) run: Box<dyn Fn(Range<u64>) -> Outcome<P> + Sync + 'a>,
 }
 
 struct State<P> {
     shared: Shared<P>,
     /// First block not yet handed out.
     next: u64,
-    /// Ranges the GPU held when it failed, for the CPU to compute.
+    /// Ranges a GPU held when it failed, for a CPU worker to compute.
     retry: Vec<Range<u64>>,
-    /// Blocks per second of each side's last range, and that range's size and time.
-    last: [Option<(u64, f64)>; 2],
+    /// Each worker's last range: its size and seconds.
+    last: Vec<Option<(u64, f64)>>,
     failed: Option<Error>,
     start: Instant,
 }
 
 impl<P> State<P> {
-    fn size_for(&self, side: Side, len: u64, smallest: u64) -> u64 {
-        let me = side as usize;
+    /// The next range size for worker `me`: half of its fair share of what is left, by measured speed,
+    /// grown at most four-fold from its last range towards a chunk's worth of time.
+    fn size_for(&self, me: usize, len: u64, smallest: u64) -> u64 {
         let Some((n, seconds)) = self.last[me] else {
             return smallest;
         };
         let rate = n as f64 / seconds.max(1e-7);
-        let other = self.last[1 - me].map_or(rate, |(m, t)| m as f64 / t.max(1e-7));
-        let share = (len - self.next) as f64 * rate / (rate + other) / 2.0;
+        // A worker not yet measured counts as fast as this one.
+        let total: f64 = self
+            .last
+            .iter()
+            .map(|last| last.map_or(rate, |(m, t)| m as f64 / t.max(1e-7)))
+            .sum();
+        let share = (len - self.next) as f64 * rate / total / 2.0;
         let grown = next_chunk(n, seconds, CHUNK_SECONDS);
         (share as u64).min(grown).max(smallest)
     }
 }
 
-/// Runs `len` blocks (offsets `0..len`) on `cpu` and `gpu` at once.
-pub(crate) fn drive<P, C, G>(len: u64, threads: u64, cpu: C, gpu: G, control: &Control) -> Result<Shared<P>>
-where
-    P: Partial,
-    C: Fn(Range<u64>) -> Result<Option<P>> + Sync,
-    G: Fn(Range<u64>) -> Result<(Option<P>, GpuReport)> + Sync,
-{
+/// Runs `len` blocks (offsets `0..len`) on every worker at once: the last on the calling thread, each
+/// other on a thread of its own.
+pub(crate) fn drive<P: Partial>(len: u64, workers: &[Worker<'_, P>], control: &Control) -> Result<Shared<P>> {
     let state = Mutex::new(State {
         shared: Shared {
             chunks: Chunks::new(len),
@@ -99,25 +111,25 @@ where
         },
         next: 0,
         retry: Vec::new(),
-        last: [None, None],
+        last: vec![None; workers.len()],
         failed: None,
         start: Instant::now(),
     });
     let poisoned = || Error::Internal("a hybrid worker panicked while holding the schedule".to_owned());
-    let work = |side: Side| -> Result<()> {
+    let work = |me: usize| -> Result<()> {
+        let worker = &workers[me];
         loop {
             let job = {
                 let mut s = state.lock().map_err(|_| poisoned())?;
                 if s.failed.is_some() || control.stopped() {
                     return Ok(());
                 }
-                if side == Side::Cpu
+                if !worker.gpu
                     && let Some(range) = s.retry.pop()
                 {
                     range
                 } else if s.next < len {
-                    let smallest = if side == Side::Cpu { threads } else { 1 };
-                    let n = node_at(len, s.next, s.size_for(side, len, smallest));
+                    let n = node_at(len, s.next, s.size_for(me, len, worker.smallest));
                     let range = s.next..s.next + n;
                     s.next += n;
                     range
@@ -126,20 +138,18 @@ where
                 }
             };
             let began = Instant::now();
-            let result = match side {
-                Side::Cpu => cpu(job.clone()).map(|p| (p, None)),
-                Side::Gpu => gpu(job.clone()).map(|(p, report)| (p, Some(report))),
-            };
+            let result = (worker.run)(job.clone());
             let seconds = began.elapsed().as_secs_f64();
             let mut s = state.lock().map_err(|_| poisoned())?;
             match result {
                 Ok((partial, report)) => {
                     let n = job.end - job.start;
-                    s.last[side as usize] = Some((n, seconds));
+                    s.last[me] = Some((n, seconds));
                     let split = &mut s.shared.split;
-                    match side {
-                        Side::Cpu => (split.cpu_blocks += n, split.cpu_chunks += 1),
-                        Side::Gpu => (split.gpu_blocks += n, split.gpu_chunks += 1),
+                    if worker.gpu {
+                        (split.gpu_blocks += n, split.gpu_chunks += 1)
+                    } else {
+                        (split.cpu_blocks += n, split.cpu_chunks += 1)
                     };
                     if let Some(report) = report {
                         s.shared.report.absorb(&report);
@@ -154,8 +164,8 @@ where
                         elapsed: s.start.elapsed(),
                     });
                 }
-                Err(e) if side == Side::Gpu => {
-                    s.shared.split.gpu_error = Some(e.to_string());
+                Err(e) if worker.gpu => {
+                    s.shared.split.gpu_error.get_or_insert(e.to_string());
                     s.retry.push(job);
                     return Ok(());
                 }
@@ -166,23 +176,44 @@ where
             }
         }
     };
+    let Some(last) = workers.len().checked_sub(1) else {
+        return Err(Error::Internal("a hybrid run needs a worker".to_owned()));
+    };
     std::thread::scope(|scope| -> Result<()> {
-        let gpu_worker = std::thread::Builder::new()
-            .name("hetero-hybrid-gpu".to_owned())
-            .spawn_scoped(scope, || work(Side::Gpu))
-            .map_err(|e| Error::Threads(e.to_string()))?;
-        let cpu_result = work(Side::Cpu);
-        let gpu_result = gpu_worker.join().map_err(|p| Error::from_panic("hybrid", p))?;
-        cpu_result?;
-        gpu_result?;
-        // The GPU may have failed after the CPU ran out of new work: its range is still to do.
-        work(Side::Cpu)
+        let mut others = Vec::with_capacity(last);
+        for me in 0..last {
+            let name = format!("hetero-hybrid-{me}");
+            let handle = std::thread::Builder::new()
+                .name(name)
+                .spawn_scoped(scope, move || work(me))
+                .map_err(|e| Error::Threads(e.to_string()))?;
+            others.push(handle);
+        }
+        let mine = work(last);
+        let mut outcome = mine;
+        for handle in others {
+            let theirs = handle.join().map_err(|p| Error::from_panic("hybrid", p))?;
+            outcome = outcome.and(theirs);
+        }
+        outcome?;
+        // A GPU may have failed after the CPU workers ran out of new work: its range is still to do.
+        match workers.iter().position(|w| !w.gpu) {
+            Some(cpu) => work(cpu),
+            None => Ok(()),
+        }
     })?;
     let state = state.into_inner().map_err(|_| poisoned())?;
-    match state.failed {
-        Some(error) => Err(error),
-        None => Ok(state.shared),
+    if let Some(error) = state.failed {
+        return Err(error);
     }
+    if !state.retry.is_empty() {
+        let why = state.shared.split.gpu_error.unwrap_or_default();
+        return Err(Error::gpu(
+            crate::GpuErrorKind::Other,
+            format!("every GPU worker failed and no CPU worker was left to finish: {why}"),
+        ));
+    }
+    Ok(state.shared)
 }
 
 #[cfg(test)]
@@ -199,12 +230,30 @@ mod tests {
         for len in [1, 2, 3, 17, 100, 1000] {
             let shared = drive(
                 len,
-                2,
-                |r| Ok(Some(shape_of(r))),
-                |r| Ok((Some(shape_of(r)), GpuReport::default())),
+                &[
+                    gpu_worker(|r| Ok((Some(shape_of(r)), Some(GpuReport::default())))),
+                    cpu_worker(2, |r| Ok((Some(shape_of(r)), None))),
+                ],
                 &Control::new(),
             )
             .unwrap_or_else(|e| panic!("len {len}: {e}"));
+            assert_eq!(shared.split.cpu_blocks + shared.split.gpu_blocks, len);
+            let whole = shared.chunks.assemble().ok().flatten().map(|s| s.0);
+            assert_eq!(whole, Some(one_pass(len)), "len {len}");
+        }
+    }
+
+    /// Several GPUs and CPU pools at once: the scheduler assumes no particular number of either.
+    #[test]
+    fn any_number_of_workers_reassembles_into_the_single_pass_tree() {
+        for len in [1, 5, 64, 999] {
+            let workers = [
+                gpu_worker(|r| Ok((Some(shape_of(r)), Some(GpuReport::default())))),
+                gpu_worker(|r| Ok((Some(shape_of(r)), Some(GpuReport::default())))),
+                cpu_worker(3, |r| Ok((Some(shape_of(r)), None))),
+                cpu_worker(1, |r| Ok((Some(shape_of(r)), None))),
+            ];
+            let shared = drive(len, &workers, &Control::new()).unwrap_or_else(|e| panic!("len {len}: {e}"));
             assert_eq!(shared.split.cpu_blocks + shared.split.gpu_blocks, len);
             let whole = shared.chunks.assemble().ok().flatten().map(|s| s.0);
             assert_eq!(whole, Some(one_pass(len)), "len {len}");
@@ -215,25 +264,22 @@ mod tests {
     fn a_failing_gpu_hands_its_work_to_the_cpu() {
         // The CPU waits for the GPU's first (failing) attempt, so that the GPU does hold a range.
         let gpu_tried = std::sync::atomic::AtomicBool::new(false);
-        let shared = drive(
-            500,
-            2,
-            |r| {
+        let workers = [
+            gpu_worker(|_| {
+                gpu_tried.store(true, std::sync::atomic::Ordering::Release);
+                Err(Error::gpu(crate::GpuErrorKind::DeviceLost, "device lost"))
+            }),
+            cpu_worker(2, |r| {
                 let waited = Instant::now();
                 while !gpu_tried.load(std::sync::atomic::Ordering::Acquire)
                     && waited.elapsed() < std::time::Duration::from_secs(10)
                 {
                     std::thread::yield_now();
                 }
-                Ok(Some(shape_of(r)))
-            },
-            |_| {
-                gpu_tried.store(true, std::sync::atomic::Ordering::Release);
-                Err::<(Option<Shape>, GpuReport), _>(Error::Gpu("device lost".to_owned()))
-            },
-            &Control::new(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+                Ok((Some(shape_of(r)), None))
+            }),
+        ];
+        let shared = drive(500, &workers, &Control::new()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(shared.split.gpu_blocks, 0);
         assert_eq!(shared.split.cpu_blocks, 500);
         assert_eq!(shared.split.gpu_error.as_deref(), Some("GPU: device lost"));
@@ -243,13 +289,33 @@ mod tests {
 
     #[test]
     fn a_failing_cpu_fails_the_run() {
-        let result = drive(
-            50,
-            2,
-            |_| Err::<Option<Shape>, _>(Error::Threads("refused".to_owned())),
-            |r| Ok((Some(shape_of(r)), GpuReport::default())),
-            &Control::new(),
-        );
+        let workers = [
+            gpu_worker(|r| Ok((Some(shape_of(r)), Some(GpuReport::default())))),
+            cpu_worker(2, |_| Err(Error::Threads("refused".to_owned()))),
+        ];
+        let result = drive(50, &workers, &Control::new());
         assert!(matches!(result, Err(Error::Threads(_))));
+    }
+
+    #[test]
+    fn gpus_alone_that_fail_are_an_error() {
+        let workers = [gpu_worker(|_| Err(Error::gpu(crate::GpuErrorKind::DeviceLost, "gone")))];
+        assert!(drive::<Shape>(10, &workers, &Control::new()).is_err());
+    }
+
+    fn gpu_worker<'a>(run: impl Fn(Range<u64>) -> Outcome<Shape> + Sync + 'a) -> Worker<'a, Shape> {
+        Worker {
+            gpu: true,
+            smallest: 1,
+            run: Box::new(run),
+        }
+    }
+
+    fn cpu_worker<'a>(threads: u64, run: impl Fn(Range<u64>) -> Outcome<Shape> + Sync + 'a) -> Worker<'a, Shape> {
+        Worker {
+            gpu: false,
+            smallest: threads,
+            run: Box::new(run),
+        }
     }
 }

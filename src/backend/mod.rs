@@ -37,33 +37,105 @@ pub enum Backend {
     Hybrid,
 }
 
+/// What the engine, the dispatcher and the reports know of a backend besides its code. Registering a
+/// backend is its variant of [`Backend`], one row of [`REGISTRY`], and one arm in the engine's `one_pass`
+/// that calls its `reduce`.
+struct Registration {
+    backend: Backend,
+    /// The name used on the command line and in reports.
+    name: &'static str,
+    /// Other names it answers to.
+    aliases: &'static [&'static str],
+    /// Whether it needs a GPU device.
+    gpu: bool,
+    /// Whether it runs on the engine's worker threads (its thread count is the engine's, else 1).
+    pool: bool,
+    /// Whether it computes one block per worker thread at once, so that a run costs as much as a multiple
+    /// of the thread count (the dispatcher's cost width).
+    block_per_thread: bool,
+}
+
+/// Every backend, in the order reports list them.
+const REGISTRY: [Registration; 5] = [
+    Registration {
+        backend: Backend::Serial,
+        name: "serial",
+        aliases: &[],
+        gpu: false,
+        pool: false,
+        block_per_thread: false,
+    },
+    Registration {
+        backend: Backend::Rayon,
+        name: "rayon",
+        aliases: &["cpu"],
+        gpu: false,
+        pool: true,
+        block_per_thread: true,
+    },
+    Registration {
+        backend: Backend::Threads,
+        name: "threads",
+        aliases: &[],
+        gpu: false,
+        pool: true,
+        block_per_thread: true,
+    },
+    Registration {
+        backend: Backend::Gpu,
+        name: "gpu",
+        aliases: &[],
+        gpu: true,
+        pool: false,
+        block_per_thread: false,
+    },
+    Registration {
+        backend: Backend::Hybrid,
+        name: "hybrid",
+        aliases: &[],
+        gpu: true,
+        pool: true,
+        block_per_thread: false,
+    },
+];
+
 impl Backend {
     /// Every backend, in the order reports list them.
     pub const ALL: [Backend; 5] = [
-        Backend::Serial,
-        Backend::Rayon,
-        Backend::Threads,
-        Backend::Gpu,
-        Backend::Hybrid,
+        REGISTRY[0].backend,
+        REGISTRY[1].backend,
+        REGISTRY[2].backend,
+        REGISTRY[3].backend,
+        REGISTRY[4].backend,
     ];
 
     /// The CPU backends.
     pub const CPU: [Backend; 3] = [Backend::Serial, Backend::Rayon, Backend::Threads];
 
+    fn registration(self) -> &'static Registration {
+        // Every variant has its row: `REGISTRY` lists them in declaration order.
+        &REGISTRY[self as usize]
+    }
+
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
-        match self {
-            Backend::Serial => "serial",
-            Backend::Rayon => "rayon",
-            Backend::Threads => "threads",
-            Backend::Gpu => "gpu",
-            Backend::Hybrid => "hybrid",
-        }
+        self.registration().name
     }
 
     /// Whether the backend needs a GPU.
     pub fn uses_gpu(self) -> bool {
-        matches!(self, Backend::Gpu | Backend::Hybrid)
+        self.registration().gpu
+    }
+
+    /// Whether the backend runs on the engine's worker threads (else on one thread, or the GPU's).
+    pub fn uses_pool(self) -> bool {
+        self.registration().pool
+    }
+
+    /// Whether the backend computes one block per worker thread at once: a run of fewer blocks than
+    /// threads leaves workers idle, so it costs as much as a multiple of the thread count.
+    pub(crate) fn block_per_thread(self) -> bool {
+        self.registration().block_per_thread
     }
 }
 
@@ -82,13 +154,30 @@ impl FromStr for Backend {
     type Err = UnknownBackend;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "serial" => Ok(Backend::Serial),
-            "rayon" | "cpu" => Ok(Backend::Rayon),
-            "threads" => Ok(Backend::Threads),
-            "gpu" => Ok(Backend::Gpu),
-            "hybrid" => Ok(Backend::Hybrid),
-            _ => Err(UnknownBackend(s.to_owned())),
+        let wanted = s.to_ascii_lowercase();
+        REGISTRY
+            .iter()
+            .find(|r| r.name == wanted || r.aliases.contains(&wanted.as_str()))
+            .map(|r| r.backend)
+            .ok_or_else(|| UnknownBackend(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_lists_every_backend_in_order_and_names_round_trip() {
+        for (i, registration) in REGISTRY.iter().enumerate() {
+            assert_eq!(registration.backend as usize, i, "{}", registration.name);
+            assert_eq!(registration.name.parse::<Backend>(), Ok(registration.backend));
+            for alias in registration.aliases {
+                assert_eq!(alias.parse::<Backend>(), Ok(registration.backend));
+            }
         }
+        assert_eq!(Backend::ALL.len(), REGISTRY.len());
+        assert!("nope".parse::<Backend>().is_err());
+        assert_eq!("RAYON".parse::<Backend>(), Ok(Backend::Rayon));
     }
 }

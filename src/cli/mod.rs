@@ -310,7 +310,7 @@ where
         }
         context.validation = Some(validation);
     }
-    if let Some(precision) = validate::float_precision(&run)
+    if let Some(precision) = run.float_precision()
         && let Some(warning) = kernel.resolution_warning(precision)
     {
         eprintln!("hetero: warning: {warning}");

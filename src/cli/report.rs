@@ -9,7 +9,7 @@ use hetero::dispatch::{CostModel, Explanation};
 use hetero::distributed::RankReport;
 use hetero::gpu::{AdapterSummary, Precision};
 use hetero::kernels::{Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
-use hetero::validate::{Comparison, Validation, Verify, float_precision, stamp};
+use hetero::validate::{Comparison, Validation, Verify, stamp};
 use hetero::{Backend, Run};
 
 /// What a report adds to the kernel's own output.
@@ -225,7 +225,7 @@ impl Report for Leibniz {
 
 /// One run as JSON: the common fields, the kernel's own, and what the context adds.
 pub fn run_json<K: Report>(kernel: &K, run: &Run<K::Output>, context: &Context) -> Value {
-    let gpu_bound = float_precision(run).and_then(|p| kernel.bound(p));
+    let gpu_bound = run.float_precision().and_then(|p| kernel.bound(p));
     let mut object = json!({
         "kernel": kernel.name(),
         "backend": run.backend,
@@ -297,7 +297,7 @@ pub fn single<K: Report>(kernel: &K, run: &Run<K::Output>, context: &Context, as
             format!("{target:.3e}, reached with {} {}", run.elements, K::UNIT),
         );
     }
-    bound_line(&mut out, float_precision(run).and_then(|p| kernel.bound(p)));
+    bound_line(&mut out, run.float_precision().and_then(|p| kernel.bound(p)));
     if let Some(v) = &context.validation {
         let verdict = if v.agree() {
             format!(

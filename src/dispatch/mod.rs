@@ -297,10 +297,7 @@ pub(crate) fn probe(
         } else {
             t_small[i] / small as f64
         };
-        let width = match backend {
-            Backend::Rayon | Backend::Threads => threads as u64,
-            _ => 1,
-        };
+        let width = if backend.block_per_thread() { threads as u64 } else { 1 };
         costs.push(Cost {
             overhead: (t_small[i] - small.next_multiple_of(width) as f64 * per_block).max(0.0),
             per_block,

@@ -10,6 +10,7 @@ use crate::gpu::AdapterChoice;
 
 /// What a backend costs for one kernel, in seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Cost {
     /// Paid by every run whatever its size: waking threads, a GPU submission and readback.
     pub overhead: f64,
@@ -32,6 +33,17 @@ fn one() -> u64 {
 }
 
 impl Cost {
+    /// A cost from its parts (see the fields).
+    pub fn new(overhead: f64, per_block: f64, first_use: f64, width: u64, single: f64) -> Self {
+        Cost {
+            overhead,
+            per_block,
+            first_use,
+            width,
+            single,
+        }
+    }
+
     /// Predicted seconds for `blocks` blocks, first use aside: `overhead + per_block · blocks` with
     /// `blocks` rounded up to a multiple of `width`, or the measured `single` for one block.
     pub fn predict(&self, blocks: u64) -> f64 {
@@ -58,7 +70,7 @@ impl Cost {
 /// use hetero::{Backend, dispatch::{Cost, CostModel}};
 ///
 /// let mut model = CostModel::default();
-/// model.insert("pi", Backend::Rayon, 2, Cost { overhead: 2e-5, per_block: 6e-5, first_use: 0.0, width: 2, single: 0.0 });
+/// model.insert("pi", Backend::Rayon, 2, Cost::new(2e-5, 6e-5, 0.0, 2, 0.0));
 /// let dir = std::env::temp_dir().join(format!("hetero-doc-{}", std::process::id()));
 /// let path = dir.join("costs.json");
 /// model.save(&path)?;

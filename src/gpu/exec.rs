@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use wgpu::util::DeviceExt;
 
 use super::{Gpu, GpuReport};
+use crate::error::{GpuError, GpuErrorKind};
 use crate::program::{GpuKernel, Precision};
 use crate::tree::TreeFold;
 use crate::{Error, Result};
@@ -194,14 +195,30 @@ pub(crate) fn reduce<P: crate::Partial>(
                 submission_index: Some(submission),
                 timeout: Some(SUBMISSION_TIMEOUT),
             })
-            .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
+            .map_err(|e| {
+                let kind = match e {
+                    wgpu::PollError::Timeout => GpuErrorKind::Timeout,
+                    _ => GpuErrorKind::Other,
+                };
+                Error::Gpu(GpuError::new(kind, format!("waiting for the GPU: {e}")).with_source(e))
+            })?;
         gpu.check_alive()?;
         // The callback runs on whichever thread polls the device; when another thread sharing the device
         // is polling, it may arrive just after our own poll returns.
         match receiver.recv_timeout(SUBMISSION_TIMEOUT) {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(Error::Gpu(format!("reading results back: {e}"))),
-            Err(_) => return Err(Error::Gpu("the GPU did not hand the results back".to_owned())),
+            Ok(Err(e)) => {
+                let message = format!("reading results back: {e}");
+                return Err(Error::Gpu(
+                    GpuError::new(GpuErrorKind::MapFailed, message).with_source(e),
+                ));
+            }
+            Err(_) => {
+                return Err(Error::gpu(
+                    GpuErrorKind::Timeout,
+                    "the GPU did not hand the results back",
+                ));
+            }
         }
         let elapsed = execute.elapsed();
         report.execute_seconds += elapsed.as_secs_f64();
@@ -209,10 +226,10 @@ pub(crate) fn reduce<P: crate::Partial>(
 
         let readback = Instant::now();
         {
-            let view = staging
-                .slice(..)
-                .get_mapped_range()
-                .map_err(|e| Error::Gpu(format!("reading results back: {e}")))?;
+            let view = staging.slice(..).get_mapped_range().map_err(|e| {
+                let message = format!("reading results back: {e}");
+                Error::Gpu(GpuError::new(GpuErrorKind::MapFailed, message).with_source(e))
+            })?;
             let all: &[u32] = bytemuck::cast_slice(&view);
             let per_block = words as usize;
             for (i, block_words) in all[..(count as usize * per_block)].chunks_exact(per_block).enumerate() {
@@ -250,8 +267,11 @@ fn pop_scopes(scopes: (wgpu::ErrorScopeGuard, wgpu::ErrorScopeGuard), doing: &st
     let validation = pollster::block_on(validation.pop());
     let memory = pollster::block_on(memory.pop());
     match (memory, validation) {
-        (Some(e), _) => Err(Error::Gpu(format!("out of GPU memory while {doing}: {e}"))),
-        (None, Some(e)) => Err(Error::Gpu(format!("GPU error while {doing}: {e}"))),
+        (Some(e), _) => Err(Error::gpu(
+            GpuErrorKind::OutOfMemory,
+            format!("out of GPU memory while {doing}: {e}"),
+        )),
+        (None, Some(e)) => Err(Error::gpu(GpuErrorKind::Other, format!("GPU error while {doing}: {e}"))),
         (None, None) => Ok(()),
     }
 }

@@ -42,6 +42,7 @@ pub mod shaders {
 
 pub(crate) use exec::reduce;
 
+use crate::error::{GpuError, GpuErrorKind};
 use crate::{Error, Result};
 
 /// Which adapter to use.
@@ -213,7 +214,10 @@ impl Gpu {
                 let adapters = ranked_adapters();
                 let count = adapters.len();
                 Some(adapters.into_iter().nth(*i).ok_or_else(|| {
-                    Error::NoGpu(format!("there is no adapter {i}: {count} found (see 'hetero devices')"))
+                    Error::NoGpu(GpuError::new(
+                        GpuErrorKind::NoAdapter,
+                        format!("there is no adapter {i}: {count} found (see 'hetero devices')"),
+                    ))
                 })?)
             }
             AdapterChoice::Name(name) => {
@@ -223,12 +227,15 @@ impl Gpu {
                         .into_iter()
                         .find(|a| a.get_info().name.to_lowercase().contains(&wanted))
                         .ok_or_else(|| {
-                            Error::NoGpu(format!("no adapter's name contains '{name}' (see 'hetero devices')"))
+                            Error::NoGpu(GpuError::new(
+                                GpuErrorKind::NoAdapter,
+                                format!("no adapter's name contains '{name}' (see 'hetero devices')"),
+                            ))
                         })?,
                 )
             }
         };
-        let adapter = adapter.ok_or_else(|| Error::NoGpu(NO_ADAPTER_HELP.to_owned()))?;
+        let adapter = adapter.ok_or_else(|| Error::NoGpu(GpuError::new(GpuErrorKind::NoAdapter, NO_ADAPTER_HELP)))?;
         let features = adapter.features() & WANTED_FEATURES;
         let descriptor = wgpu::DeviceDescriptor {
             label: Some("hetero"),
@@ -236,8 +243,10 @@ impl Gpu {
             required_limits: adapter.limits(),
             ..wgpu::DeviceDescriptor::default()
         };
-        let (device, queue) = pollster::block_on(adapter.request_device(&descriptor))
-            .map_err(|e| Error::NoGpu(format!("cannot open {}: {e}", adapter.get_info().name)))?;
+        let (device, queue) = pollster::block_on(adapter.request_device(&descriptor)).map_err(|e| {
+            let message = format!("cannot open {}: {e}", adapter.get_info().name);
+            Error::NoGpu(GpuError::new(GpuErrorKind::NoAdapter, message).with_source(e))
+        })?;
         let mut gpu = Self::from_device(&adapter, device, queue);
         gpu.setup = start.elapsed();
         Ok(gpu)
@@ -342,8 +351,11 @@ impl Gpu {
     fn check_alive(&self) -> Result<()> {
         match self.lost.lock().map(|slot| slot.clone()) {
             Ok(None) => Ok(()),
-            Ok(Some(why)) => Err(Error::Gpu(format!("the GPU device was lost ({why})"))),
-            Err(_) => Err(Error::Gpu("the GPU device state is poisoned".to_owned())),
+            Ok(Some(why)) => Err(Error::gpu(
+                GpuErrorKind::DeviceLost,
+                format!("the GPU device was lost ({why})"),
+            )),
+            Err(_) => Err(Error::gpu(GpuErrorKind::DeviceLost, "the GPU device state is poisoned")),
         }
     }
 
@@ -383,10 +395,10 @@ impl Gpu {
             cache: None,
         });
         if let Some(error) = pollster::block_on(scope.pop()) {
-            return Err(Error::Gpu(format!(
-                "the shader '{}' does not compile: {error}",
-                program.entry_point
-            )));
+            return Err(Error::gpu(
+                GpuErrorKind::ShaderRejected,
+                format!("the shader '{}' does not compile: {error}", program.entry_point),
+            ));
         }
         let pipeline = Arc::new(pipeline);
         if let Ok(mut cache) = self.pipelines.lock() {
@@ -403,6 +415,7 @@ impl Gpu {
 
 /// How a GPU run spent its time.
 #[derive(Clone, Debug, Default, serde::Serialize)]
+#[non_exhaustive]
 pub struct GpuReport {
     /// The adapter's name.
     pub adapter: String,

@@ -440,7 +440,10 @@ impl GpuKernel for Broken {
 pub(crate) fn gpu_errors_are_values_not_panics() {
     let engine = gpu_engine_or_skip!();
     match engine.run(&Broken, Backend::Gpu) {
-        Err(Error::Gpu(message)) => assert!(message.contains("does not compile"), "{message}"),
+        Err(Error::Gpu(error)) => {
+            assert_eq!(error.kind(), hetero::GpuErrorKind::ShaderRejected, "{error}");
+            assert!(error.message().contains("does not compile"), "{error}");
+        }
         other => panic!("expected a shader error, got {other:?}"),
     }
     let closure = Simpson::new(|x: f64| x * x, 0.0, 1.0, 100).unwrap();

@@ -10,279 +10,25 @@
 //! points, lanes 2, 6 the points `≡ 2 (mod 4)`, lanes 0, 4 the interior points `≡ 0 (mod 4)`. Each class is an
 //! [`ExactSum`], and the weights are applied exactly when the blocks are finished.
 
-use crate::math;
-use crate::program::{
-    GpuCaps, GpuKernel, GpuProgram, Precision, assemble, real_at, real_param_words, real_words, u64_words,
-    unit_roundoff,
-};
-use crate::shaders;
-use crate::simd::{self, LaneLoop, Lanes, Lanes8, Pair, Portable};
-use crate::sum::{LANES, LaneSums, Neumaier, add_compensated};
+//!
+//! The module's files: the integrands ([`Integrand`], [`Function`]) in `integrands.rs`, the vector loop over a
+//! built-in integrand's points in `points.rs`, the GPU program in `gpu.rs`; the kernel, its partial and
+//! its estimate here.
+
+mod gpu;
+mod integrands;
+mod points;
+
+pub use integrands::{Function, Integrand};
+
+use crate::program::{GpuKernel, Precision, unit_roundoff};
+use crate::sum::{LANES, Neumaier};
 use crate::{Error, ExactSum, Kernel, Partial, Result};
 
 use super::MAX_FLOAT_ELEMENTS;
 
 /// Points per block (a multiple of [`LANES`]).
 pub(crate) const BLOCK_POINTS: u64 = 1 << 16;
-
-/// A function to integrate.
-///
-/// Any `Fn(f64) -> f64 + Sync` closure is an integrand; the built-in [`Function`]s also know their exact
-/// integral. The function must be pure: it is evaluated from many threads, in any order.
-///
-/// ```
-/// use hetero::{Backend, Engine, kernels::Simpson};
-///
-/// let kernel = Simpson::new(|x: f64| x * x, 0.0, 3.0, 1000)?;
-/// let run = Engine::with_threads(2)?.run(&kernel, Backend::Rayon)?;
-/// assert!((run.output.value - 9.0).abs() < 1e-12);
-/// # Ok::<(), hetero::Error>(())
-/// ```
-pub trait Integrand: Sync {
-    /// `f(x)`.
-    fn eval(&self, x: f64) -> f64;
-
-    /// `f` at [`LANES`] points at once. The default calls [`eval`](Integrand::eval) on each; an integrand
-    /// can override it with a version the compiler vectorizes, as long as every lane returns exactly what
-    /// `eval` would.
-    #[inline]
-    fn eval_lanes(&self, x: &[f64; LANES]) -> [f64; LANES] {
-        x.map(|x| self.eval(x))
-    }
-
-    /// `∫ₐᵇ f`, where it is known in closed form.
-    fn exact(&self, _a: f64, _b: f64) -> Option<f64> {
-        None
-    }
-
-    /// How reports name the function.
-    fn describe(&self) -> String {
-        "f".to_owned()
-    }
-
-    /// The built-in function this integrand is, if any: only those run on the GPU.
-    fn builtin(&self) -> Option<Function> {
-        None
-    }
-}
-
-impl<F: Fn(f64) -> f64 + Sync> Integrand for F {
-    fn eval(&self, x: f64) -> f64 {
-        self(x)
-    }
-}
-
-/// The built-in integrands.
-#[derive(Clone, Copy, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum Function {
-    /// `eˣ`.
-    Exp,
-    /// `sin x`.
-    Sin,
-    /// `cos x`.
-    Cos,
-    /// `exp(−(x − x0)² / (2σ²))`; build it with [`Function::gauss`], which checks `σ > 0`.
-    Gauss {
-        /// Centre.
-        x0: f64,
-        /// Width, `σ > 0`.
-        sigma: f64,
-    },
-    /// `4 / (1 + x²)`, whose integral over `[0, 1]` is π.
-    Pi,
-    /// `xᵏ`.
-    Poly {
-        /// The power `k`.
-        power: u32,
-    },
-}
-
-impl Function {
-    /// The names accepted by [`Function::from_name`].
-    pub const NAMES: [&'static str; 6] = ["exp", "sin", "cos", "gauss", "pi", "poly"];
-
-    /// A Gaussian bump centred on `x0` of width `sigma`; both finite, `sigma > 0`.
-    pub fn gauss(x0: f64, sigma: f64) -> Result<Self> {
-        if !x0.is_finite() {
-            return Err(Error::invalid("x0", format!("{x0} is not a finite number")));
-        }
-        if !(sigma.is_finite() && sigma > 0.0) {
-            return Err(Error::invalid("sigma", format!("{sigma} is not a finite number > 0")));
-        }
-        Ok(Function::Gauss { x0, sigma })
-    }
-
-    /// `xᵏ` for `k < 2^31 − 1`.
-    pub fn poly(power: u32) -> Result<Self> {
-        if power >= i32::MAX as u32 {
-            return Err(Error::invalid("power", format!("{power} is too large")));
-        }
-        Ok(Function::Poly { power })
-    }
-
-    /// A built-in by name (see [`Function::NAMES`]); `gauss` takes `x0` (default 0) and `sigma`
-    /// (default 1), `poly` takes `power` (default 2). A parameter given to a function without it is an error.
-    pub fn from_name(name: &str, x0: Option<f64>, sigma: Option<f64>, power: Option<u32>) -> Result<Self> {
-        let function = match name.to_ascii_lowercase().as_str() {
-            "exp" => Function::Exp,
-            "sin" => Function::Sin,
-            "cos" => Function::Cos,
-            "pi" => Function::Pi,
-            "gauss" => {
-                return Function::gauss(x0.unwrap_or(0.0), sigma.unwrap_or(1.0))
-                    .and_then(|f| f.only(power.map(|_| "power")));
-            }
-            "poly" => {
-                return Function::poly(power.unwrap_or(2))?.only(x0.map(|_| "x0").or(sigma.map(|_| "sigma")));
-            }
-            _ => {
-                return Err(Error::invalid(
-                    "function",
-                    format!(
-                        "unknown function '{name}': expected one of {}",
-                        Function::NAMES.join(", ")
-                    ),
-                ));
-            }
-        };
-        let stray = x0.map(|_| "x0").or(sigma.map(|_| "sigma")).or(power.map(|_| "power"));
-        function.only(stray)
-    }
-
-    fn only(self, stray: Option<&'static str>) -> Result<Self> {
-        match stray {
-            Some(parameter) => Err(Error::invalid(
-                parameter,
-                format!("the function {} takes no {parameter}", self.name()),
-            )),
-            None => Ok(self),
-        }
-    }
-
-    /// `f` in every lane. The scalar [`Integrand::eval`], [`Integrand::eval_lanes`] and the CPU kernel's
-    /// vector loop all go through it, so they agree bit for bit. `exp` (and so `gauss`), `sin` and `cos` are
-    /// hetero's own ([`crate::math`]); `xᵏ` is the standard library's `powi`, one lane at a time.
-    #[inline(always)]
-    fn eval_in<V: Lanes>(&self, x: V) -> V {
-        self.eval_in_range(x, false)
-    }
-
-    /// [`eval_in`](Self::eval_in), told whether every lane lies in [`math::EXP_NORMAL_RANGE`] (the same
-    /// bits either way, with less work when it does).
-    #[inline(always)]
-    fn eval_in_range<V: Lanes>(&self, x: V, exp_normal: bool) -> V {
-        let c = V::splat;
-        match *self {
-            Function::Exp if exp_normal => math::exp_lanes_normal(x),
-            Function::Exp => math::exp_lanes(x),
-            Function::Sin => math::sin_lanes(x),
-            Function::Cos => math::cos_lanes(x),
-            Function::Gauss { x0, sigma } => {
-                let z = x.sub(c(x0)).div(c(sigma));
-                math::exp_lanes(c(-0.5).mul(z).mul(z))
-            }
-            Function::Pi => c(4.0).div(c(1.0).add(x.mul(x))),
-            Function::Poly { power } => x.map(|x| x.powi(power as i32)),
-        }
-    }
-
-    /// The number the GPU shader knows the function by.
-    fn shader_id(&self) -> u32 {
-        match self {
-            Function::Exp => 0,
-            Function::Sin => 1,
-            Function::Cos => 2,
-            Function::Gauss { .. } => 3,
-            Function::Pi => 4,
-            Function::Poly { .. } => 5,
-        }
-    }
-
-    /// Upper bounds of `|f|` and `|f'|` over `[lo, hi]`, for the GPU error bound.
-    pub fn magnitude_bounds(&self, lo: f64, hi: f64) -> (f64, f64) {
-        let reach = lo.abs().max(hi.abs());
-        match *self {
-            Function::Exp => (hi.exp(), hi.exp()),
-            Function::Sin | Function::Cos => (1.0, 1.0),
-            Function::Gauss { sigma, .. } => (1.0, (-0.5f64).exp() / sigma),
-            // max |8x / (1 + x²)²| is at x = 1/√3.
-            Function::Pi => (4.0, 1.5 * 3f64.sqrt()),
-            Function::Poly { power: 0 } => (1.0, 0.0),
-            Function::Poly { power } => (
-                reach.powi(power as i32),
-                f64::from(power) * reach.powi(power as i32 - 1),
-            ),
-        }
-    }
-
-    /// The name of the function.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Function::Exp => "exp",
-            Function::Sin => "sin",
-            Function::Cos => "cos",
-            Function::Gauss { .. } => "gauss",
-            Function::Pi => "pi",
-            Function::Poly { .. } => "poly",
-        }
-    }
-}
-
-impl Integrand for Function {
-    #[inline]
-    fn eval(&self, x: f64) -> f64 {
-        self.eval_in(x)
-    }
-
-    #[inline]
-    fn eval_lanes(&self, x: &[f64; LANES]) -> [f64; LANES] {
-        self.eval_in(Portable::from_array(*x)).to_array()
-    }
-
-    fn exact(&self, a: f64, b: f64) -> Option<f64> {
-        // Written as products where the plain difference of antiderivatives would cancel.
-        let half_width = 0.5 * (b - a);
-        let mid = 0.5 * (a + b);
-        Some(match *self {
-            Function::Exp => a.exp() * (b - a).exp_m1(),
-            Function::Sin => 2.0 * mid.sin() * half_width.sin(),
-            Function::Cos => 2.0 * mid.cos() * half_width.sin(),
-            Function::Gauss { x0, sigma } => {
-                let scale = sigma * std::f64::consts::FRAC_PI_2.sqrt();
-                let (za, zb) = (
-                    (a - x0) / (sigma * std::f64::consts::SQRT_2),
-                    (b - x0) / (sigma * std::f64::consts::SQRT_2),
-                );
-                let difference = if za >= 0.0 && zb >= 0.0 {
-                    libm::erfc(za) - libm::erfc(zb)
-                } else if za <= 0.0 && zb <= 0.0 {
-                    libm::erfc(-zb) - libm::erfc(-za)
-                } else {
-                    libm::erf(zb) - libm::erf(za)
-                };
-                scale * difference
-            }
-            Function::Pi => 4.0 * (b.atan() - a.atan()),
-            Function::Poly { power } => {
-                let k1 = power as i32 + 1;
-                (b.powi(k1) - a.powi(k1)) / f64::from(k1)
-            }
-        })
-    }
-
-    fn builtin(&self) -> Option<Function> {
-        Some(*self)
-    }
-
-    fn describe(&self) -> String {
-        match *self {
-            Function::Gauss { x0, sigma } => format!("gauss(x0={x0}, sigma={sigma})"),
-            Function::Poly { power } => format!("x^{power}"),
-            other => other.name().to_owned(),
-        }
-    }
-}
 
 /// Composite Simpson integration of `f` over `[a, b]`.
 #[derive(Clone, Debug)]
@@ -484,96 +230,6 @@ impl<F: Integrand> Simpson<F> {
     }
 }
 
-/// The points `first .. end` of a built-in integrand added to `lanes`, eight at a time in vector registers
-/// (`first` and `end` multiples of [`LANES`]): the same operations, in the same order, as the scalar loop.
-struct BuiltinPoints {
-    function: Function,
-    lo: f64,
-    h: f64,
-    first: u64,
-    end: u64,
-    lanes: [Neumaier; LANES],
-}
-
-/// A built-in integrand as the vector loop evaluates it, in lanes of any width.
-trait LaneFunction: Copy {
-    /// The function in every lane of `x`.
-    fn at<W: Lanes>(self, x: W) -> W;
-}
-
-impl LaneFunction for Function {
-    #[inline(always)]
-    fn at<W: Lanes>(self, x: W) -> W {
-        self.eval_in(x)
-    }
-}
-
-/// `exp` for points inside [`math::EXP_NORMAL_RANGE`].
-#[derive(Clone, Copy)]
-struct ExpNormal;
-
-impl LaneFunction for ExpNormal {
-    #[inline(always)]
-    fn at<W: Lanes>(self, x: W) -> W {
-        math::exp_lanes_normal(x)
-    }
-}
-
-impl BuiltinPoints {
-    /// The loop, evaluating the points with `f`.
-    #[inline(always)]
-    fn points<V: Lanes8>(self, f: impl LaneFunction) -> [Neumaier; LANES] {
-        let (lo, h) = (V::splat(self.lo), V::splat(self.h));
-        let mut sums = LaneSums::<V>::from_lanes(&self.lanes);
-        // Point `i + l` is `lo + (i + l)·h`, with `i + l` kept in `index`: exact below 2^53.
-        let x = |index: V| lo.add(index.mul(h));
-        let mut index = V::from_array(std::array::from_fn(|l| (self.first + l as u64) as f64));
-        let step = LANES as u64;
-        let [one, two, three, four] = [1.0, 2.0, 3.0, 4.0].map(|k| V::splat(k * step as f64));
-        let mut i = self.first;
-        // Four vectors of points at a time, evaluated side by side so that the processor overlaps their
-        // dependency chains (27% faster than one at a time for `exp` on the development machine), and
-        // added to the lanes in order: the same sums as one vector at a time.
-        while self.end - i >= 4 * step {
-            let points = Pair(
-                Pair(x(index), x(index.add(one))),
-                Pair(x(index.add(two)), x(index.add(three))),
-            );
-            let Pair(Pair(y0, y1), Pair(y2, y3)) = f.at(points);
-            for y in [y0, y1, y2, y3] {
-                sums.add(y);
-            }
-            index = index.add(four);
-            i += 4 * step;
-        }
-        while i < self.end {
-            sums.add(f.at(x(index)));
-            index = index.add(one);
-            i += step;
-        }
-        sums.lanes()
-    }
-}
-
-impl LaneLoop for BuiltinPoints {
-    type Output = [Neumaier; LANES];
-
-    #[inline(always)]
-    fn run<V: Lanes8>(self) -> [Neumaier; LANES] {
-        // The points lie between x_first and x_end (h ≥ 0).
-        let (low, high) = math::EXP_NORMAL_RANGE;
-        let x_end = self.lo + self.end as f64 * self.h;
-        let exp_normal = self.lo + self.first as f64 * self.h >= low && x_end <= high;
-        // The loop is compiled on its own for `exp` over the normal range, the common case, with no
-        // dispatch on the function inside it (2% faster there); the other integrands' evaluations dwarf
-        // the dispatch.
-        match self.function {
-            Function::Exp if exp_normal => self.points::<V>(ExpNormal),
-            function => self.points::<V>(function),
-        }
-    }
-}
-
 impl<F: Integrand> Kernel for Simpson<F> {
     type Partial = SimpsonPartial;
     type Output = SimpsonEstimate;
@@ -601,14 +257,7 @@ impl<F: Integrand> Kernel for Simpson<F> {
         }
         if let Some(function) = self.f.builtin() {
             let end = i + (hi.saturating_sub(i)) / lanes_count * lanes_count;
-            lanes = simd::run(BuiltinPoints {
-                function,
-                lo: self.lo,
-                h: self.h,
-                first: i,
-                end,
-                lanes,
-            });
+            lanes = points::builtin(function, self.lo, self.h, i..end, lanes);
             i = end;
         }
         while i + lanes_count <= hi {
@@ -678,87 +327,10 @@ impl<F: Integrand> Kernel for Simpson<F> {
     }
 }
 
-impl<F: Integrand> GpuKernel for Simpson<F> {
-    type Partial = SimpsonPartial;
-
-    /// Built-in integrands only. f64 uses hetero's own exp/sin/cos and the CPU's formula for `x_i`; f32
-    /// takes each block's first point from the host (see `shaders/simpson_f32.wgsl`). The two end points
-    /// are evaluated by the host, in f64.
-    fn program(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, SimpsonPartial>> {
-        let function = self.f.builtin().ok_or_else(|| {
-            Error::Unsupported(
-                "only the built-in integrands run on the GPU; integrate closures on a CPU backend".to_owned(),
-            )
-        })?;
-        let precision = caps.float_precision()?;
-        let reach = self.lo.abs().max(self.hi.abs());
-        let trig_limit = if precision == Precision::F64 { 1.6e6 } else { 8192.0 };
-        if matches!(function, Function::Sin | Function::Cos) && reach > trig_limit {
-            return Err(Error::Unsupported(format!(
-                "the GPU's {precision} sin and cos reduce arguments up to |x| = {trig_limit}, and this interval \
-                 reaches {reach}; use a CPU backend"
-            )));
-        }
-        let (x0, sigma) = match function {
-            Function::Gauss { x0, sigma } => (x0, sigma),
-            _ => (0.0, 1.0),
-        };
-        let power = match function {
-            Function::Poly { power } => power,
-            _ => 0,
-        };
-        let last_block = self.blocks() - 1;
-        let [last_lo, last_hi] = u64_words(last_block);
-        let last_block_points = (self.n + 1 - last_block * BLOCK_POINTS) as u32;
-        let mut params = real_param_words(precision, &[self.lo, self.h, x0, sigma]);
-        params.extend([last_lo, last_hi, last_block_points, function.shader_id(), power, 0]);
-
-        let prelude = if precision == Precision::F64 {
-            shaders::SIMPSON_F64
-        } else {
-            shaders::SIMPSON_F32
-        };
-        let math = if precision == Precision::F64 {
-            shaders::MATH_F64
-        } else {
-            shaders::MATH_F32
-        };
-        let wgsl = assemble(
-            precision,
-            &[shaders::BLOCK, shaders::COMPENSATED, math, prelude, shaders::SIMPSON],
-            "main",
-        );
-        let decode = move |block: u64, words: &[u32]| {
-            let mut partial = SimpsonPartial::default();
-            for class in 0..4 {
-                add_compensated(
-                    partial.class_mut(class),
-                    real_at(precision, words, 2 * class),
-                    real_at(precision, words, 2 * class + 1),
-                );
-            }
-            self.add_ends(
-                block * BLOCK_POINTS..((block + 1) * BLOCK_POINTS).min(self.n + 1),
-                &mut partial,
-            );
-            partial
-        };
-        let program = GpuProgram::new(wgsl, precision, params, 8 * real_words(precision), decode);
-        if precision == Precision::F64 {
-            return Ok(program);
-        }
-        Ok(program.with_block_data(2, move |block, data| {
-            let base = self.lo + (block * BLOCK_POINTS) as f64 * self.h;
-            let hi = base as f32;
-            let lo = (base - f64::from(hi)) as f32;
-            data.extend([hi.to_bits(), lo.to_bits()]);
-        }))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::math;
 
     fn run<F: Integrand>(k: &Simpson<F>) -> SimpsonEstimate {
         k.finish(crate::kernel::reduce_serial(k, 0..k.blocks()).unwrap())

@@ -1,0 +1,87 @@
+//! Simpson's GPU program: the built-in integrands in WGSL, f64 where the device has it, f32 otherwise.
+
+use super::{BLOCK_POINTS, Function, Integrand, Simpson, SimpsonPartial};
+use crate::program::{
+    GpuCaps, GpuKernel, GpuProgram, Precision, assemble, real_at, real_param_words, real_words, u64_words,
+};
+use crate::shaders;
+use crate::sum::add_compensated;
+use crate::{Error, Kernel, Result};
+
+impl<F: Integrand> GpuKernel for Simpson<F> {
+    type Partial = SimpsonPartial;
+
+    /// Built-in integrands only. f64 uses hetero's own exp/sin/cos and the CPU's formula for `x_i`; f32
+    /// takes each block's first point from the host (see `shaders/simpson_f32.wgsl`). The two end points
+    /// are evaluated by the host, in f64.
+    fn program(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, SimpsonPartial>> {
+        let function = self.f.builtin().ok_or_else(|| {
+            Error::Unsupported(
+                "only the built-in integrands run on the GPU; integrate closures on a CPU backend".to_owned(),
+            )
+        })?;
+        let precision = caps.float_precision()?;
+        let reach = self.lo.abs().max(self.hi.abs());
+        let trig_limit = if precision == Precision::F64 { 1.6e6 } else { 8192.0 };
+        if matches!(function, Function::Sin | Function::Cos) && reach > trig_limit {
+            return Err(Error::Unsupported(format!(
+                "the GPU's {precision} sin and cos reduce arguments up to |x| = {trig_limit}, and this interval \
+                 reaches {reach}; use a CPU backend"
+            )));
+        }
+        let (x0, sigma) = match function {
+            Function::Gauss { x0, sigma } => (x0, sigma),
+            _ => (0.0, 1.0),
+        };
+        let power = match function {
+            Function::Poly { power } => power,
+            _ => 0,
+        };
+        let last_block = self.blocks() - 1;
+        let [last_lo, last_hi] = u64_words(last_block);
+        let last_block_points = (self.n + 1 - last_block * BLOCK_POINTS) as u32;
+        let mut params = real_param_words(precision, &[self.lo, self.h, x0, sigma]);
+        params.extend([last_lo, last_hi, last_block_points, function.shader_id(), power, 0]);
+
+        let prelude = if precision == Precision::F64 {
+            shaders::SIMPSON_F64
+        } else {
+            shaders::SIMPSON_F32
+        };
+        let math = if precision == Precision::F64 {
+            shaders::MATH_F64
+        } else {
+            shaders::MATH_F32
+        };
+        let wgsl = assemble(
+            precision,
+            &[shaders::BLOCK, shaders::COMPENSATED, math, prelude, shaders::SIMPSON],
+            "main",
+        );
+        let decode = move |block: u64, words: &[u32]| {
+            let mut partial = SimpsonPartial::default();
+            for class in 0..4 {
+                add_compensated(
+                    partial.class_mut(class),
+                    real_at(precision, words, 2 * class),
+                    real_at(precision, words, 2 * class + 1),
+                );
+            }
+            self.add_ends(
+                block * BLOCK_POINTS..((block + 1) * BLOCK_POINTS).min(self.n + 1),
+                &mut partial,
+            );
+            partial
+        };
+        let program = GpuProgram::new(wgsl, precision, params, 8 * real_words(precision), decode);
+        if precision == Precision::F64 {
+            return Ok(program);
+        }
+        Ok(program.with_block_data(2, move |block, data| {
+            let base = self.lo + (block * BLOCK_POINTS) as f64 * self.h;
+            let hi = base as f32;
+            let lo = (base - f64::from(hi)) as f32;
+            data.extend([hi.to_bits(), lo.to_bits()]);
+        }))
+    }
+}

@@ -1,0 +1,266 @@
+//! What Simpson integrates: the [`Integrand`] trait (any `Fn(f64) -> f64 + Sync` is one) and the built-in
+//! [`Function`]s, which also know their exact integral, their bounds and their GPU form.
+
+use crate::math;
+use crate::simd::{Lanes, Lanes8, Portable};
+use crate::sum::LANES;
+use crate::{Error, Result};
+
+/// A function to integrate.
+///
+/// Any `Fn(f64) -> f64 + Sync` closure is an integrand; the built-in [`Function`]s also know their exact
+/// integral. The function must be pure: it is evaluated from many threads, in any order.
+///
+/// ```
+/// use hetero::{Backend, Engine, kernels::Simpson};
+///
+/// let kernel = Simpson::new(|x: f64| x * x, 0.0, 3.0, 1000)?;
+/// let run = Engine::with_threads(2)?.run(&kernel, Backend::Rayon)?;
+/// assert!((run.output.value - 9.0).abs() < 1e-12);
+/// # Ok::<(), hetero::Error>(())
+/// ```
+pub trait Integrand: Sync {
+    /// `f(x)`.
+    fn eval(&self, x: f64) -> f64;
+
+    /// `f` at [`LANES`] points at once. The default calls [`eval`](Integrand::eval) on each; an integrand
+    /// can override it with a version the compiler vectorizes, as long as every lane returns exactly what
+    /// `eval` would.
+    #[inline]
+    fn eval_lanes(&self, x: &[f64; LANES]) -> [f64; LANES] {
+        x.map(|x| self.eval(x))
+    }
+
+    /// `∫ₐᵇ f`, where it is known in closed form.
+    fn exact(&self, _a: f64, _b: f64) -> Option<f64> {
+        None
+    }
+
+    /// How reports name the function.
+    fn describe(&self) -> String {
+        "f".to_owned()
+    }
+
+    /// The built-in function this integrand is, if any: only those run on the GPU.
+    fn builtin(&self) -> Option<Function> {
+        None
+    }
+}
+
+impl<F: Fn(f64) -> f64 + Sync> Integrand for F {
+    fn eval(&self, x: f64) -> f64 {
+        self(x)
+    }
+}
+
+/// The built-in integrands.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Function {
+    /// `eˣ`.
+    Exp,
+    /// `sin x`.
+    Sin,
+    /// `cos x`.
+    Cos,
+    /// `exp(−(x − x0)² / (2σ²))`; build it with [`Function::gauss`], which checks `σ > 0`.
+    Gauss {
+        /// Centre.
+        x0: f64,
+        /// Width, `σ > 0`.
+        sigma: f64,
+    },
+    /// `4 / (1 + x²)`, whose integral over `[0, 1]` is π.
+    Pi,
+    /// `xᵏ`.
+    Poly {
+        /// The power `k`.
+        power: u32,
+    },
+}
+
+impl Function {
+    /// The names accepted by [`Function::from_name`].
+    pub const NAMES: [&'static str; 6] = ["exp", "sin", "cos", "gauss", "pi", "poly"];
+
+    /// A Gaussian bump centred on `x0` of width `sigma`; both finite, `sigma > 0`.
+    pub fn gauss(x0: f64, sigma: f64) -> Result<Self> {
+        if !x0.is_finite() {
+            return Err(Error::invalid("x0", format!("{x0} is not a finite number")));
+        }
+        if !(sigma.is_finite() && sigma > 0.0) {
+            return Err(Error::invalid("sigma", format!("{sigma} is not a finite number > 0")));
+        }
+        Ok(Function::Gauss { x0, sigma })
+    }
+
+    /// `xᵏ` for `k < 2^31 − 1`.
+    pub fn poly(power: u32) -> Result<Self> {
+        if power >= i32::MAX as u32 {
+            return Err(Error::invalid("power", format!("{power} is too large")));
+        }
+        Ok(Function::Poly { power })
+    }
+
+    /// A built-in by name (see [`Function::NAMES`]); `gauss` takes `x0` (default 0) and `sigma`
+    /// (default 1), `poly` takes `power` (default 2). A parameter given to a function without it is an error.
+    pub fn from_name(name: &str, x0: Option<f64>, sigma: Option<f64>, power: Option<u32>) -> Result<Self> {
+        let function = match name.to_ascii_lowercase().as_str() {
+            "exp" => Function::Exp,
+            "sin" => Function::Sin,
+            "cos" => Function::Cos,
+            "pi" => Function::Pi,
+            "gauss" => {
+                return Function::gauss(x0.unwrap_or(0.0), sigma.unwrap_or(1.0))
+                    .and_then(|f| f.only(power.map(|_| "power")));
+            }
+            "poly" => {
+                return Function::poly(power.unwrap_or(2))?.only(x0.map(|_| "x0").or(sigma.map(|_| "sigma")));
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "function",
+                    format!(
+                        "unknown function '{name}': expected one of {}",
+                        Function::NAMES.join(", ")
+                    ),
+                ));
+            }
+        };
+        let stray = x0.map(|_| "x0").or(sigma.map(|_| "sigma")).or(power.map(|_| "power"));
+        function.only(stray)
+    }
+
+    fn only(self, stray: Option<&'static str>) -> Result<Self> {
+        match stray {
+            Some(parameter) => Err(Error::invalid(
+                parameter,
+                format!("the function {} takes no {parameter}", self.name()),
+            )),
+            None => Ok(self),
+        }
+    }
+
+    /// `f` in every lane. The scalar [`Integrand::eval`], [`Integrand::eval_lanes`] and the CPU kernel's
+    /// vector loop all go through it, so they agree bit for bit. `exp` (and so `gauss`), `sin` and `cos` are
+    /// hetero's own ([`crate::math`]); `xᵏ` is the standard library's `powi`, one lane at a time.
+    #[inline(always)]
+    pub(super) fn eval_in<V: Lanes>(&self, x: V) -> V {
+        self.eval_in_range(x, false)
+    }
+
+    /// [`eval_in`](Self::eval_in), told whether every lane lies in [`math::EXP_NORMAL_RANGE`] (the same
+    /// bits either way, with less work when it does).
+    #[inline(always)]
+    fn eval_in_range<V: Lanes>(&self, x: V, exp_normal: bool) -> V {
+        let c = V::splat;
+        match *self {
+            Function::Exp if exp_normal => math::exp_lanes_normal(x),
+            Function::Exp => math::exp_lanes(x),
+            Function::Sin => math::sin_lanes(x),
+            Function::Cos => math::cos_lanes(x),
+            Function::Gauss { x0, sigma } => {
+                let z = x.sub(c(x0)).div(c(sigma));
+                math::exp_lanes(c(-0.5).mul(z).mul(z))
+            }
+            Function::Pi => c(4.0).div(c(1.0).add(x.mul(x))),
+            Function::Poly { power } => x.map(|x| x.powi(power as i32)),
+        }
+    }
+
+    /// The number the GPU shader knows the function by.
+    pub(super) fn shader_id(&self) -> u32 {
+        match self {
+            Function::Exp => 0,
+            Function::Sin => 1,
+            Function::Cos => 2,
+            Function::Gauss { .. } => 3,
+            Function::Pi => 4,
+            Function::Poly { .. } => 5,
+        }
+    }
+
+    /// Upper bounds of `|f|` and `|f'|` over `[lo, hi]`, for the GPU error bound.
+    pub fn magnitude_bounds(&self, lo: f64, hi: f64) -> (f64, f64) {
+        let reach = lo.abs().max(hi.abs());
+        match *self {
+            Function::Exp => (hi.exp(), hi.exp()),
+            Function::Sin | Function::Cos => (1.0, 1.0),
+            Function::Gauss { sigma, .. } => (1.0, (-0.5f64).exp() / sigma),
+            // max |8x / (1 + x²)²| is at x = 1/√3.
+            Function::Pi => (4.0, 1.5 * 3f64.sqrt()),
+            Function::Poly { power: 0 } => (1.0, 0.0),
+            Function::Poly { power } => (
+                reach.powi(power as i32),
+                f64::from(power) * reach.powi(power as i32 - 1),
+            ),
+        }
+    }
+
+    /// The name of the function.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Function::Exp => "exp",
+            Function::Sin => "sin",
+            Function::Cos => "cos",
+            Function::Gauss { .. } => "gauss",
+            Function::Pi => "pi",
+            Function::Poly { .. } => "poly",
+        }
+    }
+}
+
+impl Integrand for Function {
+    #[inline]
+    fn eval(&self, x: f64) -> f64 {
+        self.eval_in(x)
+    }
+
+    #[inline]
+    fn eval_lanes(&self, x: &[f64; LANES]) -> [f64; LANES] {
+        self.eval_in(Portable::from_array(*x)).to_array()
+    }
+
+    fn exact(&self, a: f64, b: f64) -> Option<f64> {
+        // Written as products where the plain difference of antiderivatives would cancel.
+        let half_width = 0.5 * (b - a);
+        let mid = 0.5 * (a + b);
+        Some(match *self {
+            Function::Exp => a.exp() * (b - a).exp_m1(),
+            Function::Sin => 2.0 * mid.sin() * half_width.sin(),
+            Function::Cos => 2.0 * mid.cos() * half_width.sin(),
+            Function::Gauss { x0, sigma } => {
+                let scale = sigma * std::f64::consts::FRAC_PI_2.sqrt();
+                let (za, zb) = (
+                    (a - x0) / (sigma * std::f64::consts::SQRT_2),
+                    (b - x0) / (sigma * std::f64::consts::SQRT_2),
+                );
+                let difference = if za >= 0.0 && zb >= 0.0 {
+                    libm::erfc(za) - libm::erfc(zb)
+                } else if za <= 0.0 && zb <= 0.0 {
+                    libm::erfc(-zb) - libm::erfc(-za)
+                } else {
+                    libm::erf(zb) - libm::erf(za)
+                };
+                scale * difference
+            }
+            Function::Pi => 4.0 * (b.atan() - a.atan()),
+            Function::Poly { power } => {
+                let k1 = power as i32 + 1;
+                (b.powi(k1) - a.powi(k1)) / f64::from(k1)
+            }
+        })
+    }
+
+    fn builtin(&self) -> Option<Function> {
+        Some(*self)
+    }
+
+    fn describe(&self) -> String {
+        match *self {
+            Function::Gauss { x0, sigma } => format!("gauss(x0={x0}, sigma={sigma})"),
+            Function::Poly { power } => format!("x^{power}"),
+            other => other.name().to_owned(),
+        }
+    }
+}
