@@ -84,7 +84,10 @@ impl<T> Run<T> {
     /// The floating precision the run's arithmetic used: `None` on the CPU and for exact GPU arithmetic
     /// (what the agreement rules of [`crate::validate`] go by).
     pub fn float_precision(&self) -> Option<Precision> {
-        crate::validate::float_precision_of(self.gpu.as_ref())
+        self.gpu
+            .as_ref()
+            .and_then(|g| g.precision)
+            .filter(|&p| p != Precision::Exact)
     }
 
     /// Elements per second of wall time.

@@ -50,6 +50,7 @@ pub mod sum;
 pub mod target;
 mod tree;
 pub mod validate;
+mod wire;
 
 pub use backend::hybrid::Split;
 pub use backend::{Backend, UnknownBackend};

@@ -16,12 +16,9 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::gpu::Precision;
-use crate::kernels::{
-    Hits, Integrand, Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate, SimpsonPartial,
-};
+use crate::program::Precision;
 use crate::rng::philox4x32_10;
-use crate::{Backend, Engine, ExactSum, Kernel, Result, Run};
+use crate::{Backend, Engine, Kernel, Result, Run};
 
 /// What the rules compare of a result: its exact identity and its value.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,7 +86,7 @@ fn float_precision<T>(run: &Run<T>) -> Option<Precision> {
 }
 
 /// The floating precision a GPU report names: `None` without a report and for exact arithmetic.
-pub(crate) fn float_precision_of(report: Option<&crate::gpu::GpuReport>) -> Option<Precision> {
+fn float_precision_of(report: Option<&crate::gpu::GpuReport>) -> Option<Precision> {
     report.and_then(|g| g.precision).filter(|&p| p != Precision::Exact)
 }
 
@@ -293,97 +290,10 @@ pub fn validate<K: Verify>(
     })
 }
 
-impl Verify for MonteCarloPi {
-    fn measure_partial(&self, partial: &Hits) -> Measure {
-        Measure {
-            exact: vec![partial.hits, partial.samples],
-            value: partial.hits as f64,
-        }
-    }
-
-    fn measure_output(&self, output: &PiEstimate) -> Measure {
-        Measure {
-            exact: vec![output.hits, output.samples],
-            value: output.value,
-        }
-    }
-
-    /// None: hit counts are integers on the GPU too.
-    fn gpu_allowance(&self, _precision: Precision) -> Option<f64> {
-        None
-    }
-
-    fn problem(&self, output: &PiEstimate) -> String {
-        format!("samples={} seed={}", output.samples, output.seed)
-    }
-}
-
-impl Verify for Leibniz {
-    fn measure_partial(&self, partial: &ExactSum) -> Measure {
-        Measure {
-            exact: partial.to_words(),
-            value: partial.value(),
-        }
-    }
-
-    fn measure_output(&self, output: &LeibnizEstimate) -> Measure {
-        Measure {
-            exact: vec![output.value.to_bits()],
-            value: output.value,
-        }
-    }
-
-    /// `Leibniz::gpu_bound`: every term is positive, so the bound on the whole sum covers any part of it.
-    fn gpu_allowance(&self, precision: Precision) -> Option<f64> {
-        Some(self.gpu_bound(precision))
-    }
-
-    fn problem(&self, output: &LeibnizEstimate) -> String {
-        format!("terms={}", output.terms)
-    }
-}
-
-impl<F: Integrand> Verify for Simpson<F> {
-    /// The exact sums, and the partial's share of `S_n`: `h/3 · (ends + 4·odd + 2·even)`.
-    fn measure_partial(&self, partial: &SimpsonPartial) -> Measure {
-        let sums = [&partial.ends, &partial.odd, &partial.even2, &partial.even0];
-        let mut weighted = partial.ends.clone();
-        weighted.merge_scaled(&partial.odd, 4);
-        weighted.merge_scaled(&partial.even2, 2);
-        weighted.merge_scaled(&partial.even0, 2);
-        Measure {
-            exact: sums.iter().flat_map(|s| s.to_words()).collect(),
-            value: weighted.value() * self.spacing() / 3.0,
-        }
-    }
-
-    fn measure_output(&self, output: &SimpsonEstimate) -> Measure {
-        Measure {
-            exact: vec![output.value.to_bits(), output.error_estimate.to_bits()],
-            value: output.value,
-        }
-    }
-
-    /// `Simpson::gpu_bound`, a sum over the points of their weight times a per-point bound: it covers any
-    /// subset of the points.
-    fn gpu_allowance(&self, precision: Precision) -> Option<f64> {
-        self.gpu_bound(precision)
-    }
-
-    fn problem(&self, output: &SimpsonEstimate) -> String {
-        format!(
-            "f={} from={:#018x} to={:#018x} intervals={}",
-            output.function,
-            output.from.to_bits(),
-            output.to.to_bits(),
-            output.intervals
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::{Leibniz, MonteCarloPi};
 
     #[test]
     fn samples_are_distinct_sorted_in_range_and_reproducible() {

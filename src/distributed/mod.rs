@@ -6,8 +6,7 @@
 
 use std::ops::Range;
 
-use crate::kernels::{Hits, SimpsonPartial};
-use crate::{ExactSum, Partial};
+pub use crate::wire::Wire;
 
 /// The blocks of `rank` among `ranks`: contiguous, in rank order, sizes differing by at most one.
 ///
@@ -21,79 +20,6 @@ use crate::{ExactSum, Partial};
 pub fn rank_range(blocks: u64, rank: usize, ranks: usize) -> Range<u64> {
     let at = |r: usize| (u128::from(blocks) * r as u128 / ranks.max(1) as u128) as u64;
     at(rank)..at(rank + 1)
-}
-
-/// A partial that can travel between processes as a fixed number of 64-bit words.
-pub trait Wire: Partial {
-    /// Words of every encoding of this type.
-    const WORDS: usize;
-    /// Whether combining two partials is adding their words (wrapping), so that an MPI sum-allreduce
-    /// combines them. Integer counts are; floating partials are gathered and combined in rank order.
-    const SUMMABLE: bool = false;
-    /// The encoding, [`Self::WORDS`] words long.
-    fn to_words(&self) -> Vec<u64>;
-    /// The partial `words` encodes, or `None` if they are not an encoding.
-    fn from_words(words: &[u64]) -> Option<Self>;
-}
-
-impl Wire for u64 {
-    const WORDS: usize = 1;
-    const SUMMABLE: bool = true;
-    fn to_words(&self) -> Vec<u64> {
-        vec![*self]
-    }
-    fn from_words(words: &[u64]) -> Option<Self> {
-        words.first().copied()
-    }
-}
-
-impl Wire for Hits {
-    const WORDS: usize = 2;
-    const SUMMABLE: bool = true;
-    fn to_words(&self) -> Vec<u64> {
-        vec![self.hits, self.samples]
-    }
-    fn from_words(words: &[u64]) -> Option<Self> {
-        match words {
-            [hits, samples] => Some(Hits {
-                hits: *hits,
-                samples: *samples,
-            }),
-            _ => None,
-        }
-    }
-}
-
-impl Wire for ExactSum {
-    const WORDS: usize = ExactSum::WORDS;
-    fn to_words(&self) -> Vec<u64> {
-        ExactSum::to_words(self)
-    }
-    fn from_words(words: &[u64]) -> Option<Self> {
-        ExactSum::from_words(words)
-    }
-}
-
-impl Wire for SimpsonPartial {
-    const WORDS: usize = 4 * ExactSum::WORDS;
-    fn to_words(&self) -> Vec<u64> {
-        [&self.ends, &self.odd, &self.even2, &self.even0]
-            .into_iter()
-            .flat_map(|s| s.to_words())
-            .collect()
-    }
-    fn from_words(words: &[u64]) -> Option<Self> {
-        if words.len() != Self::WORDS {
-            return None;
-        }
-        let mut parts = words.chunks_exact(ExactSum::WORDS).map(ExactSum::from_words);
-        Some(SimpsonPartial {
-            ends: parts.next()??,
-            odd: parts.next()??,
-            even2: parts.next()??,
-            even0: parts.next()??,
-        })
-    }
 }
 
 /// What one rank did.
@@ -131,22 +57,5 @@ mod tests {
                 assert_eq!(next, blocks);
             }
         }
-    }
-
-    #[test]
-    fn partials_round_trip() {
-        let hits = Hits {
-            hits: 3,
-            samples: u64::MAX,
-        };
-        assert_eq!(Hits::from_words(&hits.to_words()), Some(hits));
-        let simpson = SimpsonPartial {
-            ends: ExactSum::of(1.0),
-            odd: ExactSum::of(-2.5),
-            even2: ExactSum::of(1e-300),
-            even0: ExactSum::of(f64::NEG_INFINITY),
-        };
-        assert_eq!(SimpsonPartial::from_words(&simpson.to_words()), Some(simpson));
-        assert!(SimpsonPartial::from_words(&[0; 5]).is_none());
     }
 }

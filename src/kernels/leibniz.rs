@@ -10,6 +10,7 @@ use crate::program::{
 use crate::shaders;
 use crate::simd::{self, LaneLoop, Lanes8};
 use crate::sum::{LANES, LaneSums, Neumaier, add_compensated, lanes_to_exact};
+use crate::validate::{Measure, Verify};
 use crate::{Error, ExactSum, Kernel, Result};
 
 use super::MAX_FLOAT_ELEMENTS;
@@ -189,6 +190,31 @@ impl GpuKernel for Leibniz {
                 sum
             },
         ))
+    }
+}
+
+impl Verify for Leibniz {
+    fn measure_partial(&self, partial: &ExactSum) -> Measure {
+        Measure {
+            exact: partial.to_words(),
+            value: partial.value(),
+        }
+    }
+
+    fn measure_output(&self, output: &LeibnizEstimate) -> Measure {
+        Measure {
+            exact: vec![output.value.to_bits()],
+            value: output.value,
+        }
+    }
+
+    /// `Leibniz::gpu_bound`: every term is positive, so the bound on the whole sum covers any part of it.
+    fn gpu_allowance(&self, precision: Precision) -> Option<f64> {
+        Some(self.gpu_bound(precision))
+    }
+
+    fn problem(&self, output: &LeibnizEstimate) -> String {
+        format!("terms={}", output.terms)
     }
 }
 

@@ -11,6 +11,8 @@
 use crate::program::{GpuCaps, GpuKernel, GpuProgram, Precision, assemble, u64_words};
 use crate::rng::{counter_for_call, key_from_seed, philox4x32_10, philox4x32_10_lanes};
 use crate::shaders;
+use crate::validate::{Measure, Verify};
+use crate::wire::Wire;
 use crate::{Error, Kernel, Partial, Result};
 
 /// Samples per block (even, so that a block starts on a whole Philox call).
@@ -250,9 +252,61 @@ impl GpuKernel for MonteCarloPi {
     }
 }
 
+impl Verify for MonteCarloPi {
+    fn measure_partial(&self, partial: &Hits) -> Measure {
+        Measure {
+            exact: vec![partial.hits, partial.samples],
+            value: partial.hits as f64,
+        }
+    }
+
+    fn measure_output(&self, output: &PiEstimate) -> Measure {
+        Measure {
+            exact: vec![output.hits, output.samples],
+            value: output.value,
+        }
+    }
+
+    /// None: hit counts are integers on the GPU too.
+    fn gpu_allowance(&self, _precision: Precision) -> Option<f64> {
+        None
+    }
+
+    fn problem(&self, output: &PiEstimate) -> String {
+        format!("samples={} seed={}", output.samples, output.seed)
+    }
+}
+
+impl Wire for Hits {
+    const WORDS: usize = 2;
+    const SUMMABLE: bool = true;
+    fn to_words(&self) -> Vec<u64> {
+        vec![self.hits, self.samples]
+    }
+    fn from_words(words: &[u64]) -> Option<Self> {
+        match words {
+            [hits, samples] => Some(Hits {
+                hits: *hits,
+                samples: *samples,
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hits_round_trip_through_words() {
+        let hits = Hits {
+            hits: 3,
+            samples: u64::MAX,
+        };
+        assert_eq!(Hits::from_words(&hits.to_words()), Some(hits));
+        assert!(Hits::from_words(&[1]).is_none());
+    }
 
     #[test]
     fn hit_test_is_exact_at_the_boundary() {

@@ -23,6 +23,8 @@ pub use integrands::{Function, Integrand};
 
 use crate::program::{GpuKernel, Precision, unit_roundoff};
 use crate::sum::{LANES, Neumaier};
+use crate::validate::{Measure, Verify};
+use crate::wire::Wire;
 use crate::{Error, ExactSum, Kernel, Partial, Result};
 
 use super::MAX_FLOAT_ELEMENTS;
@@ -327,10 +329,82 @@ impl<F: Integrand> Kernel for Simpson<F> {
     }
 }
 
+impl<F: Integrand> Verify for Simpson<F> {
+    /// The exact sums, and the partial's share of `S_n`: `h/3 · (ends + 4·odd + 2·even)`.
+    fn measure_partial(&self, partial: &SimpsonPartial) -> Measure {
+        let sums = [&partial.ends, &partial.odd, &partial.even2, &partial.even0];
+        let mut weighted = partial.ends.clone();
+        weighted.merge_scaled(&partial.odd, 4);
+        weighted.merge_scaled(&partial.even2, 2);
+        weighted.merge_scaled(&partial.even0, 2);
+        Measure {
+            exact: sums.iter().flat_map(|s| s.to_words()).collect(),
+            value: weighted.value() * self.spacing() / 3.0,
+        }
+    }
+
+    fn measure_output(&self, output: &SimpsonEstimate) -> Measure {
+        Measure {
+            exact: vec![output.value.to_bits(), output.error_estimate.to_bits()],
+            value: output.value,
+        }
+    }
+
+    /// `Simpson::gpu_bound`, a sum over the points of their weight times a per-point bound: it covers any
+    /// subset of the points.
+    fn gpu_allowance(&self, precision: Precision) -> Option<f64> {
+        self.gpu_bound(precision)
+    }
+
+    fn problem(&self, output: &SimpsonEstimate) -> String {
+        format!(
+            "f={} from={:#018x} to={:#018x} intervals={}",
+            output.function,
+            output.from.to_bits(),
+            output.to.to_bits(),
+            output.intervals
+        )
+    }
+}
+
+impl Wire for SimpsonPartial {
+    const WORDS: usize = 4 * ExactSum::WORDS;
+    fn to_words(&self) -> Vec<u64> {
+        [&self.ends, &self.odd, &self.even2, &self.even0]
+            .into_iter()
+            .flat_map(|s| s.to_words())
+            .collect()
+    }
+    fn from_words(words: &[u64]) -> Option<Self> {
+        if words.len() != Self::WORDS {
+            return None;
+        }
+        let mut parts = words.chunks_exact(ExactSum::WORDS).map(ExactSum::from_words);
+        Some(SimpsonPartial {
+            ends: parts.next()??,
+            odd: parts.next()??,
+            even2: parts.next()??,
+            even0: parts.next()??,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::math;
+
+    #[test]
+    fn partials_round_trip_through_words() {
+        let simpson = SimpsonPartial {
+            ends: ExactSum::of(1.0),
+            odd: ExactSum::of(-2.5),
+            even2: ExactSum::of(1e-300),
+            even0: ExactSum::of(f64::NEG_INFINITY),
+        };
+        assert_eq!(SimpsonPartial::from_words(&simpson.to_words()), Some(simpson));
+        assert!(SimpsonPartial::from_words(&[0; 5]).is_none());
+    }
 
     fn run<F: Integrand>(k: &Simpson<F>) -> SimpsonEstimate {
         k.finish(crate::kernel::reduce_serial(k, 0..k.blocks()).unwrap())
