@@ -1,28 +1,25 @@
-//! The command line front end. Everything here maps words to library calls and results to text.
+//! The command line front end. Everything here maps words to library calls and results to text: the entry
+//! point, exit codes and the choice of command here; the engine, its cost-model cache and the progress bar
+//! in `setup.rs`; the commands in `commands.rs`; their output in `report/`; `hetero bench` in `bench.rs`.
 
 mod args;
 mod bench;
+mod commands;
 mod report;
+mod setup;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use clap::error::ErrorKind;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use hetero::dispatch::CostModel;
-use hetero::distributed::{RankReport, Wire};
-use hetero::gpu::AdapterChoice;
-use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
-use hetero::validate;
-use hetero::{Backend, Choice, Control, Engine, Error, Kernel, Run};
+use hetero::kernels::{Leibniz, MonteCarloPi};
+use hetero::{Control, Engine, Error};
 
-use args::{CalibrateArgs, Cli, Command, Problem, RunArgs, SimpsonArgs};
-use report::{Context, Report};
+use args::{Cli, Command, Problem, RunArgs};
+use commands::*;
+use setup::*;
 
 /// Exit code of a usage error: bad flags or values.
 const EXIT_USAGE: u8 = 2;
@@ -96,105 +93,6 @@ fn launched_as_other_mpi_rank() -> bool {
         .any(|rank| rank.trim() != "0")
 }
 
-/// An engine with `threads` workers (default: one per core) that opens `adapter`.
-fn engine_on(threads: Option<usize>, adapter: &AdapterChoice) -> hetero::Result<Engine> {
-    let engine = match threads {
-        Some(threads) => Engine::with_threads(threads)?,
-        None => Engine::new()?,
-    };
-    Ok(engine.with_adapter(adapter.clone()))
-}
-
-fn engine(run: &RunArgs) -> hetero::Result<Engine> {
-    let engine = engine_on(run.threads, &run.adapter)?.with_precision(run.precision);
-    // Only auto and --explain read the cached model: a run on a named backend touches no file.
-    let wants_model = run.backend == Choice::Auto || run.explain;
-    let cached = wants_model
-        .then(CostModel::default_path)
-        .flatten()
-        .and_then(|path| CostModel::load(&path));
-    Ok(match cached {
-        Some(model) => engine.with_model(model),
-        None => engine,
-    })
-}
-
-/// Calibrates the engine's model on `probe` unless it can already predict its kernel, and saves it.
-fn ensure_calibrated<K: Kernel>(engine: &Engine, probe: &K, quiet: bool) -> hetero::Result<()> {
-    if engine.is_calibrated(probe) {
-        return Ok(());
-    }
-    if !quiet {
-        eprintln!(
-            "hetero: note: measuring each backend's cost for {} (once; 'hetero calibrate' measures them all)",
-            probe.name()
-        );
-    }
-    engine.calibrate(probe)?;
-    save_model(engine, quiet);
-    Ok(())
-}
-
-fn save_model(engine: &Engine, quiet: bool) -> Option<std::path::PathBuf> {
-    let path = CostModel::default_path()?;
-    match engine.model().save(&path) {
-        Ok(()) => Some(path),
-        Err(e) => {
-            if !quiet {
-                eprintln!("hetero: note: cannot save the cost model to {}: {e}", path.display());
-            }
-            None
-        }
-    }
-}
-
-/// The probes calibration runs: 1024 blocks of each kernel.
-fn probe_pi() -> hetero::Result<MonteCarloPi> {
-    MonteCarloPi::new(1 << 26, 1)
-}
-
-fn probe_leibniz() -> hetero::Result<Leibniz> {
-    Leibniz::new(1 << 26)
-}
-
-fn probe_simpson(function: Function, a: f64, b: f64) -> hetero::Result<Simpson> {
-    Simpson::new(function, a, b, (1 << 26) - 4)
-}
-
-/// A stop flag raised by Ctrl-C (a second Ctrl-C exits at once), and a progress bar on stderr that shows
-/// itself after a second when stderr is a terminal.
-fn control(quiet: bool) -> (Control, ProgressBar) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    // Only fails when a handler is set already, which this process never does twice.
-    let _ = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
-        }
-    });
-    let bar = ProgressBar::hidden();
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {percent:>3}%  {pos}/{len} blocks  {elapsed} (eta {eta})")
-    {
-        bar.set_style(style);
-    }
-    let control = Control::new().with_stop(stop);
-    if quiet || !std::io::stderr().is_terminal() {
-        return (control, bar);
-    }
-    let shown = bar.clone();
-    let control = control.with_progress(move |p| {
-        if p.elapsed < Duration::from_secs(1) {
-            return;
-        }
-        if shown.is_hidden() {
-            shown.set_draw_target(ProgressDrawTarget::stderr());
-        }
-        shown.set_length(p.blocks);
-        shown.set_position(p.done);
-    });
-    (control, bar)
-}
-
 /// What a command prints, and its exit code.
 struct Outcome {
     text: String,
@@ -204,225 +102,6 @@ struct Outcome {
 impl Outcome {
     fn success(text: String) -> Self {
         Outcome { text, code: 0 }
-    }
-}
-
-/// A finished run, with each rank's share when it was distributed.
-type Executed<T> = (Run<T>, Option<Vec<RankReport>>);
-
-/// Runs `kernel` over the MPI ranks. `None` on ranks other than 0, which print nothing.
-fn distributed<K>(run: &RunArgs, kernel: &K) -> hetero::Result<Option<Executed<K::Output>>>
-where
-    K: Kernel,
-    K::Partial: Wire,
-{
-    for (given, flag) in [
-        (run.explain, "--explain"),
-        (run.validate, "--validate"),
-        (run.target_error.is_some(), "--target-error"),
-    ] {
-        if given {
-            return Err(Error::Unsupported(format!("{flag} does not work with --distributed")));
-        }
-    }
-    #[cfg(feature = "mpi")]
-    {
-        // Under MPI, auto means rayon on every rank: the ranks must not each calibrate at once.
-        let backend = match run.backend {
-            Choice::Auto => hetero::Backend::Rayon,
-            Choice::Backend(backend) => backend,
-        };
-        let cluster = hetero::distributed::Cluster::init()?;
-        let engine = engine(run)?;
-        Ok(cluster.run(&engine, kernel, backend).map(|d| (d.run, Some(d.ranks))))
-    }
-    #[cfg(not(feature = "mpi"))]
-    {
-        let _ = kernel;
-        Err(Error::Unsupported(
-            "--distributed needs MPI: build with 'cargo build --release --features mpi' (and a system MPI)".to_owned(),
-        ))
-    }
-}
-
-/// How to run a kernel of the subcommand's kind to a target error.
-type ToTarget<'a, T> = &'a dyn Fn(&Engine, f64, Choice, &Control) -> hetero::Result<Run<T>>;
-
-/// One problem on one backend (or auto), with everything a run may add.
-fn single<K>(args: &RunArgs, kernel: &K, probe: &K, to_target: ToTarget<'_, K::Output>) -> hetero::Result<Outcome>
-where
-    K: Report,
-    K::Partial: Wire,
-{
-    if args.distributed {
-        let Some((run, ranks)) = distributed(args, kernel)? else {
-            return Ok(Outcome::success(String::new()));
-        };
-        let context = Context {
-            ranks,
-            ..Context::default()
-        };
-        return Ok(Outcome::success(report::single(kernel, &run, &context, args.json)));
-    }
-    if args.validate && args.target_error.is_some() {
-        return Err(Error::Unsupported(
-            "--validate checks runs of a fixed size: drop --target-error, or give -n".to_owned(),
-        ));
-    }
-    let engine = engine(args)?;
-    let auto = args.backend == Choice::Auto;
-    let mut context = Context {
-        auto,
-        target_error: args.target_error,
-        ..Context::default()
-    };
-    if auto || args.explain {
-        ensure_calibrated(&engine, probe, args.quiet || args.json)?;
-        if args.explain {
-            context.explanation = Some(engine.explain(kernel)?);
-        }
-    }
-    // A fixed-size run explained already has auto's choice: it need not be made twice.
-    let choice = match (&context.explanation, args.target_error) {
-        (Some(explanation), None) if auto => Choice::Backend(explanation.choice),
-        _ => args.backend,
-    };
-    let (control, bar) = control(args.quiet);
-    let result = match args.target_error {
-        Some(target) => to_target(&engine, target, choice, &control),
-        None => engine.run_with(kernel, choice, &control),
-    };
-    bar.finish_and_clear();
-    let run = result?;
-    let mut code = 0;
-    if args.validate && !run.interrupted {
-        let (checked, against) = match run.backend {
-            Backend::Serial => (Backend::Serial, Backend::Rayon),
-            Backend::Hybrid => (Backend::Gpu, Backend::Serial),
-            other => (other, Backend::Serial),
-        };
-        let seed = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        let validation = validate::validate(&engine, kernel, checked, against, seed)?;
-        if !validation.agree() {
-            code = EXIT_FAILURE;
-        }
-        context.validation = Some(validation);
-    }
-    if let Some(precision) = run.float_precision()
-        && let Some(warning) = kernel.resolution_warning(precision)
-    {
-        eprintln!("hetero: warning: {warning}");
-    }
-    if let Some(target) = args.target_error
-        && !run.interrupted
-        && K::error_estimate(&run.output) > target
-    {
-        eprintln!(
-            "hetero: warning: the target error {target:e} was not reached: the estimate stopped shrinking at {:e} \
-             (rounding); the best run is shown",
-            K::error_estimate(&run.output)
-        );
-        code = EXIT_FAILURE;
-    }
-    if run.interrupted {
-        eprintln!(
-            "hetero: interrupted: blocks 0..{} of {} completed; the result below covers them",
-            run.completed, run.blocks
-        );
-        code = EXIT_INTERRUPTED;
-    }
-    Ok(Outcome {
-        text: report::single(kernel, &run, &context, args.json),
-        code,
-    })
-}
-
-/// One problem on several backends, checked against each other.
-fn compare<K: Report>(backends: Option<&[Backend]>, args: &RunArgs, kernel: &K) -> hetero::Result<Outcome> {
-    let unsupported = [
-        (
-            args.backend != Choice::Auto,
-            "--backend (compare takes --backends a,b,c)",
-        ),
-        (args.distributed, "--distributed"),
-        (args.explain, "--explain"),
-        (args.validate, "--validate"),
-        (args.target_error.is_some(), "--target-error"),
-    ];
-    if let Some((_, flag)) = unsupported.iter().find(|(given, _)| *given) {
-        return Err(Error::Unsupported(format!("compare does not take {flag}")));
-    }
-    let engine = engine(args)?;
-    let backends = match backends {
-        Some(list) => list.to_vec(),
-        None => {
-            let mut list = Backend::CPU.to_vec();
-            let gpu_runs = engine.gpu().is_ok_and(|gpu| {
-                kernel
-                    .gpu()
-                    .is_some_and(|program| program.program(&gpu.caps(args.precision)).is_ok())
-            });
-            if gpu_runs {
-                list.extend([Backend::Gpu, Backend::Hybrid]);
-            }
-            list
-        }
-    };
-    let comparison = validate::compare(&engine, kernel, &backends)?;
-    Ok(Outcome {
-        text: report::comparison(kernel, &comparison, args.json),
-        code: if comparison.agree() { 0 } else { EXIT_FAILURE },
-    })
-}
-
-/// Measures every kernel on every backend and saves the model.
-fn calibrate(args: &CalibrateArgs) -> hetero::Result<Outcome> {
-    let engine = engine_on(args.threads, &args.adapter)?;
-    let mut keys = Vec::new();
-    let pi = probe_pi()?;
-    engine.calibrate(&pi)?;
-    keys.push(pi.cost_key());
-    // Each built-in integrand costs differently per point: each has its own costs.
-    for name in ["exp", "sin", "cos", "gauss", "pi", "poly"] {
-        let simpson = probe_simpson(Function::from_name(name, None, None, None)?, 0.0, 1.0)?;
-        engine.calibrate(&simpson)?;
-        keys.push(simpson.cost_key());
-    }
-    let leibniz = probe_leibniz()?;
-    engine.calibrate(&leibniz)?;
-    keys.push(leibniz.cost_key());
-    let path = save_model(&engine, false);
-    let model = engine.model();
-    let mut rows = Vec::new();
-    for key in keys {
-        for backend in Backend::ALL {
-            rows.push((key.clone(), backend, engine.threads_for(backend)));
-        }
-    }
-    Ok(Outcome::success(report::calibration(
-        &model,
-        &rows,
-        path.as_deref(),
-        args.json,
-    )))
-}
-
-fn simpson_kernel(a: &SimpsonArgs) -> hetero::Result<(Function, Simpson)> {
-    let function = Function::from_name(&a.function, a.x0, a.sigma, a.power)?;
-    let kernel = Simpson::new(function, a.from, a.to, a.intervals.unwrap_or(DEFAULT_INTERVALS))?;
-    Ok((function, kernel))
-}
-
-fn note_rounding(a: &SimpsonArgs, kernel: &Simpson) {
-    if let Some(requested) = a.intervals
-        && kernel.intervals() != requested
-    {
-        eprintln!(
-            "hetero: note: {requested} intervals rounded up to {} (Simpson's rule and its error estimate need a multiple of 4)",
-            kernel.intervals()
-        );
     }
 }
 

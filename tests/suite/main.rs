@@ -62,13 +62,17 @@ fn main() {
         leibniz_json_has_its_fields, human_output_names_value_error_backend_time_and_throughput,
         bad_input_is_one_line_and_exit_code_two, help_and_version_succeed,
         devices_lists_adapters_with_their_features, no_adapter_is_one_line_and_a_failure,
-        distributed_without_mpi_says_how_to_get_it, auto_is_the_default_and_explains_its_choice,
+        auto_is_the_default_and_explains_its_choice,
         a_corrupt_or_stale_cost_model_is_rebuilt_not_fatal, compare_runs_every_cpu_backend_and_agrees,
         validate_checks_a_sample_of_blocks, target_error_reaches_the_target_and_equals_a_fixed_run,
-        stamps_name_the_problem_and_the_result, ctrl_c_prints_the_partial_result_and_exits_130,
+        stamps_name_the_problem_and_the_result,
         calibrate_measures_every_cpu_backend, bench_writes_every_sweep_as_csv_and_svg,
         bench_reports_an_unwritable_directory_in_one_line,
     ));
+    #[cfg(unix)]
+    cases.extend(cases!(Needs::Cpu => cli: ctrl_c_prints_the_partial_result_and_exits_130));
+    #[cfg(not(feature = "mpi"))]
+    cases.extend(cases!(Needs::Cpu => cli: distributed_without_mpi_says_how_to_get_it));
     cases.extend(cases!(Needs::Gpu => cli:
         gpu_pi_equals_serial_and_reports_gpu_timing, gpu_floats_report_their_precision_and_bound,
         closures_and_far_trig_arguments_are_refused_on_the_gpu, gpu_compare_and_hybrid_agree_with_the_cpu,

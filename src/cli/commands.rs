@@ -1,0 +1,236 @@
+//! The commands: one run, several backends compared, calibration.
+
+use super::args::{CalibrateArgs, RunArgs, SimpsonArgs};
+use super::report;
+use super::report::{Context, Report};
+use super::setup::*;
+use super::{DEFAULT_INTERVALS, EXIT_FAILURE, EXIT_INTERRUPTED, Outcome};
+use hetero::distributed::{RankReport, Wire};
+use hetero::kernels::{Function, Simpson};
+use hetero::validate;
+use hetero::{Backend, Choice, Control, Engine, Error, Kernel, Run};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A finished run, with each rank's share when it was distributed.
+pub(super) type Executed<T> = (Run<T>, Option<Vec<RankReport>>);
+
+/// Runs `kernel` over the MPI ranks. `None` on ranks other than 0, which print nothing.
+pub(super) fn distributed<K>(run: &RunArgs, kernel: &K) -> hetero::Result<Option<Executed<K::Output>>>
+where
+    K: Kernel,
+    K::Partial: Wire,
+{
+    for (given, flag) in [
+        (run.explain, "--explain"),
+        (run.validate, "--validate"),
+        (run.target_error.is_some(), "--target-error"),
+    ] {
+        if given {
+            return Err(Error::Unsupported(format!("{flag} does not work with --distributed")));
+        }
+    }
+    #[cfg(feature = "mpi")]
+    {
+        // Under MPI, auto means rayon on every rank: the ranks must not each calibrate at once.
+        let backend = match run.backend {
+            Choice::Auto => hetero::Backend::Rayon,
+            Choice::Backend(backend) => backend,
+        };
+        let cluster = hetero::distributed::Cluster::init()?;
+        let engine = engine(run)?;
+        Ok(cluster.run(&engine, kernel, backend).map(|d| (d.run, Some(d.ranks))))
+    }
+    #[cfg(not(feature = "mpi"))]
+    {
+        let _ = kernel;
+        Err(Error::Unsupported(
+            "--distributed needs MPI: build with 'cargo build --release --features mpi' (and a system MPI)".to_owned(),
+        ))
+    }
+}
+
+/// How to run a kernel of the subcommand's kind to a target error.
+pub(super) type ToTarget<'a, T> = &'a dyn Fn(&Engine, f64, Choice, &Control) -> hetero::Result<Run<T>>;
+
+/// One problem on one backend (or auto), with everything a run may add.
+pub(super) fn single<K>(
+    args: &RunArgs,
+    kernel: &K,
+    probe: &K,
+    to_target: ToTarget<'_, K::Output>,
+) -> hetero::Result<Outcome>
+where
+    K: Report,
+    K::Partial: Wire,
+{
+    if args.distributed {
+        let Some((run, ranks)) = distributed(args, kernel)? else {
+            return Ok(Outcome::success(String::new()));
+        };
+        let context = Context {
+            ranks,
+            ..Context::default()
+        };
+        return Ok(Outcome::success(report::single(kernel, &run, &context, args.json)));
+    }
+    if args.validate && args.target_error.is_some() {
+        return Err(Error::Unsupported(
+            "--validate checks runs of a fixed size: drop --target-error, or give -n".to_owned(),
+        ));
+    }
+    let engine = engine(args)?;
+    let auto = args.backend == Choice::Auto;
+    let mut context = Context {
+        auto,
+        target_error: args.target_error,
+        ..Context::default()
+    };
+    if auto || args.explain {
+        ensure_calibrated(&engine, probe, args.quiet || args.json)?;
+        if args.explain {
+            context.explanation = Some(engine.explain(kernel)?);
+        }
+    }
+    // A fixed-size run explained already has auto's choice: it need not be made twice.
+    let choice = match (&context.explanation, args.target_error) {
+        (Some(explanation), None) if auto => Choice::Backend(explanation.choice),
+        _ => args.backend,
+    };
+    let (control, bar) = control(args.quiet);
+    let result = match args.target_error {
+        Some(target) => to_target(&engine, target, choice, &control),
+        None => engine.run_with(kernel, choice, &control),
+    };
+    bar.finish_and_clear();
+    let run = result?;
+    let mut code = 0;
+    if args.validate && !run.interrupted {
+        let (checked, against) = match run.backend {
+            Backend::Serial => (Backend::Serial, Backend::Rayon),
+            Backend::Hybrid => (Backend::Gpu, Backend::Serial),
+            other => (other, Backend::Serial),
+        };
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let validation = validate::validate(&engine, kernel, checked, against, seed)?;
+        if !validation.agree() {
+            code = EXIT_FAILURE;
+        }
+        context.validation = Some(validation);
+    }
+    if let Some(precision) = run.float_precision()
+        && let Some(warning) = kernel.resolution_warning(precision)
+    {
+        eprintln!("hetero: warning: {warning}");
+    }
+    if let Some(target) = args.target_error
+        && !run.interrupted
+        && K::error_estimate(&run.output) > target
+    {
+        eprintln!(
+            "hetero: warning: the target error {target:e} was not reached: the estimate stopped shrinking at {:e} \
+             (rounding); the best run is shown",
+            K::error_estimate(&run.output)
+        );
+        code = EXIT_FAILURE;
+    }
+    if run.interrupted {
+        eprintln!(
+            "hetero: interrupted: blocks 0..{} of {} completed; the result below covers them",
+            run.completed, run.blocks
+        );
+        code = EXIT_INTERRUPTED;
+    }
+    Ok(Outcome {
+        text: report::single(kernel, &run, &context, args.json),
+        code,
+    })
+}
+
+/// One problem on several backends, checked against each other.
+pub(super) fn compare<K: Report>(backends: Option<&[Backend]>, args: &RunArgs, kernel: &K) -> hetero::Result<Outcome> {
+    let unsupported = [
+        (
+            args.backend != Choice::Auto,
+            "--backend (compare takes --backends a,b,c)",
+        ),
+        (args.distributed, "--distributed"),
+        (args.explain, "--explain"),
+        (args.validate, "--validate"),
+        (args.target_error.is_some(), "--target-error"),
+    ];
+    if let Some((_, flag)) = unsupported.iter().find(|(given, _)| *given) {
+        return Err(Error::Unsupported(format!("compare does not take {flag}")));
+    }
+    let engine = engine(args)?;
+    let backends = match backends {
+        Some(list) => list.to_vec(),
+        None => {
+            let mut list = Backend::CPU.to_vec();
+            let gpu_runs = engine.gpu().is_ok_and(|gpu| {
+                kernel
+                    .gpu()
+                    .is_some_and(|program| program.program(&gpu.caps(args.precision)).is_ok())
+            });
+            if gpu_runs {
+                list.extend([Backend::Gpu, Backend::Hybrid]);
+            }
+            list
+        }
+    };
+    let comparison = validate::compare(&engine, kernel, &backends)?;
+    Ok(Outcome {
+        text: report::comparison(kernel, &comparison, args.json),
+        code: if comparison.agree() { 0 } else { EXIT_FAILURE },
+    })
+}
+
+/// Measures every kernel on every backend and saves the model.
+pub(super) fn calibrate(args: &CalibrateArgs) -> hetero::Result<Outcome> {
+    let engine = engine_on(args.threads, &args.adapter)?;
+    let mut keys = Vec::new();
+    let pi = probe_pi()?;
+    engine.calibrate(&pi)?;
+    keys.push(pi.cost_key());
+    // Each built-in integrand costs differently per point: each has its own costs.
+    for name in ["exp", "sin", "cos", "gauss", "pi", "poly"] {
+        let simpson = probe_simpson(Function::from_name(name, None, None, None)?, 0.0, 1.0)?;
+        engine.calibrate(&simpson)?;
+        keys.push(simpson.cost_key());
+    }
+    let leibniz = probe_leibniz()?;
+    engine.calibrate(&leibniz)?;
+    keys.push(leibniz.cost_key());
+    let path = save_model(&engine, false);
+    let model = engine.model();
+    let mut rows = Vec::new();
+    for key in keys {
+        for backend in Backend::ALL {
+            rows.push((key.clone(), backend, engine.threads_for(backend)));
+        }
+    }
+    Ok(Outcome::success(report::calibration(
+        &model,
+        &rows,
+        path.as_deref(),
+        args.json,
+    )))
+}
+
+pub(super) fn simpson_kernel(a: &SimpsonArgs) -> hetero::Result<(Function, Simpson)> {
+    let function = Function::from_name(&a.function, a.x0, a.sigma, a.power)?;
+    let kernel = Simpson::new(function, a.from, a.to, a.intervals.unwrap_or(DEFAULT_INTERVALS))?;
+    Ok((function, kernel))
+}
+
+pub(super) fn note_rounding(a: &SimpsonArgs, kernel: &Simpson) {
+    if let Some(requested) = a.intervals
+        && kernel.intervals() != requested
+    {
+        eprintln!(
+            "hetero: note: {requested} intervals rounded up to {} (Simpson's rule and its error estimate need a multiple of 4)",
+            kernel.intervals()
+        );
+    }
+}

@@ -1,0 +1,92 @@
+//! Several backends' runs of one problem, checked against each other: a table or JSON.
+
+use super::*;
+
+/// Several backends' runs of one problem: a table, or `{"runs": [...], "agree": ...}`.
+pub fn comparison<K: Report>(kernel: &K, comparison: &Comparison<K::Output>, as_json: bool) -> String {
+    let serial_seconds = comparison
+        .runs
+        .iter()
+        .find(|r| r.backend == Backend::Serial)
+        .map(|r| r.elapsed.as_secs_f64());
+    let speedup = |run: &Run<K::Output>| serial_seconds.map(|s| s / run.elapsed.as_secs_f64().max(1e-9));
+    let reference = comparison.runs[comparison.reference].backend;
+    if as_json {
+        let runs: Vec<Value> = comparison
+            .runs
+            .iter()
+            .zip(&comparison.verdicts)
+            .map(|(run, verdict)| {
+                let mut object = run_json(kernel, run, &Context::default());
+                if let Some(map) = object.as_object_mut() {
+                    map.insert("speedup".to_owned(), json!(speedup(run)));
+                    map.insert("verdict".to_owned(), json!(verdict.to_string()));
+                    map.insert("agree".to_owned(), json!(verdict.agree));
+                }
+                object
+            })
+            .collect();
+        return format!(
+            "{}\n",
+            json!({
+                "kernel": kernel.name(),
+                "reference": reference,
+                "runs": runs,
+                "agree": comparison.agree(),
+                "disagreements": comparison.disagreements(),
+            })
+        );
+    }
+    let mut out = String::new();
+    if let Some(first) = comparison.runs.first() {
+        K::text(&first.output, &mut out);
+    }
+    let _ = writeln!(
+        out,
+        "\n  {:<8} {:<24} {:>22} {:>10} {:>11} {:>13} {:>8}  verdict (against {reference})",
+        "backend", "threads / adapter", "value", "error est", "time", "throughput", "speed-up"
+    );
+    for (run, verdict) in comparison.runs.iter().zip(&comparison.verdicts) {
+        let place = match &run.gpu {
+            Some(gpu) if run.backend == Backend::Hybrid => format!("{} + {} threads", gpu.adapter, run.threads),
+            Some(gpu) => format!("{} ({})", gpu.adapter, gpu.precision.map_or("", |p| p.name())),
+            None => format!("{} threads", run.threads),
+        };
+        let speed = speedup(run).map_or("-".to_owned(), |s| format!("{s:.2}×"));
+        let verdict = if run.backend == reference {
+            "reference".to_owned()
+        } else {
+            verdict.to_string()
+        };
+        let _ = writeln!(
+            out,
+            "  {:<8} {:<24} {:>22.17} {:>10.2e} {:>9.4} s {:>11}/s {:>8}  {verdict}",
+            run.backend.name(),
+            truncate(&place, 24),
+            K::value(&run.output),
+            K::error_estimate(&run.output),
+            run.elapsed.as_secs_f64(),
+            si(run.throughput()),
+            speed,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n  {}",
+        if comparison.agree() {
+            "all backends agree".to_owned()
+        } else {
+            comparison.disagreements().join("; ")
+        }
+    );
+    out
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        let kept: String = text.chars().take(width - 1).collect();
+        format!("{kept}…")
+    }
+}

@@ -1,0 +1,222 @@
+//! Results as text for people or as one JSON object for programs. Here: what a report adds to a run
+//! ([`Context`]) and how each kernel's results are shown ([`Report`]); one run in `run.rs`, several
+//! backends' runs in `compare.rs`, the adapter and cost-model tables in `tables.rs`.
+
+mod compare;
+mod run;
+mod tables;
+
+pub use compare::comparison;
+pub use run::{run_json, single};
+pub use tables::{calibration, devices};
+
+use std::f64::consts::PI;
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use hetero::dispatch::{CostModel, Explanation};
+use hetero::distributed::RankReport;
+use hetero::gpu::{AdapterSummary, Precision};
+use hetero::kernels::{Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
+use hetero::validate::{Comparison, Validation, Verify, stamp};
+use hetero::{Backend, Run};
+
+/// What a report adds to the kernel's own output.
+#[derive(Default)]
+pub struct Context {
+    /// Each rank's share, for distributed runs.
+    pub ranks: Option<Vec<RankReport>>,
+    /// Auto's reasoning, with --explain.
+    pub explanation: Option<Explanation>,
+    /// The sampled blocks' check, with --validate.
+    pub validation: Option<Validation>,
+    /// The error asked for, with --target-error.
+    pub target_error: Option<f64>,
+    /// Whether auto chose the backend.
+    pub auto: bool,
+}
+
+/// How a kernel's results are shown.
+pub trait Report: Verify {
+    /// What its elements are called.
+    const UNIT: &'static str;
+    fn value(output: &Self::Output) -> f64;
+    fn error_estimate(output: &Self::Output) -> f64;
+    /// The GPU agreement bound of a floating run in `precision`.
+    fn bound(&self, precision: Precision) -> Option<f64>;
+    /// The kernel's own JSON fields.
+    fn fields(output: &Self::Output) -> Value;
+    /// The kernel's own lines of text.
+    fn text(output: &Self::Output, out: &mut String);
+    /// A warning when `precision` cannot resolve the problem.
+    fn resolution_warning(&self, precision: Precision) -> Option<String> {
+        let _ = precision;
+        None
+    }
+}
+
+impl Report for MonteCarloPi {
+    const UNIT: &'static str = "samples";
+
+    fn value(output: &PiEstimate) -> f64 {
+        output.value
+    }
+
+    fn error_estimate(output: &PiEstimate) -> f64 {
+        output.std_error
+    }
+
+    fn bound(&self, _: Precision) -> Option<f64> {
+        None
+    }
+
+    fn fields(e: &PiEstimate) -> Value {
+        json!({
+            "samples": e.samples,
+            "hits": e.hits,
+            "seed": e.seed,
+            "std_error": e.std_error,
+            "ci95": [e.ci95.0, e.ci95.1],
+            "abs_error": (e.value - PI).abs(),
+        })
+    }
+
+    fn text(e: &PiEstimate, out: &mut String) {
+        let abs_error = (e.value - PI).abs();
+        let _ = writeln!(
+            out,
+            "pi ≈ {:.10}  (Monte Carlo, {} samples, seed {})",
+            e.value, e.samples, e.seed
+        );
+        line(out, "value", format!("{:.15}", e.value));
+        line(
+            out,
+            "error estimate",
+            format!(
+                "{:.3e} (standard error; 95% interval {:.8} .. {:.8})",
+                e.std_error, e.ci95.0, e.ci95.1
+            ),
+        );
+        let sigmas = if e.std_error > 0.0 {
+            abs_error / e.std_error
+        } else {
+            f64::INFINITY
+        };
+        line(
+            out,
+            "|value − π|",
+            format!("{abs_error:.3e} ({sigmas:.2} standard errors)"),
+        );
+        line(out, "hits", format!("{} of {}", e.hits, e.samples));
+    }
+}
+
+impl Report for Simpson {
+    const UNIT: &'static str = "points";
+
+    fn value(output: &SimpsonEstimate) -> f64 {
+        output.value
+    }
+
+    fn error_estimate(output: &SimpsonEstimate) -> f64 {
+        output.error_estimate
+    }
+
+    fn bound(&self, precision: Precision) -> Option<f64> {
+        self.gpu_bound(precision)
+    }
+
+    fn resolution_warning(&self, precision: Precision) -> Option<String> {
+        Simpson::resolution_warning(self, precision)
+    }
+
+    fn fields(e: &SimpsonEstimate) -> Value {
+        json!({
+            "function": e.function,
+            "from": e.from,
+            "to": e.to,
+            "intervals": e.intervals,
+            "requested_intervals": e.requested_intervals,
+            "exact": e.exact,
+            "abs_error": e.exact.map(|x| (e.value - x).abs()),
+        })
+    }
+
+    fn text(e: &SimpsonEstimate, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "simpson: ∫ {} over [{}, {}] with {} intervals",
+            e.function, e.from, e.to, e.intervals
+        );
+        line(out, "value", format!("{:.17}", e.value));
+        line(
+            out,
+            "error estimate",
+            format!("{:.3e} (Richardson, |S_n − S_n/2| / 15)", e.error_estimate),
+        );
+        match e.exact {
+            Some(exact) => {
+                line(out, "exact", format!("{exact:.17}"));
+                line(out, "|value − exact|", format!("{:.3e}", (e.value - exact).abs()));
+            }
+            None => line(out, "exact", "not known in closed form".to_owned()),
+        }
+    }
+}
+
+impl Report for Leibniz {
+    const UNIT: &'static str = "terms";
+
+    fn value(output: &LeibnizEstimate) -> f64 {
+        output.value
+    }
+
+    fn error_estimate(output: &LeibnizEstimate) -> f64 {
+        output.bound
+    }
+
+    fn bound(&self, precision: Precision) -> Option<f64> {
+        Some(self.gpu_bound(precision))
+    }
+
+    fn fields(e: &LeibnizEstimate) -> Value {
+        json!({ "terms": e.terms, "bound": e.bound, "abs_error": (e.value - PI).abs() })
+    }
+
+    fn text(e: &LeibnizEstimate, out: &mut String) {
+        let _ = writeln!(out, "pi ≈ {:.10}  (Leibniz series, {} terms)", e.value, e.terms);
+        line(out, "value", format!("{:.17}", e.value));
+        line(
+            out,
+            "error estimate",
+            format!("{:.3e} (truncation bound 4/(2N+1))", e.bound),
+        );
+        line(out, "|value − π|", format!("{:.3e}", (e.value - PI).abs()));
+    }
+}
+
+fn bound_line(out: &mut String, gpu_bound: Option<f64>) {
+    if let Some(bound) = gpu_bound {
+        line(
+            out,
+            "gpu agreement",
+            format!("within {bound:.3e} of the exact sum (derived bound of this precision)"),
+        );
+    }
+}
+
+fn line(out: &mut String, label: &str, value: String) {
+    let _ = writeln!(out, "  {label:<16} {value}");
+}
+
+/// `1234567.0` → `"1.235 M"`.
+fn si(x: f64) -> String {
+    let prefixes = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")];
+    for (scale, prefix) in prefixes {
+        if x >= scale {
+            return format!("{:.3} {prefix}", x / scale);
+        }
+    }
+    format!("{x:.3}")
+}

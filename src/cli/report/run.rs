@@ -1,0 +1,183 @@
+//! One run, as JSON or text.
+
+use super::*;
+
+/// One run as JSON: the common fields, the kernel's own, and what the context adds.
+pub fn run_json<K: Report>(kernel: &K, run: &Run<K::Output>, context: &Context) -> Value {
+    let gpu_bound = run.float_precision().and_then(|p| kernel.bound(p));
+    let mut object = json!({
+        "kernel": kernel.name(),
+        "backend": run.backend,
+        "threads": run.threads,
+        "value": K::value(&run.output),
+        "error_estimate": K::error_estimate(&run.output),
+        "seconds": run.elapsed.as_secs_f64(),
+        "throughput": run.throughput(),
+        "blocks": run.blocks,
+        "elements": run.elements,
+        "gpu_bound": gpu_bound,
+        "stamp": stamp(kernel, &run.output),
+        "interrupted": run.interrupted,
+        "completed_blocks": run.completed,
+    });
+    let Some(map) = object.as_object_mut() else {
+        return object;
+    };
+    if let Some(ranks) = &context.ranks {
+        map.insert("ranks".to_owned(), json!(ranks.len()));
+        map.insert("per_rank".to_owned(), json!(ranks));
+    }
+    if let Some(gpu) = &run.gpu {
+        map.insert("gpu".to_owned(), json!(gpu));
+        map.insert("precision".to_owned(), json!(gpu.precision));
+    }
+    if let Some(split) = &run.split {
+        map.insert("split".to_owned(), json!(split));
+    }
+    if let Some(explanation) = &context.explanation {
+        map.insert("explain".to_owned(), json!(explanation));
+    }
+    if let Some(validation) = &context.validation {
+        map.insert(
+            "validation".to_owned(),
+            json!({
+                "agree": validation.agree(),
+                "backend": validation.backend,
+                "against": validation.against,
+                "blocks": validation.blocks.len(),
+                "largest_difference": validation.largest_difference,
+                "failures": validation.failures.iter().map(|(b, v)| json!({"block": b, "verdict": v, "why": v.to_string()})).collect::<Vec<_>>(),
+            }),
+        );
+    }
+    if let Some(target) = context.target_error {
+        map.insert("target_error".to_owned(), json!(target));
+    }
+    if let Value::Object(fields) = K::fields(&run.output) {
+        map.extend(fields);
+    }
+    object
+}
+
+/// One run, as JSON or text.
+pub fn single<K: Report>(kernel: &K, run: &Run<K::Output>, context: &Context, as_json: bool) -> String {
+    if as_json {
+        return format!("{}\n", run_json(kernel, run, context));
+    }
+    let mut out = String::new();
+    if let Some(explanation) = &context.explanation {
+        let _ = writeln!(out, "{explanation}");
+    }
+    K::text(&run.output, &mut out);
+    if let Some(target) = context.target_error {
+        line(
+            &mut out,
+            "target error",
+            format!("{target:.3e}, reached with {} {}", run.elements, K::UNIT),
+        );
+    }
+    bound_line(&mut out, run.float_precision().and_then(|p| kernel.bound(p)));
+    if let Some(v) = &context.validation {
+        let verdict = if v.agree() {
+            format!(
+                "{} sampled blocks agree with {} (largest difference {:.3e})",
+                v.blocks.len(),
+                v.against,
+                v.largest_difference
+            )
+        } else {
+            let (block, first) = &v.failures[0];
+            format!(
+                "FAILED: {} of {} sampled blocks differ from {}; block {block}: {first}",
+                v.failures.len(),
+                v.blocks.len(),
+                v.against
+            )
+        };
+        line(&mut out, "validation", verdict);
+    }
+    if run.interrupted {
+        line(
+            &mut out,
+            "interrupted",
+            format!(
+                "blocks 0..{} of {} completed; the result covers them",
+                run.completed, run.blocks
+            ),
+        );
+    }
+    footer(&mut out, run, context, K::UNIT);
+    line(&mut out, "stamp", stamp(kernel, &run.output));
+    out
+}
+
+fn footer<T>(out: &mut String, run: &Run<T>, context: &Context, unit: &str) {
+    if let Some(ranks) = &context.ranks {
+        let shares: Vec<String> = ranks
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}: blocks {}..{} in {:.3} s",
+                    r.rank, r.blocks.0, r.blocks.1, r.seconds
+                )
+            })
+            .collect();
+        line(out, "mpi ranks", format!("{} ({})", ranks.len(), shares.join("; ")));
+    }
+    let chosen = if context.auto { " (chosen by auto)" } else { "" };
+    match &run.gpu {
+        Some(gpu) => {
+            let precision = gpu.precision.map_or("", |p| p.name());
+            let place = match &run.split {
+                Some(_) => format!(
+                    "hybrid, {} ({}) + {} CPU threads, precision {precision}{chosen}",
+                    gpu.adapter, gpu.api, run.threads
+                ),
+                None => format!("gpu, {} ({}), precision {precision}{chosen}", gpu.adapter, gpu.api),
+            };
+            line(out, "backend", place);
+            if let Some(split) = &run.split {
+                let mut shares = format!(
+                    "GPU {} blocks in {} ranges ({:.1}%), CPU {} blocks in {} ranges",
+                    split.gpu_blocks,
+                    split.gpu_chunks,
+                    100.0 * split.gpu_fraction(),
+                    split.cpu_blocks,
+                    split.cpu_chunks
+                );
+                if let Some(error) = &split.gpu_error {
+                    let _ = write!(shares, "; the GPU failed ({error}) and the CPU finished");
+                }
+                line(out, "split", shares);
+            }
+            line(out, "time", format!("{:.6} s", run.elapsed.as_secs_f64()));
+            let kernel = gpu
+                .kernel_seconds
+                .map_or("no timestamps".to_owned(), |k| format!("{k:.6} s"));
+            line(
+                out,
+                "gpu time",
+                format!(
+                    "kernel {kernel}; setup {:.6} s, compile {:.6} s, upload {:.6} s, execute {:.6} s, \
+                     readback {:.6} s, {} submissions",
+                    gpu.setup_seconds,
+                    gpu.compile_seconds,
+                    gpu.upload_seconds,
+                    gpu.execute_seconds,
+                    gpu.readback_seconds,
+                    gpu.submissions
+                ),
+            );
+        }
+        None => {
+            let threads = if run.threads == 1 {
+                "1 thread".to_owned()
+            } else {
+                format!("{} threads", run.threads)
+            };
+            line(out, "backend", format!("{}, {threads}{chosen}", run.backend));
+            line(out, "time", format!("{:.6} s", run.elapsed.as_secs_f64()));
+        }
+    }
+    line(out, "throughput", format!("{} {unit}/s", si(run.throughput())));
+}

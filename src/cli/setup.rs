@@ -1,0 +1,112 @@
+//! The engine a command runs on, its cached cost model, and the stop flag and progress bar of a run.
+
+use super::EXIT_INTERRUPTED;
+use super::args::RunArgs;
+use hetero::dispatch::CostModel;
+use hetero::gpu::AdapterChoice;
+use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
+use hetero::{Choice, Control, Engine, Kernel};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// An engine with `threads` workers (default: one per core) that opens `adapter`.
+pub(super) fn engine_on(threads: Option<usize>, adapter: &AdapterChoice) -> hetero::Result<Engine> {
+    let engine = match threads {
+        Some(threads) => Engine::with_threads(threads)?,
+        None => Engine::new()?,
+    };
+    Ok(engine.with_adapter(adapter.clone()))
+}
+
+pub(super) fn engine(run: &RunArgs) -> hetero::Result<Engine> {
+    let engine = engine_on(run.threads, &run.adapter)?.with_precision(run.precision);
+    // Only auto and --explain read the cached model: a run on a named backend touches no file.
+    let wants_model = run.backend == Choice::Auto || run.explain;
+    let cached = wants_model
+        .then(CostModel::default_path)
+        .flatten()
+        .and_then(|path| CostModel::load(&path));
+    Ok(match cached {
+        Some(model) => engine.with_model(model),
+        None => engine,
+    })
+}
+
+/// Calibrates the engine's model on `probe` unless it can already predict its kernel, and saves it.
+pub(super) fn ensure_calibrated<K: Kernel>(engine: &Engine, probe: &K, quiet: bool) -> hetero::Result<()> {
+    if engine.is_calibrated(probe) {
+        return Ok(());
+    }
+    if !quiet {
+        eprintln!(
+            "hetero: note: measuring each backend's cost for {} (once; 'hetero calibrate' measures them all)",
+            probe.name()
+        );
+    }
+    engine.calibrate(probe)?;
+    save_model(engine, quiet);
+    Ok(())
+}
+
+pub(super) fn save_model(engine: &Engine, quiet: bool) -> Option<std::path::PathBuf> {
+    let path = CostModel::default_path()?;
+    match engine.model().save(&path) {
+        Ok(()) => Some(path),
+        Err(e) => {
+            if !quiet {
+                eprintln!("hetero: note: cannot save the cost model to {}: {e}", path.display());
+            }
+            None
+        }
+    }
+}
+
+/// The probes calibration runs: 1024 blocks of each kernel.
+pub(super) fn probe_pi() -> hetero::Result<MonteCarloPi> {
+    MonteCarloPi::new(1 << 26, 1)
+}
+
+pub(super) fn probe_leibniz() -> hetero::Result<Leibniz> {
+    Leibniz::new(1 << 26)
+}
+
+pub(super) fn probe_simpson(function: Function, a: f64, b: f64) -> hetero::Result<Simpson> {
+    Simpson::new(function, a, b, (1 << 26) - 4)
+}
+
+/// A stop flag raised by Ctrl-C (a second Ctrl-C exits at once), and a progress bar on stderr that shows
+/// itself after a second when stderr is a terminal.
+pub(super) fn control(quiet: bool) -> (Control, ProgressBar) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    // Only fails when a handler is set already, which this process never does twice.
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    });
+    let bar = ProgressBar::hidden();
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {percent:>3}%  {pos}/{len} blocks  {elapsed} (eta {eta})")
+    {
+        bar.set_style(style);
+    }
+    let control = Control::new().with_stop(stop);
+    if quiet || !std::io::stderr().is_terminal() {
+        return (control, bar);
+    }
+    let shown = bar.clone();
+    let control = control.with_progress(move |p| {
+        if p.elapsed < Duration::from_secs(1) {
+            return;
+        }
+        if shown.is_hidden() {
+            shown.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        shown.set_length(p.blocks);
+        shown.set_position(p.done);
+    });
+    (control, bar)
+}
