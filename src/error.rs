@@ -59,6 +59,10 @@ pub enum Error {
         /// Blocks of the whole problem.
         blocks: u64,
     },
+    /// A result that cannot be trusted as a number: beyond the `f64` range, or made of values that are
+    /// not finite. Reported instead of an infinite or NaN value.
+    #[error("{0}")]
+    NotFinite(String),
     /// An invariant of hetero itself did not hold: a bug to report.
     #[error("internal error: {0}")]
     Internal(String),

@@ -171,6 +171,22 @@ impl ExactSum {
     /// Sums beyond the `f64` range give ±∞; a NaN, or both infinities, give NaN. Where the exact sum lies
     /// in the subnormal range it is rounded twice, which is still a pure function of the sum.
     pub fn value(&self) -> f64 {
+        self.value_scaled(0)
+    }
+
+    /// The exact sum times `2^k`, rounded once to the nearest `f64`: [`value`](ExactSum::value) scaled
+    /// without passing through a value out of range, so that a sum beyond `f64::MAX` can still be read
+    /// scaled down (`k < 0`). Where both are normal, `value_scaled(k)` is exactly `value() · 2^k`.
+    ///
+    /// ```
+    /// use hetero::ExactSum;
+    ///
+    /// let big: ExactSum = [f64::MAX, f64::MAX].into_iter().collect();
+    /// assert_eq!(big.value(), f64::INFINITY);
+    /// assert_eq!(big.value_scaled(-1), f64::MAX);
+    /// assert_eq!(ExactSum::of(3.0).value_scaled(4), 48.0);
+    /// ```
+    pub fn value_scaled(&self, k: i32) -> f64 {
         if self.nan || (self.pos_inf && self.neg_inf) {
             return f64::NAN;
         }
@@ -209,7 +225,7 @@ impl ExactSum {
         let magnitude = if s.limbs[top] >> LIMB_BITS != 0 {
             f64::INFINITY
         } else {
-            libm::scalbn(m as f64, lsb_exponent)
+            libm::scalbn(m as f64, lsb_exponent.saturating_add(k))
         };
         if negative { -magnitude } else { magnitude }
     }

@@ -40,6 +40,12 @@ impl Neumaier {
         self.sum = t;
     }
 
+    /// Whether the running sum and its compensation are both finite: a sum of finite values that has left
+    /// the `f64` range is not.
+    pub fn is_finite(&self) -> bool {
+        self.sum.is_finite() && self.compensation.is_finite()
+    }
+
     /// The compensated sum, rounded to one `f64`.
     pub fn value(&self) -> f64 {
         self.sum + self.compensation

@@ -3,9 +3,14 @@
 //! - Monte Carlo π grows `N` by further block ranges of the **same stream** until the standard error is at
 //!   most the target; the blocks already done are kept, so the result is the one a fixed-`N` run with the
 //!   `N` reached gives, hit for hit.
-//! - Simpson doubles `n` (from 1024) until Richardson's estimate is at most the target, and stops, with the
-//!   best run, when the estimate no longer shrinks (rounding has taken over).
+//! - Simpson doubles `n` (from 1024) until Richardson's estimate is at most the target **and** the rule is
+//!   seen converging at its order: the estimate shrank by a factor of about 16 (between 8 and 32) at each of
+//!   the last two doublings. An estimate outside that regime (an oscillation the points do not resolve, say)
+//!   is not trusted, however small. Once converging, a run whose estimate no longer halves means rounding
+//!   has taken over: the best trusted run is returned, marked as not reaching the target.
 //! - Leibniz computes `N` from its truncation bound `4/(2N+1)` and runs once.
+//!
+//! Each returns a [`TargetRun`]: the run, whether it reached the target, and why not when it did not.
 
 use std::time::Instant;
 
@@ -14,7 +19,36 @@ use crate::dispatch::Choice;
 use crate::kernels::{
     Integrand, Leibniz, LeibnizEstimate, MAX_FLOAT_ELEMENTS, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate,
 };
+use crate::program::{Precision, unit_roundoff};
 use crate::{Engine, Error, Kernel, Partial, Result, Run};
+
+/// A run to a target error: the run, and whether its error estimate can be trusted to be within the target.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct TargetRun<T> {
+    /// The run: the last one, or the best one when the target was not reached.
+    pub run: Run<T>,
+    /// Whether the target was reached (an interrupted run has not).
+    pub reached: bool,
+    /// Why the target was not reached, in one line; `None` when it was.
+    pub why: Option<String>,
+}
+
+impl<T> TargetRun<T> {
+    fn reached(run: Run<T>) -> Self {
+        let reached = !run.interrupted;
+        let why = run.interrupted.then(|| "the run was interrupted".to_owned());
+        TargetRun { run, reached, why }
+    }
+
+    fn missed(run: Run<T>, why: String) -> Self {
+        TargetRun {
+            run,
+            reached: false,
+            why: Some(why),
+        }
+    }
+}
 
 /// Most samples a Monte Carlo run to a target error may grow to.
 pub const MAX_TARGET_SAMPLES: u64 = 1 << 62;
@@ -37,7 +71,7 @@ fn check_target(target: f64) -> Result<()> {
 /// use hetero::{Backend, Control, Engine, kernels::MonteCarloPi, target::pi_to_error};
 ///
 /// let engine = Engine::with_threads(2)?;
-/// let run = pi_to_error(&engine, 5, 1e-3, Backend::Rayon, &Control::new())?;
+/// let run = pi_to_error(&engine, 5, 1e-3, Backend::Rayon, &Control::new())?.run;
 /// assert!(run.output.std_error <= 1e-3);
 /// // The same as a run of the size reached.
 /// let fixed = engine.run(&MonteCarloPi::new(run.output.samples, 5)?, Backend::Serial)?;
@@ -50,7 +84,7 @@ pub fn pi_to_error(
     target: f64,
     choice: impl Into<Choice>,
     control: &Control,
-) -> Result<Run<PiEstimate>> {
+) -> Result<TargetRun<PiEstimate>> {
     check_target(target)?;
     let block = crate::kernels::BLOCK_SAMPLES;
     // N such that 4·sqrt(p(1 − p)/N) = target, in whole blocks.
@@ -69,7 +103,7 @@ pub fn pi_to_error(
     let start = Instant::now();
     let mut total: Option<crate::kernels::Hits> = None;
     let (mut done, mut gpu, mut interrupted) = (0u64, None, false);
-    loop {
+    let planned = loop {
         let kernel = MonteCarloPi::new(samples, seed)?;
         let driven = engine.drive(&kernel, backend, done..kernel.blocks(), control)?;
         done += driven.completed;
@@ -87,34 +121,49 @@ pub fn pi_to_error(
         let estimate = kernel.finish(hits);
         if driven.interrupted {
             interrupted = true;
-            break;
+            break kernel.blocks();
         }
         if estimate.std_error <= target {
-            break;
+            break kernel.blocks();
         }
         let p = hits.hits as f64 / hits.samples as f64;
         samples = needed(p)?.max(samples + samples / 8).next_multiple_of(block);
-    }
+    };
     let hits = total.ok_or(Error::EmptyKernel)?;
     let kernel = MonteCarloPi::new(hits.samples.max(1), seed)?;
-    Ok(Run {
+    Ok(TargetRun::reached(Run {
         output: kernel.finish(hits),
         backend,
         threads: engine.threads_for(backend),
-        blocks: done,
+        // An interrupted run reports the blocks it had planned, of which `done` were completed.
+        blocks: if interrupted { planned } else { done },
         completed: done,
         interrupted,
         elements: hits.samples,
         elapsed: start.elapsed(),
         gpu,
         split: None,
-    })
+    }))
 }
 
-/// Simpson's rule for `f` over `[a, b]`, doubling the intervals from 1024 until Richardson's estimate
-/// is at most `target`. When rounding stops the estimate from shrinking (it fails to halve from one
-/// doubling to the next, past 4096 intervals), or `n` would pass 2^53, the best run so far is
-/// returned: check its `error_estimate` against the target.
+/// Simpson's rule for `f` over `[a, b]`, doubling the intervals from 1024 until Richardson's estimate is
+/// at most `target` and trusted (see the [module](self) docs). When it is not reached (rounding stops the
+/// estimate from shrinking first, or `n` would pass 2^53), the best trusted run is returned with
+/// `reached: false` and the reason.
+///
+/// ```
+/// use hetero::{Backend, Control, Engine, kernels::Function, target::simpson_to_error};
+///
+/// let engine = Engine::with_threads(2)?;
+/// let done = simpson_to_error(&engine, Function::Exp, 0.0, 1.0, 1e-12, Backend::Rayon, &Control::new())?;
+/// assert!(done.reached && done.run.output.error_estimate <= 1e-12);
+/// // sin over [0, 10^5] at 1024 intervals (points 98 apart) looks converged to a naive test; here it is
+/// // refined until the points resolve the oscillation.
+/// let sin = simpson_to_error(&engine, Function::Sin, 0.0, 1e5, 1e-3, Backend::Rayon, &Control::new())?;
+/// let exact = 1.0 - 1e5f64.cos();
+/// assert!(sin.reached && (sin.run.output.value - exact).abs() < 1e-3);
+/// # Ok::<(), hetero::Error>(())
+/// ```
 pub fn simpson_to_error<F: Integrand + Clone>(
     engine: &Engine,
     f: F,
@@ -123,36 +172,100 @@ pub fn simpson_to_error<F: Integrand + Clone>(
     target: f64,
     choice: impl Into<Choice>,
     control: &Control,
-) -> Result<Run<SimpsonEstimate>> {
+) -> Result<TargetRun<SimpsonEstimate>> {
     check_target(target)?;
     let choice = choice.into();
     let start = Instant::now();
     let mut n = 1024u64;
+    // The estimates so far, latest last.
+    let mut estimates: Vec<f64> = Vec::new();
+    // The best run whose estimate was trusted.
     let mut best: Option<Run<SimpsonEstimate>> = None;
+    // Doublings since the estimate was last trusted, once it has been.
+    let mut untrusted_since = 0;
     loop {
         let kernel = Simpson::new(f.clone(), a, b, n)?;
         let mut run = engine.run_with(&kernel, choice, control)?;
         run.elapsed = start.elapsed();
-        let reached = run.output.error_estimate <= target;
-        let stalled = best
-            .as_ref()
-            .is_some_and(|b| n > 4096 && run.output.error_estimate > b.output.error_estimate / 2.0);
-        if run.interrupted || reached || n.saturating_mul(2) > MAX_FLOAT_ELEMENTS {
-            return Ok(run);
+        if run.interrupted {
+            return Ok(TargetRun::reached(run));
         }
-        if stalled {
-            let previous = best.take().map(|mut b| {
-                b.elapsed = start.elapsed();
-                b
-            });
-            return Ok(match previous {
-                Some(previous) if previous.output.error_estimate <= run.output.error_estimate => previous,
-                _ => run,
-            });
+        let estimate = run.output.error_estimate;
+        estimates.push(estimate);
+        let trusted = converging(&estimates);
+        // The value itself is rounded to the run's precision: a target below half its last place is out
+        // of reach, however small the estimate.
+        let precision = run.float_precision();
+        let resolution = unit_roundoff(precision.unwrap_or(Precision::F64)) * run.output.value.abs();
+        if trusted && estimate <= target {
+            if target < resolution {
+                let why = format!(
+                    "it is below the resolution of the value in {} ({resolution:.3e}, half its last place); the \
+                     estimate is {estimate:.3e} with {} intervals",
+                    precision.map_or("f64".to_owned(), |p| p.to_string()),
+                    run.output.intervals
+                );
+                return Ok(TargetRun::missed(run, why));
+            }
+            return Ok(TargetRun::reached(run));
         }
-        best = Some(run);
+        if trusted {
+            if best.as_ref().is_none_or(|b| estimate < b.output.error_estimate) {
+                best = Some(run.clone());
+            }
+            untrusted_since = 0;
+        } else if best.is_some() {
+            untrusted_since += 1;
+        }
+        let precision = precision.map_or("f64".to_owned(), |p| p.to_string());
+        // Converging once, then not for two doublings: the estimate stopped shrinking at the rule's order,
+        // which past convergence means rounding (in the function values or the precision) has taken over.
+        if untrusted_since >= 2
+            && let Some(best) = best
+        {
+            let why = format!(
+                "the estimate stopped shrinking at {:.3e} with {} intervals (rounding in {precision} limits it)",
+                best.output.error_estimate, best.output.intervals
+            );
+            return Ok(TargetRun::missed(best, why));
+        }
+        if n.saturating_mul(2) > MAX_FLOAT_ELEMENTS {
+            let converged = best.is_some();
+            let best = best.unwrap_or(run);
+            let why = if converged {
+                format!(
+                    "the estimate reached {:.3e} with {} intervals, the most allowed (2^53)",
+                    best.output.error_estimate, best.output.intervals
+                )
+            } else {
+                format!(
+                    "the rule was never seen converging at its order, up to {} intervals; the last estimate ({:.3e}) \
+                     cannot be trusted",
+                    best.output.intervals, best.output.error_estimate
+                )
+            };
+            return Ok(TargetRun::missed(best, why));
+        }
         n *= 2;
     }
+}
+
+/// Whether the last estimates show Simpson's rule converging at its order: each of the last three
+/// doublings divided the estimate by a factor between 12 and 21 (16 in the limit), or the estimate is exactly
+/// 0 twice running (the rule is exact, as for cubics). Three doublings, because estimates from points that
+/// do not resolve the integrand vary erratically and two ratios near 16 in a row happen by chance.
+fn converging(estimates: &[f64]) -> bool {
+    if let [.., e1, e2] = estimates
+        && *e1 == 0.0
+        && *e2 == 0.0
+    {
+        return true;
+    }
+    let [.., e0, e1, e2, e3] = estimates else {
+        return false;
+    };
+    let order = |before: f64, after: f64| after > 0.0 && (12.0..=21.0).contains(&(before / after));
+    order(*e0, *e1) && order(*e1, *e2) && order(*e2, *e3)
 }
 
 /// The Leibniz series with the fewest terms `N` whose truncation bound `4/(2N+1)` is at most `target`.
@@ -161,7 +274,7 @@ pub fn leibniz_to_error(
     target: f64,
     choice: impl Into<Choice>,
     control: &Control,
-) -> Result<Run<LeibnizEstimate>> {
+) -> Result<TargetRun<LeibnizEstimate>> {
     check_target(target)?;
     let terms = ((4.0 / target - 1.0) / 2.0).ceil().max(1.0);
     if terms > MAX_FLOAT_ELEMENTS as f64 {
@@ -170,7 +283,9 @@ pub fn leibniz_to_error(
             format!("{target:e} needs {terms:.3e} terms, more than the 2^53 allowed"),
         ));
     }
-    engine.run_with(&Leibniz::new(terms as u64)?, choice, control)
+    engine
+        .run_with(&Leibniz::new(terms as u64)?, choice, control)
+        .map(TargetRun::reached)
 }
 
 #[cfg(test)]
@@ -181,10 +296,24 @@ mod tests {
     #[test]
     fn leibniz_picks_the_smallest_n_within_the_bound() {
         let engine = Engine::with_threads(2).unwrap_or_else(|e| panic!("{e}"));
-        let run = leibniz_to_error(&engine, 1e-5, Backend::Serial, &Control::new()).unwrap_or_else(|e| panic!("{e}"));
+        let run = leibniz_to_error(&engine, 1e-5, Backend::Serial, &Control::new())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .run;
         let n = run.output.terms;
         assert!(run.output.bound <= 1e-5);
         assert!(4.0 / (2.0 * (n - 1) as f64 + 1.0) > 1e-5);
+    }
+
+    #[test]
+    fn convergence_needs_two_doublings_at_the_rules_order() {
+        assert!(!converging(&[1e-3]));
+        assert!(!converging(&[1e-3, 6e-5, 3.9e-6]));
+        assert!(converging(&[1e-3, 6.2e-5, 3.9e-6, 2.4e-7]));
+        assert!(!converging(&[1e-3, 6.2e-5, 3e-5, 1.9e-6]));
+        assert!(!converging(&[1e-3, 6.2e-5, 3.9e-6, 4.5e-7]));
+        assert!(!converging(&[1e-2, 1e-3, 2e-3, 1.2e-4]));
+        assert!(converging(&[7.0, 0.0, 0.0]));
+        assert!(!converging(&[1e-3, 6.2e-5, 3.9e-6, 0.0]));
     }
 
     #[test]

@@ -41,6 +41,13 @@ pub trait Verify: Kernel {
     /// The problem `output` answers, in one canonical line (floats as their bits): what [`stamp`] hashes
     /// besides the result.
     fn problem(&self, output: &Self::Output) -> String;
+    /// Whether `output` can be trusted as a number: an error ([`Error::NotFinite`](crate::Error::NotFinite)) naming why when it
+    /// is not (an integral beyond the `f64` range, an integrand that is not finite somewhere). The
+    /// default trusts every output.
+    fn check(&self, output: &Self::Output) -> Result<()> {
+        let _ = output;
+        Ok(())
+    }
 }
 
 /// A reproducibility stamp: the first 16 hex digits of the SHA-256 of hetero's version, the kernel's

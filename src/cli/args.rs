@@ -41,14 +41,14 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DIR", default_value = "hetero-bench")]
     pub out: std::path::PathBuf,
     /// Largest size swept; sizes go from 2^10 up by factors of 4, and the thread sweep uses the largest.
-    #[arg(long, value_name = "N", default_value = "2^24", allow_negative_numbers = true, value_parser = parse_positive)]
+    #[arg(long, value_name = "N", default_value = "2^24", allow_hyphen_values = true, value_parser = parse_positive)]
     pub max_size: u64,
     /// Timed runs per point (the median is kept), after one untimed run.
     #[arg(long, value_name = "R", default_value = "5", value_parser = parse_repeats)]
     pub repeats: usize,
     /// Most worker threads in the thread sweep, and threads for rayon and threads in the size sweep
     /// [default: one per core].
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_threads)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// GPU adapter: auto, an index or part of a name from 'hetero devices'.
     #[arg(long, value_name = "NAME|INDEX", default_value = "auto", value_parser = parse_adapter)]
@@ -78,7 +78,7 @@ pub enum Problem {
 #[derive(Args, Debug)]
 pub struct CalibrateArgs {
     /// Worker threads for rayon and threads [default: one per core].
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_threads)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// GPU adapter: auto, an index or part of a name from 'hetero devices'.
     #[arg(long, value_name = "NAME|INDEX", default_value = "auto", value_parser = parse_adapter)]
@@ -103,7 +103,7 @@ pub struct RunArgs {
     #[arg(long, default_value = "auto", value_parser = parse_choice)]
     pub backend: Choice,
     /// Worker threads for rayon and threads [default: one per core].
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_threads)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// GPU adapter: auto, an index or part of a name from 'hetero devices'.
     #[arg(long, value_name = "NAME|INDEX", default_value = "auto", value_parser = parse_adapter)]
@@ -124,7 +124,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub validate: bool,
     /// Run until the error estimate is at most E, instead of at a given size.
-    #[arg(long, value_name = "E", allow_negative_numbers = true, value_parser = parse_real)]
+    #[arg(long, value_name = "E", allow_hyphen_values = true, value_parser = parse_real)]
     pub target_error: Option<f64>,
     /// No progress bar.
     #[arg(long, short = 'q')]
@@ -134,10 +134,10 @@ pub struct RunArgs {
 #[derive(Args, Debug)]
 pub struct PiArgs {
     /// Number of samples [default: 1e9].
-    #[arg(long, short = 'n', value_name = "N", allow_negative_numbers = true, value_parser = parse_positive)]
+    #[arg(long, short = 'n', value_name = "N", allow_hyphen_values = true, value_parser = parse_positive)]
     pub samples: Option<u64>,
     /// Seed of the random stream (0 ..= 2^64 − 1).
-    #[arg(long, value_name = "SEED", default_value = "42", allow_negative_numbers = true, value_parser = parse_count)]
+    #[arg(long, value_name = "SEED", default_value = "42", allow_hyphen_values = true, value_parser = parse_count)]
     pub seed: u64,
     #[command(flatten)]
     pub run: RunArgs,
@@ -149,22 +149,22 @@ pub struct SimpsonArgs {
     #[arg(long, short = 'f', default_value = "exp")]
     pub function: String,
     /// Lower bound (numbers, or pi, 2pi, pi/2…).
-    #[arg(long, default_value = "0", allow_negative_numbers = true, value_parser = parse_real)]
+    #[arg(long, default_value = "0", allow_hyphen_values = true, value_parser = parse_real)]
     pub from: f64,
     /// Upper bound.
-    #[arg(long, default_value = "1", allow_negative_numbers = true, value_parser = parse_real)]
+    #[arg(long, default_value = "1", allow_hyphen_values = true, value_parser = parse_real)]
     pub to: f64,
     /// Number of intervals, rounded up to a multiple of 4 [default: 1e8].
-    #[arg(long, short = 'n', value_name = "N", allow_negative_numbers = true, value_parser = parse_positive)]
+    #[arg(long, short = 'n', value_name = "N", allow_hyphen_values = true, value_parser = parse_positive)]
     pub intervals: Option<u64>,
     /// Centre of gauss [default: 0].
-    #[arg(long, allow_negative_numbers = true, value_parser = parse_real)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_real)]
     pub x0: Option<f64>,
     /// Width σ > 0 of gauss [default: 1].
-    #[arg(long, allow_negative_numbers = true, value_parser = parse_real)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_real)]
     pub sigma: Option<f64>,
     /// Power k of poly [default: 2].
-    #[arg(long, value_name = "K", allow_negative_numbers = true, value_parser = parse_power)]
+    #[arg(long, value_name = "K", allow_hyphen_values = true, value_parser = parse_power)]
     pub power: Option<u32>,
     #[command(flatten)]
     pub run: RunArgs,
@@ -173,7 +173,7 @@ pub struct SimpsonArgs {
 #[derive(Args, Debug)]
 pub struct LeibnizArgs {
     /// Number of terms [default: 1e9].
-    #[arg(long, short = 'n', value_name = "N", allow_negative_numbers = true, value_parser = parse_positive)]
+    #[arg(long, short = 'n', value_name = "N", allow_hyphen_values = true, value_parser = parse_positive)]
     pub terms: Option<u64>,
     #[command(flatten)]
     pub run: RunArgs,

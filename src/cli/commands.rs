@@ -4,9 +4,10 @@ use super::args::{CalibrateArgs, RunArgs, SimpsonArgs};
 use super::report;
 use super::report::{Context, Report};
 use super::setup::*;
-use super::{DEFAULT_INTERVALS, EXIT_FAILURE, EXIT_INTERRUPTED, Outcome};
+use super::{DEFAULT_INTERVALS, EXIT_FAILURE, EXIT_INTERRUPTED, Outcome, say};
 use hetero::distributed::{RankReport, Wire};
 use hetero::kernels::{Function, Simpson};
+use hetero::target::TargetRun;
 use hetero::validate;
 use hetero::{Backend, Choice, Control, Engine, Error, Kernel, Run};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -50,7 +51,7 @@ where
 }
 
 /// How to run a kernel of the subcommand's kind to a target error.
-pub(super) type ToTarget<'a, T> = &'a dyn Fn(&Engine, f64, Choice, &Control) -> hetero::Result<Run<T>>;
+pub(super) type ToTarget<'a, T> = &'a dyn Fn(&Engine, f64, Choice, &Control) -> hetero::Result<TargetRun<T>>;
 
 /// One problem on one backend (or auto), with everything a run may add.
 pub(super) fn single<K>(
@@ -71,6 +72,7 @@ where
             ranks,
             ..Context::default()
         };
+        kernel.check(&run.output)?;
         return Ok(Outcome::success(report::single(kernel, &run, &context, args.json)));
     }
     if args.validate && args.target_error.is_some() {
@@ -98,11 +100,15 @@ where
     };
     let (control, bar) = control(args.quiet);
     let result = match args.target_error {
-        Some(target) => to_target(&engine, target, choice, &control),
-        None => engine.run_with(kernel, choice, &control),
+        Some(target) => to_target(&engine, target, choice, &control).map(|t| (t.run, t.reached, t.why)),
+        None => engine.run_with(kernel, choice, &control).map(|run| (run, true, None)),
     };
     bar.finish_and_clear();
-    let run = result?;
+    let (run, reached, why) = result?;
+    kernel.check(&run.output)?;
+    if args.target_error.is_some() {
+        context.target_reached = Some((reached, why.clone()));
+    }
     let mut code = 0;
     if args.validate && !run.interrupted {
         let (checked, against) = match run.backend {
@@ -122,24 +128,25 @@ where
     if let Some(precision) = run.float_precision()
         && let Some(warning) = kernel.resolution_warning(precision)
     {
-        eprintln!("hetero: warning: {warning}");
+        say("warning", &warning);
     }
     if let Some(target) = args.target_error
         && !run.interrupted
-        && K::error_estimate(&run.output) > target
+        && !reached
     {
-        eprintln!(
-            "hetero: warning: the target error {target:e} was not reached: the estimate stopped shrinking at {:e} \
-             (rounding); the best run is shown",
-            K::error_estimate(&run.output)
+        let why = why.unwrap_or_else(|| "the estimate is above it".to_owned());
+        say(
+            "error",
+            &format!("the target error {target:e} was not reached: {why}; the best run is shown"),
         );
         code = EXIT_FAILURE;
     }
     if run.interrupted {
-        eprintln!(
-            "hetero: interrupted: blocks 0..{} of {} completed; the result below covers them",
+        let message = format!(
+            "blocks 0..{} of {} completed; the result below covers them",
             run.completed, run.blocks
         );
+        say("interrupted", &message);
         code = EXIT_INTERRUPTED;
     }
     Ok(Outcome {
@@ -180,6 +187,9 @@ pub(super) fn compare<K: Report>(backends: Option<&[Backend]>, args: &RunArgs, k
         }
     };
     let comparison = validate::compare(&engine, kernel, &backends)?;
+    for run in &comparison.runs {
+        kernel.check(&run.output)?;
+    }
     Ok(Outcome {
         text: report::comparison(kernel, &comparison, args.json),
         code: if comparison.agree() { 0 } else { EXIT_FAILURE },
@@ -228,9 +238,10 @@ pub(super) fn note_rounding(a: &SimpsonArgs, kernel: &Simpson) {
     if let Some(requested) = a.intervals
         && kernel.intervals() != requested
     {
-        eprintln!(
-            "hetero: note: {requested} intervals rounded up to {} (Simpson's rule and its error estimate need a multiple of 4)",
+        let message = format!(
+            "{requested} intervals rounded up to {} (Simpson's rule and its error estimate need a multiple of 4)",
             kernel.intervals()
         );
+        say("note", &message);
     }
 }

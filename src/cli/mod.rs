@@ -79,7 +79,7 @@ fn clap_error(e: clap::Error) -> ExitCode {
 fn fail(code: u8, message: &str) -> ExitCode {
     // Under mpiexec every rank parses the same arguments and meets the same error: rank 0 says it once.
     if !launched_as_other_mpi_rank() {
-        eprintln!("hetero: error: {message}");
+        say("error", message);
     }
     ExitCode::from(code)
 }
@@ -91,6 +91,12 @@ fn launched_as_other_mpi_rank() -> bool {
         .iter()
         .filter_map(|name| std::env::var(name).ok())
         .any(|rank| rank.trim() != "0")
+}
+
+/// Writes `hetero: KIND: MESSAGE` on stderr. A diagnostic that cannot be written (stderr closed, full, a
+/// broken pipe) is dropped: it is never a reason to lose the result on stdout or change the exit code.
+fn say(kind: &str, message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "hetero: {kind}: {message}");
 }
 
 /// What a command prints, and its exit code.

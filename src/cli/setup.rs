@@ -1,7 +1,7 @@
 //! The engine a command runs on, its cached cost model, and the stop flag and progress bar of a run.
 
-use super::EXIT_INTERRUPTED;
 use super::args::RunArgs;
+use super::{EXIT_INTERRUPTED, say};
 use hetero::dispatch::CostModel;
 use hetero::gpu::AdapterChoice;
 use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
@@ -41,10 +41,11 @@ pub(super) fn ensure_calibrated<K: Kernel>(engine: &Engine, probe: &K, quiet: bo
         return Ok(());
     }
     if !quiet {
-        eprintln!(
-            "hetero: note: measuring each backend's cost for {} (once; 'hetero calibrate' measures them all)",
-            probe.name()
+        let message = format!(
+            "measuring each backend's cost for {} (once; 'hetero calibrate' measures them all)",
+            probe.cost_key()
         );
+        say("note", &message);
     }
     engine.calibrate(probe)?;
     save_model(engine, quiet);
@@ -57,7 +58,10 @@ pub(super) fn save_model(engine: &Engine, quiet: bool) -> Option<std::path::Path
         Ok(()) => Some(path),
         Err(e) => {
             if !quiet {
-                eprintln!("hetero: note: cannot save the cost model to {}: {e}", path.display());
+                say(
+                    "note",
+                    &format!("cannot save the cost model to {}: {e}", path.display()),
+                );
             }
             None
         }

@@ -1,5 +1,6 @@
 //! The MPI side of [`crate::distributed`]: one process per rank, results combined on rank 0.
 
+use std::io::Write;
 use std::time::Instant;
 
 use mpi::Threading;
@@ -141,11 +142,13 @@ impl Cluster {
     }
 
     fn fail(&self, error: &Error) -> ! {
-        eprintln!("hetero: error on rank {} of {}: {error}", self.rank(), self.size());
+        // A line that cannot be written is dropped: the abort below still stops every rank.
+        let line = format!("hetero: error on rank {} of {}: {error}", self.rank(), self.size());
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
         // The line is in the pipe to the process manager, which forwards it asynchronously; an abort at
         // once can make it kill every rank before it has read the pipe, and the message is lost. A pause
         // on this already failing path lets it through.
-        let _ = std::io::Write::flush(&mut std::io::stderr());
+        let _ = std::io::stderr().flush();
         std::thread::sleep(std::time::Duration::from_millis(250));
         self.abort(1)
     }

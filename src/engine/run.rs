@@ -21,7 +21,7 @@ pub struct Run<T> {
     pub blocks: u64,
     /// Blocks whose partials the output covers: `0..completed`, all of them unless the run was stopped.
     pub completed: u64,
-    /// Whether the run was stopped (through its [`Control`]) before every block was done.
+    /// Whether the run was stopped (through its [`Control`](crate::Control)) before every block was done.
     pub interrupted: bool,
     /// Elements computed (samples, points, terms); for a stopped run, its share of the blocks done.
     pub elements: u64,

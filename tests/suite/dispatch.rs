@@ -249,8 +249,18 @@ pub(crate) fn pi_to_error_grows_the_same_stream() {
     let engine = engine();
     let stopped = hetero::target::pi_to_error(&engine, 8, 5e-4, Backend::Rayon, &stop_after(3)).unwrap();
     let full = hetero::target::pi_to_error(&engine, 8, 5e-4, Backend::Threads, &Control::new()).unwrap();
+    assert!(full.reached && full.why.is_none());
+    assert!(!stopped.reached && stopped.why.is_some());
+    let (stopped, full) = (stopped.run, full.run);
     assert!(full.output.std_error <= 5e-4);
     assert!(stopped.interrupted && stopped.output.samples < full.output.samples);
+    // The interrupted run reports the blocks it had planned, of which it completed fewer.
+    assert!(
+        stopped.completed < stopped.blocks,
+        "{} of {}",
+        stopped.completed,
+        stopped.blocks
+    );
     for run in [&stopped, &full] {
         let fixed = engine
             .run(&MonteCarloPi::new(run.output.samples, 8).unwrap(), Backend::Serial)
@@ -261,18 +271,50 @@ pub(crate) fn pi_to_error_grows_the_same_stream() {
 
 pub(crate) fn simpson_to_error_stops_when_rounding_takes_over() {
     let engine = engine();
-    let run =
+    // Unreachable: the best trusted run, marked as not reaching the target, with why.
+    let done =
         hetero::target::simpson_to_error(&engine, Function::Exp, 0.0, 1.0, 1e-30, Backend::Rayon, &Control::new())
             .unwrap();
-    assert!(run.output.error_estimate > 1e-30);
+    assert!(!done.reached);
     assert!(
-        run.output.intervals < 1 << 30,
-        "stopped doubling at {}",
-        run.output.intervals
+        done.why.as_deref().is_some_and(|w| w.contains("stopped shrinking")),
+        "{:?}",
+        done.why
     );
-    let run =
+    assert!(done.run.output.error_estimate > 1e-30);
+    assert!(
+        done.run.output.intervals < 1 << 30,
+        "stopped doubling at {}",
+        done.run.output.intervals
+    );
+    let done =
         hetero::target::simpson_to_error(&engine, Function::Cos, 0.0, 2.0, 1e-9, Backend::Serial, &Control::new())
             .unwrap();
-    assert!(run.output.error_estimate <= 1e-9);
-    assert!(run.output.intervals >= 1024);
+    assert!(done.reached && done.run.output.error_estimate <= 1e-9);
+    assert!(done.run.output.intervals >= 1024);
+}
+
+/// An oscillation the first grids do not resolve: a small estimate there is not trusted, and the run
+/// goes on until the rule converges at its order, to the right answer.
+pub(crate) fn simpson_to_error_is_not_fooled_by_an_unresolved_oscillation() {
+    let engine = engine();
+    for (f, a, b, exact) in [
+        (Function::Sin, 0.0, 1e5, 1.0 - 1e5f64.cos()),
+        (Function::Cos, -3e4, 3e4, 2.0 * 3e4f64.sin()),
+    ] {
+        let done = hetero::target::simpson_to_error(&engine, f, a, b, 1e-3, Backend::Rayon, &Control::new()).unwrap();
+        assert!(done.reached, "{f:?}: {:?}", done.why);
+        let value = done.run.output.value;
+        assert!(
+            (value - exact).abs() < 1e-3,
+            "{f:?}: {value} against {exact} with {} intervals",
+            done.run.output.intervals
+        );
+        // The points resolve the oscillation: at most a tenth of its period apart.
+        assert!(
+            done.run.output.intervals as f64 > (b - a) / 0.63,
+            "{}",
+            done.run.output.intervals
+        );
+    }
 }

@@ -46,7 +46,7 @@ fn main() {
         a_run_stopped_before_any_block_is_an_error, auto_picks_the_lowest_prediction_and_never_probes_a_known_model,
         auto_calibrates_a_kernel_it_has_not_met, compare_checks_every_run_against_serial,
         validation_and_compare_catch_a_backend_that_disagrees, pi_to_error_grows_the_same_stream,
-        simpson_to_error_stops_when_rounding_takes_over,
+        simpson_to_error_stops_when_rounding_takes_over, simpson_to_error_is_not_fooled_by_an_unresolved_oscillation,
     ));
     cases.extend(cases!(Needs::Gpu => gpu:
         monte_carlo_hit_counts_equal_the_cpu, monte_carlo_ranges_across_the_high_counter_word_equal_the_cpu,

@@ -33,6 +33,8 @@ pub struct Context {
     pub validation: Option<Validation>,
     /// The error asked for, with --target-error.
     pub target_error: Option<f64>,
+    /// Whether a run to a target error reached it (false, with why, when it did not).
+    pub target_reached: Option<(bool, Option<String>)>,
     /// Whether auto chose the backend.
     pub auto: bool,
 }

@@ -52,6 +52,12 @@ pub fn run_json<K: Report>(kernel: &K, run: &Run<K::Output>, context: &Context) 
     }
     if let Some(target) = context.target_error {
         map.insert("target_error".to_owned(), json!(target));
+        if let Some((reached, why)) = &context.target_reached {
+            map.insert("target_reached".to_owned(), json!(reached));
+            if let Some(why) = why {
+                map.insert("target_missed_because".to_owned(), json!(why));
+            }
+        }
     }
     if let Value::Object(fields) = K::fields(&run.output) {
         map.extend(fields);
@@ -70,10 +76,14 @@ pub fn single<K: Report>(kernel: &K, run: &Run<K::Output>, context: &Context, as
     }
     K::text(&run.output, &mut out);
     if let Some(target) = context.target_error {
+        let outcome = match &context.target_reached {
+            Some((false, _)) => "NOT reached; best run".to_owned(),
+            _ => "reached".to_owned(),
+        };
         line(
             &mut out,
             "target error",
-            format!("{target:.3e}, reached with {} {}", run.elements, K::UNIT),
+            format!("{target:.3e}, {outcome} with {} {}", run.elements, K::UNIT),
         );
     }
     bound_line(&mut out, run.float_precision().and_then(|p| kernel.bound(p)));

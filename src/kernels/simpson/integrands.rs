@@ -222,11 +222,12 @@ impl Integrand for Function {
     }
 
     fn exact(&self, a: f64, b: f64) -> Option<f64> {
-        // Written as products where the plain difference of antiderivatives would cancel.
+        // Written as products where the plain difference of antiderivatives would cancel, and in forms
+        // that overflow only where the integral itself does.
         let half_width = 0.5 * (b - a);
         let mid = 0.5 * (a + b);
         Some(match *self {
-            Function::Exp => a.exp() * (b - a).exp_m1(),
+            Function::Exp => exp_integral(a, b),
             Function::Sin => 2.0 * mid.sin() * half_width.sin(),
             Function::Cos => 2.0 * mid.cos() * half_width.sin(),
             Function::Gauss { x0, sigma } => {
@@ -235,20 +236,19 @@ impl Integrand for Function {
                     (a - x0) / (sigma * std::f64::consts::SQRT_2),
                     (b - x0) / (sigma * std::f64::consts::SQRT_2),
                 );
-                let difference = if za >= 0.0 && zb >= 0.0 {
+                // erfc where both ends are far out on one side (erf would cancel to 0 there), erf
+                // otherwise (erfc would cancel near 0, where a very wide gauss is flat).
+                let difference = if za.min(zb) >= 0.5 {
                     libm::erfc(za) - libm::erfc(zb)
-                } else if za <= 0.0 && zb <= 0.0 {
+                } else if za.max(zb) <= -0.5 {
                     libm::erfc(-zb) - libm::erfc(-za)
                 } else {
                     libm::erf(zb) - libm::erf(za)
                 };
                 scale * difference
             }
-            Function::Pi => 4.0 * (b.atan() - a.atan()),
-            Function::Poly { power } => {
-                let k1 = power as i32 + 1;
-                (b.powi(k1) - a.powi(k1)) / f64::from(k1)
-            }
+            Function::Pi => 4.0 * atan_difference(b, a),
+            Function::Poly { power } => poly_integral(power, a, b),
         })
     }
 
@@ -263,4 +263,58 @@ impl Integrand for Function {
             other => other.name().to_owned(),
         }
     }
+}
+
+/// `eᵇ − eᵃ`: as `eᵃ·(e^(b−a) − 1)` where that is finite (accurate when `b − a` is small), else in
+/// logarithms, `±e^(hi + ln(1 − e^(lo−hi)))`, which overflows only when the integral does.
+fn exp_integral(a: f64, b: f64) -> f64 {
+    let direct = a.exp() * (b - a).exp_m1();
+    if direct.is_finite() || a == b {
+        return direct;
+    }
+    let (lo, hi, sign) = if a < b { (a, b, 1.0) } else { (b, a, -1.0) };
+    sign * (hi + (-(lo - hi).exp_m1()).ln()).exp()
+}
+
+/// `atan b − atan a`, without the cancellation of two angles near ±π/2 when `a` and `b` are large with the
+/// same sign (there it is `atan(1/a) − atan(1/b)`, both small).
+fn atan_difference(b: f64, a: f64) -> f64 {
+    if a.abs() >= 1.0 && b.abs() >= 1.0 && a.signum() == b.signum() {
+        (1.0 / a).atan() - (1.0 / b).atan()
+    } else {
+        b.atan() - a.atan()
+    }
+}
+
+/// `(bᵏ⁺¹ − aᵏ⁺¹)/(k+1)`: for small `k` and ends of one sign as `(b − a)·Σ aʲbᵏ⁻ʲ/(k+1)`, which does not
+/// cancel when `a` and `b` are close; each power scaled by `1/(k+1)` before the difference where the powers
+/// themselves would overflow.
+fn poly_integral(power: u32, a: f64, b: f64) -> f64 {
+    let k1 = f64::from(power) + 1.0;
+    if power <= 64 && a * b >= 0.0 {
+        let mut sum = 0.0;
+        let mut a_j = 1.0;
+        for j in 0..=power {
+            sum += a_j * b.powi((power - j) as i32);
+            a_j *= a;
+        }
+        let product = (b - a) * sum / k1;
+        if product.is_finite() {
+            return product;
+        }
+    }
+    let term = |x: f64| {
+        let plain = x.powi(power as i32 + 1) / k1;
+        if plain.is_finite() {
+            return plain;
+        }
+        // |x|^(k+1)/(k+1) through logarithms, with the sign of x^(k+1).
+        let magnitude = (k1 * x.abs().ln() - k1.ln()).exp();
+        if x < 0.0 && power.is_multiple_of(2) {
+            -magnitude
+        } else {
+            magnitude
+        }
+    };
+    term(b) - term(a)
 }

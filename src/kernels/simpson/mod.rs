@@ -205,8 +205,8 @@ impl<F: Integrand> Simpson<F> {
             to,
             intervals: n,
             requested_intervals: if n == self.n { self.requested } else { n },
-            value: sign * (weighted.value() * self.h / 3.0),
-            error_estimate: (difference.value() * self.h / 3.0).abs() / 15.0,
+            value: sign * times_h_over_3(&weighted, self.h),
+            error_estimate: times_h_over_3(&difference, self.h).abs() / 15.0,
             exact: self.f.exact(from, to),
         }
     }
@@ -230,6 +230,18 @@ impl<F: Integrand> Simpson<F> {
             self.lo + i as f64 * self.h
         }
     }
+}
+
+/// `sum · h / 3`, rounded as `sum.value() * h / 3.0` rounds it (the same bits wherever that is finite), but
+/// without overflowing on the way: a sum beyond the `f64` range whose product with `h / 3` is within it is
+/// computed scaled down by `2^-128` and scaled back, exactly.
+fn times_h_over_3(sum: &ExactSum, h: f64) -> f64 {
+    let plain = sum.value() * h / 3.0;
+    if !plain.is_infinite() {
+        return plain;
+    }
+    const SHIFT: i32 = 128;
+    libm::scalbn(sum.value_scaled(-SHIFT) * h / 3.0, SHIFT)
 }
 
 impl<F: Integrand> Kernel for Simpson<F> {
@@ -275,6 +287,15 @@ impl<F: Integrand> Kernel for Simpson<F> {
         while i < hi {
             lanes[(i % lanes_count) as usize].add(self.f.eval(self.x(i)));
             i += 1;
+        }
+        if lanes.iter().any(|lane| !lane.is_finite()) {
+            // A lane's running sum left the f64 range (a block of huge values, or values that are not
+            // finite): the block's points are summed exactly instead, one by one, so that finite values
+            // give a finite, exact partial. Every backend takes this path for the same blocks.
+            for i in lo..hi {
+                partial.class_mut((i % 4) as usize).add(self.f.eval(self.x(i)));
+            }
+            return partial;
         }
         for (l, lane) in lanes.iter().enumerate() {
             lane.add_to(partial.class_mut(l));
@@ -354,6 +375,33 @@ impl<F: Integrand> Verify for Simpson<F> {
     /// subset of the points.
     fn gpu_allowance(&self, precision: Precision) -> Option<f64> {
         self.gpu_bound(precision)
+    }
+
+    /// The value and its error estimate must be finite: either the integrand is not finite at some point
+    /// (an end point is named when it is one), or the integral lies beyond the `f64` range.
+    fn check(&self, output: &SimpsonEstimate) -> Result<()> {
+        if output.value.is_finite() && output.error_estimate.is_finite() {
+            return Ok(());
+        }
+        let f = self.f.describe();
+        let (from, to) = (output.from, output.to);
+        let bad_end = [from, to].into_iter().find(|&x| !self.f.eval(x).is_finite());
+        Err(Error::NotFinite(match bad_end {
+            Some(x) => {
+                format!("{f} is not finite at x = {x:e}: its integral over [{from:e}, {to:e}] cannot be computed")
+            }
+            None if output.value.is_nan() || output.error_estimate.is_nan() => {
+                format!(
+                    "the integral of {f} over [{from:e}, {to:e}] came out as NaN: {f} is not finite somewhere in it, \
+                     or (on the GPU, which sums in floating point) its partial sums left the f64 range"
+                )
+            }
+            None => format!(
+                "the integral of {f} over [{from:e}, {to:e}] (or its error estimate) is beyond the f64 range \
+                 (|x| ≤ {:e}), or {f} overflows inside it",
+                f64::MAX
+            ),
+        }))
     }
 
     fn problem(&self, output: &SimpsonEstimate) -> String {
