@@ -59,6 +59,10 @@ pub enum Error {
         /// Blocks of the whole problem.
         blocks: u64,
     },
+    /// A calibration or comparison was stopped through its [`Control`](crate::Control) before it was done;
+    /// what it had completed is kept where it says so.
+    #[error("stopped during {0}")]
+    Stopped(String),
     /// A result that cannot be trusted as a number: beyond the `f64` range, or made of values that are
     /// not finite. Reported instead of an infinite or NaN value.
     #[error("{0}")]
@@ -72,8 +76,10 @@ pub enum Error {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GpuErrorKind {
-    /// No adapter, or not the one asked for, or a device that could not be created on it.
+    /// No adapter at all, or a device that could not be created on it.
     NoAdapter,
+    /// The adapter asked for (by index or name) is not among those found.
+    UnknownAdapter,
     /// The device ran out of memory for buffers or a dispatch.
     OutOfMemory,
     /// The device was lost (driver reset, hang detection, unplugged).

@@ -96,6 +96,14 @@ pub trait Kernel: Sync {
         self.blocks()
     }
 
+    /// How many elements the first `blocks` blocks hold: what a run stopped after them computed. Defaults
+    /// to their share of [`elements`](Kernel::elements); a kernel whose blocks hold a fixed number of
+    /// elements (the last one fewer) says so exactly.
+    fn elements_in(&self, blocks: u64) -> u64 {
+        let share = u128::from(self.elements()) * u128::from(blocks) / u128::from(self.blocks().max(1));
+        share as u64
+    }
+
     /// What the dispatcher's cost model files this kernel's measured costs under: kernels whose blocks
     /// cost differently must have different keys (Simpson's key names its integrand). Defaults to
     /// [`name`](Kernel::name).

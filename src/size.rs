@@ -1,5 +1,5 @@
-//! Parsing the numbers people type: sizes such as `1e9`, `1_000_000` or `2^30`, and bounds such as `-2.5`
-//! or `pi/2`.
+//! The numbers people type and read: parsing sizes such as `1e9`, `1_000_000` or `2^30` and bounds such
+//! as `-2.5` or `pi/2`, and writing reals in messages and reports without hundreds of digits.
 
 /// Parses a whole number written as digits (`1000000`, `1_000_000`), in scientific notation (`1e9`,
 /// `2.5e6`) or as a power (`2^30`). The result must be a whole number that fits `u64`.
@@ -28,15 +28,31 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
 
     if let Some((base, exponent)) = s.split_once('^') {
         let base: u64 = digits(base).ok_or_else(not_a_number)?;
-        let exponent: u32 = digits(exponent)
-            .and_then(|e| u32::try_from(e).ok())
-            .ok_or_else(not_a_number)?;
-        return base.checked_pow(exponent).ok_or_else(too_large);
+        if exponent.is_empty() || !exponent.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(not_a_number());
+        }
+        // An exponent too long for u32 is still a number: a huge one for any base above 1.
+        return match u32::try_from(digits(exponent).unwrap_or(u64::MAX)) {
+            Ok(exponent) => base.checked_pow(exponent).ok_or_else(too_large),
+            Err(_) if base <= 1 => Ok(base),
+            Err(_) => Err(too_large()),
+        };
     }
 
     let (mantissa, exponent) = match s.find(['e', 'E']) {
         Some(at) => {
-            let exponent: i64 = s[at + 1..].parse().map_err(|_| not_a_number())?;
+            let written = &s[at + 1..];
+            let unsigned = written.strip_prefix(['+', '-']).unwrap_or(written);
+            if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(not_a_number());
+            }
+            // An exponent beyond i64 is clamped: the number is then far too large, or (negative) has
+            // a fraction, and the checks below say which.
+            let exponent = written.parse::<i64>().unwrap_or(if written.starts_with('-') {
+                i64::MIN / 2
+            } else {
+                i64::MAX / 2
+            });
             (&s[..at], exponent)
         }
         None => (s.as_str(), 0),
@@ -128,6 +144,41 @@ pub fn parse_real(text: &str) -> Result<f64, String> {
         Ok(value)
     } else {
         Err(format!("'{text}' is not a finite number"))
+    }
+}
+
+/// `x` in the shortest form that reads back as the same number: plain decimals between 10⁻⁴ and 10¹⁶,
+/// scientific notation outside (`1e300`, not 301 digits).
+///
+/// ```
+/// use hetero::size::real_text;
+/// assert_eq!(real_text(2.5), "2.5");
+/// assert_eq!(real_text(-1e300), "-1e300");
+/// assert_eq!(real_text(1e-320), "1e-320");
+/// assert_eq!(real_text(0.0), "0");
+/// assert_eq!(real_text(f64::INFINITY), "inf");
+/// ```
+pub fn real_text(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-4..1e16).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// `x` with every digit an `f64` holds: 17 decimals between 10⁻³ and 10¹⁵, 17 significant digits in
+/// scientific notation outside.
+///
+/// ```
+/// use hetero::size::real_text_17;
+/// assert_eq!(real_text_17(std::f64::consts::PI), "3.14159265358979312");
+/// assert_eq!(real_text_17(-4.5e296), "-4.5000000000000000e296");
+/// ```
+pub fn real_text_17(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-3..1e15).contains(&x.abs()) {
+        format!("{x:.17}")
+    } else {
+        format!("{x:.16e}")
     }
 }
 

@@ -183,6 +183,8 @@ pub fn simpson_to_error<F: Integrand + Clone>(
     let mut best: Option<Run<SimpsonEstimate>> = None;
     // Doublings since the estimate was last trusted, once it has been.
     let mut untrusted_since = 0;
+    // The smallest estimate so far, and doublings since one fell below a quarter of it.
+    let (mut smallest, mut stale) = (f64::INFINITY, 0);
     loop {
         let kernel = Simpson::new(f.clone(), a, b, n)?;
         let mut run = engine.run_with(&kernel, choice, control)?;
@@ -208,6 +210,22 @@ pub fn simpson_to_error<F: Integrand + Clone>(
                 return Ok(TargetRun::missed(run, why));
             }
             return Ok(TargetRun::reached(run));
+        }
+        if estimate < smallest / 4.0 || smallest.is_infinite() {
+            stale = 0;
+        } else {
+            stale += 1;
+        }
+        smallest = smallest.min(estimate);
+        // Never seen converging, and the estimate has not shrunk four-fold in eight doublings: the points
+        // do not resolve the integrand and will not soon (an oscillation far beyond them, a spike).
+        if best.is_none() && stale >= 8 {
+            let why = format!(
+                "the rule is not converging: its estimate has not shrunk in eight doublings, up to {} intervals \
+                 (last estimate {:.3e}, not trusted)",
+                run.output.intervals, run.output.error_estimate
+            );
+            return Ok(TargetRun::missed(run, why));
         }
         if trusted {
             if best.as_ref().is_none_or(|b| estimate < b.output.error_estimate) {

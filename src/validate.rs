@@ -16,6 +16,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use crate::control::Control;
 use crate::program::Precision;
 use crate::rng::philox4x32_10;
 use crate::{Backend, Engine, Kernel, Result, Run};
@@ -161,6 +162,9 @@ pub struct Comparison<T> {
     pub reference: usize,
     /// Each run checked against the reference (the reference against itself).
     pub verdicts: Vec<Verdict>,
+    /// The backend whose run was stopped (through the [`Control`] of [`compare_with`]), if one was: it
+    /// and the backends after it are not in `runs`.
+    pub interrupted: Option<Backend>,
 }
 
 impl<T> Comparison<T> {
@@ -171,7 +175,9 @@ impl<T> Comparison<T> {
 
     /// One line per disagreement, naming the backends and the difference.
     pub fn disagreements(&self) -> Vec<String> {
-        let reference = self.runs[self.reference].backend;
+        let Some(reference) = self.runs.get(self.reference).map(|r| r.backend) else {
+            return Vec::new();
+        };
         self.runs
             .iter()
             .zip(&self.verdicts)
@@ -234,9 +240,31 @@ impl Validation {
 /// # Ok::<(), hetero::Error>(())
 /// ```
 pub fn compare<K: Verify>(engine: &Engine, kernel: &K, backends: &[Backend]) -> Result<Comparison<K::Output>> {
+    compare_with(engine, kernel, backends, &Control::new())
+}
+
+/// [`compare`], each run reporting to and stopped by `control`. A run stopped before it was done is left
+/// out (its result is of a smaller problem), the backends after it are not run, and
+/// [`Comparison::interrupted`] names it: the comparison covers the runs that finished.
+pub fn compare_with<K: Verify>(
+    engine: &Engine,
+    kernel: &K,
+    backends: &[Backend],
+    control: &Control,
+) -> Result<Comparison<K::Output>> {
     let mut runs = Vec::with_capacity(backends.len());
+    let mut interrupted = None;
     for &backend in backends {
-        runs.push(engine.run(kernel, backend)?);
+        if control.stopped() {
+            interrupted = Some(backend);
+            break;
+        }
+        let run = engine.run_with(kernel, backend, control)?;
+        if run.interrupted {
+            interrupted = Some(backend);
+            break;
+        }
+        runs.push(run);
     }
     let reference = runs.iter().position(|r| r.backend == Backend::Serial).unwrap_or(0);
     let verdicts = match runs.get(reference) {
@@ -255,6 +283,7 @@ pub fn compare<K: Verify>(engine: &Engine, kernel: &K, backends: &[Backend]) -> 
         runs,
         reference,
         verdicts,
+        interrupted,
     })
 }
 

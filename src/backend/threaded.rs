@@ -20,6 +20,8 @@ pub(crate) fn reduce<K: Kernel>(kernel: &K, range: Range<u64>, tasks: usize) -> 
     if range.is_empty() {
         return Ok(None);
     }
+    // No more threads than blocks: a thread that would find nothing to do costs its start-up alone.
+    let tasks = usize::try_from(range.end - range.start).map_or(tasks, |blocks| tasks.min(blocks));
     let next = AtomicU64::new(range.start);
     let stop = AtomicBool::new(false);
     let (sender, receiver) = mpsc::channel::<(u64, K::Partial)>();

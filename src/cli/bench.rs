@@ -270,14 +270,21 @@ pub fn bench(args: &BenchArgs) -> hetero::Result<String> {
     let sizes: Vec<u64> = std::iter::successors(Some(MIN_SIZE), |&n| n.checked_mul(4))
         .take_while(|&n| n <= args.max_size)
         .collect();
-    if sizes.is_empty() {
+    // Checked before any work: a sweep must have two sizes to plot, and its files a place to go.
+    if sizes.len() < 2 {
         return Err(hetero::Error::InvalidParameter {
             what: "--max-size",
-            why: format!("must be at least {MIN_SIZE}"),
+            why: format!(
+                "must be at least {} (the sweep goes from {MIN_SIZE} by factors of 4)",
+                MIN_SIZE * 4
+            ),
         });
     }
     let out = &args.out;
     std::fs::create_dir_all(out).map_err(|e| write_error(out, e))?;
+    let probe = out.join(format!(".hetero-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| write_error(out, e))?;
+    let _ = std::fs::remove_file(&probe);
     let engine = match args.threads {
         Some(threads) => Engine::with_threads(threads)?,
         None => Engine::new()?,

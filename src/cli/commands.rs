@@ -4,12 +4,15 @@ use super::args::{CalibrateArgs, RunArgs, SimpsonArgs};
 use super::report;
 use super::report::{Context, Report};
 use super::setup::*;
-use super::{DEFAULT_INTERVALS, EXIT_FAILURE, EXIT_INTERRUPTED, Outcome, say};
+use super::signals::Signals;
+use super::{DEFAULT_INTERVALS, EXIT_FAILURE, Outcome, say};
 use hetero::distributed::{RankReport, Wire};
+use hetero::gpu::AdapterChoice;
 use hetero::kernels::{Function, Simpson};
 use hetero::target::TargetRun;
 use hetero::validate;
 use hetero::{Backend, Choice, Control, Engine, Error, Kernel, Run};
+use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A finished run, with each rank's share when it was distributed.
@@ -87,15 +90,24 @@ where
         target_error: args.target_error,
         ..Context::default()
     };
+    let mut explained = None;
     if auto || args.explain {
         ensure_calibrated(&engine, probe, args.quiet || args.json)?;
         if args.explain {
-            context.explanation = Some(engine.explain(kernel)?);
+            let explanation = engine.explain(kernel)?;
+            explained = Some(explanation.choice);
+            if args.json {
+                context.explanation = Some(explanation);
+            } else {
+                // Before the run, which may be long: the prediction is worth reading while it runs.
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{explanation}").and_then(|()| out.flush());
+            }
         }
     }
     // A fixed-size run explained already has auto's choice: it need not be made twice.
-    let choice = match (&context.explanation, args.target_error) {
-        (Some(explanation), None) if auto => Choice::Backend(explanation.choice),
+    let choice = match (explained, args.target_error) {
+        (Some(backend), None) if auto => Choice::Backend(backend),
         _ => args.backend,
     };
     let (control, bar) = control(args.quiet);
@@ -142,12 +154,15 @@ where
         code = EXIT_FAILURE;
     }
     if run.interrupted {
+        let signals = Signals::get();
         let message = format!(
-            "blocks 0..{} of {} completed; the result below covers them",
-            run.completed, run.blocks
+            "by {}: blocks 0..{} of {} completed; the result below covers them",
+            signals.name(),
+            run.completed,
+            run.blocks
         );
         say("interrupted", &message);
-        code = EXIT_INTERRUPTED;
+        code = signals.exit_code();
     }
     Ok(Outcome {
         text: report::single(kernel, &run, &context, args.json),
@@ -186,9 +201,30 @@ pub(super) fn compare<K: Report>(backends: Option<&[Backend]>, args: &RunArgs, k
             list
         }
     };
-    let comparison = validate::compare(&engine, kernel, &backends)?;
+    let (control, bar) = control(args.quiet);
+    let comparison = validate::compare_with(&engine, kernel, &backends, &control);
+    bar.finish_and_clear();
+    let comparison = comparison?;
     for run in &comparison.runs {
         kernel.check(&run.output)?;
+    }
+    if let Some(stopped) = comparison.interrupted {
+        let signals = Signals::get();
+        let done: Vec<&str> = comparison.runs.iter().map(|r| r.backend.name()).collect();
+        let message = format!(
+            "by {} during the {stopped} run: the comparison below covers {}",
+            signals.name(),
+            if done.is_empty() {
+                "no run".to_owned()
+            } else {
+                done.join(", ")
+            }
+        );
+        say("interrupted", &message);
+        return Ok(Outcome {
+            text: report::comparison(kernel, &comparison, args.json),
+            code: signals.exit_code(),
+        });
     }
     Ok(Outcome {
         text: report::comparison(kernel, &comparison, args.json),
@@ -199,33 +235,80 @@ pub(super) fn compare<K: Report>(backends: Option<&[Backend]>, args: &RunArgs, k
 /// Measures every kernel on every backend and saves the model.
 pub(super) fn calibrate(args: &CalibrateArgs) -> hetero::Result<Outcome> {
     let engine = engine_on(args.threads, &args.adapter)?;
-    let mut keys = Vec::new();
-    let pi = probe_pi()?;
-    engine.calibrate(&pi)?;
-    keys.push(pi.cost_key());
-    // Each built-in integrand costs differently per point: each has its own costs.
-    for name in ["exp", "sin", "cos", "gauss", "pi", "poly"] {
-        let simpson = probe_simpson(Function::from_name(name, None, None, None)?, 0.0, 1.0)?;
-        engine.calibrate(&simpson)?;
-        keys.push(simpson.cost_key());
+    // An adapter named on the command line must exist: calibrating without it would say nothing of it.
+    if args.adapter != AdapterChoice::Auto {
+        engine.gpu()?;
     }
-    let leibniz = probe_leibniz()?;
-    engine.calibrate(&leibniz)?;
-    keys.push(leibniz.cost_key());
-    let path = save_model(&engine, false);
+    let signals = Signals::get();
+    let control = Control::new().with_stop(signals.flag());
+    let mut keys = Vec::new();
+    let mut stopped = None;
+    // Each built-in integrand costs differently per point: each has its own costs.
+    let mut probes: Vec<Box<dyn Fn() -> hetero::Result<String>>> = Vec::new();
+    probes.push(Box::new(|| calibrate_one(&engine, &probe_pi()?, &control)));
+    for name in ["exp", "sin", "cos", "gauss", "pi", "poly"] {
+        let (engine, control) = (&engine, &control);
+        probes.push(Box::new(move || {
+            let probe = probe_simpson(Function::from_name(name, None, None, None)?, 0.0, 1.0)?;
+            calibrate_one(engine, &probe, control)
+        }));
+    }
+    probes.push(Box::new(|| calibrate_one(&engine, &probe_leibniz()?, &control)));
+    for probe in probes {
+        match probe() {
+            Ok(key) => keys.push(key),
+            Err(Error::Stopped(during)) => {
+                stopped = Some(during);
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    // What was measured is kept, also when a signal stopped the rest.
+    let path = if keys.is_empty() {
+        None
+    } else {
+        save_model(&engine, false)
+    };
     let model = engine.model();
     let mut rows = Vec::new();
-    for key in keys {
+    for key in &keys {
         for backend in Backend::ALL {
             rows.push((key.clone(), backend, engine.threads_for(backend)));
         }
     }
-    Ok(Outcome::success(report::calibration(
-        &model,
-        &rows,
-        path.as_deref(),
-        args.json,
-    )))
+    let text = match keys.is_empty() {
+        true => String::new(),
+        false => report::calibration(&model, &rows, path.as_deref(), args.json),
+    };
+    if let Some(during) = stopped {
+        let measured = if keys.is_empty() {
+            "nothing".to_owned()
+        } else {
+            keys.join(", ")
+        };
+        let message = format!(
+            "by {} during {during}: measured {measured}, {}",
+            signals.name(),
+            if path.is_some() {
+                "saved"
+            } else {
+                "the saved model is unchanged"
+            }
+        );
+        say("interrupted", &message);
+        return Ok(Outcome {
+            text,
+            code: signals.exit_code(),
+        });
+    }
+    Ok(Outcome::success(text))
+}
+
+/// Calibrates `probe`'s kernel, stopped by `control`; its cost key.
+fn calibrate_one<K: Kernel>(engine: &Engine, probe: &K, control: &Control) -> hetero::Result<String> {
+    engine.calibrate_with(probe, control)?;
+    Ok(probe.cost_key())
 }
 
 pub(super) fn simpson_kernel(a: &SimpsonArgs) -> hetero::Result<(Function, Simpson)> {

@@ -7,6 +7,7 @@ mod bench;
 mod commands;
 mod report;
 mod setup;
+mod signals;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -15,7 +16,7 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use hetero::kernels::{Leibniz, MonteCarloPi};
-use hetero::{Control, Engine, Error};
+use hetero::{Control, Engine, Error, GpuErrorKind};
 
 use args::{Cli, Command, Problem, RunArgs};
 use commands::*;
@@ -25,8 +26,6 @@ use setup::*;
 const EXIT_USAGE: u8 = 2;
 /// Exit code of a failure while running, or of results that disagree.
 const EXIT_FAILURE: u8 = 1;
-/// Exit code of a run stopped by Ctrl-C (128 + SIGINT), after printing what it had computed.
-const EXIT_INTERRUPTED: u8 = 130;
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -46,8 +45,19 @@ pub fn main() -> ExitCode {
                 | Error::InvalidRange { .. }
                 | Error::EmptyKernel
                 | Error::Unsupported(_) => EXIT_USAGE,
+                Error::NoGpu(ref e) if e.kind() == GpuErrorKind::UnknownAdapter => EXIT_USAGE,
+                // Stopped before anything could be reported: the signal's code, as for a stopped run.
+                Error::Stopped(_) | Error::Interrupted { .. } => signals::Signals::get().exit_code(),
                 _ => EXIT_FAILURE,
             };
+            if let Error::Stopped(during) = &e {
+                let signals = signals::Signals::get();
+                say(
+                    "interrupted",
+                    &format!("by {} during {during}: nothing was computed", signals.name()),
+                );
+                return ExitCode::from(code);
+            }
             fail(code, &e.to_string())
         }
     }

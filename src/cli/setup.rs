@@ -1,15 +1,14 @@
 //! The engine a command runs on, its cached cost model, and the stop flag and progress bar of a run.
 
 use super::args::RunArgs;
-use super::{EXIT_INTERRUPTED, say};
+use super::say;
+use super::signals::Signals;
 use hetero::dispatch::CostModel;
 use hetero::gpu::AdapterChoice;
 use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
 use hetero::{Choice, Control, Engine, Kernel};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// An engine with `threads` workers (default: one per core) that opens `adapter`.
@@ -47,14 +46,14 @@ pub(super) fn ensure_calibrated<K: Kernel>(engine: &Engine, probe: &K, quiet: bo
         );
         say("note", &message);
     }
-    engine.calibrate(probe)?;
+    engine.calibrate_with(probe, &Control::new().with_stop(Signals::get().flag()))?;
     save_model(engine, quiet);
     Ok(())
 }
 
 pub(super) fn save_model(engine: &Engine, quiet: bool) -> Option<std::path::PathBuf> {
     let path = CostModel::default_path()?;
-    match engine.model().save(&path) {
+    match engine.model().merge_into(&path) {
         Ok(()) => Some(path),
         Err(e) => {
             if !quiet {
@@ -81,17 +80,10 @@ pub(super) fn probe_simpson(function: Function, a: f64, b: f64) -> hetero::Resul
     Simpson::new(function, a, b, (1 << 26) - 4)
 }
 
-/// A stop flag raised by Ctrl-C (a second Ctrl-C exits at once), and a progress bar on stderr that shows
-/// itself after a second when stderr is a terminal.
+/// The stop flag raised by Ctrl-C or SIGTERM ([`Signals`]), and a progress bar on stderr that shows itself
+/// after a second when stderr is a terminal.
 pub(super) fn control(quiet: bool) -> (Control, ProgressBar) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    // Only fails when a handler is set already, which this process never does twice.
-    let _ = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
-        }
-    });
+    let stop = Signals::get().flag();
     let bar = ProgressBar::hidden();
     if let Ok(style) = ProgressStyle::with_template("{bar:40} {percent:>3}%  {pos}/{len} blocks  {elapsed} (eta {eta})")
     {

@@ -158,8 +158,54 @@ impl CostModel {
         (current && model.costs.values().all(Cost::is_sane)).then_some(model)
     }
 
+    /// Adds this model's costs and adapters to those in the file at `path` (replacing entries for the same
+    /// kernel, backend and thread count, and keeping the others) and writes the result back atomically,
+    /// under a lock on `path` + `.lock`: processes that calibrate different kernels at once all keep their
+    /// costs. A missing, corrupt or stale file counts as empty.
+    ///
+    /// ```
+    /// use hetero::{Backend, dispatch::{Cost, CostModel}};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("hetero-doc-merge-{}", std::process::id()));
+    /// let path = dir.join("costs.json");
+    /// let mut pi = CostModel::default();
+    /// pi.insert("pi", Backend::Serial, 1, Cost::new(0.0, 1e-4, 0.0, 1, 0.0));
+    /// let mut leibniz = CostModel::default();
+    /// leibniz.insert("leibniz", Backend::Serial, 1, Cost::new(0.0, 2e-5, 0.0, 1, 0.0));
+    /// pi.merge_into(&path)?;
+    /// leibniz.merge_into(&path)?;
+    /// let both = CostModel::load(&path).unwrap();
+    /// assert!(both.get("pi", Backend::Serial, 1).is_some() && both.get("leibniz", Backend::Serial, 1).is_some());
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn merge_into(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path.with_extension("lock"))?;
+        lock.lock()?;
+        let mut merged = CostModel::load(path).unwrap_or_default();
+        for (choice, name) in &self.adapters {
+            let previous = merged.adapters.insert(choice.clone(), name.clone());
+            if previous.is_some_and(|p| p != *name) {
+                merged
+                    .costs
+                    .retain(|k, _| !k.contains("/gpu/") && !k.contains("/hybrid/"));
+            }
+        }
+        merged.costs.extend(self.costs.iter().map(|(k, c)| (k.clone(), *c)));
+        let written = merged.save(path);
+        let _ = lock.unlock();
+        written
+    }
+
     /// Writes the model to `path` (creating its directory), atomically: readers see the old file or the
-    /// new one, never half of one.
+    /// new one, never half of one. It replaces the file's contents ([`CostModel::merge_into`] keeps them).
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use super::Engine;
 use super::drive::gpu_program;
+use crate::control::Control;
 use crate::dispatch::{self, CostModel, Explanation};
 use crate::program::GpuCaps;
 use crate::{Backend, Error, Kernel, Result};
@@ -21,6 +22,12 @@ impl Engine {
     /// The probe uses sub-ranges of `kernel` itself and keeps nothing of their results, so give it a
     /// kernel of a few hundred blocks or more. Opens the GPU device if there is one.
     pub fn calibrate<K: Kernel>(&self, kernel: &K) -> Result<()> {
+        self.calibrate_with(kernel, &Control::new())
+    }
+
+    /// [`Engine::calibrate`], stopped within one timing (tens of milliseconds) once `control`'s stop flag
+    /// is raised: then it is [`Error::Stopped`] and the model is left as it was.
+    pub fn calibrate_with<K: Kernel>(&self, kernel: &K, control: &Control) -> Result<()> {
         let gpu = self.gpu().ok();
         let mut backends = Backend::CPU.to_vec();
         if gpu.is_some() && self.gpu_program_check(kernel).is_ok() {
@@ -28,6 +35,9 @@ impl Engine {
         }
         let setup = gpu.as_ref().map_or(0.0, |g| g.setup_time().as_secs_f64());
         let costs = dispatch::probe(&backends, kernel.blocks(), self.threads, setup, |backend, n| {
+            if control.stopped() {
+                return Err(Error::Stopped(format!("the calibration of {}", kernel.cost_key())));
+            }
             let start = Instant::now();
             self.reduce(kernel, backend, 0..n)?;
             Ok(start.elapsed().as_secs_f64())
@@ -123,6 +133,13 @@ impl Engine {
             *last = Some(LastChoice { key, blocks, backend });
         }
         Ok(backend)
+    }
+
+    /// The fastest CPU backend for `kernel` by the model (rayon when the model has no CPU costs for it).
+    pub(super) fn cpu_choice<K: Kernel>(&self, kernel: &K) -> Backend {
+        self.costs(kernel, &Backend::CPU)
+            .and_then(|costs| dispatch::cpu_choice(&costs, kernel.blocks()))
+            .unwrap_or(Backend::Rayon)
     }
 
     /// The backends auto considers for `kernel`, without opening a GPU that the model has not seen. With
@@ -247,6 +264,26 @@ mod tests {
         // The model makes the GPU the choice for large problems, so both paths were taken.
         let large = Simpson::new(Function::Exp, 0.0, 1.0, 100_000 * 65_536 - 4).unwrap();
         assert!(engine.choose(&large).unwrap().uses_gpu());
+    }
+
+    /// A model measured with a GPU that is gone: auto runs on the CPU instead of failing.
+    #[test]
+    fn auto_falls_back_to_the_cpu_when_the_models_gpu_cannot_be_opened() {
+        let engine = Engine::with_threads(2)
+            .unwrap()
+            .with_adapter(AdapterChoice::Name("no adapter is called this".to_owned()));
+        let kernel = Simpson::new(Function::Exp, 0.0, 1.0, 100_000 * 65_536 - 4).unwrap();
+        let mut model = model(&engine, &[kernel.cost_key()]);
+        model.set_gpu_adapter(
+            &AdapterChoice::Name("no adapter is called this".to_owned()),
+            Some("a GPU".to_owned()),
+        );
+        let engine = engine.with_model(model);
+        assert!(engine.choose(&kernel).unwrap().uses_gpu(), "the model prefers the GPU");
+        let small = Simpson::new(Function::Exp, 0.0, 1.0, 1000).unwrap();
+        let run = engine.run(&small, crate::Choice::Auto).unwrap();
+        assert!(!run.backend.uses_gpu());
+        assert_eq!(engine.resolve(&kernel, crate::Choice::Auto).unwrap(), Backend::Rayon);
     }
 
     #[test]

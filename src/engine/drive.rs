@@ -94,7 +94,7 @@ impl Engine {
     ) -> Result<(Option<K::Partial>, Option<GpuReport>)> {
         match backend {
             Backend::Serial => serial::reduce(kernel, range).map(|p| (p, None)),
-            Backend::Rayon => parallel::reduce(&self.pool, self.threads, kernel, range).map(|p| (p, None)),
+            Backend::Rayon => parallel::reduce(self.pool()?, self.threads, kernel, range).map(|p| (p, None)),
             Backend::Threads => threaded::reduce(kernel, range, self.threads).map(|p| (p, None)),
             Backend::Gpu => {
                 let program = gpu_program(kernel)?;
@@ -140,7 +140,7 @@ impl Engine {
                 gpu: false,
                 smallest: self.threads as u64,
                 run: Box::new(|r: Range<u64>| {
-                    let partial = parallel::reduce(&self.pool, self.threads, kernel, lo + r.start..lo + r.end)?;
+                    let partial = parallel::reduce(self.pool()?, self.threads, kernel, lo + r.start..lo + r.end)?;
                     Ok((partial, None))
                 }),
             },

@@ -40,7 +40,8 @@ pub const MAX_THREADS: usize = 4096;
 /// # Ok::<(), hetero::Error>(())
 /// ```
 pub struct Engine {
-    pool: rayon::ThreadPool,
+    /// The rayon pool, built on first use (a serial, threads or GPU run never starts it).
+    pool: OnceLock<std::result::Result<rayon::ThreadPool, String>>,
     threads: usize,
     adapter: AdapterChoice,
     precision: Option<Precision>,
@@ -67,14 +68,8 @@ impl Engine {
                 format!("{threads} is not between 1 and {MAX_THREADS}"),
             ));
         }
-        // The thread that calls a run is one of its workers: the pool holds the others.
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads((threads - 1).max(1))
-            .thread_name(|i| format!("hetero-rayon-{i}"))
-            .build()
-            .map_err(|e| Error::Threads(e.to_string()))?;
         Ok(Engine {
-            pool,
+            pool: OnceLock::new(),
             threads,
             adapter: AdapterChoice::Auto,
             precision: None,
@@ -134,6 +129,21 @@ impl Engine {
         self.gpu().is_ok()
     }
 
+    /// The rayon pool, built now if this is its first use. The thread that calls a run is one of its
+    /// workers: the pool holds the others.
+    pub(crate) fn pool(&self) -> Result<&rayon::ThreadPool> {
+        self.pool
+            .get_or_init(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads((self.threads - 1).max(1))
+                    .thread_name(|i| format!("hetero-rayon-{i}"))
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| Error::Threads(e.clone()))
+    }
+
     /// Worker threads of the parallel backends.
     pub fn threads(&self) -> usize {
         self.threads
@@ -155,9 +165,17 @@ impl Engine {
     }
 
     /// The backend `choice` means for `kernel`: auto's choice, or the backend named.
+    /// Auto never fails for want of a GPU: when the model prefers one that cannot be opened now (it was
+    /// removed, or its driver broke since the model was measured), the fastest CPU backend runs instead.
     pub(crate) fn resolve<K: Kernel>(&self, kernel: &K, choice: Choice) -> Result<Backend> {
         match choice {
-            Choice::Auto => self.choose(kernel),
+            Choice::Auto => {
+                let backend = self.choose(kernel)?;
+                if backend.uses_gpu() && self.gpu().is_err() {
+                    return Ok(self.cpu_choice(kernel));
+                }
+                Ok(backend)
+            }
             Choice::Backend(backend) => Ok(backend),
         }
     }
@@ -190,8 +208,7 @@ impl Engine {
             (kernel.finish(total), kernel.elements())
         } else {
             let output = kernel.finish_prefix(total, completed).ok_or(interrupted)?;
-            let share = u128::from(kernel.elements()) * u128::from(completed) / u128::from(blocks.max(1));
-            (output, share as u64)
+            (output, kernel.elements_in(completed))
         };
         Ok(Run {
             output,

@@ -215,7 +215,7 @@ impl Gpu {
                 let count = adapters.len();
                 Some(adapters.into_iter().nth(*i).ok_or_else(|| {
                     Error::NoGpu(GpuError::new(
-                        GpuErrorKind::NoAdapter,
+                        GpuErrorKind::UnknownAdapter,
                         format!("there is no adapter {i}: {count} found (see 'hetero devices')"),
                     ))
                 })?)
@@ -228,7 +228,7 @@ impl Gpu {
                         .find(|a| a.get_info().name.to_lowercase().contains(&wanted))
                         .ok_or_else(|| {
                             Error::NoGpu(GpuError::new(
-                                GpuErrorKind::NoAdapter,
+                                GpuErrorKind::UnknownAdapter,
                                 format!("no adapter's name contains '{name}' (see 'hetero devices')"),
                             ))
                         })?,

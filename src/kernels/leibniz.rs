@@ -159,6 +159,10 @@ impl Kernel for Leibniz {
         self.terms
     }
 
+    fn elements_in(&self, blocks: u64) -> u64 {
+        blocks.saturating_mul(BLOCK_TERMS).min(self.terms)
+    }
+
     fn gpu(&self) -> Option<&dyn GpuKernel<Partial = ExactSum>> {
         Some(self)
     }

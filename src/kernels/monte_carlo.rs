@@ -209,6 +209,10 @@ impl Kernel for MonteCarloPi {
         self.samples
     }
 
+    fn elements_in(&self, blocks: u64) -> u64 {
+        blocks.saturating_mul(BLOCK_SAMPLES).min(self.samples)
+    }
+
     fn gpu(&self) -> Option<&dyn GpuKernel<Partial = Hits>> {
         Some(self)
     }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 /// The `hetero` binary, with its cost model cached in a directory of this test binary's own, measured
 /// once (by `hetero calibrate`) before the first command, so that tests do not each calibrate.
-fn command() -> Command {
+pub(crate) fn command() -> Command {
     static CALIBRATED: OnceLock<()> = OnceLock::new();
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-cost-model");
     CALIBRATED.get_or_init(|| {
@@ -26,7 +26,7 @@ fn command() -> Command {
     command
 }
 
-fn hetero(args: &[&str]) -> Output {
+pub(crate) fn hetero(args: &[&str]) -> Output {
     command().args(args).output().expect("the hetero binary runs")
 }
 
@@ -225,7 +225,7 @@ fn gpu_available() -> bool {
     found
 }
 
-fn json_of(args: &[&str]) -> Value {
+pub(crate) fn json_of(args: &[&str]) -> Value {
     let out = hetero(args);
     assert!(
         out.status.success(),
@@ -482,12 +482,14 @@ pub(crate) fn ctrl_c_prints_the_partial_result_and_exits_130() {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("interrupted: blocks 0.."), "{stderr}");
+    assert!(stderr.contains("interrupted: by Ctrl-C: blocks 0.."), "{stderr}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["interrupted"], true);
     let samples = v["samples"].as_u64().unwrap();
     assert!(samples > 0 && samples < 10_000_000_000_000);
     assert_eq!(samples, v["completed_blocks"].as_u64().unwrap() << 16);
+    // Every count in the JSON describes the same completed part.
+    assert_eq!(v["elements"].as_u64(), Some(samples));
     let fixed = json(&["pi", "-n", &samples.to_string(), "--seed", "4", "--backend", "serial"]);
     assert_eq!(fixed["hits"], v["hits"]);
 }
@@ -671,12 +673,16 @@ pub(crate) fn bench_reports_an_unwritable_directory_in_one_line() {
         "--out",
         file.join("sub").to_str().unwrap(),
         "--max-size",
-        "2^10",
+        "2^12",
     ]);
     assert_eq!(result.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("--out"), "{stderr}");
-    let result = hetero(&["bench", "--max-size", "100"]);
-    assert_eq!(result.status.code(), Some(2));
+    // Sizes that leave nothing to plot are refused before any work.
+    for size in ["100", "2^10"] {
+        let result = hetero(&["bench", "--max-size", size, "--out", file.join("sub").to_str().unwrap()]);
+        assert_eq!(result.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&result.stderr).contains("--max-size"));
+    }
 }

@@ -12,6 +12,7 @@ mod cross_backend;
 mod dispatch;
 mod gpu;
 mod pinned;
+mod reliability;
 
 use libtest_mimic::{Arguments, Completion, Trial};
 
@@ -76,6 +77,17 @@ fn main() {
     cases.extend(cases!(Needs::Gpu => cli:
         gpu_pi_equals_serial_and_reports_gpu_timing, gpu_floats_report_their_precision_and_bound,
         closures_and_far_trig_arguments_are_refused_on_the_gpu, gpu_compare_and_hybrid_agree_with_the_cpu,
+    ));
+    cases.extend(cases!(Needs::Cpu => reliability:
+        a_closed_or_full_stderr_loses_no_result, negative_values_are_values,
+        overflow_is_an_answer_or_an_error_never_infinity, targets_are_met_or_reported_as_missed,
+        auto_falls_back_to_the_cpu_when_the_gpu_is_gone, simultaneous_first_runs_merge_their_costs,
+        random_argument_vectors_fail_cleanly,
+    ));
+    cases.extend(cases!(Needs::Cpu => reliability: unknown_adapters_are_bad_input));
+    #[cfg(unix)]
+    cases.extend(cases!(Needs::Cpu => reliability:
+        sigterm_prints_the_partial_result_and_exits_143, a_signal_during_calibration_or_compare_stops_cleanly,
     ));
     cases.extend(cases!(Needs::Cpu => pinned:
         simpson_results_are_pinned, leibniz_results_are_pinned, monte_carlo_hit_counts_are_pinned,

@@ -10,7 +10,8 @@ pub fn comparison<K: Report>(kernel: &K, comparison: &Comparison<K::Output>, as_
         .find(|r| r.backend == Backend::Serial)
         .map(|r| r.elapsed.as_secs_f64());
     let speedup = |run: &Run<K::Output>| serial_seconds.map(|s| s / run.elapsed.as_secs_f64().max(1e-9));
-    let reference = comparison.runs[comparison.reference].backend;
+    // No run at all when the first was interrupted.
+    let reference = comparison.runs.get(comparison.reference).map(|r| r.backend);
     if as_json {
         let runs: Vec<Value> = comparison
             .runs
@@ -34,10 +35,14 @@ pub fn comparison<K: Report>(kernel: &K, comparison: &Comparison<K::Output>, as_
                 "runs": runs,
                 "agree": comparison.agree(),
                 "disagreements": comparison.disagreements(),
+                "interrupted": comparison.interrupted,
             })
         );
     }
     let mut out = String::new();
+    let Some(reference) = reference else {
+        return "no run completed\n".to_owned();
+    };
     if let Some(first) = comparison.runs.first() {
         K::text(&first.output, &mut out);
     }

@@ -19,6 +19,7 @@ use hetero::dispatch::{CostModel, Explanation};
 use hetero::distributed::RankReport;
 use hetero::gpu::{AdapterSummary, Precision};
 use hetero::kernels::{Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
+use hetero::size::{real_text, real_text_17};
 use hetero::validate::{Comparison, Validation, Verify, stamp};
 use hetero::{Backend, Run};
 
@@ -149,9 +150,12 @@ impl Report for Simpson {
         let _ = writeln!(
             out,
             "simpson: ∫ {} over [{}, {}] with {} intervals",
-            e.function, e.from, e.to, e.intervals
+            e.function,
+            real_text(e.from),
+            real_text(e.to),
+            e.intervals
         );
-        line(out, "value", format!("{:.17}", e.value));
+        line(out, "value", real_text_17(e.value));
         line(
             out,
             "error estimate",
@@ -159,7 +163,7 @@ impl Report for Simpson {
         );
         match e.exact {
             Some(exact) => {
-                line(out, "exact", format!("{exact:.17}"));
+                line(out, "exact", real_text_17(exact));
                 line(out, "|value − exact|", format!("{:.3e}", (e.value - exact).abs()));
             }
             None => line(out, "exact", "not known in closed form".to_owned()),
@@ -188,7 +192,7 @@ impl Report for Leibniz {
 
     fn text(e: &LeibnizEstimate, out: &mut String) {
         let _ = writeln!(out, "pi ≈ {:.10}  (Leibniz series, {} terms)", e.value, e.terms);
-        line(out, "value", format!("{:.17}", e.value));
+        line(out, "value", real_text_17(e.value));
         line(
             out,
             "error estimate",

@@ -3,6 +3,7 @@
 
 use crate::math;
 use crate::simd::{Lanes, Lanes8, Portable};
+use crate::size::real_text;
 use crate::sum::LANES;
 use crate::{Error, Result};
 
@@ -83,13 +84,30 @@ impl Function {
     /// The names accepted by [`Function::from_name`].
     pub const NAMES: [&'static str; 6] = ["exp", "sin", "cos", "gauss", "pi", "poly"];
 
-    /// A Gaussian bump centred on `x0` of width `sigma`; both finite, `sigma > 0`.
+    /// A Gaussian bump centred on `x0` of width `sigma`; both finite, `sigma ≥ 1e-154` (so that `2σ²` is a
+    /// normal `f64`).
     pub fn gauss(x0: f64, sigma: f64) -> Result<Self> {
         if !x0.is_finite() {
-            return Err(Error::invalid("x0", format!("{x0} is not a finite number")));
+            return Err(Error::invalid(
+                "x0",
+                format!("{} is not a finite number", real_text(x0)),
+            ));
         }
         if !(sigma.is_finite() && sigma > 0.0) {
-            return Err(Error::invalid("sigma", format!("{sigma} is not a finite number > 0")));
+            return Err(Error::invalid(
+                "sigma",
+                format!("{} is not a finite number > 0", real_text(sigma)),
+            ));
+        }
+        // exp(−(x − x0)²/(2σ²)) needs 2σ² to be a normal f64: below it the quotient is 0/0 or x/0.
+        if 2.0 * sigma * sigma < f64::MIN_POSITIVE {
+            return Err(Error::invalid(
+                "sigma",
+                format!(
+                    "{} is too small: 2σ² underflows f64 (σ must be at least 1e-154)",
+                    real_text(sigma)
+                ),
+            ));
         }
         Ok(Function::Gauss { x0, sigma })
     }
@@ -258,7 +276,7 @@ impl Integrand for Function {
 
     fn describe(&self) -> String {
         match *self {
-            Function::Gauss { x0, sigma } => format!("gauss(x0={x0}, sigma={sigma})"),
+            Function::Gauss { x0, sigma } => format!("gauss(x0={}, sigma={})", real_text(x0), real_text(sigma)),
             Function::Poly { power } => format!("x^{power}"),
             other => other.name().to_owned(),
         }

@@ -22,6 +22,7 @@ mod points;
 pub use integrands::{Function, Integrand};
 
 use crate::program::{GpuKernel, Precision, unit_roundoff};
+use crate::size::real_text;
 use crate::sum::{LANES, Neumaier};
 use crate::validate::{Measure, Verify};
 use crate::wire::Wire;
@@ -109,13 +110,16 @@ impl<F: Integrand> Simpson<F> {
     pub fn new(f: F, a: f64, b: f64, intervals: u64) -> Result<Self> {
         for (what, bound) in [("lower bound", a), ("upper bound", b)] {
             if !bound.is_finite() {
-                return Err(Error::invalid(what, format!("{bound} is not a finite number")));
+                return Err(Error::invalid(
+                    what,
+                    format!("{} is not a finite number", real_text(bound)),
+                ));
             }
         }
         if !(b - a).is_finite() {
             return Err(Error::invalid(
                 "interval",
-                format!("[{a}, {b}] is wider than the largest f64"),
+                format!("[{}, {}] is wider than the largest f64", real_text(a), real_text(b)),
             ));
         }
         if intervals == 0 {
@@ -204,7 +208,7 @@ impl<F: Integrand> Simpson<F> {
             from,
             to,
             intervals: n,
-            requested_intervals: if n == self.n { self.requested } else { n },
+            requested_intervals: self.requested,
             value: sign * times_h_over_3(&weighted, self.h),
             error_estimate: times_h_over_3(&difference, self.h).abs() / 15.0,
             exact: self.f.exact(from, to),
@@ -334,6 +338,10 @@ impl<F: Integrand> Kernel for Simpson<F> {
 
     fn elements(&self) -> u64 {
         self.n + 1
+    }
+
+    fn elements_in(&self, blocks: u64) -> u64 {
+        blocks.saturating_mul(BLOCK_POINTS).min(self.n + 1)
     }
 
     /// `simpson/` and the integrand: a built-in one by its name, any other by its type (each closure has
