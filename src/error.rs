@@ -59,6 +59,9 @@ pub enum Error {
         /// Blocks of the whole problem.
         blocks: u64,
     },
+    /// The MPI ranks cannot run together: one could not start, or they were given different problems.
+    #[error("{0}")]
+    Distributed(String),
     /// A calibration or comparison was stopped through its [`Control`](crate::Control) before it was done;
     /// what it had completed is kept where it says so.
     #[error("stopped during {0}")]

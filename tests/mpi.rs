@@ -126,3 +126,57 @@ fn an_error_on_one_rank_stops_every_rank() {
     assert_ne!(code, Some(0), "{stderr}");
     assert!(stderr.contains("error on rank 1 of 2"), "{stderr}");
 }
+
+/// Ranks started with different problems (sizes, kernels) or with bad input on one rank alone: one
+/// clear error and a non-zero exit, within seconds, never a result of neither problem and never a hang.
+#[test]
+fn ranks_that_disagree_stop_before_any_work() {
+    let cases: [(&[&str], &[&str], &str); 3] = [
+        (&["pi", "-n", "1e6"], &["pi", "-n", "2e6"], "different problem"),
+        (&["pi", "-n", "1e6"], &["leibniz", "-n", "1e6"], "different problem"),
+        (&["pi", "-n", "1e6"], &["pi", "-n", "-5"], "could not start its part"),
+    ];
+    for (first, second, says) in cases {
+        let mut all = vec!["-n", "1", HETERO];
+        all.extend_from_slice(first);
+        all.extend(["--distributed", ":", "-n", "1", HETERO]);
+        all.extend_from_slice(second);
+        all.push("--distributed");
+        let (code, stdout, stderr) = mpiexec(&all, Duration::from_secs(30));
+        assert!(code.is_some_and(|c| c != 0), "{all:?}: {code:?} {stderr}");
+        assert!(stdout.trim().is_empty(), "{all:?} printed a result: {stdout}");
+        assert!(stderr.contains(says), "{all:?}: {stderr}");
+    }
+    // Backends and thread counts may differ between ranks: the result is the same.
+    let (code, stdout, stderr) = mpiexec(
+        &[
+            "-n",
+            "1",
+            HETERO,
+            "pi",
+            "-n",
+            "1e6",
+            "--backend",
+            "rayon",
+            "--distributed",
+            "--json",
+            ":",
+            "-n",
+            "1",
+            HETERO,
+            "pi",
+            "-n",
+            "1e6",
+            "--backend",
+            "serial",
+            "--threads",
+            "1",
+            "--distributed",
+            "--json",
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(v["hits"], single(&["pi", "-n", "1e6"])["hits"]);
+}

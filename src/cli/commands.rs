@@ -1,6 +1,7 @@
 //! The commands: one run, several backends compared, calibration.
 
 use super::args::{CalibrateArgs, RunArgs, SimpsonArgs};
+use super::ranks::Ranks;
 use super::report;
 use super::report::{Context, Report};
 use super::setup::*;
@@ -19,9 +20,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub(super) type Executed<T> = (Run<T>, Option<Vec<RankReport>>);
 
 /// Runs `kernel` over the MPI ranks. `None` on ranks other than 0, which print nothing.
-pub(super) fn distributed<K>(run: &RunArgs, kernel: &K) -> hetero::Result<Option<Executed<K::Output>>>
+pub(super) fn distributed<K>(
+    run: &RunArgs,
+    kernel: &K,
+    ranks: Option<&Ranks>,
+) -> hetero::Result<Option<Executed<K::Output>>>
 where
-    K: Kernel,
+    K: Report,
     K::Partial: Wire,
 {
     for (given, flag) in [
@@ -40,13 +45,23 @@ where
             Choice::Auto => hetero::Backend::Rayon,
             Choice::Backend(backend) => backend,
         };
-        let cluster = hetero::distributed::Cluster::init()?;
         let engine = engine(run)?;
+        // Every rank runs the same problem, or none runs; started without a launcher, this process is
+        // the only rank.
+        let identity = hetero::distributed::problem_id(&kernel.identity());
+        let alone;
+        let cluster = match ranks {
+            Some(ranks) => ranks.agree(identity)?,
+            None => {
+                alone = hetero::distributed::Cluster::init()?;
+                &alone
+            }
+        };
         Ok(cluster.run(&engine, kernel, backend).map(|d| (d.run, Some(d.ranks))))
     }
     #[cfg(not(feature = "mpi"))]
     {
-        let _ = kernel;
+        let _ = (kernel, ranks);
         Err(Error::Unsupported(
             "--distributed needs MPI: build with 'cargo build --release --features mpi' (and a system MPI)".to_owned(),
         ))
@@ -62,13 +77,14 @@ pub(super) fn single<K>(
     kernel: &K,
     probe: &K,
     to_target: ToTarget<'_, K::Output>,
+    ranks: Option<&Ranks>,
 ) -> hetero::Result<Outcome>
 where
     K: Report,
     K::Partial: Wire,
 {
     if args.distributed {
-        let Some((run, ranks)) = distributed(args, kernel)? else {
+        let Some((run, ranks)) = distributed(args, kernel, ranks)? else {
             return Ok(Outcome::success(String::new()));
         };
         let context = Context {

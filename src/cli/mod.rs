@@ -5,6 +5,7 @@
 mod args;
 mod bench;
 mod commands;
+mod ranks;
 mod report;
 mod setup;
 mod signals;
@@ -28,16 +29,18 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_FAILURE: u8 = 1;
 
 pub fn main() -> ExitCode {
+    // Under an MPI launcher with --distributed, join the other ranks before anything can fail.
+    let ranks = ranks::Ranks::join();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => return clap_error(e),
+        Err(e) => return clap_error(e, ranks.as_ref()),
     };
-    match run(cli) {
+    match run(cli, ranks.as_ref()) {
         Ok(Outcome { text, code }) => match std::io::stdout().lock().write_all(text.as_bytes()) {
             Ok(()) => ExitCode::from(code),
             // A closed pipe (`hetero pi | head -c1`) is the reader's choice, not a failure worth a message.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(code),
-            Err(e) => fail(EXIT_FAILURE, &format!("cannot write the result: {e}")),
+            Err(e) => fail(EXIT_FAILURE, &format!("cannot write the result: {e}"), None),
         },
         Err(e) => {
             let code = match e {
@@ -58,15 +61,24 @@ pub fn main() -> ExitCode {
                 );
                 return ExitCode::from(code);
             }
-            fail(code, &e.to_string())
+            // The ranks' disagreement is the same on every rank: rank 0 says it. Any other error is this
+            // rank's own, and the other ranks learn of it.
+            match e {
+                Error::Distributed(_) => fail(code, &e.to_string(), None),
+                _ => fail(code, &e.to_string(), ranks.as_ref()),
+            }
         }
     }
 }
 
 /// Help and version go to stdout with success; any other parse error becomes one line and exit code 2.
-fn clap_error(e: clap::Error) -> ExitCode {
+fn clap_error(e: clap::Error, ranks: Option<&ranks::Ranks>) -> ExitCode {
     match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            // A rank that only prints help runs nothing: the others must not wait for it.
+            if let Some(ranks) = ranks {
+                ranks.leave_failed();
+            }
             let _ = e.print();
             ExitCode::SUCCESS
         }
@@ -81,26 +93,40 @@ fn clap_error(e: clap::Error) -> ExitCode {
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("invalid arguments")
                 .trim_start_matches("error: ");
-            fail(EXIT_USAGE, &format!("{line} (see 'hetero --help')"))
+            fail(EXIT_USAGE, &format!("{line} (see 'hetero --help')"), ranks)
         }
     }
 }
 
-fn fail(code: u8, message: &str) -> ExitCode {
-    // Under mpiexec every rank parses the same arguments and meets the same error: rank 0 says it once.
-    if !launched_as_other_mpi_rank() {
-        say("error", message);
+/// Says `message` as an error and returns `code`. Under mpiexec (`ranks`), the other ranks learn that this
+/// one cannot run, and this rank speaks unless every rank failed alike (then rank 0 speaks for all);
+/// without `ranks`, rank 0 alone speaks.
+fn fail(code: u8, message: &str, ranks: Option<&ranks::Ranks>) -> ExitCode {
+    let speak = match ranks {
+        Some(ranks) => ranks.leave_failed(),
+        None => !launched_as_other_mpi_rank(),
+    };
+    if speak {
+        match other_rank() {
+            Some(rank) => say("error", &format!("on rank {rank}: {message}")),
+            None => say("error", message),
+        }
     }
     ExitCode::from(code)
+}
+
+/// This process's MPI rank when an MPI launcher started it as a rank other than 0.
+fn other_rank() -> Option<String> {
+    ["PMI_RANK", "OMPI_COMM_WORLD_RANK"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|rank| rank.trim() != "0")
 }
 
 /// Whether an MPI launcher started this process as a rank other than 0 (MPICH and Intel MPI set PMI_RANK,
 /// Open MPI OMPI_COMM_WORLD_RANK). Errors after MPI has started are reported by the failing rank itself.
 fn launched_as_other_mpi_rank() -> bool {
-    ["PMI_RANK", "OMPI_COMM_WORLD_RANK"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .any(|rank| rank.trim() != "0")
+    other_rank().is_some()
 }
 
 /// Writes `hetero: KIND: MESSAGE` on stderr. A diagnostic that cannot be written (stderr closed, full, a
@@ -135,7 +161,7 @@ const DEFAULT_SAMPLES: u64 = 1_000_000_000;
 const DEFAULT_INTERVALS: u64 = 100_000_000;
 const DEFAULT_TERMS: u64 = 1_000_000_000;
 
-fn run(cli: Cli) -> hetero::Result<Outcome> {
+fn run(cli: Cli, ranks: Option<&ranks::Ranks>) -> hetero::Result<Outcome> {
     match cli.command {
         Command::Pi(a) => {
             one_size(a.samples, &a.run)?;
@@ -144,7 +170,7 @@ fn run(cli: Cli) -> hetero::Result<Outcome> {
             let to_target = move |engine: &Engine, target, choice, control: &Control| {
                 hetero::target::pi_to_error(engine, seed, target, choice, control)
             };
-            single(&a.run, &kernel, &probe_pi()?, &to_target)
+            single(&a.run, &kernel, &probe_pi()?, &to_target, ranks)
         }
         Command::Simpson(a) => {
             one_size(a.intervals, &a.run)?;
@@ -154,7 +180,13 @@ fn run(cli: Cli) -> hetero::Result<Outcome> {
             let to_target = move |engine: &Engine, target, choice, control: &Control| {
                 hetero::target::simpson_to_error(engine, function, from, to, target, choice, control)
             };
-            single(&a.run, &kernel, &probe_simpson(function, a.from, a.to)?, &to_target)
+            single(
+                &a.run,
+                &kernel,
+                &probe_simpson(function, a.from, a.to)?,
+                &to_target,
+                ranks,
+            )
         }
         Command::Leibniz(a) => {
             one_size(a.terms, &a.run)?;
@@ -162,7 +194,7 @@ fn run(cli: Cli) -> hetero::Result<Outcome> {
             let to_target = |engine: &Engine, target, choice, control: &Control| {
                 hetero::target::leibniz_to_error(engine, target, choice, control)
             };
-            single(&a.run, &kernel, &probe_leibniz()?, &to_target)
+            single(&a.run, &kernel, &probe_leibniz()?, &to_target, ranks)
         }
         Command::Compare(c) => {
             let backends = c.backends.as_deref();

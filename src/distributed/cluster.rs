@@ -50,6 +50,39 @@ impl Cluster {
         self.world.size() as usize
     }
 
+    /// Makes sure every rank is about to run the same problem with the same hetero, before any work:
+    /// each rank passes the identity of its problem (a hash of hetero's version, the kernel and its
+    /// parameters: [`problem_id`](super::problem_id)), or `None` when it could not get as far as a problem (bad input on that
+    /// rank alone). One collective of one word per rank; afterwards every rank knows the same thing, so
+    /// all of them fail together, with the same error, rather than one waiting for the others forever or
+    /// the ranks combining parts of different problems.
+    pub fn agree(&self, identity: Option<u64>) -> Result<()> {
+        let all = self.identities(identity);
+        if let Some(rank) = all.iter().position(Option::is_none) {
+            return Err(Error::Distributed(format!(
+                "rank {rank} of {} could not start its part (its own error says why); no rank ran",
+                self.size()
+            )));
+        }
+        if let Some(rank) = all.iter().position(|id| *id != all[0]) {
+            return Err(Error::Distributed(format!(
+                "rank {rank} was started with a different problem or hetero version than rank 0; every rank \
+                 must run the same command (only --backend and --threads may differ); no rank ran",
+            )));
+        }
+        Ok(())
+    }
+
+    /// Every rank's identity as [`Cluster::agree`] exchanges them, in rank order (`None` for a rank that
+    /// could not start): what a rank that failed needs to know to tell whether every rank failed alike.
+    pub fn identities(&self, identity: Option<u64>) -> Vec<Option<u64>> {
+        // 0 means "no problem"; identities are made odd so that none is 0.
+        let mine = identity.map_or(0, |id| id | 1);
+        let mut all = vec![0u64; self.size()];
+        self.world.all_gather_into(&mine, &mut all[..]);
+        all.into_iter().map(|id| (id != 0).then_some(id)).collect()
+    }
+
     /// Stops every rank with exit code `code`: the way out when one rank cannot go on, since the others
     /// would wait for it in the next collective.
     pub fn abort(&self, code: i32) -> ! {

@@ -22,6 +22,25 @@ pub fn rank_range(blocks: u64, rank: usize, ranks: usize) -> Range<u64> {
     at(rank)..at(rank + 1)
 }
 
+/// The identity of a problem for `Cluster::agree` (feature `mpi`): the first 64 bits of SHA-256 over hetero's version
+/// and `description` (the kernel and its parameters, in any canonical form the ranks share).
+///
+/// ```
+/// use hetero::distributed::problem_id;
+/// assert_eq!(problem_id("pi samples=1000000 seed=42"), problem_id("pi samples=1000000 seed=42"));
+/// assert_ne!(problem_id("pi samples=1000000 seed=42"), problem_id("pi samples=2000000 seed=42"));
+/// ```
+pub fn problem_id(description: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(format!("hetero {}\n", env!("CARGO_PKG_VERSION")))
+        .chain_update(description)
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(first)
+}
+
 /// What one rank did.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RankReport {

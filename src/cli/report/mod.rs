@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use hetero::dispatch::{CostModel, Explanation};
 use hetero::distributed::RankReport;
 use hetero::gpu::{AdapterSummary, Precision};
-use hetero::kernels::{Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
+use hetero::kernels::{Integrand, Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
 use hetero::size::{real_text, real_text_17};
 use hetero::validate::{Comparison, Validation, Verify, stamp};
 use hetero::{Backend, Run};
@@ -52,6 +52,10 @@ pub trait Report: Verify {
     fn fields(output: &Self::Output) -> Value;
     /// The kernel's own lines of text.
     fn text(output: &Self::Output, out: &mut String);
+    /// The problem in one canonical line (floats as their bits), for the MPI ranks to check that they all
+    /// run the same one.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    fn identity(&self) -> String;
     /// A warning when `precision` cannot resolve the problem.
     fn resolution_warning(&self, precision: Precision) -> Option<String> {
         let _ = precision;
@@ -60,6 +64,10 @@ pub trait Report: Verify {
 }
 
 impl Report for MonteCarloPi {
+    fn identity(&self) -> String {
+        format!("pi samples={} seed={}", self.samples(), self.seed())
+    }
+
     const UNIT: &'static str = "samples";
 
     fn value(output: &PiEstimate) -> f64 {
@@ -116,6 +124,17 @@ impl Report for MonteCarloPi {
 }
 
 impl Report for Simpson {
+    fn identity(&self) -> String {
+        let (a, b) = self.bounds();
+        format!(
+            "simpson f={} from={:#018x} to={:#018x} intervals={}",
+            self.integrand().describe(),
+            a.to_bits(),
+            b.to_bits(),
+            self.intervals()
+        )
+    }
+
     const UNIT: &'static str = "points";
 
     fn value(output: &SimpsonEstimate) -> f64 {
@@ -172,6 +191,10 @@ impl Report for Simpson {
 }
 
 impl Report for Leibniz {
+    fn identity(&self) -> String {
+        format!("leibniz terms={}", self.terms())
+    }
+
     const UNIT: &'static str = "terms";
 
     fn value(output: &LeibnizEstimate) -> f64 {

@@ -145,6 +145,11 @@ impl<F: Integrand> Simpson<F> {
         })
     }
 
+    /// The bounds `(a, b)` as given (`a > b` integrates backwards).
+    pub fn bounds(&self) -> (f64, f64) {
+        (self.a, self.b)
+    }
+
     /// Intervals used: the request rounded up to a multiple of 4.
     pub fn intervals(&self) -> u64 {
         self.n
