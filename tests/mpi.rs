@@ -180,3 +180,51 @@ fn ranks_that_disagree_stop_before_any_work() {
     let v: Value = serde_json::from_str(&stdout).expect("JSON");
     assert_eq!(v["hits"], single(&["pi", "-n", "1e6"])["hits"]);
 }
+
+/// Ctrl-C to mpiexec reaches every rank: the ranks stop, rank 0 prints the result of the blocks done
+/// without a gap from block 0 (exactly the smaller problem they make up) and every rank exits 130.
+#[test]
+fn ctrl_c_to_mpiexec_prints_the_partial_result() {
+    let child = Command::new("mpiexec")
+        .args([
+            "-n",
+            "2",
+            HETERO,
+            "pi",
+            "-n",
+            "1e13",
+            "--seed",
+            "3",
+            "--backend",
+            "rayon",
+            "--distributed",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mpiexec is installed (Debian: mpich)");
+    std::thread::sleep(Duration::from_millis(2000));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stdout} {stderr}");
+    assert!(stderr.contains("interrupted: by Ctrl-C"), "{stderr}");
+    // mpiexec writes its own notes on stdout: the result is the JSON line.
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .expect("rank 0 printed the result");
+    let v: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(v["interrupted"], true);
+    let samples = v["samples"].as_u64().unwrap();
+    assert!(samples > 0 && samples < 10_000_000_000_000);
+    assert_eq!(v["elements"].as_u64(), Some(samples));
+    let fixed = single(&["pi", "-n", &samples.to_string(), "--seed", "3", "--backend", "rayon"]);
+    assert_eq!(fixed["hits"], v["hits"]);
+}

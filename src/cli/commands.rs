@@ -57,7 +57,10 @@ where
                 &alone
             }
         };
-        Ok(cluster.run(&engine, kernel, backend).map(|d| (d.run, Some(d.ranks))))
+        let (control, bar) = control(run.quiet);
+        let done = cluster.run(&engine, kernel, backend, &control);
+        bar.finish_and_clear();
+        Ok(done.map(|d| (d.run, Some(d.ranks))))
     }
     #[cfg(not(feature = "mpi"))]
     {
@@ -84,15 +87,39 @@ where
     K::Partial: Wire,
 {
     if args.distributed {
+        let signals = Signals::get();
         let Some((run, ranks)) = distributed(args, kernel, ranks)? else {
-            return Ok(Outcome::success(String::new()));
+            // The other ranks print nothing; a stopped run stops them with the signal's code too.
+            let code = if signals.flag().load(std::sync::atomic::Ordering::SeqCst) {
+                signals.exit_code()
+            } else {
+                0
+            };
+            return Ok(Outcome {
+                text: String::new(),
+                code,
+            });
         };
         let context = Context {
             ranks,
             ..Context::default()
         };
         kernel.check(&run.output)?;
-        return Ok(Outcome::success(report::single(kernel, &run, &context, args.json)));
+        let mut code = 0;
+        if run.interrupted {
+            let message = format!(
+                "by {}: blocks 0..{} of {} completed across the ranks; the result below covers them",
+                signals.name(),
+                run.completed,
+                run.blocks
+            );
+            say("interrupted", &message);
+            code = signals.exit_code();
+        }
+        return Ok(Outcome {
+            text: report::single(kernel, &run, &context, args.json),
+            code,
+        });
     }
     if args.validate && args.target_error.is_some() {
         return Err(Error::Unsupported(

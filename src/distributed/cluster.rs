@@ -10,6 +10,7 @@ use mpi::topology::SimpleCommunicator;
 use mpi::traits::{Communicator, CommunicatorCollectives, Root};
 
 use super::{RankReport, Wire, rank_range};
+use crate::control::Control;
 use crate::{Backend, Engine, Error, Kernel, Partial, Result, Run};
 
 /// This process's place among the MPI ranks. Create one, once, at the start of the program.
@@ -95,7 +96,19 @@ impl Cluster {
     ///
     /// An error on any rank is printed by that rank and aborts every rank: MPI cannot finish a collective
     /// that one rank has left.
-    pub fn run<K>(&self, engine: &Engine, kernel: &K, backend: Backend) -> Option<DistributedRun<K::Output>>
+    ///
+    /// Each rank watches `control`: a rank whose stop flag is raised (mpiexec passes Ctrl-C on to every
+    /// rank) stops between chunks, and the ranks then combine the part of the blocks done without a gap
+    /// from block 0 (every block of the ranks before the first one that stopped, and that rank's own
+    /// prefix): rank 0's result is then exactly the smaller problem those blocks make up, marked
+    /// interrupted, as in a single process.
+    pub fn run<K>(
+        &self,
+        engine: &Engine,
+        kernel: &K,
+        backend: Backend,
+        control: &Control,
+    ) -> Option<DistributedRun<K::Output>>
     where
         K: Kernel,
         K::Partial: Wire,
@@ -103,11 +116,29 @@ impl Cluster {
         let start = Instant::now();
         let (rank, size) = (self.rank(), self.size());
         let range = rank_range(kernel.blocks(), rank, size);
-        let (partial, report) = match engine.reduce_reporting(kernel, backend, range.clone()) {
-            Ok(done) => done,
+        let driven = match engine.drive(kernel, backend, range.clone(), control) {
+            Ok(driven) => driven,
             Err(e) => self.fail(&e),
         };
+        let (report, done) = (driven.gpu, driven.completed);
         let seconds = start.elapsed().as_secs_f64();
+
+        // The blocks done without a gap from block 0: whole ranks up to the first that stopped short,
+        // and that one's own prefix. The ranks after it contribute nothing.
+        let mut completed = vec![0u64; size];
+        self.world.all_gather_into(&done, &mut completed[..]);
+        let short = (0..size).find(|&r| {
+            let theirs = rank_range(kernel.blocks(), r, size);
+            completed[r] < theirs.end - theirs.start
+        });
+        let prefix = match short {
+            Some(r) => rank_range(kernel.blocks(), r, size).start + completed[r],
+            None => kernel.blocks(),
+        };
+        let partial = match short {
+            Some(r) if rank > r => None,
+            _ => driven.partial,
+        };
 
         // [present, words…]: a rank with no blocks sends zeros.
         let width = K::Partial::WORDS + 1;
@@ -155,17 +186,37 @@ impl Cluster {
                 seconds: f64::from_bits(t[2]),
             })
             .collect();
-        let total = combined.unwrap_or_else(|| self.fail(&Error::EmptyKernel));
-        let output = kernel.finish(total);
+        let interrupted = prefix < kernel.blocks();
+        let Some(total) = combined else {
+            let error = match interrupted {
+                true => Error::Interrupted {
+                    completed: 0,
+                    blocks: kernel.blocks(),
+                },
+                false => Error::EmptyKernel,
+            };
+            self.fail(&error)
+        };
+        let (output, elements) = if interrupted {
+            let output = kernel.finish_prefix(total, prefix).unwrap_or_else(|| {
+                self.fail(&Error::Interrupted {
+                    completed: prefix,
+                    blocks: kernel.blocks(),
+                })
+            });
+            (output, kernel.elements_in(prefix))
+        } else {
+            (kernel.finish(total), kernel.elements())
+        };
         Some(DistributedRun {
             run: Run {
                 output,
                 backend,
                 threads: engine.threads_for(backend),
                 blocks: kernel.blocks(),
-                completed: kernel.blocks(),
-                interrupted: false,
-                elements: kernel.elements(),
+                completed: prefix,
+                interrupted,
+                elements,
                 elapsed: start.elapsed(),
                 gpu: report,
                 split: None,
