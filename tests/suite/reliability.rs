@@ -106,8 +106,11 @@ pub(crate) fn a_signal_during_calibration_or_compare_stops_cleanly() {
         stderr.contains("interrupted: by SIGTERM during the calibration of"),
         "{stderr}"
     );
-    let text = std::fs::read_to_string(cache.join("cost-model.json")).expect("what was measured is saved");
-    serde_json::from_str::<Value>(&text).expect("a whole model");
+    // What was measured before the signal is saved, whole (how much depends on the machine's load).
+    if !stderr.contains("measured nothing") {
+        let text = std::fs::read_to_string(cache.join("cost-model.json")).expect("what was measured is saved");
+        serde_json::from_str::<Value>(&text).expect("a whole model");
+    }
 
     let args = ["compare", "pi", "-n", "1e13", "--backends", "serial,rayon", "--json"];
     let (code, stdout, stderr) = signalled(&args, "-INT", Duration::from_millis(1000), None);
