@@ -221,9 +221,11 @@ pub fn simpson_to_error<F: Integrand + Clone>(
         // do not resolve the integrand and will not soon (an oscillation far beyond them, a spike).
         if best.is_none() && stale >= 8 {
             let why = format!(
-                "the rule is not converging: its estimate has not shrunk in eight doublings, up to {} intervals \
-                 (last estimate {:.3e}, not trusted)",
-                run.output.intervals, run.output.error_estimate
+                "the rule is not converging in {}: its estimate has not shrunk in eight doublings, up to {} \
+                 intervals (last estimate {:.3e}, not trusted)",
+                precision.map_or("f64".to_owned(), |p| p.to_string()),
+                run.output.intervals,
+                run.output.error_estimate
             );
             return Ok(TargetRun::missed(run, why));
         }

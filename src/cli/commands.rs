@@ -180,7 +180,9 @@ where
         }
         context.validation = Some(validation);
     }
+    // The kernel's own size: a run to a target error chose other sizes, and says so itself.
     if let Some(precision) = run.float_precision()
+        && args.target_error.is_none()
         && let Some(warning) = kernel.resolution_warning(precision)
     {
         say("warning", &warning);

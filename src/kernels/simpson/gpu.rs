@@ -5,6 +5,7 @@ use crate::program::{
     GpuCaps, GpuKernel, GpuProgram, Precision, assemble, real_at, real_param_words, real_words, u64_words,
 };
 use crate::shaders;
+use crate::size::real_text;
 use crate::sum::add_compensated;
 use crate::{Error, Kernel, Result};
 
@@ -26,7 +27,8 @@ impl<F: Integrand> GpuKernel for Simpson<F> {
         if matches!(function, Function::Sin | Function::Cos) && reach > trig_limit {
             return Err(Error::Unsupported(format!(
                 "the GPU's {precision} sin and cos reduce arguments up to |x| = {trig_limit}, and this interval \
-                 reaches {reach}; use a CPU backend"
+                 reaches {}; use a CPU backend",
+                real_text(reach)
             )));
         }
         let (x0, sigma) = match function {
