@@ -88,6 +88,7 @@ fn main() {
     #[cfg(unix)]
     cases.extend(cases!(Needs::Cpu => reliability:
         sigterm_prints_the_partial_result_and_exits_143, a_signal_during_calibration_or_compare_stops_cleanly,
+        an_interrupted_simpson_run_keeps_its_request,
     ));
     cases.extend(cases!(Needs::Cpu => pinned:
         simpson_results_are_pinned, leibniz_results_are_pinned, monte_carlo_hit_counts_are_pinned,

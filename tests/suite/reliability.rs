@@ -86,6 +86,23 @@ pub(crate) fn sigterm_prints_the_partial_result_and_exits_143() {
     assert_eq!(fixed["hits"], v["hits"]);
 }
 
+/// An interrupted Simpson run reports the rule over the part covered, and the intervals asked for.
+#[cfg(unix)]
+pub(crate) fn an_interrupted_simpson_run_keeps_its_request() {
+    let args = ["simpson", "-f", "sin", "-n", "1e12", "--backend", "rayon", "--json"];
+    let (code, stdout, stderr) = signalled(&args, "-INT", Duration::from_millis(1500), None);
+    assert_eq!(code, Some(130), "{stderr}");
+    let v: Value = serde_json::from_slice(&stdout).expect("the partial result is printed");
+    assert_eq!(v["interrupted"], true);
+    assert_eq!(v["requested_intervals"].as_u64(), Some(1_000_000_000_000));
+    let covered = v["intervals"].as_u64().unwrap();
+    assert!(
+        covered > 0 && covered < 1_000_000_000_000 && covered % 4 == 0,
+        "{covered}"
+    );
+    assert!(v["to"].as_f64().unwrap() < 1.0);
+}
+
 /// A signal during the first calibration stops it cleanly: the code says which signal, stderr says what
 /// was completed, and the cache file, if written, is a whole model.
 #[cfg(unix)]
