@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::control::Control;
+use crate::gpu::GpuReport;
 use crate::program::Precision;
 use crate::rng::philox4x32_10;
 use crate::{Backend, Engine, Kernel, Result, Run};
@@ -86,16 +87,6 @@ pub enum Rule {
     Equal,
     /// Values within this absolute distance.
     Within(f64),
-}
-
-/// The floating precision a run used: `None` for the CPU and for exact GPU arithmetic.
-fn float_precision<T>(run: &Run<T>) -> Option<Precision> {
-    run.float_precision()
-}
-
-/// The floating precision a GPU report names: `None` without a report and for exact arithmetic.
-fn float_precision_of(report: Option<&crate::gpu::GpuReport>) -> Option<Precision> {
-    report.and_then(|g| g.precision).filter(|&p| p != Precision::Exact)
 }
 
 /// The rule between results computed in precisions `a` and `b` (`None`: exactly).
@@ -272,7 +263,7 @@ pub fn compare_with<K: Verify>(
             let base_measure = kernel.measure_output(&base.output);
             runs.iter()
                 .map(|run| {
-                    let rule = rule(kernel, float_precision(run), float_precision(base));
+                    let rule = rule(kernel, run.float_precision(), base.float_precision());
                     Verdict::check(rule, &kernel.measure_output(&run.output), &base_measure)
                 })
                 .collect()
@@ -308,8 +299,8 @@ pub fn validate<K: Verify>(
         };
         let rule = rule(
             kernel,
-            float_precision_of(my_report.as_ref()),
-            float_precision_of(their_report.as_ref()),
+            my_report.as_ref().and_then(GpuReport::float_precision),
+            their_report.as_ref().and_then(GpuReport::float_precision),
         );
         let verdict = Verdict::check(rule, &kernel.measure_partial(&mine), &kernel.measure_partial(&theirs));
         largest_difference = largest_difference.max(verdict.difference);

@@ -90,11 +90,7 @@ where
         let signals = Signals::get();
         let Some((run, ranks)) = distributed(args, kernel, ranks)? else {
             // The other ranks print nothing; a stopped run stops them with the signal's code too.
-            let code = if signals.flag().load(std::sync::atomic::Ordering::SeqCst) {
-                signals.exit_code()
-            } else {
-                0
-            };
+            let code = if signals.stopped() { signals.exit_code() } else { 0 };
             return Ok(Outcome {
                 text: String::new(),
                 code,
@@ -107,14 +103,10 @@ where
         kernel.check(&run.output)?;
         let mut code = 0;
         if run.interrupted {
-            let message = format!(
-                "by {}: blocks 0..{} of {} completed across the ranks; the result below covers them",
-                signals.name(),
-                run.completed,
-                run.blocks
-            );
-            say("interrupted", &message);
-            code = signals.exit_code();
+            code = signals.report(&format!(
+                ": blocks 0..{} of {} completed across the ranks; the result below covers them",
+                run.completed, run.blocks
+            ));
         }
         return Ok(Outcome {
             text: report::single(kernel, &run, &context, args.json),
@@ -199,15 +191,10 @@ where
         code = EXIT_FAILURE;
     }
     if run.interrupted {
-        let signals = Signals::get();
-        let message = format!(
-            "by {}: blocks 0..{} of {} completed; the result below covers them",
-            signals.name(),
-            run.completed,
-            run.blocks
-        );
-        say("interrupted", &message);
-        code = signals.exit_code();
+        code = Signals::get().report(&format!(
+            ": blocks 0..{} of {} completed; the result below covers them",
+            run.completed, run.blocks
+        ));
     }
     Ok(Outcome {
         text: report::single(kernel, &run, &context, args.json),
@@ -254,21 +241,18 @@ pub(super) fn compare<K: Report>(backends: Option<&[Backend]>, args: &RunArgs, k
         kernel.check(&run.output)?;
     }
     if let Some(stopped) = comparison.interrupted {
-        let signals = Signals::get();
         let done: Vec<&str> = comparison.runs.iter().map(|r| r.backend.name()).collect();
-        let message = format!(
-            "by {} during the {stopped} run: the comparison below covers {}",
-            signals.name(),
-            if done.is_empty() {
-                "no run".to_owned()
-            } else {
-                done.join(", ")
-            }
-        );
-        say("interrupted", &message);
+        let covers = if done.is_empty() {
+            "no run".to_owned()
+        } else {
+            done.join(", ")
+        };
+        let code = Signals::get().report(&format!(
+            " during the {stopped} run: the comparison below covers {covers}"
+        ));
         return Ok(Outcome {
             text: report::comparison(kernel, &comparison, args.json),
-            code: signals.exit_code(),
+            code,
         });
     }
     Ok(Outcome {
@@ -332,20 +316,13 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> hetero::Result<Outcome> {
         } else {
             keys.join(", ")
         };
-        let message = format!(
-            "by {} during {during}: measured {measured}, {}",
-            signals.name(),
-            if path.is_some() {
-                "saved"
-            } else {
-                "the saved model is unchanged"
-            }
-        );
-        say("interrupted", &message);
-        return Ok(Outcome {
-            text,
-            code: signals.exit_code(),
-        });
+        let saved = if path.is_some() {
+            "saved"
+        } else {
+            "the saved model is unchanged"
+        };
+        let code = signals.report(&format!(" during {during}: measured {measured}, {saved}"));
+        return Ok(Outcome { text, code });
     }
     Ok(Outcome::success(text))
 }

@@ -50,17 +50,13 @@ pub fn main() -> ExitCode {
                 | Error::Unsupported(_) => EXIT_USAGE,
                 Error::NoGpu(ref e) if e.kind() == GpuErrorKind::UnknownAdapter => EXIT_USAGE,
                 // Stopped before anything could be reported: the signal's code, as for a stopped run.
-                Error::Stopped(_) | Error::Interrupted { .. } => signals::Signals::get().exit_code(),
+                Error::Interrupted { .. } => signals::Signals::get().exit_code(),
+                Error::Stopped(ref during) => {
+                    let code = signals::Signals::get().report(&format!(" during {during}: nothing was computed"));
+                    return ExitCode::from(code);
+                }
                 _ => EXIT_FAILURE,
             };
-            if let Error::Stopped(during) = &e {
-                let signals = signals::Signals::get();
-                say(
-                    "interrupted",
-                    &format!("by {} during {during}: nothing was computed", signals.name()),
-                );
-                return ExitCode::from(code);
-            }
             // The ranks' disagreement is the same on every rank: rank 0 says it. Any other error is this
             // rank's own, and the other ranks learn of it.
             match e {
@@ -117,10 +113,7 @@ fn fail(code: u8, message: &str, ranks: Option<&ranks::Ranks>) -> ExitCode {
 
 /// This process's MPI rank when an MPI launcher started it as a rank other than 0.
 fn other_rank() -> Option<String> {
-    ["PMI_RANK", "OMPI_COMM_WORLD_RANK"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .find(|rank| rank.trim() != "0")
+    ranks::launcher_rank().filter(|rank| rank.trim() != "0")
 }
 
 /// Whether an MPI launcher started this process as a rank other than 0 (MPICH and Intel MPI set PMI_RANK,

@@ -12,12 +12,12 @@ pub(super) struct Ranks {
     agreed: Cell<bool>,
 }
 
-/// Whether an MPI launcher started this process (MPICH and Intel MPI set PMI_RANK, Open MPI
-/// OMPI_COMM_WORLD_RANK).
-fn launched_by_mpi() -> bool {
+/// This process's rank when an MPI launcher started it (MPICH and Intel MPI set PMI_RANK, Open MPI
+/// OMPI_COMM_WORLD_RANK); `None` otherwise.
+pub(super) fn launcher_rank() -> Option<String> {
     ["PMI_RANK", "OMPI_COMM_WORLD_RANK"]
         .iter()
-        .any(|name| std::env::var_os(name).is_some())
+        .find_map(|name| std::env::var(name).ok())
 }
 
 impl Ranks {
@@ -25,7 +25,7 @@ impl Ranks {
     /// otherwise, or when MPI cannot start (the command then says why when it gets to the run).
     pub(super) fn join() -> Option<Ranks> {
         let distributed = std::env::args_os().any(|arg| arg == "--distributed");
-        if !distributed || !launched_by_mpi() {
+        if !distributed || launcher_rank().is_none() {
             return None;
         }
         #[cfg(feature = "mpi")]

@@ -84,6 +84,18 @@ impl Signals {
         Arc::clone(&self.stop)
     }
 
+    /// Whether a signal has asked to stop.
+    pub(super) fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Says on stderr that the signal stopped `what` (`": blocks 0..k of n completed"`, `" during the
+    /// calibration of pi"`…) and returns the exit code that says which signal it was.
+    pub(super) fn report(&self, what: &str) -> u8 {
+        super::say("interrupted", &format!("by {}{what}", self.name()));
+        self.exit_code()
+    }
+
     /// The exit code of a run the signal stopped.
     pub(super) fn exit_code(&self) -> u8 {
         match self.which.load(Ordering::SeqCst) {

@@ -38,10 +38,7 @@ impl<T> Run<T> {
     /// The floating precision the run's arithmetic used: `None` on the CPU and for exact GPU arithmetic
     /// (what the agreement rules of [`crate::validate`] go by).
     pub fn float_precision(&self) -> Option<Precision> {
-        self.gpu
-            .as_ref()
-            .and_then(|g| g.precision)
-            .filter(|&p| p != Precision::Exact)
+        self.gpu.as_ref().and_then(GpuReport::float_precision)
     }
 
     /// Elements per second of wall time.

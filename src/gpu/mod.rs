@@ -440,6 +440,11 @@ pub struct GpuReport {
 }
 
 impl GpuReport {
+    /// The floating precision the run's arithmetic used: `None` for exact (integer) arithmetic.
+    pub fn float_precision(&self) -> Option<Precision> {
+        self.precision.filter(|&p| p != Precision::Exact)
+    }
+
     /// Adds `more`, when there is one, to `total`, which starts empty.
     pub(crate) fn add_to(total: &mut Option<GpuReport>, more: Option<&GpuReport>) {
         if let Some(more) = more {
