@@ -204,7 +204,9 @@ fn ctrl_c_to_mpiexec_prints_the_partial_result() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("mpiexec is installed (Debian: mpich)");
-    std::thread::sleep(Duration::from_millis(2000));
+    // Long enough for mpiexec to start both ranks and for them to install their handlers, also when the
+    // other MPI tests load the machine: a signal before that ends a rank the default way.
+    std::thread::sleep(Duration::from_millis(4000));
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
