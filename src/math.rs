@@ -88,7 +88,7 @@ pub(crate) const EXP_NORMAL_RANGE: (f64, f64) = (-708.0, 709.0);
 /// overflow and in the subnormal range are rounded once more at most.
 #[inline(always)]
 pub(crate) fn exp_lanes<V: Lanes>(x: V) -> V {
-    let c = V::splat;
+    let c = |k| x.token().splat(k);
     let (y, rounded) = exp_reduced(x.max(c(EXP_LOW)).min(c(EXP_HIGH)));
     // With `m = 16k + j`: `2^k = 2^(m >> 5) · 2^((m + 16) >> 5)`, both factors normal for `|x| ≤ 746`.
     let scaled = y
@@ -108,7 +108,7 @@ pub(crate) fn exp_lanes_normal<V: Lanes>(x: V) -> V {
 /// `(2^(j/16) · eʳ, ROUNDER + 16k + j)` with `x = (16k + j)·ln2/16 + r`, for `|x| ≤ 746`.
 #[inline(always)]
 fn exp_reduced<V: Lanes>(x: V) -> (V, V) {
-    let c = V::splat;
+    let c = |k| x.token().splat(k);
     let rounded = x.mul(c(16.0 * std::f64::consts::LOG2_E)).add(c(ROUNDER));
     let m = rounded.sub(c(ROUNDER));
     // Exact: m·LN2_HI/16 has at most 47 significant bits, and x − m·ln2/16 is smaller than x.
@@ -212,7 +212,7 @@ pub(crate) fn cos_lanes<V: Lanes>(x: V) -> V {
 /// `n + shift` picks one of them and its sign.
 #[inline(always)]
 fn trig<V: Lanes>(x: V, shift: f64, far: fn(f64) -> f64) -> V {
-    let c = V::splat;
+    let c = |k| x.token().splat(k);
     if V::any(x.abs().gt(c(TRIG_LIMIT))) {
         return x.map(|x| {
             if x.abs() > TRIG_LIMIT {
@@ -274,7 +274,7 @@ fn two_sum<V: Lanes>(a: V, b: V) -> (V, V) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simd::{LaneLoop, Lanes8, Width, run_in};
+    use crate::simd::{LaneLoop, Lanes8, Token, Width, run_in};
 
     /// A double-double number `hi + lo`, `|lo| ≤ ulp(hi)/2`.
     #[derive(Clone, Copy, Debug)]
@@ -541,11 +541,11 @@ mod tests {
 
     impl LaneLoop for TrigLoop<'_> {
         type Output = Vec<(f64, f64)>;
-        fn run<V: Lanes8>(self) -> Vec<(f64, f64)> {
+        fn run<V: Lanes8>(self, token: Token<V>) -> Vec<(f64, f64)> {
             self.0
                 .chunks_exact(8)
                 .flat_map(|x| {
-                    let x = V::from_array(x.try_into().unwrap());
+                    let x = token.load(x.try_into().unwrap());
                     let (s, c) = (sin_lanes(x).to_array(), cos_lanes(x).to_array());
                     (0..8).map(move |l| (s[l], c[l]))
                 })
@@ -574,11 +574,11 @@ mod tests {
 
     impl LaneLoop for ExpLoop<'_> {
         type Output = Vec<f64>;
-        fn run<V: Lanes8>(self) -> Vec<f64> {
+        fn run<V: Lanes8>(self, token: Token<V>) -> Vec<f64> {
             self.0
                 .chunks_exact(8)
                 .flat_map(|x| {
-                    let x = V::from_array(x.try_into().unwrap());
+                    let x = token.load(x.try_into().unwrap());
                     if self.1 { exp_lanes_normal(x) } else { exp_lanes(x) }.to_array()
                 })
                 .collect()

@@ -6,6 +6,71 @@
 //! separate operations do), so all of them return the same bits, and the tests compare each version the
 //! processor has against the portable one. (The Monte Carlo loop, integer-only, has its own x86
 //! versions beside its kernel.)
+//!
+//! Vector instructions run only after detection, by construction: lanes are created only from a
+//! [`Token`], which [`Token::detect`] makes after checking the processor, and every other operation takes
+//! a value of the lanes, which proves a token existed.
+
+use std::marker::PhantomData;
+
+/// The instructions a type uses, and whether this processor runs them.
+///
+/// # Safety
+///
+/// [`detected`](Instructions::detected) returns `true` only where the processor runs every instruction the
+/// type's methods execute.
+pub(crate) unsafe trait Instructions {
+    /// Whether this processor runs the instructions.
+    fn detected() -> bool;
+}
+
+/// Proof that this processor runs the instructions of `V`: made only by [`Token::detect`] after checking,
+/// and carried by every value of `V` ([`Lanes::token`]), since values are made only from tokens.
+pub(crate) struct Token<V>(PhantomData<fn() -> V>);
+
+impl<V> Clone for Token<V> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<V> Copy for Token<V> {}
+
+impl<V: Instructions> Token<V> {
+    /// A token, if this processor runs the instructions of `V`.
+    #[inline]
+    pub(crate) fn detect() -> Option<Self> {
+        V::detected().then_some(Token(PhantomData))
+    }
+}
+
+impl<V: Lanes> Token<V> {
+    /// Every lane `x`.
+    #[inline(always)]
+    pub(crate) fn splat(self, x: f64) -> V {
+        V::splat(self, x)
+    }
+}
+
+impl<V: Lanes8> Token<V> {
+    /// The lanes holding `x`.
+    #[inline(always)]
+    pub(crate) fn load(self, x: [f64; 8]) -> V {
+        V::from_array(self, x)
+    }
+}
+
+impl<V> Token<Pair<V>> {
+    /// The token of each half (a pair runs on the instructions its halves run on).
+    #[inline(always)]
+    fn half(self) -> Token<V> {
+        Token(PhantomData)
+    }
+}
+
+/// The token for [`Portable`] lanes, which run everywhere.
+pub(crate) const PORTABLE: Token<Portable> = Token(PhantomData);
 
 /// Arithmetic on `f64` lanes: one `f64`, or eight in portable code, two AVX2 or one AVX-512 register.
 ///
@@ -15,16 +80,19 @@
 /// [`min`](Lanes::min) follow the x86 rules, which the portable versions copy: an unordered comparison is
 /// false, and `min(a, b)` is `b` unless `a < b`.
 ///
-/// # Safety
-///
-/// A value of an implementing type may only be created where the processor supports the instructions its
-/// methods use: the AVX2 and AVX-512 types are built only inside [`run`]'s feature-checked functions.
-pub(crate) unsafe trait Lanes: Copy {
+/// Values are made only from a [`Token`] ([`splat`](Lanes::splat), [`Lanes8::from_array`]) or from other
+/// values, so every method may use the instructions of [`Instructions`], as its implementations do.
+pub(crate) trait Lanes: Copy + Instructions {
     /// A per-lane condition.
     type Mask: Copy;
 
+    /// The token that this value proves exists.
+    #[inline(always)]
+    fn token(self) -> Token<Self> {
+        Token(PhantomData)
+    }
     /// Every lane `x`.
-    fn splat(x: f64) -> Self;
+    fn splat(token: Token<Self>, x: f64) -> Self;
     /// `self + other`.
     fn add(self, other: Self) -> Self;
     /// `self − other`.
@@ -88,11 +156,17 @@ pub(crate) const ROUNDER: f64 = 6_755_399_441_055_744.0;
 const EXPONENT_BIAS: u64 = 1023;
 
 // SAFETY: plain `f64` arithmetic needs no processor feature.
-unsafe impl Lanes for f64 {
+unsafe impl Instructions for f64 {
+    fn detected() -> bool {
+        true
+    }
+}
+
+impl Lanes for f64 {
     type Mask = bool;
 
     #[inline(always)]
-    fn splat(x: f64) -> Self {
+    fn splat(_: Token<Self>, x: f64) -> Self {
         x
     }
     #[inline(always)]
@@ -166,7 +240,7 @@ unsafe impl Lanes for f64 {
 /// Eight lanes: the width every kernel loop works in (one Neumaier accumulator per lane, [`crate::sum::LANES`]).
 pub(crate) trait Lanes8: Lanes {
     /// The lanes from an array.
-    fn from_array(x: [f64; 8]) -> Self;
+    fn from_array(token: Token<Self>, x: [f64; 8]) -> Self;
     /// The lanes as an array.
     fn to_array(self) -> [f64; 8];
 }
@@ -177,13 +251,20 @@ pub(crate) trait Lanes8: Lanes {
 #[derive(Clone, Copy)]
 pub(crate) struct Pair<V>(pub V, pub V);
 
-// SAFETY: a `Pair<V>` only holds values of `V`, created where `V` may be.
-unsafe impl<V: Lanes> Lanes for Pair<V> {
+// SAFETY: a `Pair<V>` runs the instructions of `V`.
+unsafe impl<V: Instructions> Instructions for Pair<V> {
+    fn detected() -> bool {
+        V::detected()
+    }
+}
+
+impl<V: Lanes> Lanes for Pair<V> {
     type Mask = (V::Mask, V::Mask);
 
     #[inline(always)]
-    fn splat(x: f64) -> Self {
-        Pair(V::splat(x), V::splat(x))
+    fn splat(token: Token<Self>, x: f64) -> Self {
+        let half = token.half();
+        Pair(half.splat(x), half.splat(x))
     }
     #[inline(always)]
     fn add(self, other: Self) -> Self {
@@ -278,11 +359,17 @@ impl Portable {
 }
 
 // SAFETY: plain `f64` arithmetic needs no processor feature.
-unsafe impl Lanes for Portable {
+unsafe impl Instructions for Portable {
+    fn detected() -> bool {
+        true
+    }
+}
+
+impl Lanes for Portable {
     type Mask = [bool; 8];
 
     #[inline(always)]
-    fn splat(x: f64) -> Self {
+    fn splat(_: Token<Self>, x: f64) -> Self {
         Portable([x; 8])
     }
     #[inline(always)]
@@ -353,7 +440,7 @@ unsafe impl Lanes for Portable {
 
 impl Lanes8 for Portable {
     #[inline(always)]
-    fn from_array(x: [f64; 8]) -> Self {
+    fn from_array(_: Token<Self>, x: [f64; 8]) -> Self {
         Portable(x)
     }
     #[inline(always)]
@@ -364,12 +451,26 @@ impl Lanes8 for Portable {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{EXPONENT_BIAS, Lanes, Lanes8, ROUNDER};
+    use super::{EXPONENT_BIAS, Instructions, Lanes, Lanes8, ROUNDER, Token};
     use std::arch::x86_64::*;
 
-    /// Eight lanes in two AVX2 registers.
+    /// Eight lanes in two AVX2 registers. The field is private: values are made only from a
+    /// [`Token<Avx2>`], so each method may use AVX2.
     #[derive(Clone, Copy)]
     pub(crate) struct Avx2([__m256d; 2]);
+
+    /// A per-lane condition of [`Avx2`] lanes, made only by their methods (so that [`Lanes::any`] too
+    /// runs only after detection).
+    #[derive(Clone, Copy)]
+    pub(crate) struct Avx2Mask([__m256d; 2]);
+
+    // SAFETY: the detection checks AVX2, which includes AVX (every method below uses only AVX and AVX2).
+    unsafe impl Instructions for Avx2 {
+        #[inline]
+        fn detected() -> bool {
+            std::arch::is_x86_feature_detected!("avx2")
+        }
+    }
 
     impl Avx2 {
         #[inline(always)]
@@ -378,14 +479,14 @@ mod x86 {
         }
     }
 
-    // SAFETY: `Avx2` values are created only by `run` after AVX2 was detected, and each method is inlined
-    // into the AVX2 function that uses it.
-    unsafe impl Lanes for Avx2 {
-        type Mask = [__m256d; 2];
+    // Every `unsafe` block below ("see the impl") calls AVX or AVX2 intrinsics, which the processor runs:
+    // `splat` and `from_array` take a `Token<Avx2>`, and every other method a value made from one.
+    impl Lanes for Avx2 {
+        type Mask = Avx2Mask;
 
         #[inline(always)]
-        fn splat(x: f64) -> Self {
-            // SAFETY: see the impl.
+        fn splat(_: Token<Self>, x: f64) -> Self {
+            // SAFETY: see the impl; the token proves AVX2.
             let v = unsafe { _mm256_set1_pd(x) };
             Avx2([v, v])
         }
@@ -422,15 +523,15 @@ mod x86 {
         #[inline(always)]
         fn is_nan(self) -> Self::Mask {
             // SAFETY: see the impl.
-            self.zip(self, |a, b| unsafe { _mm256_cmp_pd::<_CMP_UNORD_Q>(a, b) }).0
+            Avx2Mask(self.zip(self, |a, b| unsafe { _mm256_cmp_pd::<_CMP_UNORD_Q>(a, b) }).0)
         }
         #[inline(always)]
         fn select(mask: Self::Mask, yes: Self, no: Self) -> Self {
             // SAFETY: see the impl.
             unsafe {
                 Avx2([
-                    _mm256_blendv_pd(no.0[0], yes.0[0], mask[0]),
-                    _mm256_blendv_pd(no.0[1], yes.0[1], mask[1]),
+                    _mm256_blendv_pd(no.0[0], yes.0[0], mask.0[0]),
+                    _mm256_blendv_pd(no.0[1], yes.0[1], mask.0[1]),
                 ])
             }
         }
@@ -453,7 +554,7 @@ mod x86 {
         }
         #[inline(always)]
         fn map(self, f: impl Fn(f64) -> f64) -> Self {
-            Self::from_array(self.to_array().map(f))
+            Self::from_array(self.token(), self.to_array().map(f))
         }
         #[inline(always)]
         fn abs(self) -> Self {
@@ -468,35 +569,37 @@ mod x86 {
         #[inline(always)]
         fn gt(self, other: Self) -> Self::Mask {
             // SAFETY: see the impl.
-            self.zip(other, |a, b| unsafe { _mm256_cmp_pd::<_CMP_GT_OQ>(a, b) }).0
+            Avx2Mask(self.zip(other, |a, b| unsafe { _mm256_cmp_pd::<_CMP_GT_OQ>(a, b) }).0)
         }
         #[inline(always)]
         fn any(mask: Self::Mask) -> bool {
             // SAFETY: see the impl.
-            unsafe { _mm256_movemask_pd(_mm256_or_pd(mask[0], mask[1])) != 0 }
+            unsafe { _mm256_movemask_pd(_mm256_or_pd(mask.0[0], mask.0[1])) != 0 }
         }
         #[inline(always)]
         fn bit(self, bit: u32) -> Self::Mask {
             // SAFETY: see the impl.
-            self.zip(self, |k, _| unsafe {
-                let bits = _mm256_castpd_si256(_mm256_add_pd(k, _mm256_set1_pd(ROUNDER)));
-                let one = _mm256_set1_epi64x(1 << bit);
-                _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(bits, one), one))
-            })
-            .0
+            Avx2Mask(
+                self.zip(self, |k, _| unsafe {
+                    let bits = _mm256_castpd_si256(_mm256_add_pd(k, _mm256_set1_pd(ROUNDER)));
+                    let one = _mm256_set1_epi64x(1 << bit);
+                    _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(bits, one), one))
+                })
+                .0,
+            )
         }
     }
 
     impl Lanes8 for Avx2 {
         #[inline(always)]
-        fn from_array(x: [f64; 8]) -> Self {
-            // SAFETY: see the `Lanes` impl; the loads read 4 + 4 elements of `x`.
+        fn from_array(_: Token<Self>, x: [f64; 8]) -> Self {
+            // SAFETY: the token proves AVX; the loads read 4 + 4 elements of `x`.
             unsafe { Avx2([_mm256_loadu_pd(x.as_ptr()), _mm256_loadu_pd(x.as_ptr().add(4))]) }
         }
         #[inline(always)]
         fn to_array(self) -> [f64; 8] {
             let mut x = [0.0; 8];
-            // SAFETY: see the `Lanes` impl; the stores write 4 + 4 elements of `x`.
+            // SAFETY: as in the `Lanes` impl; the stores write 4 + 4 elements of `x`.
             unsafe {
                 _mm256_storeu_pd(x.as_mut_ptr(), self.0[0]);
                 _mm256_storeu_pd(x.as_mut_ptr().add(4), self.0[1]);
@@ -505,18 +608,27 @@ mod x86 {
         }
     }
 
-    /// Eight lanes in one AVX-512 register.
+    /// Eight lanes in one AVX-512 register. The field is private: values are made only from a
+    /// [`Token<Avx512>`], so each method may use AVX-512F.
     #[derive(Clone, Copy)]
     pub(crate) struct Avx512(__m512d);
 
-    // SAFETY: `Avx512` values are created only by `run` after AVX-512F was detected, and each method is
-    // inlined into the AVX-512 function that uses it.
-    unsafe impl Lanes for Avx512 {
+    // SAFETY: every method below uses only AVX-512F instructions (its masks are plain integers).
+    unsafe impl Instructions for Avx512 {
+        #[inline]
+        fn detected() -> bool {
+            std::arch::is_x86_feature_detected!("avx512f")
+        }
+    }
+
+    // Every `unsafe` block below ("see the impl") calls AVX-512F intrinsics, which the processor runs:
+    // `splat` and `from_array` take a `Token<Avx512>`, and every other method a value made from one.
+    impl Lanes for Avx512 {
         type Mask = __mmask8;
 
         #[inline(always)]
-        fn splat(x: f64) -> Self {
-            // SAFETY: see the impl.
+        fn splat(_: Token<Self>, x: f64) -> Self {
+            // SAFETY: see the impl; the token proves AVX-512F.
             Avx512(unsafe { _mm512_set1_pd(x) })
         }
         #[inline(always)]
@@ -600,7 +712,7 @@ mod x86 {
         }
         #[inline(always)]
         fn map(self, f: impl Fn(f64) -> f64) -> Self {
-            Self::from_array(self.to_array().map(f))
+            Self::from_array(self.token(), self.to_array().map(f))
         }
         #[inline(always)]
         fn abs(self) -> Self {
@@ -638,14 +750,14 @@ mod x86 {
 
     impl Lanes8 for Avx512 {
         #[inline(always)]
-        fn from_array(x: [f64; 8]) -> Self {
-            // SAFETY: see the `Lanes` impl; the load reads the 8 elements of `x`.
+        fn from_array(_: Token<Self>, x: [f64; 8]) -> Self {
+            // SAFETY: the token proves AVX-512F; the load reads the 8 elements of `x`.
             Avx512(unsafe { _mm512_loadu_pd(x.as_ptr()) })
         }
         #[inline(always)]
         fn to_array(self) -> [f64; 8] {
             let mut x = [0.0; 8];
-            // SAFETY: see the `Lanes` impl; the store writes the 8 elements of `x`.
+            // SAFETY: as in the `Lanes` impl; the store writes the 8 elements of `x`.
             unsafe { _mm512_storeu_pd(x.as_mut_ptr(), self.0) };
             x
         }
@@ -656,8 +768,8 @@ mod x86 {
 pub(crate) trait LaneLoop {
     /// What the loop returns.
     type Output;
-    /// The loop, in lanes of type `V`.
-    fn run<V: Lanes8>(self) -> Self::Output;
+    /// The loop, in lanes of type `V`, made from `token`.
+    fn run<V: Lanes8>(self, token: Token<V>) -> Self::Output;
 }
 
 /// The implementations of [`Lanes8`], for tests that compare them.
@@ -679,10 +791,10 @@ impl Width {
         let mut widths = vec![Width::Portable];
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2") {
+            if Token::<x86::Avx2>::detect().is_some() {
                 widths.push(Width::Avx2);
             }
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            if Token::<x86::Avx512>::detect().is_some() {
                 widths.push(Width::Avx512);
             }
         }
@@ -690,16 +802,18 @@ impl Width {
     }
 }
 
+/// `body` in AVX2 lanes, compiled with AVX2 enabled so that the lanes' methods inline into it.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn run_avx2<L: LaneLoop>(body: L) -> L::Output {
-    body.run::<x86::Avx2>()
+fn run_avx2<L: LaneLoop>(body: L, token: Token<x86::Avx2>) -> L::Output {
+    body.run(token)
 }
 
+/// `body` in AVX-512 lanes, compiled with AVX-512F enabled so that the lanes' methods inline into it.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn run_avx512<L: LaneLoop>(body: L) -> L::Output {
-    body.run::<x86::Avx512>()
+fn run_avx512<L: LaneLoop>(body: L, token: Token<x86::Avx512>) -> L::Output {
+    body.run(token)
 }
 
 /// Runs `body` in the widest lanes this processor supports.
@@ -707,33 +821,34 @@ fn run_avx512<L: LaneLoop>(body: L) -> L::Output {
 pub(crate) fn run<L: LaneLoop>(body: L) -> L::Output {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F was detected just above.
-            return unsafe { run_avx512(body) };
+        if let Some(token) = Token::<x86::Avx512>::detect() {
+            // SAFETY: the token proves AVX-512F, which `run_avx512` enables.
+            return unsafe { run_avx512(body, token) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 was detected just above.
-            return unsafe { run_avx2(body) };
+        if let Some(token) = Token::<x86::Avx2>::detect() {
+            // SAFETY: the token proves AVX2, which `run_avx2` enables.
+            return unsafe { run_avx2(body, token) };
         }
     }
-    body.run::<Portable>()
+    body.run(PORTABLE)
 }
 
 /// Runs `body` in the lanes `width` names, if this processor has them (for tests).
 #[cfg(test)]
 pub(crate) fn run_in<L: LaneLoop>(width: Width, body: L) -> Option<L::Output> {
-    if !Width::available().contains(&width) {
-        return None;
-    }
-    Some(match width {
-        Width::Portable => body.run::<Portable>(),
+    match width {
+        Width::Portable => Some(body.run(PORTABLE)),
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `available` checked the feature.
-        Width::Avx2 => unsafe { run_avx2(body) },
+        Width::Avx2 => Token::<x86::Avx2>::detect().map(|token| {
+            // SAFETY: the token proves AVX2, which `run_avx2` enables.
+            unsafe { run_avx2(body, token) }
+        }),
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `available` checked the feature.
-        Width::Avx512 => unsafe { run_avx512(body) },
+        Width::Avx512 => Token::<x86::Avx512>::detect().map(|token| {
+            // SAFETY: the token proves AVX-512F, which `run_avx512` enables.
+            unsafe { run_avx512(body, token) }
+        }),
         #[cfg(not(target_arch = "x86_64"))]
-        _ => unreachable!("only x86-64 has wider lanes"),
-    })
+        _ => None,
+    }
 }

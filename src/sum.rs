@@ -6,6 +6,7 @@
 //! sum and compensation are added to an [`ExactSum`], so how the lanes are combined adds no rounding either.
 
 use crate::ExactSum;
+use crate::simd::{Lanes8, Token};
 
 /// Interleaved accumulators per block. Fixed, because it is part of what defines a result's last bits.
 pub const LANES: usize = 8;
@@ -89,24 +90,24 @@ pub(crate) struct LaneSums<V> {
     one: V,
 }
 
-impl<V: crate::simd::Lanes8> LaneSums<V> {
+impl<V: Lanes8> LaneSums<V> {
     /// All lanes zero.
     #[inline(always)]
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(token: Token<V>) -> Self {
         LaneSums {
-            sum: V::splat(0.0),
-            compensation: V::splat(0.0),
-            one: V::splat(std::hint::black_box(1.0)),
+            sum: token.splat(0.0),
+            compensation: token.splat(0.0),
+            one: token.splat(std::hint::black_box(1.0)),
         }
     }
 
     /// Vector lanes holding `lanes`.
     #[inline(always)]
-    pub(crate) fn from_lanes(lanes: &[Neumaier; LANES]) -> Self {
+    pub(crate) fn from_lanes(token: Token<V>, lanes: &[Neumaier; LANES]) -> Self {
         LaneSums {
-            sum: V::from_array(lanes.map(|lane| lane.sum)),
-            compensation: V::from_array(lanes.map(|lane| lane.compensation)),
-            one: V::splat(std::hint::black_box(1.0)),
+            sum: token.load(lanes.map(|lane| lane.sum)),
+            compensation: token.load(lanes.map(|lane| lane.compensation)),
+            one: token.splat(std::hint::black_box(1.0)),
         }
     }
 
@@ -139,16 +140,16 @@ impl<V: crate::simd::Lanes8> LaneSums<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simd::{LaneLoop, Lanes8, Width, run_in};
+    use crate::simd::{LaneLoop, Width, run_in};
 
     struct Sums<'a>(&'a [f64]);
 
     impl LaneLoop for Sums<'_> {
         type Output = [Neumaier; LANES];
-        fn run<V: Lanes8>(self) -> [Neumaier; LANES] {
-            let mut sums = LaneSums::<V>::new();
+        fn run<V: Lanes8>(self, token: Token<V>) -> [Neumaier; LANES] {
+            let mut sums = LaneSums::new(token);
             for x in self.0.chunks_exact(LANES) {
-                sums.add(V::from_array(x.try_into().unwrap()));
+                sums.add(token.load(x.try_into().unwrap()));
             }
             sums.lanes()
         }

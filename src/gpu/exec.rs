@@ -1,4 +1,4 @@
-//! Runs a [`GpuProgram`] over a block range: dispatches sized to the device's limits and to short
+//! Runs a [`GpuProgram`](crate::program::GpuProgram) over a block range: dispatches sized to the device's limits and to short
 //! submissions, results read back after each one and folded in the fixed tree order.
 
 use std::ops::Range;

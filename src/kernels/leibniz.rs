@@ -8,7 +8,7 @@ use crate::program::{
     GpuCaps, GpuKernel, GpuProgram, Precision, assemble, real_at, real_words, u64_words, unit_roundoff,
 };
 use crate::shaders;
-use crate::simd::{self, LaneLoop, Lanes8};
+use crate::simd::{self, LaneLoop, Lanes8, Token};
 use crate::sum::{LANES, LaneSums, Neumaier, add_compensated, lanes_to_exact};
 use crate::validate::{Measure, Verify};
 use crate::{Error, ExactSum, Kernel, Result};
@@ -80,28 +80,28 @@ impl LaneLoop for SumPairs {
     type Output = [Neumaier; LANES];
 
     #[inline(always)]
-    fn run<V: Lanes8>(self) -> [Neumaier; LANES] {
+    fn run<V: Lanes8>(self, token: Token<V>) -> [Neumaier; LANES] {
         let lanes_count = LANES as u64;
-        let eight = V::splat(8.0);
-        let mut sums = LaneSums::<V>::new();
+        let eight = token.splat(8.0);
+        let mut sums = LaneSums::new(token);
         let mut j = self.first;
         // `pair_at`, lane by lane. While 4(j + l) + 3 stays within 2^53 the two odd numbers are exact
         // however they are formed: two additions form them, instead of three and a multiplication.
         if 4 * self.end + 3 <= 1 << 53 {
-            let offsets = V::from_array(std::array::from_fn(|l| 4.0 * l as f64));
-            let two = V::splat(2.0);
+            let offsets = token.load(std::array::from_fn(|l| 4.0 * l as f64));
+            let two = token.splat(2.0);
             while j + lanes_count <= self.end {
-                let low = V::splat((4 * j + 1) as f64).add(offsets);
+                let low = token.splat((4 * j + 1) as f64).add(offsets);
                 sums.add(eight.div(low.mul(low.add(two))));
                 j += lanes_count;
             }
         }
         // Beyond, they are rounded: formed exactly as `pair_at` forms them.
-        let offsets = V::from_array(std::array::from_fn(|l| l as f64));
-        let (one, three, four) = (V::splat(1.0), V::splat(3.0), V::splat(4.0));
+        let offsets = token.load(std::array::from_fn(|l| l as f64));
+        let (one, three, four) = (token.splat(1.0), token.splat(3.0), token.splat(4.0));
         while j + lanes_count <= self.end {
             // j + l < 2^52 converts exactly, so adding l after the conversion is the same number.
-            let q = four.mul(V::splat(j as f64).add(offsets));
+            let q = four.mul(token.splat(j as f64).add(offsets));
             sums.add(eight.div(q.add(one).mul(q.add(three))));
             j += lanes_count;
         }

@@ -123,13 +123,11 @@ mod x86;
 fn count_calls(key: [u32; 2], first: u64, calls: u64) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F was detected just above.
-            return unsafe { x86::count_calls_avx512(key, first, calls, count_calls_portable) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 was detected just above.
-            return unsafe { x86::count_calls_avx2(key, first, calls, count_calls_portable) };
+        let rest = count_calls_portable;
+        let vector =
+            x86::count_calls_avx512(key, first, calls, rest).or_else(|| x86::count_calls_avx2(key, first, calls, rest));
+        if let Some(hits) = vector {
+            return hits;
         }
     }
     count_calls_portable(key, first, calls)
@@ -381,14 +379,10 @@ mod tests {
             #[cfg(target_arch = "x86_64")]
             {
                 let rest = one_call_at_a_time;
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // SAFETY: AVX2 detected.
-                    let avx2 = unsafe { x86::count_calls_avx2(key, first, calls, rest) };
+                if let Some(avx2) = x86::count_calls_avx2(key, first, calls, rest) {
                     assert_eq!(avx2, scalar, "AVX2 at {first}+{calls}");
                 }
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: AVX-512F detected.
-                    let avx512 = unsafe { x86::count_calls_avx512(key, first, calls, rest) };
+                if let Some(avx512) = x86::count_calls_avx512(key, first, calls, rest) {
                     assert_eq!(avx512, scalar, "AVX-512 at {first}+{calls}");
                 }
             }

@@ -9,26 +9,26 @@
 //! multiplier's latency is hidden.
 //!
 //! The loop is written once over [`Words`]; the counts equal the portable loop's, lane for lane: the tests
-//! compare them over ranges that cross the high counter word.
+//! compare them over ranges that cross the high counter word. As with the floating-point lanes
+//! ([`crate::simd`]), registers are made only from a [`Token`], which exists only after detection.
 
 use std::arch::x86_64::*;
 
 use crate::rng::{PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1};
+use crate::simd::{Instructions, Token};
 
 /// A register of 64-bit lanes, each holding one Philox call's 32-bit word in its low half.
 ///
-/// # Safety
-///
-/// Values may only be created where the processor supports the instructions the methods use: [`count`]
-/// runs only inside the feature-checked functions below, into which every method is inlined.
-unsafe trait Words: Copy {
+/// Values are made only from a [`Token`] ([`splat`](Words::splat), [`counters`](Words::counters)) or from
+/// other values, so every method may use the instructions of [`Instructions`].
+trait Words: Copy + Instructions {
     /// Lanes per register.
     const LANES: u64;
     /// Every lane `x`.
-    fn splat(x: u32) -> Self;
+    fn splat(token: Token<Self>, x: u32) -> Self;
     /// Lane `l` holds the 64-bit counter `first + l`: its low word is the counter's first word, its high
     /// word the second.
-    fn counters(first: u64) -> Self;
+    fn counters(token: Token<Self>, first: u64) -> Self;
     /// The 64-bit products of the low words.
     fn mul(self, other: Self) -> Self;
     /// The high words, brought down.
@@ -43,29 +43,31 @@ unsafe trait Words: Copy {
 /// calls at a time; the calls left over go to `rest`.
 #[inline(always)]
 fn count<W: Words, const GROUPS: usize>(
+    token: Token<W>,
     key: [u32; 2],
     first: u64,
     calls: u64,
     rest: fn([u32; 2], u64, u64) -> u64,
 ) -> u64 {
-    let mut keys = [(W::splat(key[0]), W::splat(key[1])); 10];
+    let splat = |x| W::splat(token, x);
+    let mut keys = [(splat(key[0]), splat(key[1])); 10];
     let mut k = key;
     for round_key in &mut keys[1..] {
         k = [k[0].wrapping_add(PHILOX_W0), k[1].wrapping_add(PHILOX_W1)];
-        *round_key = (W::splat(k[0]), W::splat(k[1]));
+        *round_key = (splat(k[0]), splat(k[1]));
     }
-    let (m0, m1) = (W::splat(PHILOX_M0), W::splat(PHILOX_M1));
+    let (m0, m1) = (splat(PHILOX_M0), splat(PHILOX_M1));
     let step = W::LANES * GROUPS as u64;
     let end = first + calls;
     let mut hits = 0u64;
     let mut i = first;
     while end - i >= step {
-        let counter: [W; GROUPS] = std::array::from_fn(|g| W::counters(i + W::LANES * g as u64));
+        let counter: [W; GROUPS] = std::array::from_fn(|g| W::counters(token, i + W::LANES * g as u64));
         // Round 1 on the counter [lo, hi, 0, 0]: the product of word 2 is zero.
-        let mut c0 = counter.map(|c| W::xor3(c.high(), keys[0].0, W::splat(0)));
+        let mut c0 = counter.map(|c| W::xor3(c.high(), keys[0].0, splat(0)));
         let mut c3 = counter.map(|c| c.mul(m0));
-        let mut c2 = c3.map(|p| W::xor3(p.high(), keys[0].1, W::splat(0)));
-        let mut c1 = [W::splat(0); GROUPS];
+        let mut c2 = c3.map(|p| W::xor3(p.high(), keys[0].1, splat(0)));
+        let mut c1 = [splat(0); GROUPS];
         for (k0, k1) in &keys[1..] {
             for g in 0..GROUPS {
                 let p0 = c0[g].mul(m0);
@@ -84,52 +86,72 @@ fn count<W: Words, const GROUPS: usize>(
     hits + rest(key, i, end - i)
 }
 
-/// [`count`] on AVX-512, six groups of eight calls.
-///
-/// # Safety
-///
-/// The processor must support AVX-512F.
+/// [`count`] on AVX-512, six groups of eight calls, if this processor has AVX-512F.
+pub(super) fn count_calls_avx512(
+    key: [u32; 2],
+    first: u64,
+    calls: u64,
+    rest: fn([u32; 2], u64, u64) -> u64,
+) -> Option<u64> {
+    let token = Token::<Avx512>::detect()?;
+    // SAFETY: the token proves AVX-512F, which `count_avx512` enables.
+    Some(unsafe { count_avx512(token, key, first, calls, rest) })
+}
+
+/// [`count`] compiled with AVX-512F enabled, so that the registers' methods inline into it.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn count_calls_avx512(
+fn count_avx512(
+    token: Token<Avx512>,
     key: [u32; 2],
     first: u64,
     calls: u64,
     rest: fn([u32; 2], u64, u64) -> u64,
 ) -> u64 {
-    count::<Avx512, 6>(key, first, calls, rest)
+    count::<Avx512, 6>(token, key, first, calls, rest)
 }
 
-/// [`count`] on AVX2, two groups of four calls.
-///
-/// # Safety
-///
-/// The processor must support AVX2.
+/// [`count`] on AVX2, two groups of four calls, if this processor has AVX2.
+pub(super) fn count_calls_avx2(
+    key: [u32; 2],
+    first: u64,
+    calls: u64,
+    rest: fn([u32; 2], u64, u64) -> u64,
+) -> Option<u64> {
+    let token = Token::<Avx2>::detect()?;
+    // SAFETY: the token proves AVX2, which `count_avx2` enables.
+    Some(unsafe { count_avx2(token, key, first, calls, rest) })
+}
+
+/// [`count`] compiled with AVX2 enabled, so that the registers' methods inline into it.
 #[target_feature(enable = "avx2")]
-pub(super) unsafe fn count_calls_avx2(
-    key: [u32; 2],
-    first: u64,
-    calls: u64,
-    rest: fn([u32; 2], u64, u64) -> u64,
-) -> u64 {
-    count::<Avx2, 2>(key, first, calls, rest)
+fn count_avx2(token: Token<Avx2>, key: [u32; 2], first: u64, calls: u64, rest: fn([u32; 2], u64, u64) -> u64) -> u64 {
+    count::<Avx2, 2>(token, key, first, calls, rest)
 }
 
-/// Eight 64-bit lanes in one AVX-512 register.
+/// Eight 64-bit lanes in one AVX-512 register (the field private: made only from a token).
 #[derive(Clone, Copy)]
 struct Avx512(__m512i);
 
-// SAFETY: `Avx512` values are created only inside `count_calls_avx512`, after AVX-512F was detected, and
-// each method is inlined into it.
-unsafe impl Words for Avx512 {
+// SAFETY: the methods below use only AVX-512F instructions (their masks are plain integers).
+unsafe impl Instructions for Avx512 {
+    #[inline]
+    fn detected() -> bool {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+}
+
+// Every `unsafe` block below ("see the impl") calls AVX-512F intrinsics, which the processor runs:
+// `splat` and `counters` take a `Token<Avx512>`, and every other method values made from one.
+impl Words for Avx512 {
     const LANES: u64 = 8;
 
     #[inline(always)]
-    fn splat(x: u32) -> Self {
+    fn splat(_: Token<Self>, x: u32) -> Self {
         // SAFETY: see the impl.
         Avx512(unsafe { _mm512_set1_epi64(i64::from(x)) })
     }
     #[inline(always)]
-    fn counters(first: u64) -> Self {
+    fn counters(_: Token<Self>, first: u64) -> Self {
         // SAFETY: see the impl.
         Avx512(unsafe {
             _mm512_add_epi64(
@@ -164,22 +186,30 @@ unsafe impl Words for Avx512 {
     }
 }
 
-/// Four 64-bit lanes in one AVX2 register.
+/// Four 64-bit lanes in one AVX2 register (the field private: made only from a token).
 #[derive(Clone, Copy)]
 struct Avx2(__m256i);
 
-// SAFETY: `Avx2` values are created only inside `count_calls_avx2`, after AVX2 was detected, and each
-// method is inlined into it.
-unsafe impl Words for Avx2 {
+// SAFETY: the detection checks AVX2, which includes AVX (the methods below use only AVX and AVX2).
+unsafe impl Instructions for Avx2 {
+    #[inline]
+    fn detected() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+}
+
+// Every `unsafe` block below ("see the impl") calls AVX or AVX2 intrinsics, which the processor runs:
+// `splat` and `counters` take a `Token<Avx2>`, and every other method values made from one.
+impl Words for Avx2 {
     const LANES: u64 = 4;
 
     #[inline(always)]
-    fn splat(x: u32) -> Self {
+    fn splat(_: Token<Self>, x: u32) -> Self {
         // SAFETY: see the impl.
         Avx2(unsafe { _mm256_set1_epi64x(i64::from(x)) })
     }
     #[inline(always)]
-    fn counters(first: u64) -> Self {
+    fn counters(_: Token<Self>, first: u64) -> Self {
         // SAFETY: see the impl.
         Avx2(unsafe { _mm256_add_epi64(_mm256_set1_epi64x(first as i64), _mm256_set_epi64x(3, 2, 1, 0)) })
     }

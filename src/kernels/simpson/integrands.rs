@@ -2,7 +2,7 @@
 //! [`Function`]s, which also know their exact integral, their bounds and their GPU form.
 
 use crate::math;
-use crate::simd::{Lanes, Lanes8, Portable};
+use crate::simd::{self, Lanes, Lanes8};
 use crate::size::real_text;
 use crate::sum::LANES;
 use crate::{Error, Result};
@@ -171,7 +171,7 @@ impl Function {
     /// bits either way, with less work when it does).
     #[inline(always)]
     fn eval_in_range<V: Lanes>(&self, x: V, exp_normal: bool) -> V {
-        let c = V::splat;
+        let c = |k| x.token().splat(k);
         match *self {
             Function::Exp if exp_normal => math::exp_lanes_normal(x),
             Function::Exp => math::exp_lanes(x),
@@ -236,7 +236,7 @@ impl Integrand for Function {
 
     #[inline]
     fn eval_lanes(&self, x: &[f64; LANES]) -> [f64; LANES] {
-        self.eval_in(Portable::from_array(*x)).to_array()
+        self.eval_in(simd::PORTABLE.load(*x)).to_array()
     }
 
     fn exact(&self, a: f64, b: f64) -> Option<f64> {

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::Function;
 use crate::math;
-use crate::simd::{self, LaneLoop, Lanes, Lanes8, Pair};
+use crate::simd::{self, LaneLoop, Lanes, Lanes8, Pair, Token};
 use crate::sum::{LANES, LaneSums, Neumaier};
 
 /// Adds `f(lo + i·h)` for `i` in `points` (both ends multiples of [`LANES`]) to `lanes`, point `i` to lane
@@ -66,14 +66,14 @@ impl LaneFunction for ExpNormal {
 impl BuiltinPoints {
     /// The loop, evaluating the points with `f`.
     #[inline(always)]
-    fn points<V: Lanes8>(self, f: impl LaneFunction) -> [Neumaier; LANES] {
-        let (lo, h) = (V::splat(self.lo), V::splat(self.h));
-        let mut sums = LaneSums::<V>::from_lanes(&self.lanes);
+    fn points<V: Lanes8>(self, token: Token<V>, f: impl LaneFunction) -> [Neumaier; LANES] {
+        let (lo, h) = (token.splat(self.lo), token.splat(self.h));
+        let mut sums = LaneSums::from_lanes(token, &self.lanes);
         // Point `i + l` is `lo + (i + l)·h`, with `i + l` kept in `index`: exact below 2^53.
         let x = |index: V| lo.add(index.mul(h));
-        let mut index = V::from_array(std::array::from_fn(|l| (self.first + l as u64) as f64));
+        let mut index = token.load(std::array::from_fn(|l| (self.first + l as u64) as f64));
         let step = LANES as u64;
-        let [one, two, three, four] = [1.0, 2.0, 3.0, 4.0].map(|k| V::splat(k * step as f64));
+        let [one, two, three, four] = [1.0, 2.0, 3.0, 4.0].map(|k| token.splat(k * step as f64));
         let mut i = self.first;
         // Four vectors of points at a time, evaluated side by side so that the processor overlaps their
         // dependency chains (27% faster than one at a time for `exp` on the development machine), and
@@ -103,7 +103,7 @@ impl LaneLoop for BuiltinPoints {
     type Output = [Neumaier; LANES];
 
     #[inline(always)]
-    fn run<V: Lanes8>(self) -> [Neumaier; LANES] {
+    fn run<V: Lanes8>(self, token: Token<V>) -> [Neumaier; LANES] {
         // The points lie between x_first and x_end (h ≥ 0).
         let (low, high) = math::EXP_NORMAL_RANGE;
         let x_end = self.lo + self.end as f64 * self.h;
@@ -112,8 +112,8 @@ impl LaneLoop for BuiltinPoints {
         // dispatch on the function inside it (2% faster there); the other integrands' evaluations dwarf
         // the dispatch.
         match self.function {
-            Function::Exp if exp_normal => self.points::<V>(ExpNormal),
-            function => self.points::<V>(function),
+            Function::Exp if exp_normal => self.points(token, ExpNormal),
+            function => self.points(token, function),
         }
     }
 }
