@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How a run reports progress and how it is stopped from outside (a signal handler, another thread).
 ///
@@ -96,6 +96,24 @@ impl Control {
     pub(crate) fn report(&self, progress: Progress) {
         if let Some(report) = &self.progress {
             report(progress);
+        }
+    }
+
+    /// The same stop flag, for a run over part of a larger one: its progress is reported as the larger
+    /// run's, `before` blocks already done of `blocks`, timed from `started`.
+    pub(crate) fn within(&self, before: u64, blocks: u64, started: Instant) -> Control {
+        let progress = self.progress.clone().map(|report| {
+            Arc::new(move |p: Progress| {
+                report(Progress {
+                    done: before + p.done,
+                    blocks,
+                    elapsed: started.elapsed(),
+                })
+            }) as Arc<ProgressFn>
+        });
+        Control {
+            stop: self.stop.clone(),
+            progress,
         }
     }
 }

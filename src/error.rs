@@ -70,6 +70,19 @@ pub enum Error {
     /// not finite. Reported instead of an infinite or NaN value.
     #[error("{0}")]
     NotFinite(String),
+    /// A saved partial result ([`crate::checkpoint`]) that cannot be used: corrupt or truncated, of another
+    /// problem, format or version of hetero, or results that do not fit together (overlaps, gaps).
+    #[error("{0}")]
+    PartialResult(String),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
     /// An invariant of hetero itself did not hold: a bug to report.
     #[error("internal error: {0}")]
     Internal(String),

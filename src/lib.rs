@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 
 mod backend;
+pub mod checkpoint;
 mod control;
 pub mod dispatch;
 pub mod distributed;

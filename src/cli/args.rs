@@ -33,6 +33,25 @@ pub enum Command {
     Devices(DevicesArgs),
     /// Sweep sizes, thread counts and block sizes on every backend; write CSV files and SVG plots.
     Bench(BenchArgs),
+    /// Combine the partial results of shards (--shard … --partial FILE) into the single run's result.
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The partial-result files, in any order.
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<std::path::PathBuf>,
+    /// With shards missing, report the result of the blocks done without a gap from the first,
+    /// labelled interrupted, instead of failing.
+    #[arg(long)]
+    pub partial_ok: bool,
+    /// Also write the merged result as one partial-result file.
+    #[arg(long, value_name = "FILE")]
+    pub partial: Option<std::path::PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -126,6 +145,20 @@ pub struct RunArgs {
     /// Run until the error estimate is at most E, instead of at a given size.
     #[arg(long, value_name = "E", allow_hyphen_values = true, value_parser = parse_real)]
     pub target_error: Option<f64>,
+    /// Save the run's progress to FILE (every --checkpoint-every seconds, and when stopped); the same
+    /// command resumes from it and computes only what is missing.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<std::path::PathBuf>,
+    /// Seconds between checkpoints.
+    #[arg(long, value_name = "SECONDS", default_value = "30", allow_hyphen_values = true, value_parser = parse_seconds)]
+    pub checkpoint_every: f64,
+    /// Compute only shard INDEX of COUNT (0 ≤ INDEX < COUNT; balanced contiguous block ranges), for
+    /// 'hetero merge'; needs --partial.
+    #[arg(long, value_name = "INDEX/COUNT", allow_hyphen_values = true, value_parser = parse_shard)]
+    pub shard: Option<(u64, u64)>,
+    /// Write the exact partial result to FILE, for 'hetero merge'.
+    #[arg(long, value_name = "FILE")]
+    pub partial: Option<std::path::PathBuf>,
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -177,6 +210,27 @@ pub struct LeibnizArgs {
     pub terms: Option<u64>,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    let seconds = parse_real(text)?;
+    if !(seconds > 0.0 && seconds <= 1e9) {
+        return Err(format!("'{text}' is not a number of seconds above 0"));
+    }
+    Ok(seconds)
+}
+
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let (index, count) = text
+        .split_once('/')
+        .ok_or_else(|| format!("'{text}' is not INDEX/COUNT (as 3/8)"))?;
+    let (index, count) = (parse_count(index.trim())?, parse_count(count.trim())?);
+    if index >= count {
+        return Err(format!(
+            "shard {index}/{count}: the index must be below the count (0 ≤ INDEX < COUNT)"
+        ));
+    }
+    Ok((index, count))
 }
 
 fn parse_backend(text: &str) -> Result<Backend, String> {

@@ -48,7 +48,8 @@ where
         let engine = engine(run)?;
         // Every rank runs the same problem, or none runs; started without a launcher, this process is
         // the only rank.
-        let identity = hetero::distributed::problem_id(&kernel.identity());
+        let identity =
+            hetero::distributed::problem_id(&hetero::checkpoint::Resumable::problem(kernel).unwrap_or_default());
         let alone;
         let cluster = match ranks {
             Some(ranks) => ranks.agree(identity)?,
@@ -86,6 +87,9 @@ where
     K: Report,
     K::Partial: Wire,
 {
+    if super::saved::wanted(args) {
+        return super::saved::run(args, kernel, probe);
+    }
     if args.distributed {
         let signals = Signals::get();
         let Some((run, ranks)) = distributed(args, kernel, ranks)? else {
@@ -213,6 +217,9 @@ pub(super) fn compare<K: Report>(backends: Option<&[Backend]>, args: &RunArgs, k
         (args.explain, "--explain"),
         (args.validate, "--validate"),
         (args.target_error.is_some(), "--target-error"),
+        (args.checkpoint.is_some(), "--checkpoint"),
+        (args.shard.is_some(), "--shard"),
+        (args.partial.is_some(), "--partial"),
     ];
     if let Some((_, flag)) = unsupported.iter().find(|(given, _)| *given) {
         return Err(Error::Unsupported(format!("compare does not take {flag}")));

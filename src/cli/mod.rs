@@ -7,6 +7,7 @@ mod bench;
 mod commands;
 mod ranks;
 mod report;
+mod saved;
 mod setup;
 mod signals;
 
@@ -47,7 +48,8 @@ pub fn main() -> ExitCode {
                 Error::InvalidParameter { .. }
                 | Error::InvalidRange { .. }
                 | Error::EmptyKernel
-                | Error::Unsupported(_) => EXIT_USAGE,
+                | Error::Unsupported(_)
+                | Error::PartialResult(_) => EXIT_USAGE,
                 Error::NoGpu(ref e) if e.kind() == GpuErrorKind::UnknownAdapter => EXIT_USAGE,
                 // Stopped before anything could be reported: the signal's code, as for a stopped run.
                 Error::Interrupted { .. } => signals::Signals::get().exit_code(),
@@ -208,5 +210,6 @@ fn run(cli: Cli, ranks: Option<&ranks::Ranks>) -> hetero::Result<Outcome> {
         Command::Calibrate(a) => calibrate(&a),
         Command::Bench(a) => Ok(Outcome::success(bench::bench(&a)?)),
         Command::Devices(a) => Ok(Outcome::success(report::devices(&hetero::gpu::adapters(), a.json))),
+        Command::Merge(a) => saved::merge(&a),
     }
 }

@@ -222,6 +222,12 @@ impl Verify for Leibniz {
     }
 }
 
+impl crate::checkpoint::Resumable for Leibniz {
+    fn problem(&self) -> Option<String> {
+        Some(format!("leibniz terms={}", self.terms))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -296,6 +296,12 @@ impl Wire for Hits {
     }
 }
 
+impl crate::checkpoint::Resumable for MonteCarloPi {
+    fn problem(&self) -> Option<String> {
+        Some(format!("pi samples={} seed={}", self.samples, self.seed))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

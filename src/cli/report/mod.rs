@@ -15,10 +15,11 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
+use hetero::checkpoint::Resumable;
 use hetero::dispatch::{CostModel, Explanation};
 use hetero::distributed::RankReport;
 use hetero::gpu::{AdapterSummary, Precision};
-use hetero::kernels::{Integrand, Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
+use hetero::kernels::{Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
 use hetero::size::{real_text, real_text_17};
 use hetero::validate::{Comparison, Validation, Verify, stamp};
 use hetero::{Backend, Run};
@@ -38,10 +39,25 @@ pub struct Context {
     pub target_reached: Option<(bool, Option<String>)>,
     /// Whether auto chose the backend.
     pub auto: bool,
+    /// What a saved, resumed or merged result adds.
+    pub saved: Option<Saved>,
 }
 
-/// How a kernel's results are shown.
-pub trait Report: Verify {
+/// What a result saved in parts adds to its report.
+#[derive(Default)]
+pub struct Saved {
+    /// What computed its blocks.
+    pub parts: Vec<hetero::checkpoint::Part>,
+    /// Blocks done before this run, read from the checkpoint.
+    pub resumed: u64,
+    /// The checkpoint file.
+    pub checkpoint: Option<String>,
+    /// How many files were merged, for `hetero merge`.
+    pub merged: Option<usize>,
+}
+
+/// How a kernel's results are shown (and saved: its problem line names it in MPI agreements and files).
+pub trait Report: Verify + Resumable {
     /// What its elements are called.
     const UNIT: &'static str;
     fn value(output: &Self::Output) -> f64;
@@ -52,10 +68,6 @@ pub trait Report: Verify {
     fn fields(output: &Self::Output) -> Value;
     /// The kernel's own lines of text.
     fn text(output: &Self::Output, out: &mut String);
-    /// The problem in one canonical line (floats as their bits), for the MPI ranks to check that they all
-    /// run the same one.
-    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
-    fn identity(&self) -> String;
     /// A warning when `precision` cannot resolve the problem.
     fn resolution_warning(&self, precision: Precision) -> Option<String> {
         let _ = precision;
@@ -64,10 +76,6 @@ pub trait Report: Verify {
 }
 
 impl Report for MonteCarloPi {
-    fn identity(&self) -> String {
-        format!("pi samples={} seed={}", self.samples(), self.seed())
-    }
-
     const UNIT: &'static str = "samples";
 
     fn value(output: &PiEstimate) -> f64 {
@@ -124,17 +132,6 @@ impl Report for MonteCarloPi {
 }
 
 impl Report for Simpson {
-    fn identity(&self) -> String {
-        let (a, b) = self.bounds();
-        format!(
-            "simpson f={} from={:#018x} to={:#018x} intervals={}",
-            self.integrand().describe(),
-            a.to_bits(),
-            b.to_bits(),
-            self.intervals()
-        )
-    }
-
     const UNIT: &'static str = "points";
 
     fn value(output: &SimpsonEstimate) -> f64 {
@@ -191,10 +188,6 @@ impl Report for Simpson {
 }
 
 impl Report for Leibniz {
-    fn identity(&self) -> String {
-        format!("leibniz terms={}", self.terms())
-    }
-
     const UNIT: &'static str = "terms";
 
     fn value(output: &LeibnizEstimate) -> f64 {

@@ -34,6 +34,18 @@ pub fn run_json<K: Report>(kernel: &K, run: &Run<K::Output>, context: &Context) 
     if let Some(split) = &run.split {
         map.insert("split".to_owned(), json!(split));
     }
+    if let Some(saved) = &context.saved {
+        map.insert("parts".to_owned(), json!(saved.parts));
+        if let Some(path) = &saved.checkpoint {
+            map.insert("checkpoint".to_owned(), json!(path));
+            map.insert("resumed_blocks".to_owned(), json!(saved.resumed));
+        }
+        if let Some(files) = saved.merged {
+            map.insert("merged_files".to_owned(), json!(files));
+            map.insert("backend".to_owned(), json!(backends_of(&saved.parts)));
+            map.insert("threads".to_owned(), json!(saved.parts.iter().map(|p| p.threads).max()));
+        }
+    }
     if let Some(explanation) = &context.explanation {
         map.insert("explain".to_owned(), json!(explanation));
     }
@@ -116,6 +128,9 @@ pub fn single<K: Report>(kernel: &K, run: &Run<K::Output>, context: &Context, as
             ),
         );
     }
+    if let Some(saved) = &context.saved {
+        saved_lines(&mut out, saved, run.blocks);
+    }
     footer(&mut out, run, context, K::UNIT);
     line(&mut out, "stamp", stamp(kernel, &run.output));
     out
@@ -190,4 +205,42 @@ fn footer<T>(out: &mut String, run: &Run<T>, context: &Context, unit: &str) {
         }
     }
     line(out, "throughput", format!("{} {unit}/s", si(run.throughput())));
+}
+
+/// The distinct backends of a result's parts, in order of first use, joined with `+`.
+fn backends_of(parts: &[hetero::checkpoint::Part]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for part in parts {
+        if !names.contains(&part.backend.as_str()) {
+            names.push(&part.backend);
+        }
+    }
+    names.join("+")
+}
+
+/// Where a saved result came from: its checkpoint, the files merged, each part.
+fn saved_lines(out: &mut String, saved: &Saved, blocks: u64) {
+    if let Some(path) = &saved.checkpoint {
+        let resumed = match saved.resumed {
+            0 => String::new(),
+            done => format!(" (resumed after blocks 0..{done} of {blocks})"),
+        };
+        line(out, "checkpoint", format!("{path}{resumed}"));
+    }
+    if let Some(files) = saved.merged {
+        line(out, "merged", format!("{files} files, {}", backends_of(&saved.parts)));
+    }
+    if saved.parts.len() > 1 || saved.merged.is_some() {
+        let parts: Vec<String> = saved
+            .parts
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} ({} threads) blocks {}..{} in {:.3} s",
+                    p.backend, p.threads, p.blocks[0], p.blocks[1], p.seconds
+                )
+            })
+            .collect();
+        line(out, "parts", parts.join("; "));
+    }
 }

@@ -450,6 +450,26 @@ impl Wire for SimpsonPartial {
     }
 }
 
+impl<F: Integrand> crate::checkpoint::Resumable for Simpson<F> {
+    /// `simpson f=NAME [PARAMETERS] from=BITS to=BITS intervals=N`, the bounds (and a Gaussian's
+    /// parameters) as the hex bits of their `f64`s, `intervals` as requested. Only built-in integrands
+    /// have one.
+    fn problem(&self) -> Option<String> {
+        let bits = |x: f64| format!("{:#018x}", x.to_bits());
+        let function = match self.f.builtin()? {
+            Function::Gauss { x0, sigma } => format!("f=gauss x0={} sigma={}", bits(x0), bits(sigma)),
+            Function::Poly { power } => format!("f=poly power={power}"),
+            other => format!("f={}", other.name()),
+        };
+        Some(format!(
+            "simpson {function} from={} to={} intervals={}",
+            bits(self.a),
+            bits(self.b),
+            self.requested
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
