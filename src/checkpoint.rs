@@ -309,15 +309,17 @@ impl PartialResult {
         })
     }
 
-    /// Writes the result to `path` atomically: to a temporary file beside it, flushed to the disk, then
-    /// renamed over `path`. An existing file at `path` stays whole until the new one has replaced it.
+    /// Writes the result to `path` atomically: to `path` with `.tmp` added, flushed to the disk, then
+    /// renamed over `path`. An existing file at `path` stays whole until the new one has replaced it; a
+    /// process killed while writing leaves at most the `.tmp` file, which the next write replaces. (One
+    /// process at a time writes a given file.)
     pub fn write(&self, path: &Path) -> Result<()> {
         let io = |source| Error::Io {
             path: path.to_owned(),
             source,
         };
         let mut temporary = path.as_os_str().to_owned();
-        temporary.push(format!(".{}.tmp", std::process::id()));
+        temporary.push(".tmp");
         let temporary = std::path::PathBuf::from(temporary);
         let written = std::fs::File::create(&temporary).and_then(|mut file| {
             file.write_all(&self.to_bytes())?;

@@ -13,6 +13,7 @@ mod dispatch;
 mod gpu;
 mod pinned;
 mod reliability;
+mod saved;
 
 use libtest_mimic::{Arguments, Completion, Trial};
 
@@ -90,6 +91,14 @@ fn main() {
         sigterm_prints_the_partial_result_and_exits_143, a_signal_during_calibration_or_compare_stops_cleanly,
         an_interrupted_simpson_run_keeps_its_request,
     ));
+    cases.extend(cases!(Needs::Cpu => saved:
+        killed_pi_runs_resume_to_the_same_stamp, killed_simpson_runs_resume_to_the_same_stamp,
+        checkpoint_files_that_do_not_fit_are_one_line, shards_merge_to_the_single_run,
+        merge_refuses_sets_that_do_not_fit,
+    ));
+    #[cfg(unix)]
+    cases.extend(cases!(Needs::Cpu => saved: sigterm_saves_the_checkpoint_and_the_same_command_resumes));
+    cases.extend(cases!(Needs::Gpu => saved: gpu_shards_merge_with_cpu_shards));
     cases.extend(cases!(Needs::Cpu => pinned:
         simpson_results_are_pinned, leibniz_results_are_pinned, monte_carlo_hit_counts_are_pinned,
     ));
