@@ -297,6 +297,35 @@ impl PartialResult {
         }
     }
 
+    /// The checkpoint at `path` to continue `fresh` (a result with nothing done, made by
+    /// [`new`](Self::new) or [`shard`](Self::shard)), or `fresh` itself when there is no file yet. A file
+    /// for another problem or another block range is refused, naming both, and left as it is; its
+    /// partial is checked against `kernel` before anything is computed.
+    pub fn resume<K: Resumable>(path: &Path, fresh: PartialResult, kernel: &K) -> Result<Self> {
+        let saved = match PartialResult::read(path) {
+            Ok(saved) => saved,
+            Err(Error::Io { ref source, .. }) if source.kind() == std::io::ErrorKind::NotFound => return Ok(fresh),
+            Err(e) => return Err(e),
+        };
+        let describe = |r: &PartialResult| match (r.shard_index(), r.assigned()) {
+            (Some((index, count)), _) => format!("shard {index}/{count} of '{}'", r.problem),
+            (None, range) if range != (0..r.blocks) => {
+                format!("blocks {}..{} of '{}'", range.start, range.end, r.problem)
+            }
+            (None, _) => format!("'{}'", r.problem),
+        };
+        if saved.problem != fresh.problem || saved.assigned != fresh.assigned || saved.shard != fresh.shard {
+            return Err(refused(format!(
+                "the checkpoint {} is for {}, not {}: give another file, or remove it to start over",
+                path.display(),
+                describe(&saved),
+                describe(&fresh)
+            )));
+        }
+        saved.partial(kernel)?;
+        Ok(saved)
+    }
+
     /// The result in the file at `path`.
     pub fn read(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|source| Error::Io {

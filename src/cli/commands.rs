@@ -33,6 +33,8 @@ where
         (run.explain, "--explain"),
         (run.validate, "--validate"),
         (run.target_error.is_some(), "--target-error"),
+        (run.shard.is_some(), "--shard (the ranks split the problem themselves)"),
+        (run.partial.is_some(), "--partial"),
     ] {
         if given {
             return Err(Error::Unsupported(format!("{flag} does not work with --distributed")));
@@ -59,7 +61,13 @@ where
             }
         };
         let (control, bar) = control(run.quiet);
-        let done = cluster.run(&engine, kernel, backend, &control);
+        let done = match &run.checkpoint {
+            Some(path) => {
+                let every = std::time::Duration::from_secs_f64(run.checkpoint_every);
+                cluster.run_checkpointed(&engine, kernel, backend, &control, path, every)
+            }
+            None => cluster.run(&engine, kernel, backend, &control),
+        };
         bar.finish_and_clear();
         Ok(done.map(|d| (d.run, Some(d.ranks))))
     }
@@ -87,7 +95,7 @@ where
     K: Report,
     K::Partial: Wire,
 {
-    if super::saved::wanted(args) {
+    if super::saved::wanted(args) && !args.distributed {
         return super::saved::run(args, kernel, probe);
     }
     if args.distributed {
@@ -107,8 +115,18 @@ where
         kernel.check(&run.output)?;
         let mut code = 0;
         if run.interrupted {
+            let saved = match &args.checkpoint {
+                Some(path) => format!(
+                    "; each rank saved its part in {}: the same command resumes",
+                    hetero::distributed::rank_checkpoint(path, 0, context.ranks.as_ref().map_or(1, Vec::len))
+                        .display()
+                        .to_string()
+                        .replace(".rank-0-", ".rank-*-")
+                ),
+                None => String::new(),
+            };
             code = signals.report(&format!(
-                ": blocks 0..{} of {} completed across the ranks; the result below covers them",
+                ": blocks 0..{} of {} completed across the ranks; the result below covers them{saved}",
                 run.completed, run.blocks
             ));
         }

@@ -1,7 +1,6 @@
 //! Runs that save what they compute: `--checkpoint` (resumed by the same command), `--shard` with
 //! `--partial`, and `hetero merge`.
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
@@ -11,7 +10,7 @@ use super::report::{self, Context, Report, Saved};
 use super::setup::{control, engine, ensure_calibrated};
 use super::signals::Signals;
 use super::{EXIT_FAILURE, Outcome, say};
-use hetero::checkpoint::{self, PartialResult, Resumable};
+use hetero::checkpoint::{self, PartialResult};
 use hetero::kernels::Builtin;
 use hetero::{Choice, Error, Kernel};
 
@@ -23,7 +22,6 @@ pub(super) fn wanted(args: &RunArgs) -> bool {
 /// Runs `kernel` (or its shard) from its checkpoint, if there is one, saving as it goes.
 pub(super) fn run<K: Report>(args: &RunArgs, kernel: &K, probe: &K) -> hetero::Result<Outcome> {
     for (given, flag) in [
-        (args.distributed, "--distributed"),
         (args.explain, "--explain"),
         (args.validate, "--validate"),
         (args.target_error.is_some(), "--target-error"),
@@ -44,7 +42,7 @@ pub(super) fn run<K: Report>(args: &RunArgs, kernel: &K, probe: &K) -> hetero::R
         None => PartialResult::new(kernel, 0..kernel.blocks())?,
     };
     let start = match &args.checkpoint {
-        Some(path) => resume_from(path, fresh, kernel)?,
+        Some(path) => PartialResult::resume(path, fresh, kernel)?,
         None => fresh,
     };
     // Every file is written once before the computation starts, so that one that cannot be written
@@ -129,30 +127,6 @@ pub(super) fn run<K: Report>(args: &RunArgs, kernel: &K, probe: &K) -> hetero::R
         text: report::single(kernel, &run, &context, args.json),
         code,
     })
-}
-
-/// The checkpoint at `path` for the run `fresh` describes, or `fresh` when there is none yet.
-fn resume_from<K: Resumable>(path: &Path, fresh: PartialResult, kernel: &K) -> hetero::Result<PartialResult> {
-    let saved = match PartialResult::read(path) {
-        Ok(saved) => saved,
-        Err(Error::Io { ref source, .. }) if source.kind() == std::io::ErrorKind::NotFound => return Ok(fresh),
-        Err(e) => return Err(e),
-    };
-    let describe = |r: &PartialResult| match r.shard_index() {
-        Some((index, count)) => format!("shard {index}/{count} of '{}'", r.problem()),
-        None => format!("'{}'", r.problem()),
-    };
-    if saved.problem() != fresh.problem() || saved.assigned() != fresh.assigned() {
-        return Err(Error::PartialResult(format!(
-            "the checkpoint {} is for {}, not {}: give another file, or remove it to start over",
-            path.display(),
-            describe(&saved),
-            describe(&fresh)
-        )));
-    }
-    // Decoding checks the partial's words against the kernel now, before anything is computed.
-    saved.partial(kernel)?;
-    Ok(saved)
 }
 
 /// What a shard run prints: which blocks it did and where they are.

@@ -1,7 +1,8 @@
 //! The MPI side of [`crate::distributed`]: one process per rank, results combined on rank 0.
 
 use std::io::Write;
-use std::time::Instant;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use mpi::Threading;
 use mpi::collective::SystemOperation;
@@ -9,8 +10,10 @@ use mpi::environment::Universe;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::{Communicator, CommunicatorCollectives, Root};
 
-use super::{RankReport, Wire, rank_range};
+use super::{RankReport, Wire, rank_checkpoint, rank_range};
+use crate::checkpoint::{self, PartialResult, Resumable};
 use crate::control::Control;
+use crate::gpu::GpuReport;
 use crate::{Backend, Engine, Error, Kernel, Partial, Result, Run};
 
 /// This process's place among the MPI ranks. Create one, once, at the start of the program.
@@ -114,13 +117,92 @@ impl Cluster {
         K::Partial: Wire,
     {
         let start = Instant::now();
-        let (rank, size) = (self.rank(), self.size());
-        let range = rank_range(kernel.blocks(), rank, size);
-        let driven = match engine.drive(kernel, backend, range.clone(), control) {
+        let range = rank_range(kernel.blocks(), self.rank(), self.size());
+        let driven = match engine.drive(kernel, backend, range, control) {
             Ok(driven) => driven,
             Err(e) => self.fail(&e),
         };
-        let (report, done) = (driven.gpu, driven.completed);
+        self.combine(
+            engine,
+            kernel,
+            backend,
+            start,
+            (driven.partial, driven.completed, driven.gpu),
+        )
+    }
+
+    /// [`run`](Self::run), with each rank saving its range's progress to a checkpoint file of its own
+    /// ([`rank_checkpoint`]) every `every` and when stopped, and resuming from it: run again on as many
+    /// ranks, the command computes only what is missing, to the same bits. A checkpoint that does not fit
+    /// (another problem, or another rank count) is an error on that rank, which stops every rank before
+    /// any work.
+    pub fn run_checkpointed<K>(
+        &self,
+        engine: &Engine,
+        kernel: &K,
+        backend: Backend,
+        control: &Control,
+        checkpoint: &Path,
+        every: Duration,
+    ) -> Option<DistributedRun<K::Output>>
+    where
+        K: Resumable,
+    {
+        let start = Instant::now();
+        let path = rank_checkpoint(checkpoint, self.rank(), self.size());
+        let range = rank_range(kernel.blocks(), self.rank(), self.size());
+        let resumed = PartialResult::new(kernel, range).and_then(|fresh| PartialResult::resume(&path, fresh, kernel));
+        let begun = match resumed.and_then(|r| r.write(&path).map(|()| r)) {
+            Ok(begun) => begun,
+            Err(e) => self.fail(&e),
+        };
+        // Every rank knows its checkpoint before any computes: one that cannot start stops them all.
+        self.all_ok();
+        let mut save = |result: &PartialResult| result.write(&path);
+        let advanced = checkpoint::advance(engine, kernel, backend.into(), begun, control, every, &mut save);
+        let (result, session) = match advanced {
+            Ok(advanced) => advanced,
+            Err(e) => self.fail(&e),
+        };
+        if let Some(e) = session.failure {
+            self.fail(&e);
+        }
+        let partial = match result.partial(kernel) {
+            Ok(partial) => partial,
+            Err(e) => self.fail(&e),
+        };
+        let done = result.done();
+        self.combine(
+            engine,
+            kernel,
+            backend,
+            start,
+            (partial, done.end - done.start, session.gpu),
+        )
+    }
+
+    /// Waits until every rank has reached this point (a rank that failed before it has aborted them all).
+    fn all_ok(&self) {
+        self.world.barrier();
+    }
+
+    /// Combines each rank's `local` (its partial, the blocks it covers from its range's start, its GPU
+    /// report) on rank 0, as [`run`](Self::run) describes.
+    fn combine<K>(
+        &self,
+        engine: &Engine,
+        kernel: &K,
+        backend: Backend,
+        start: Instant,
+        local: (Option<K::Partial>, u64, Option<GpuReport>),
+    ) -> Option<DistributedRun<K::Output>>
+    where
+        K: Kernel,
+        K::Partial: Wire,
+    {
+        let (rank, size) = (self.rank(), self.size());
+        let range = rank_range(kernel.blocks(), rank, size);
+        let (partial, done, report) = local;
         let seconds = start.elapsed().as_secs_f64();
 
         // The blocks done without a gap from block 0: whole ranks up to the first that stopped short,
@@ -137,7 +219,7 @@ impl Cluster {
         };
         let partial = match short {
             Some(r) if rank > r => None,
-            _ => driven.partial,
+            _ => partial,
         };
 
         // [present, words…]: a rank with no blocks sends zeros.

@@ -5,6 +5,7 @@
 //! plain Rust. The MPI part, `Cluster`, needs the `mpi` cargo feature and a system MPI.
 
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 pub use crate::wire::Wire;
 
@@ -20,6 +21,20 @@ pub use crate::wire::Wire;
 pub fn rank_range(blocks: u64, rank: usize, ranks: usize) -> Range<u64> {
     let at = |r: usize| (u128::from(blocks) * r as u128 / ranks.max(1) as u128) as u64;
     at(rank)..at(rank + 1)
+}
+
+/// The checkpoint file of `rank` among `ranks` for a distributed run given `path`: `path` with
+/// `.rank-R-of-N` added, so that each rank saves its own range.
+///
+/// ```
+/// use std::path::Path;
+/// use hetero::distributed::rank_checkpoint;
+/// assert_eq!(rank_checkpoint(Path::new("run.ckpt"), 2, 4), Path::new("run.ckpt.rank-2-of-4"));
+/// ```
+pub fn rank_checkpoint(path: &Path, rank: usize, ranks: usize) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".rank-{rank}-of-{ranks}"));
+    PathBuf::from(name)
 }
 
 /// The identity of a problem for `Cluster::agree` (feature `mpi`): the first 64 bits of SHA-256 over hetero's version
