@@ -60,7 +60,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::distributed::rank_range;
+use crate::tree::rank_range;
 use crate::wire::Wire;
 use crate::{Backend, Choice, Control, Engine, Error, Kernel, Partial, Result, Run};
 

@@ -112,6 +112,20 @@ impl<P: Partial> TreeFold<P> {
 
 /// A partial that records the shape of the tree that combined it, for the unit tests of everything that
 /// combines partials.
+/// The blocks of `rank` among `ranks`: contiguous, in rank order, sizes differing by at most one.
+///
+/// ```
+/// use hetero::distributed::rank_range;
+/// assert_eq!(rank_range(10, 0, 3), 0..3);
+/// assert_eq!(rank_range(10, 1, 3), 3..6);
+/// assert_eq!(rank_range(10, 2, 3), 6..10);
+/// assert_eq!(rank_range(2, 3, 4), 1..2);
+/// ```
+pub fn rank_range(blocks: u64, rank: usize, ranks: usize) -> std::ops::Range<u64> {
+    let at = |r: usize| (u128::from(blocks) * r as u128 / ranks.max(1) as u128) as u64;
+    at(rank)..at(rank + 1)
+}
+
 #[cfg(test)]
 pub(crate) mod shapes {
     use super::{Partial, TreeFold, split_point};

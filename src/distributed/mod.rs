@@ -4,24 +4,10 @@
 //! [`Wire`] is how a partial travels between processes, and [`rank_range`] how blocks are split; both are
 //! plain Rust. The MPI part, `Cluster`, needs the `mpi` cargo feature and a system MPI.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+pub use crate::tree::rank_range;
 pub use crate::wire::Wire;
-
-/// The blocks of `rank` among `ranks`: contiguous, in rank order, sizes differing by at most one.
-///
-/// ```
-/// use hetero::distributed::rank_range;
-/// assert_eq!(rank_range(10, 0, 3), 0..3);
-/// assert_eq!(rank_range(10, 1, 3), 3..6);
-/// assert_eq!(rank_range(10, 2, 3), 6..10);
-/// assert_eq!(rank_range(2, 3, 4), 1..2);
-/// ```
-pub fn rank_range(blocks: u64, rank: usize, ranks: usize) -> Range<u64> {
-    let at = |r: usize| (u128::from(blocks) * r as u128 / ranks.max(1) as u128) as u64;
-    at(rank)..at(rank + 1)
-}
 
 /// The checkpoint file of `rank` among `ranks` for a distributed run given `path`: `path` with
 /// `.rank-R-of-N` added, so that each rank saves its own range.

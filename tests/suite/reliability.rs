@@ -440,7 +440,34 @@ fn token() -> impl Strategy<Value = Vec<String>> {
         Just(vec!["--distributed".to_owned()]),
         Just(vec!["--bogus".to_owned()]),
         Just(vec!["-x".to_owned()]),
+        flag(
+            "--shard",
+            prop_oneof![
+                Just("0/2"),
+                Just("1/2"),
+                Just("2/2"),
+                Just("1/0"),
+                Just("x"),
+                Just("-1/2")
+            ]
+            .boxed()
+        ),
+        flag(
+            "--checkpoint-every",
+            prop_oneof![Just("0.5"), Just("0"), Just("-1"), Just("x")].boxed()
+        ),
+        Just(vec!["--checkpoint".to_owned(), fuzz_file("run.ckpt")]),
+        Just(vec!["--checkpoint".to_owned(), fuzz_file("missing/run.ckpt")]),
+        Just(vec!["--partial".to_owned(), fuzz_file("run.part")]),
+        Just(vec!["--partial-ok".to_owned()]),
     ]
+}
+
+/// A path in a directory of the random-argument test's own (which exists; `missing/` inside it does not).
+fn fuzz_file(name: &str) -> String {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("random-arguments");
+    std::fs::create_dir_all(&dir).expect("the test's directory can be made");
+    dir.join(name).display().to_string()
 }
 
 /// A random argument vector for one of the subcommands, sized so that a valid one runs in moments.
@@ -453,11 +480,20 @@ fn argv() -> impl Strategy<Value = Vec<String>> {
         Just(vec!["compare", "simpson"]),
         Just(vec!["compare", "leibniz"]),
         Just(vec!["devices"]),
+        Just(vec!["merge"]),
         Just(vec!["nonsense"]),
         Just(vec![]),
     ];
-    (command, prop::collection::vec(token(), 0..6)).prop_map(|(command, tokens)| {
-        let mut argv: Vec<String> = command.into_iter().map(str::to_owned).collect();
+    let merged = prop_oneof![
+        Just(vec![]),
+        Just(vec![fuzz_file("run.part")]),
+        Just(vec![fuzz_file("run.ckpt")])
+    ];
+    (command, merged, prop::collection::vec(token(), 0..6)).prop_map(|(command, merged, tokens)| {
+        let mut argv: Vec<String> = command.iter().map(|&word| word.to_owned()).collect();
+        if command == ["merge"] {
+            argv.extend(merged);
+        }
         argv.extend(tokens.into_iter().flatten());
         // Without a size, a run would be of 10^8 or 10^9 elements: give one unless the vector does.
         if !argv.iter().any(|a| a == "-n" || a == "--target-error") {
