@@ -114,6 +114,20 @@ impl ExactSum {
         self.bump();
     }
 
+    /// Adds `v · 2^(MIN_EXP + offset)` exactly (`offset ≤ 2045`, so that three limbs from
+    /// `offset / 32` hold it): how [`ExactBins`] empties a bin.
+    fn add_int_at(&mut self, v: i64, offset: u32) {
+        let limb = (offset / LIMB_BITS) as usize;
+        let wide = u128::from(v.unsigned_abs()) << (offset % LIMB_BITS);
+        let sign: i64 = if v < 0 { -1 } else { 1 };
+        // 63 bits shifted by at most 31 span at most three limbs.
+        for k in 0..3 {
+            let part = ((wide >> (LIMB_BITS * k as u32)) & 0xffff_ffff) as i64;
+            self.limbs[limb + k] += sign * part;
+        }
+        self.bump();
+    }
+
     /// Adds every value of another exact sum: afterwards `self` holds the sum of both.
     pub fn merge(&mut self, other: &ExactSum) {
         self.merge_scaled(other, 1);
@@ -305,6 +319,76 @@ impl FromIterator<f64> for ExactSum {
     }
 }
 
+/// Many `f64`s added exactly, fast: each value's signed mantissa goes into a bin per exponent (one integer
+/// addition), and the bins are emptied into an [`ExactSum`] every [`BIN_ADDS`] values. The sum is the same
+/// as [`ExactSum::add`]ing each value; this is how a GPU dispatch's block results are combined on the host.
+pub(crate) struct ExactBins {
+    /// `bins[e]`: the sum of the signed mantissas of the values with biased exponent `e` (subnormals,
+    /// whose scale is that of exponent 1, in bin 1).
+    bins: Box<[i64; 2048]>,
+    /// The bins touched since they were last emptied: `low ..= high`.
+    low: usize,
+    high: usize,
+    /// Values added since the bins were last emptied.
+    count: u32,
+    sum: ExactSum,
+}
+
+/// Values a bin can take before it must be emptied: `BIN_ADDS · (2^53 − 1) < 2^63`.
+const BIN_ADDS: u32 = 1 << 10;
+
+impl ExactBins {
+    /// No values yet.
+    pub(crate) fn new() -> Self {
+        ExactBins {
+            bins: Box::new([0; 2048]),
+            low: usize::MAX,
+            high: 0,
+            count: 0,
+            sum: ExactSum::new(),
+        }
+    }
+
+    /// Adds `x` exactly (infinities and NaN as [`ExactSum::add`] treats them).
+    #[inline]
+    pub(crate) fn add(&mut self, x: f64) {
+        let bits = x.to_bits();
+        let biased = ((bits >> 52) & 0x7ff) as usize;
+        if biased == 0x7ff {
+            self.sum.add(x);
+            return;
+        }
+        let fraction = (bits & ((1 << 52) - 1)) as i64;
+        let mantissa = if biased == 0 { fraction } else { fraction | (1 << 52) };
+        let bin = biased.max(1);
+        self.bins[bin] += if bits >> 63 == 1 { -mantissa } else { mantissa };
+        self.low = self.low.min(bin);
+        self.high = self.high.max(bin);
+        self.count += 1;
+        if self.count == BIN_ADDS {
+            self.empty();
+        }
+    }
+
+    /// Moves the bins into the exact sum.
+    fn empty(&mut self) {
+        for bin in self.low..=self.high.min(2047) {
+            let v = std::mem::take(&mut self.bins[bin]);
+            if v != 0 {
+                // Bin `e` holds multiples of 2^(e − 1075) = 2^(MIN_EXP + e − 1).
+                self.sum.add_int_at(v, bin as u32 - 1);
+            }
+        }
+        (self.low, self.high, self.count) = (usize::MAX, 0, 0);
+    }
+
+    /// The exact sum of every value added.
+    pub(crate) fn finish(mut self) -> ExactSum {
+        self.empty();
+        self.sum
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,6 +510,47 @@ mod tests {
             prop_assume!(plain.is_finite());
             // Only the sign of a zero may differ: -0 + -0 is -0 in IEEE and +0 here.
             prop_assert!(s.value() == plain && (plain == 0.0 || s.value().to_bits() == plain.to_bits()), "{} + {}", a, b);
+        }
+    }
+
+    #[test]
+    fn bins_equal_adding_one_value_at_a_time() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let specials = [
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            5e-324,
+            -5e-324,
+            f64::MAX,
+            -f64::MAX,
+            1.0,
+            -1.0,
+        ];
+        for case in 0..40 {
+            let mut bins = ExactBins::new();
+            let mut one_by_one = ExactSum::new();
+            for i in 0..5_000 {
+                let x = match (case, i % 7) {
+                    (_, 0) => specials[(next() % specials.len() as u64) as usize],
+                    // Any bits at all, in a few cases (infinities and NaN included).
+                    (c, _) if c % 10 == 9 => f64::from_bits(next()),
+                    // Finite values over every exponent, or a narrow band as a GPU dispatch gives.
+                    (c, _) if c % 2 == 0 => f64::from_bits(next() & !(0x7ff << 52) | ((next() % 2047) << 52)),
+                    _ => (next() as f64 / u64::MAX as f64 - 0.5) * 3e4,
+                };
+                bins.add(x);
+                one_by_one.add(x);
+            }
+            let bins = bins.finish();
+            assert_eq!(bins.to_words(), one_by_one.to_words(), "case {case}");
+            assert_eq!(bins.value().to_bits(), one_by_one.value().to_bits(), "case {case}");
         }
     }
 }

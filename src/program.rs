@@ -103,6 +103,8 @@ impl GpuCaps {
 pub type BlockDataFn<'k> = Box<dyn Fn(u64, &mut Vec<u32>) + Sync + 'k>;
 /// Turns one block's output words into its partial.
 pub type DecodeFn<'k, P> = Box<dyn Fn(u64, &[u32]) -> P + Sync + 'k>;
+/// The partial of a whole dispatch from its output words: see [`GpuProgram::with_dispatch_fold`].
+pub type DispatchFoldFn<'k, P> = Box<dyn Fn(u64, &[u32]) -> P + Sync + 'k>;
 
 /// A kernel's GPU program and how to talk to it; see [`crate::gpu`] for the shader interface.
 #[non_exhaustive]
@@ -119,6 +121,8 @@ pub struct GpuProgram<'k, P> {
     pub block_data: Option<(u32, BlockDataFn<'k>)>,
     /// Decodes one block's output words into its partial.
     pub decode: DecodeFn<'k, P>,
+    /// For partials that combine exactly: how the host turns a whole dispatch's words into one partial.
+    pub dispatch_fold: Option<DispatchFoldFn<'k, P>>,
 }
 
 impl<'k, P> GpuProgram<'k, P> {
@@ -137,6 +141,7 @@ impl<'k, P> GpuProgram<'k, P> {
             words_per_block,
             block_data: None,
             decode: Box::new(decode),
+            dispatch_fold: None,
         }
     }
 
@@ -144,6 +149,38 @@ impl<'k, P> GpuProgram<'k, P> {
     pub fn with_block_data(mut self, words: u32, write: impl Fn(u64, &mut Vec<u32>) + Sync + 'k) -> Self {
         self.block_data = Some((words, Box::new(write)));
         self
+    }
+
+    /// Lets the host turn each dispatch's output words (blocks `first ..`, `words_per_block` words each)
+    /// into one partial with `fold(first, words)`, instead of decoding each block into a partial of its own
+    /// and combining them in the tree. Only for partials whose combination is exactly associative and
+    /// commutative (integer counts, [`ExactSum`](crate::ExactSum)s), so that the bits are the same: the
+    /// fold adds every block's values straight into one exact accumulator, a small part of the host's work.
+    pub fn with_dispatch_fold(mut self, fold: impl Fn(u64, &[u32]) -> P + Sync + 'k) -> Self {
+        self.dispatch_fold = Some(Box::new(fold));
+        self
+    }
+
+    /// The partial of one dispatch: blocks `first ..` whose output words are `words`
+    /// ([`words_per_block`](Self::words_per_block) each), as the host combines them after the dispatch:
+    /// through the [dispatch fold](Self::with_dispatch_fold) when the program has one, else decoded block
+    /// by block and folded in the tree. `None` for no blocks.
+    pub fn dispatch_partial(&self, first: u64, words: &[u32]) -> Option<P>
+    where
+        P: crate::Partial,
+    {
+        let per_block = self.words_per_block.max(1) as usize;
+        if words.len() < per_block {
+            return None;
+        }
+        if let Some(fold) = &self.dispatch_fold {
+            return Some(fold(first, &words[..words.len() - words.len() % per_block]));
+        }
+        let mut tree = crate::tree::TreeFold::new();
+        for (i, block) in words.chunks_exact(per_block).enumerate() {
+            tree.push((self.decode)(first + i as u64, block));
+        }
+        tree.finish()
     }
 }
 
@@ -204,4 +241,67 @@ pub fn unit_roundoff(precision: Precision) -> f64 {
 /// A `u64` as its (low, high) words.
 pub(crate) fn u64_words(v: u64) -> [u32; 2] {
     [v as u32, (v >> 32) as u32]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Kernel;
+    use crate::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
+    use crate::wire::Wire;
+
+    /// `count` blocks' words of `program`, from varied bits: sums of every size and sign, compensations,
+    /// now and then an infinity or a NaN.
+    fn words<P>(program: &GpuProgram<'_, P>, count: usize, seed: u64) -> Vec<u32> {
+        let mut state = seed;
+        (0..count * program.words_per_block as usize)
+            .map(|i| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let word = (state >> 32) as u32;
+                match (program.precision, i % 97) {
+                    (Precision::Exact, _) => word % 70_000,
+                    (_, 13) => 0x7ff0_0000,
+                    (_, 41) => 0x7f80_0001,
+                    _ => word,
+                }
+            })
+            .collect()
+    }
+
+    /// A dispatch folded at once has the bits of its blocks decoded one by one and folded in the tree.
+    fn fold_equals_tree<P: Wire>(mut program: GpuProgram<'_, P>, blocks: u64) {
+        for (first, count, seed) in [(0, 1, 1), (0, 300, 2), (blocks - 77, 77, 3), (5, 2_000, 4)] {
+            let words = words(&program, count, seed);
+            let folded = program.dispatch_partial(first, &words).map(|p| p.to_words());
+            let fold = program.dispatch_fold.take();
+            let tree = program.dispatch_partial(first, &words).map(|p| p.to_words());
+            program.dispatch_fold = fold;
+            assert!(folded.is_some());
+            assert_eq!(folded, tree, "blocks {first}+{count}");
+        }
+    }
+
+    #[test]
+    fn dispatch_folds_equal_the_tree() {
+        for precision in [Precision::F64, Precision::F32] {
+            let caps = GpuCaps {
+                shader_f64: true,
+                shader_int64: true,
+                requested: Some(precision),
+            };
+            let simpson = Simpson::new(Function::Cos, -1.0, 2.0, 1 << 28).unwrap();
+            fold_equals_tree(simpson.program(&caps).unwrap(), simpson.blocks());
+            let leibniz = Leibniz::new(1 << 30).unwrap();
+            fold_equals_tree(leibniz.program(&caps).unwrap(), leibniz.blocks());
+        }
+        let caps = GpuCaps {
+            shader_f64: false,
+            shader_int64: false,
+            requested: None,
+        };
+        let pi = MonteCarloPi::new((1 << 28) + 12_345, 9).unwrap();
+        fold_equals_tree(pi.program(&caps).unwrap(), pi.blocks());
+    }
 }

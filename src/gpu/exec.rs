@@ -135,7 +135,10 @@ pub(crate) fn reduce<P: crate::Partial>(
     });
     pop_scopes(scopes, "allocating buffers")?;
 
+    // Partials that combine exactly are added up per dispatch and the dispatches' partials combined in
+    // order; any other partial goes block by block into the tree over the whole range.
     let mut fold = TreeFold::new();
+    let mut total: Option<P> = None;
     let mut kernel_time = Duration::ZERO;
     let mut chunk = 1u64;
     let mut next = range.start;
@@ -222,7 +225,7 @@ pub(crate) fn reduce<P: crate::Partial>(
         }
         let elapsed = execute.elapsed();
         report.execute_seconds += elapsed.as_secs_f64();
-        report.submissions += 1;
+        report.dispatches += 1;
 
         let readback = Instant::now();
         {
@@ -232,9 +235,21 @@ pub(crate) fn reduce<P: crate::Partial>(
             })?;
             let all: &[u32] = bytemuck::cast_slice(&view);
             let per_block = words as usize;
-            for (i, block_words) in all[..(count as usize * per_block)].chunks_exact(per_block).enumerate() {
-                fold.push((program.decode)(next + i as u64, block_words));
+            let results = &all[..(count as usize * per_block)];
+            let host = Instant::now();
+            if program.dispatch_fold.is_some() {
+                if let Some(part) = program.dispatch_partial(next, results) {
+                    total = Some(match total.take() {
+                        Some(left) => left.combine(part),
+                        None => part,
+                    });
+                }
+            } else {
+                for (i, block_words) in results.chunks_exact(per_block).enumerate() {
+                    fold.push((program.decode)(next + i as u64, block_words));
+                }
             }
+            report.host_seconds += host.elapsed().as_secs_f64();
             if queries.is_some() {
                 let at = (stamps_offset / 4) as usize;
                 let begin = u64::from(all[at]) | (u64::from(all[at + 1]) << 32);
@@ -258,7 +273,10 @@ pub(crate) fn reduce<P: crate::Partial>(
     if queries.is_some() {
         *report.kernel_seconds.get_or_insert(0.0) += kernel_time.as_secs_f64();
     }
-    Ok(fold.finish())
+    Ok(match program.dispatch_fold {
+        Some(_) => total,
+        None => fold.finish(),
+    })
 }
 
 /// Pops an (out-of-memory, validation) pair of error scopes, innermost first.

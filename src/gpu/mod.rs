@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use crate::program::{
-    BlockDataFn, DecodeFn, GpuCaps, GpuKernel, GpuProgram, Precision, WgslProgram, unit_roundoff,
+    BlockDataFn, DecodeFn, DispatchFoldFn, GpuCaps, GpuKernel, GpuProgram, Precision, WgslProgram, unit_roundoff,
 };
 
 /// The WGSL sources hetero ships, for kernels of one's own to build on.
@@ -431,12 +431,15 @@ pub struct GpuReport {
     pub upload_seconds: f64,
     /// From submitting each dispatch to its results being readable, summed.
     pub execute_seconds: f64,
-    /// Reading results back and decoding them, summed.
+    /// Reading results back and combining them, summed (the combining alone is `host_seconds`).
     pub readback_seconds: f64,
+    /// Combining the blocks' results into partials on the host, summed: the host work per dispatch that
+    /// the GPU may wait for.
+    pub host_seconds: f64,
     /// Time the shaders ran, from timestamp queries, where the adapter has them.
     pub kernel_seconds: Option<f64>,
     /// Dispatches submitted.
-    pub submissions: u32,
+    pub dispatches: u32,
 }
 
 impl GpuReport {
@@ -464,10 +467,11 @@ impl GpuReport {
         self.upload_seconds += other.upload_seconds;
         self.execute_seconds += other.execute_seconds;
         self.readback_seconds += other.readback_seconds;
+        self.host_seconds += other.host_seconds;
         self.kernel_seconds = match (self.kernel_seconds, other.kernel_seconds) {
             (Some(a), Some(b)) => Some(a + b),
             (a, b) => a.or(b),
         };
-        self.submissions += other.submissions;
+        self.dispatches += other.dispatches;
     }
 }

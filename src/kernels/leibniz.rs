@@ -4,6 +4,7 @@
 //! every pair positive, so the sum has no cancellation. Pair `j` of a block goes to Neumaier lane `j mod 8`;
 //! an odd `N` leaves one last positive term. The truncation error is below `4 / (2N + 1)`.
 
+use crate::exact::ExactBins;
 use crate::program::{
     GpuCaps, GpuKernel, GpuProgram, Precision, assemble, real_at, real_words, u64_words, unit_roundoff,
 };
@@ -183,17 +184,25 @@ impl GpuKernel for Leibniz {
             &[shaders::BLOCK, shaders::COMPENSATED, shaders::LEIBNIZ],
             "main",
         );
-        Ok(GpuProgram::new(
-            wgsl,
-            precision,
-            params,
-            2 * real_words(precision),
-            move |_, words| {
+        Ok(
+            GpuProgram::new(wgsl, precision, params, 2 * real_words(precision), move |_, words| {
                 let mut sum = ExactSum::new();
                 add_compensated(&mut sum, real_at(precision, words, 0), real_at(precision, words, 1));
                 sum
-            },
-        ))
+            })
+            .with_dispatch_fold(move |_, words| {
+                let mut bins = ExactBins::new();
+                for block in words.chunks_exact(2 * real_words(precision) as usize) {
+                    let (sum, compensation) = (real_at(precision, block, 0), real_at(precision, block, 1));
+                    // As `add_compensated`: the compensation of a sum that is not finite means nothing.
+                    bins.add(sum);
+                    if sum.is_finite() {
+                        bins.add(compensation);
+                    }
+                }
+                bins.finish()
+            }),
+        )
     }
 }
 

@@ -241,16 +241,18 @@ impl GpuKernel for MonteCarloPi {
             ],
             "main",
         );
-        Ok(GpuProgram::new(
-            wgsl,
-            Precision::Exact,
-            params,
-            1,
-            move |block, words| Hits {
+        Ok(
+            GpuProgram::new(wgsl, Precision::Exact, params, 1, move |block, words| Hits {
                 hits: u64::from(words[0]),
                 samples: self.block_extent(block).1,
-            },
-        ))
+            })
+            .with_dispatch_fold(move |first, words| Hits {
+                hits: words.iter().map(|&hits| u64::from(hits)).sum(),
+                samples: (first..first + words.len() as u64)
+                    .map(|b| self.block_extent(b).1)
+                    .sum(),
+            }),
+        )
     }
 }
 

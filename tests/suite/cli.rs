@@ -260,7 +260,14 @@ pub(crate) fn gpu_pi_equals_serial_and_reports_gpu_timing() {
     assert_eq!(gpu["hits"], serial["hits"]);
     assert_eq!(gpu["backend"], "gpu");
     assert_eq!(gpu["precision"], "exact");
-    for key in ["adapter", "api", "compile_seconds", "execute_seconds", "submissions"] {
+    for key in [
+        "adapter",
+        "api",
+        "compile_seconds",
+        "execute_seconds",
+        "host_seconds",
+        "dispatches",
+    ] {
         assert!(!gpu["gpu"][key].is_null(), "gpu.{key} missing in {gpu}");
     }
 }

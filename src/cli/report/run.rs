@@ -184,13 +184,14 @@ fn footer<T>(out: &mut String, run: &Run<T>, context: &Context, unit: &str) {
                 "gpu time",
                 format!(
                     "kernel {kernel}; setup {:.6} s, compile {:.6} s, upload {:.6} s, execute {:.6} s, \
-                     readback {:.6} s, {} submissions",
+                     readback {:.6} s (host {:.6} s), {} dispatches",
                     gpu.setup_seconds,
                     gpu.compile_seconds,
                     gpu.upload_seconds,
                     gpu.execute_seconds,
                     gpu.readback_seconds,
-                    gpu.submissions
+                    gpu.host_seconds,
+                    gpu.dispatches
                 ),
             );
         }

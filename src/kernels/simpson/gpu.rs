@@ -1,13 +1,14 @@
 //! Simpson's GPU program: the built-in integrands in WGSL, f64 where the device has it, f32 otherwise.
 
 use super::{BLOCK_POINTS, Function, Integrand, Simpson, SimpsonPartial};
+use crate::exact::ExactBins;
 use crate::program::{
     GpuCaps, GpuKernel, GpuProgram, Precision, assemble, real_at, real_param_words, real_words, u64_words,
 };
 use crate::shaders;
 use crate::size::real_text;
 use crate::sum::add_compensated;
-use crate::{Error, Kernel, Result};
+use crate::{Error, ExactSum, Kernel, Result};
 
 impl<F: Integrand> GpuKernel for Simpson<F> {
     type Partial = SimpsonPartial;
@@ -75,7 +76,34 @@ impl<F: Integrand> GpuKernel for Simpson<F> {
             );
             partial
         };
-        let program = GpuProgram::new(wgsl, precision, params, 8 * real_words(precision), decode);
+        // A whole dispatch: every block's class sums straight into one exact accumulator per class (the
+        // odd points' two classes share one), the same sums as decoding block by block.
+        let fold = move |first: u64, words: &[u32]| {
+            // Classes 0, 1, 2, 3 go to the sums of even0, odd, even2, odd.
+            let mut bins = [ExactBins::new(), ExactBins::new(), ExactBins::new()];
+            let per_block = 8 * real_words(precision) as usize;
+            for block in words.chunks_exact(per_block) {
+                for (class, into) in [0, 1, 2, 1].into_iter().enumerate() {
+                    let sum = real_at(precision, block, 2 * class);
+                    bins[into].add(sum);
+                    if sum.is_finite() {
+                        bins[into].add(real_at(precision, block, 2 * class + 1));
+                    }
+                }
+            }
+            let [even0, odd, even2] = bins.map(ExactBins::finish);
+            let mut partial = SimpsonPartial {
+                ends: ExactSum::new(),
+                odd,
+                even2,
+                even0,
+            };
+            let end = first + (words.len() / per_block) as u64;
+            self.add_ends(first * BLOCK_POINTS..(end * BLOCK_POINTS).min(self.n + 1), &mut partial);
+            partial
+        };
+        let program =
+            GpuProgram::new(wgsl, precision, params, 8 * real_words(precision), decode).with_dispatch_fold(fold);
         if precision == Precision::F64 {
             return Ok(program);
         }
