@@ -1,11 +1,10 @@
-//! Runs a [`GpuProgram`](crate::program::GpuProgram) over a block range: dispatches sized to the device's limits and to short
-//! submissions, results read back after each one and folded in the fixed tree order.
+//! Runs a [`GpuProgram`](crate::program::GpuProgram) over a block range: dispatches sized to the device's
+//! limits and to short submissions, two in flight (one runs while the host reads back and combines the
+//! one before), in buffers made once per device and reused; results combined in the fixed order.
 
 use std::ops::Range;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-use wgpu::util::DeviceExt;
 
 use super::{Gpu, GpuReport};
 use crate::error::{GpuError, GpuErrorKind};
@@ -23,6 +22,120 @@ const SUBMISSION_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Bytes of the two resolved timestamps.
 const TIMESTAMP_BYTES: u64 = 16;
+
+/// What one reduction needs of its buffers, in bytes.
+#[derive(Clone, Copy, PartialEq)]
+struct Sizes {
+    out: u64,
+    data: u64,
+    params: u64,
+}
+
+impl Sizes {
+    /// The larger of each size, so that buffers grown for one program still fit the ones before.
+    fn max(self, other: Sizes) -> Sizes {
+        Sizes {
+            out: self.out.max(other.out),
+            data: self.data.max(other.data),
+            params: self.params.max(other.params),
+        }
+    }
+
+    fn fit_in(self, other: Sizes) -> bool {
+        self.out <= other.out && self.data <= other.data && self.params <= other.params
+    }
+}
+
+/// The buffers, query set and bind group of a reduction: made once per device and reused. Two staging
+/// buffers, so that one dispatch's results are read back while the next one runs.
+pub(crate) struct Buffers {
+    sizes: Sizes,
+    dispatch: wgpu::Buffer,
+    params: wgpu::Buffer,
+    out: wgpu::Buffer,
+    data: wgpu::Buffer,
+    staging: [wgpu::Buffer; 2],
+    queries: Option<(wgpu::QuerySet, wgpu::Buffer)>,
+    bind_group: wgpu::BindGroup,
+}
+
+impl Buffers {
+    fn new(gpu: &Gpu, sizes: Sizes) -> Result<Self> {
+        let device = &gpu.device;
+        let scopes = (
+            device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
+            device.push_error_scope(wgpu::ErrorFilter::Validation),
+        );
+        let buffer = |label, size: u64, usage| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: size.max(16),
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        use wgpu::BufferUsages as U;
+        let dispatch = buffer("hetero dispatch", 16, U::UNIFORM | U::COPY_DST);
+        let params = buffer("hetero params", sizes.params, U::STORAGE | U::COPY_DST);
+        let out = buffer("hetero partials", sizes.out, U::STORAGE | U::COPY_SRC);
+        let data = buffer("hetero block data", sizes.data, U::STORAGE | U::COPY_DST);
+        // The device cannot map a storage buffer for reading on every platform, so results go through
+        // staging buffers; the two timestamps, when there are any, ride at their end.
+        let staging_bytes = sizes.out.next_multiple_of(8) + TIMESTAMP_BYTES;
+        let staging = [0, 1].map(|_| buffer("hetero readback", staging_bytes, U::MAP_READ | U::COPY_DST));
+        let queries = gpu.has_timestamps().then(|| {
+            let set = device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("hetero kernel time"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            });
+            let resolve = buffer("hetero timestamps", TIMESTAMP_BYTES, U::QUERY_RESOLVE | U::COPY_SRC);
+            (set, resolve)
+        });
+        let entries = [&dispatch, &params, &out, &data]
+            .into_iter()
+            .enumerate()
+            .map(|(binding, buffer)| wgpu::BindGroupEntry {
+                binding: binding as u32,
+                resource: buffer.as_entire_binding(),
+            })
+            .collect::<Vec<_>>();
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("hetero kernel interface"),
+            layout: &gpu.layout,
+            entries: &entries,
+        });
+        pop_scopes(scopes, "allocating buffers")?;
+        Ok(Buffers {
+            sizes,
+            dispatch,
+            params,
+            out,
+            data,
+            staging,
+            queries,
+            bind_group,
+        })
+    }
+
+    /// Where the timestamps lie in a staging buffer.
+    fn stamps_offset(&self) -> u64 {
+        self.sizes.out.next_multiple_of(8)
+    }
+}
+
+/// A dispatch submitted and not yet read back.
+struct InFlight {
+    staging: usize,
+    first: u64,
+    count: u64,
+    submission: wgpu::SubmissionIndex,
+    mapped: mpsc::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
+}
+
+/// Dispatches submitted ahead of the one being read back: while the host reads back and combines one
+/// dispatch's results, the next one runs.
+const IN_FLIGHT: usize = 2;
 
 pub(crate) fn reduce<P: crate::Partial>(
     gpu: &Gpu,
@@ -55,147 +168,160 @@ pub(crate) fn reduce<P: crate::Partial>(
             u64::MAX
         })
         .max(1);
-
-    let device = &gpu.device;
-    let out_bytes = max_blocks * words * 4;
-    let timestamps = gpu.has_timestamps();
-    let scopes = (
-        device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
-        device.push_error_scope(wgpu::ErrorFilter::Validation),
-    );
-    let dispatch_buffer = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("hetero dispatch"),
-        size: 16,
-        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
     let mut params = program.params.clone();
     params.resize(params.len().max(4).next_multiple_of(4), 0);
-    let params_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-        label: Some("hetero params"),
-        contents: bytemuck::cast_slice(&params),
-        usage: wgpu::BufferUsages::STORAGE,
-    });
-    let out_buffer = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("hetero partials"),
-        size: out_bytes,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    });
-    let data_buffer = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("hetero block data"),
-        size: (max_blocks * data_words * 4).max(16),
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    // The device cannot map a storage buffer for reading on every platform, so results go through a
-    // staging buffer; the two timestamps, when there are any, ride at its end.
-    let stamps_offset = out_bytes.next_multiple_of(8);
-    let staging = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("hetero readback"),
-        size: stamps_offset + TIMESTAMP_BYTES,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let queries = timestamps.then(|| {
-        let set = device.create_query_set(&wgpu::QuerySetDescriptor {
-            label: Some("hetero kernel time"),
-            ty: wgpu::QueryType::Timestamp,
-            count: 2,
-        });
-        let resolve = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("hetero timestamps"),
-            size: TIMESTAMP_BYTES,
-            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        (set, resolve)
-    });
-    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("hetero kernel interface"),
-        layout: &gpu.layout,
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: dispatch_buffer.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: params_buffer.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 2,
-                resource: out_buffer.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 3,
-                resource: data_buffer.as_entire_binding(),
-            },
-        ],
-    });
-    pop_scopes(scopes, "allocating buffers")?;
+    let sizes = Sizes {
+        out: max_blocks * words * 4,
+        data: max_blocks * data_words * 4,
+        params: (params.len() * 4) as u64,
+    };
 
-    // Partials that combine exactly are added up per dispatch and the dispatches' partials combined in
+    // The device's buffers when no other call holds them (grown if this program needs more), else
+    // buffers of this call's own.
+    let mut shared = match gpu.buffers.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    };
+    let own;
+    let buffers: &Buffers = match shared.as_deref_mut() {
+        Some(slot) => {
+            let grown = match slot.as_ref() {
+                Some(existing) if sizes.fit_in(existing.sizes) => None,
+                Some(existing) => Some(sizes.max(existing.sizes)),
+                None => Some(sizes),
+            };
+            if let Some(grown) = grown {
+                *slot = Some(Buffers::new(gpu, grown)?);
+            }
+            match slot.as_ref() {
+                Some(buffers) => buffers,
+                None => return Err(Error::Internal("GPU buffers missing after their creation".to_owned())),
+            }
+        }
+        None => {
+            own = Buffers::new(gpu, sizes)?;
+            &own
+        }
+    };
+    gpu.queue
+        .write_buffer(&buffers.params, 0, bytemuck::cast_slice(&params));
+    let outcome = dispatch_all(gpu, &program, &pipeline, buffers, range, max_blocks, report);
+    // A failure may leave a read-back pending on a staging buffer: such buffers are not kept.
+    if outcome.is_err()
+        && let Some(slot) = shared.as_deref_mut()
+    {
+        *slot = None;
+    }
+    outcome
+}
+
+/// Runs `program` over `range` in `buffers` (its parameters written already): the dispatch loop of
+/// [`reduce`].
+fn dispatch_all<P: crate::Partial>(
+    gpu: &Gpu,
+    program: &crate::program::GpuProgram<'_, P>,
+    pipeline: &wgpu::ComputePipeline,
+    buffers: &Buffers,
+    range: Range<u64>,
+    max_blocks: u64,
+    report: &mut GpuReport,
+) -> Result<Option<P>> {
+    let device = &gpu.device;
+    let words = u64::from(program.words_per_block.max(1));
+    let data_words = program.block_data.as_ref().map_or(0, |(w, _)| u64::from(*w));
+
+    // Partials that combine exactly are folded per dispatch and the dispatches' partials combined in
     // order; any other partial goes block by block into the tree over the whole range.
     let mut fold = TreeFold::new();
     let mut total: Option<P> = None;
     let mut kernel_time = Duration::ZERO;
-    let mut chunk = 1u64;
+    let key = Gpu::pipeline_key(&program.wgsl);
+    let mut chunk = gpu
+        .dispatch_blocks
+        .lock()
+        .ok()
+        .and_then(|sizes| sizes.get(&key).copied())
+        .unwrap_or(1)
+        .clamp(1, max_blocks);
     let mut next = range.start;
     let mut block_data = Vec::new();
-    while next < range.end {
-        let count = chunk.min(range.end - next);
-        let upload = Instant::now();
-        let [first_lo, first_hi] = crate::program::u64_words(next);
-        let header = [first_lo, first_hi, count as u32, 0];
-        gpu.queue
-            .write_buffer(&dispatch_buffer, 0, bytemuck::cast_slice(&header));
-        if let Some((_, write)) = &program.block_data {
-            block_data.clear();
-            for block in next..next + count {
-                write(block, &mut block_data);
-            }
-            block_data.resize((count * data_words) as usize, 0);
+    let mut in_flight: std::collections::VecDeque<InFlight> = std::collections::VecDeque::new();
+    let mut staging = 0;
+    let mut last_done = Instant::now();
+    while next < range.end || !in_flight.is_empty() {
+        // Keep the device busy: submit until IN_FLIGHT dispatches are queued.
+        while in_flight.len() < IN_FLIGHT && next < range.end {
+            let count = chunk.min(range.end - next);
+            let upload = Instant::now();
+            let [first_lo, first_hi] = crate::program::u64_words(next);
+            let header = [first_lo, first_hi, count as u32, 0];
+            // Writes reach the device in queue order: after the dispatches before, before this one.
             gpu.queue
-                .write_buffer(&data_buffer, 0, bytemuck::cast_slice(&block_data));
-        }
-        report.upload_seconds += upload.elapsed().as_secs_f64();
+                .write_buffer(&buffers.dispatch, 0, bytemuck::cast_slice(&header));
+            if let Some((_, write)) = &program.block_data {
+                block_data.clear();
+                for block in next..next + count {
+                    write(block, &mut block_data);
+                }
+                block_data.resize((count * data_words) as usize, 0);
+                gpu.queue
+                    .write_buffer(&buffers.data, 0, bytemuck::cast_slice(&block_data));
+            }
+            report.upload_seconds += upload.elapsed().as_secs_f64();
 
-        let execute = Instant::now();
-        let scopes = (
-            device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
-            device.push_error_scope(wgpu::ErrorFilter::Validation),
-        );
-        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("hetero") });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("hetero kernel"),
-                timestamp_writes: queries.as_ref().map(|(set, _)| wgpu::ComputePassTimestampWrites {
-                    query_set: set,
-                    beginning_of_pass_write_index: Some(0),
-                    end_of_pass_write_index: Some(1),
-                }),
+            let scopes = (
+                device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
+                device.push_error_scope(wgpu::ErrorFilter::Validation),
+            );
+            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("hetero") });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("hetero kernel"),
+                    timestamp_writes: buffers
+                        .queries
+                        .as_ref()
+                        .map(|(set, _)| wgpu::ComputePassTimestampWrites {
+                            query_set: set,
+                            beginning_of_pass_write_index: Some(0),
+                            end_of_pass_write_index: Some(1),
+                        }),
+                });
+                pass.set_pipeline(pipeline);
+                pass.set_bind_group(0, &buffers.bind_group, &[]);
+                pass.dispatch_workgroups(count as u32, 1, 1);
+            }
+            let target = &buffers.staging[staging];
+            encoder.copy_buffer_to_buffer(&buffers.out, 0, target, 0, count * words * 4);
+            if let Some((set, resolve)) = &buffers.queries {
+                encoder.resolve_query_set(set, 0..2, resolve, 0);
+                encoder.copy_buffer_to_buffer(resolve, 0, target, buffers.stamps_offset(), TIMESTAMP_BYTES);
+            }
+            let submission = gpu.queue.submit([encoder.finish()]);
+            pop_scopes(scopes, "running the kernel")?;
+            let (sender, mapped) = mpsc::channel();
+            target.slice(..).map_async(wgpu::MapMode::Read, move |outcome| {
+                let _ = sender.send(outcome);
             });
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(count as u32, 1, 1);
+            in_flight.push_back(InFlight {
+                staging,
+                first: next,
+                count,
+                submission,
+                mapped,
+            });
+            report.dispatches += 1;
+            next += count;
+            staging = (staging + 1) % IN_FLIGHT;
         }
-        let result_bytes = count * words * 4;
-        encoder.copy_buffer_to_buffer(&out_buffer, 0, &staging, 0, result_bytes);
-        if let Some((set, resolve)) = &queries {
-            encoder.resolve_query_set(set, 0..2, resolve, 0);
-            encoder.copy_buffer_to_buffer(resolve, 0, &staging, stamps_offset, TIMESTAMP_BYTES);
-        }
-        let submission = gpu.queue.submit([encoder.finish()]);
-        pop_scopes(scopes, "running the kernel")?;
+        let Some(done) = in_flight.pop_front() else {
+            break;
+        };
 
-        let (sender, receiver) = mpsc::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |outcome| {
-            let _ = sender.send(outcome);
-        });
+        let waiting = Instant::now();
         device
             .poll(wgpu::PollType::Wait {
-                submission_index: Some(submission),
+                submission_index: Some(done.submission),
                 timeout: Some(SUBMISSION_TIMEOUT),
             })
             .map_err(|e| {
@@ -208,7 +334,7 @@ pub(crate) fn reduce<P: crate::Partial>(
         gpu.check_alive()?;
         // The callback runs on whichever thread polls the device; when another thread sharing the device
         // is polling, it may arrive just after our own poll returns.
-        match receiver.recv_timeout(SUBMISSION_TIMEOUT) {
+        match done.mapped.recv_timeout(SUBMISSION_TIMEOUT) {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 let message = format!("reading results back: {e}");
@@ -223,22 +349,24 @@ pub(crate) fn reduce<P: crate::Partial>(
                 ));
             }
         }
-        let elapsed = execute.elapsed();
-        report.execute_seconds += elapsed.as_secs_f64();
-        report.dispatches += 1;
+        report.execute_seconds += waiting.elapsed().as_secs_f64();
+        // With dispatches queued back to back, the time between two completions is one dispatch's.
+        let elapsed = last_done.elapsed();
+        last_done = Instant::now();
 
         let readback = Instant::now();
+        let staged = &buffers.staging[done.staging];
         {
-            let view = staging.slice(..).get_mapped_range().map_err(|e| {
+            let view = staged.slice(..).get_mapped_range().map_err(|e| {
                 let message = format!("reading results back: {e}");
                 Error::Gpu(GpuError::new(GpuErrorKind::MapFailed, message).with_source(e))
             })?;
             let all: &[u32] = bytemuck::cast_slice(&view);
             let per_block = words as usize;
-            let results = &all[..(count as usize * per_block)];
+            let results = &all[..(done.count as usize * per_block)];
             let host = Instant::now();
             if program.dispatch_fold.is_some() {
-                if let Some(part) = program.dispatch_partial(next, results) {
+                if let Some(part) = program.dispatch_partial(done.first, results) {
                     total = Some(match total.take() {
                         Some(left) => left.combine(part),
                         None => part,
@@ -246,22 +374,21 @@ pub(crate) fn reduce<P: crate::Partial>(
                 }
             } else {
                 for (i, block_words) in results.chunks_exact(per_block).enumerate() {
-                    fold.push((program.decode)(next + i as u64, block_words));
+                    fold.push((program.decode)(done.first + i as u64, block_words));
                 }
             }
             report.host_seconds += host.elapsed().as_secs_f64();
-            if queries.is_some() {
-                let at = (stamps_offset / 4) as usize;
+            if buffers.queries.is_some() {
+                let at = (buffers.stamps_offset() / 4) as usize;
                 let begin = u64::from(all[at]) | (u64::from(all[at + 1]) << 32);
                 let end = u64::from(all[at + 2]) | (u64::from(all[at + 3]) << 32);
                 let nanos = end.saturating_sub(begin) as f64 * f64::from(gpu.timestamp_period);
                 kernel_time += Duration::from_secs_f64(nanos / 1e9);
             }
         }
-        staging.unmap();
+        staged.unmap();
         report.readback_seconds += readback.elapsed().as_secs_f64();
 
-        next += count;
         // Grow the dispatches while they are short, shrink them when one ran long: the block size fixes
         // the result, so the dispatch size only trades overhead against responsiveness.
         if elapsed < TARGET_SUBMISSION / 2 {
@@ -270,7 +397,10 @@ pub(crate) fn reduce<P: crate::Partial>(
             chunk = (chunk / 2).max(1);
         }
     }
-    if queries.is_some() {
+    if let Ok(mut sizes) = gpu.dispatch_blocks.lock() {
+        sizes.insert(key, chunk);
+    }
+    if buffers.queries.is_some() {
         *report.kernel_seconds.get_or_insert(0.0) += kernel_time.as_secs_f64();
     }
     Ok(match program.dispatch_fold {

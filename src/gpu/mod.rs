@@ -185,6 +185,12 @@ pub struct Gpu {
     layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     pipelines: Mutex<HashMap<u64, Arc<wgpu::ComputePipeline>>>,
+    /// The buffers of a reduction, made once and reused by every call that finds them free and big
+    /// enough (grown when one needs more).
+    buffers: Mutex<Option<exec::Buffers>>,
+    /// The dispatch size each pipeline last settled on, so that a later call (the next chunk of a
+    /// run) starts there instead of at one block.
+    dispatch_blocks: Mutex<HashMap<u64, u64>>,
     lost: Arc<Mutex<Option<String>>>,
     timestamp_period: f32,
     setup: Duration,
@@ -303,6 +309,8 @@ impl Gpu {
             layout,
             pipeline_layout,
             pipelines: Mutex::new(HashMap::new()),
+            buffers: Mutex::new(None),
+            dispatch_blocks: Mutex::new(HashMap::new()),
             lost,
             timestamp_period,
             setup: Duration::ZERO,
