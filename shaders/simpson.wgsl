@@ -13,9 +13,12 @@ struct Params {
     sigma: real,
     last_block: vec2<u32>,
     last_block_points: u32,
-    function: u32,
     power: u32,
 }
+
+// The integrand, numbered as in src/kernels/simpson/integrands.rs: a pipeline-overridable constant, so
+// that each integrand's pipeline holds its own code and no per-point branch.
+override FUNCTION: u32 = 0u;
 
 @group(0) @binding(1) var<storage, read> params: Params;
 @group(0) @binding(2) var<storage, read_write> out: array<real>;
@@ -42,9 +45,9 @@ fn powi(x: real, k: u32) -> real {
     return result;
 }
 
-// The built-in integrands, numbered as in src/kernels/simpson.rs.
+// The built-in integrands.
 fn integrand(x: real) -> real {
-    switch (params.function) {
+    switch (FUNCTION) {
         case 0u: { return real_exp(x); }
         case 1u: { return real_sin(x); }
         case 2u: { return real_cos(x); }

@@ -28,6 +28,9 @@ pub struct WgslProgram {
     pub source: Cow<'static, str>,
     /// The name of its `@compute` entry point.
     pub entry_point: Cow<'static, str>,
+    /// Values of its pipeline-overridable constants (WGSL `override` declarations), by name: each set of
+    /// values is a pipeline of its own, compiled once per device, with the constants folded into the code.
+    pub constants: Vec<(Cow<'static, str>, f64)>,
 }
 
 impl WgslProgram {
@@ -36,7 +39,14 @@ impl WgslProgram {
         WgslProgram {
             source: source.into(),
             entry_point: entry_point.into(),
+            constants: Vec::new(),
         }
+    }
+
+    /// The program with its `override` constant `name` set to `value`.
+    pub fn with_constant(mut self, name: impl Into<Cow<'static, str>>, value: f64) -> Self {
+        self.constants.push((name.into(), value));
+        self
     }
 }
 

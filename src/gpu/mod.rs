@@ -374,6 +374,10 @@ impl Gpu {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         program.source.hash(&mut hasher);
         program.entry_point.hash(&mut hasher);
+        for (name, value) in &program.constants {
+            name.hash(&mut hasher);
+            value.to_bits().hash(&mut hasher);
+        }
         hasher.finish()
     }
 
@@ -394,12 +398,20 @@ impl Gpu {
             label: Some(&program.entry_point),
             source: wgpu::ShaderSource::Wgsl(program.source.clone()),
         });
+        let constants: Vec<(&str, f64)> = program
+            .constants
+            .iter()
+            .map(|(name, value)| (&**name, *value))
+            .collect();
         let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(&program.entry_point),
             layout: Some(&self.pipeline_layout),
             module: &module,
             entry_point: Some(&program.entry_point),
-            compilation_options: wgpu::PipelineCompilationOptions::default(),
+            compilation_options: wgpu::PipelineCompilationOptions {
+                constants: &constants,
+                ..wgpu::PipelineCompilationOptions::default()
+            },
             cache: None,
         });
         if let Some(error) = pollster::block_on(scope.pop()) {

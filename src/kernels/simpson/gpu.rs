@@ -44,7 +44,7 @@ impl<F: Integrand> GpuKernel for Simpson<F> {
         let [last_lo, last_hi] = u64_words(last_block);
         let last_block_points = (self.n + 1 - last_block * BLOCK_POINTS) as u32;
         let mut params = real_param_words(precision, &[self.lo, self.h, x0, sigma]);
-        params.extend([last_lo, last_hi, last_block_points, function.shader_id(), power, 0]);
+        params.extend([last_lo, last_hi, last_block_points, power]);
 
         let prelude = if precision == Precision::F64 {
             shaders::SIMPSON_F64
@@ -60,7 +60,8 @@ impl<F: Integrand> GpuKernel for Simpson<F> {
             precision,
             &[shaders::BLOCK, shaders::COMPENSATED, math, prelude, shaders::SIMPSON],
             "main",
-        );
+        )
+        .with_constant("FUNCTION", f64::from(function.shader_id()));
         let decode = move |block: u64, words: &[u32]| {
             let mut partial = SimpsonPartial::default();
             for class in 0..4 {
