@@ -44,6 +44,21 @@ impl Engine {
         if backend == Backend::Hybrid {
             return self.drive_hybrid(kernel, range, control);
         }
+        if backend == Backend::Gpu && control.chunked() {
+            // One pipeline of dispatches for the whole range: the GPU backend watches the control
+            // between dispatches itself.
+            let program = gpu_program(kernel)?;
+            let (device, mut report) = self.open_gpu()?;
+            let (partial, completed) =
+                gpu::reduce_watched(&device, program, range, self.precision, &mut report, control)?;
+            return Ok(Driven {
+                partial,
+                completed,
+                interrupted: completed < len,
+                gpu: Some(report),
+                split: None,
+            });
+        }
         if !control.chunked() {
             let (partial, gpu) = self.one_pass(kernel, backend, range)?;
             return Ok(Driven {

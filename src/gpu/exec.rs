@@ -7,6 +7,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::{Gpu, GpuReport};
+use crate::control::{Control, Progress};
 use crate::error::{GpuError, GpuErrorKind};
 use crate::program::{GpuKernel, Precision};
 use crate::tree::TreeFold;
@@ -137,6 +138,7 @@ struct InFlight {
 /// dispatch's results, the next one runs.
 const IN_FLIGHT: usize = 2;
 
+/// The partial of blocks `range` of `kernel` on `gpu`, in one uninterrupted pass.
 pub(crate) fn reduce<P: crate::Partial>(
     gpu: &Gpu,
     kernel: &dyn GpuKernel<Partial = P>,
@@ -144,30 +146,35 @@ pub(crate) fn reduce<P: crate::Partial>(
     precision: Option<Precision>,
     report: &mut GpuReport,
 ) -> Result<Option<P>> {
+    reduce_watched(gpu, kernel, range, precision, report, &Control::new()).map(|(partial, _)| partial)
+}
+
+/// [`reduce`], reporting progress to `control` after each dispatch and stopping when its flag is raised:
+/// no dispatch is submitted after that, the ones in flight are read back, and the partial of the blocks
+/// done from the range's start is returned with their count. One pipeline of dispatches for the whole
+/// range, however often progress is reported.
+pub(crate) fn reduce_watched<P: crate::Partial>(
+    gpu: &Gpu,
+    kernel: &dyn GpuKernel<Partial = P>,
+    range: Range<u64>,
+    precision: Option<Precision>,
+    report: &mut GpuReport,
+    control: &Control,
+) -> Result<(Option<P>, u64)> {
     gpu.check_alive()?;
     let program = kernel.program(&gpu.caps(precision))?;
     report.adapter = gpu.name().to_owned();
     report.api = gpu.api();
     report.precision = Some(program.precision);
     if range.is_empty() {
-        return Ok(None);
+        return Ok((None, 0));
     }
     let (pipeline, compile) = gpu.pipeline(&program.wgsl)?;
     report.compile_seconds += compile.as_secs_f64();
 
-    let limits = gpu.limits();
     let words = u64::from(program.words_per_block.max(1));
     let data_words = program.block_data.as_ref().map_or(0, |(w, _)| u64::from(*w));
-    let binding = limits.max_storage_buffer_binding_size;
-    let max_blocks = MAX_BLOCKS_PER_DISPATCH
-        .min(u64::from(limits.max_compute_workgroups_per_dimension))
-        .min(binding / (words * 4))
-        .min(if data_words > 0 {
-            binding / (data_words * 4)
-        } else {
-            u64::MAX
-        })
-        .max(1);
+    let max_blocks = dispatch_limit(gpu, words, data_words);
     let mut params = program.params.clone();
     params.resize(params.len().max(4).next_multiple_of(4), 0);
     let sizes = Sizes {
@@ -206,7 +213,7 @@ pub(crate) fn reduce<P: crate::Partial>(
     };
     gpu.queue
         .write_buffer(&buffers.params, 0, bytemuck::cast_slice(&params));
-    let outcome = dispatch_all(gpu, &program, &pipeline, buffers, range, max_blocks, report);
+    let outcome = dispatch_all(gpu, &program, &pipeline, buffers, range, report, control);
     // A failure may leave a read-back pending on a staging buffer: such buffers are not kept.
     if outcome.is_err()
         && let Some(slot) = shared.as_deref_mut()
@@ -216,20 +223,38 @@ pub(crate) fn reduce<P: crate::Partial>(
     outcome
 }
 
+/// The most blocks one dispatch of a program with `words` output words and `data_words` words of block
+/// data per block may have on `gpu`.
+fn dispatch_limit(gpu: &Gpu, words: u64, data_words: u64) -> u64 {
+    let limits = gpu.limits();
+    let binding = limits.max_storage_buffer_binding_size;
+    MAX_BLOCKS_PER_DISPATCH
+        .min(u64::from(limits.max_compute_workgroups_per_dimension))
+        .min(binding / (words * 4))
+        .min(if data_words > 0 {
+            binding / (data_words * 4)
+        } else {
+            u64::MAX
+        })
+        .max(1)
+}
+
 /// Runs `program` over `range` in `buffers` (its parameters written already): the dispatch loop of
-/// [`reduce`].
+/// [`reduce_watched`].
 fn dispatch_all<P: crate::Partial>(
     gpu: &Gpu,
     program: &crate::program::GpuProgram<'_, P>,
     pipeline: &wgpu::ComputePipeline,
     buffers: &Buffers,
     range: Range<u64>,
-    max_blocks: u64,
     report: &mut GpuReport,
-) -> Result<Option<P>> {
+    control: &Control,
+) -> Result<(Option<P>, u64)> {
+    let started = Instant::now();
     let device = &gpu.device;
     let words = u64::from(program.words_per_block.max(1));
     let data_words = program.block_data.as_ref().map_or(0, |(w, _)| u64::from(*w));
+    let max_blocks = dispatch_limit(gpu, words, data_words);
 
     // Partials that combine exactly are folded per dispatch and the dispatches' partials combined in
     // order; any other partial goes block by block into the tree over the whole range.
@@ -251,7 +276,7 @@ fn dispatch_all<P: crate::Partial>(
     let mut last_done = Instant::now();
     while next < range.end || !in_flight.is_empty() {
         // Keep the device busy: submit until IN_FLIGHT dispatches are queued.
-        while in_flight.len() < IN_FLIGHT && next < range.end {
+        while in_flight.len() < IN_FLIGHT && next < range.end && !control.stopped() {
             let count = chunk.min(range.end - next);
             let upload = Instant::now();
             let [first_lo, first_hi] = crate::program::u64_words(next);
@@ -388,10 +413,17 @@ fn dispatch_all<P: crate::Partial>(
         }
         staged.unmap();
         report.readback_seconds += readback.elapsed().as_secs_f64();
+        let done_blocks = done.first + done.count - range.start;
+        control.report(Progress {
+            done: done_blocks,
+            blocks: range.end - range.start,
+            elapsed: started.elapsed(),
+        });
 
         // Grow the dispatches while they are short, shrink them when one ran long: the block size fixes
         // the result, so the dispatch size only trades overhead against responsiveness.
-        if elapsed < TARGET_SUBMISSION / 2 {
+        // Only a dispatch of the full size says how long that size takes (the last of a range is cut).
+        if elapsed < TARGET_SUBMISSION / 2 && done.count >= chunk {
             chunk = (chunk * 2).min(max_blocks);
         } else if elapsed > TARGET_SUBMISSION * 2 {
             chunk = (chunk / 2).max(1);
@@ -403,10 +435,15 @@ fn dispatch_all<P: crate::Partial>(
     if buffers.queries.is_some() {
         *report.kernel_seconds.get_or_insert(0.0) += kernel_time.as_secs_f64();
     }
-    Ok(match program.dispatch_fold {
-        Some(_) => total,
-        None => fold.finish(),
-    })
+    // Dispatches are read back in order, so what was folded is the range's first `next − start` blocks.
+    let done = next - range.start;
+    Ok((
+        match program.dispatch_fold {
+            Some(_) => total,
+            None => fold.finish(),
+        },
+        done,
+    ))
 }
 
 /// Pops an (out-of-memory, validation) pair of error scopes, innermost first.

@@ -40,7 +40,7 @@ pub mod shaders {
     pub use crate::shaders::*;
 }
 
-pub(crate) use exec::reduce;
+pub(crate) use exec::{reduce, reduce_watched};
 
 use crate::error::{GpuError, GpuErrorKind};
 use crate::{Error, Result};

@@ -484,14 +484,44 @@ pub(crate) fn chunked_gpu_runs_equal_one_pass() {
     let engine = gpu_engine_or_skip!();
     let kernel = MonteCarloPi::new(40_000_001, 5).unwrap();
     let one_pass = engine.run(&kernel, Backend::Gpu).unwrap();
-    let chunks = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let counter = std::sync::Arc::clone(&chunks);
-    let control = hetero::Control::new().with_progress(move |_| {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // Progress comes after each dispatch, the last one reporting every block done.
+    let last = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = std::sync::Arc::clone(&last);
+    let control = hetero::Control::new().with_progress(move |p| {
+        seen.store(p.done, std::sync::atomic::Ordering::Relaxed);
     });
     let chunked = engine.run_with(&kernel, Backend::Gpu, &control).unwrap();
     assert_eq!(chunked.output, one_pass.output);
-    assert!(chunks.load(std::sync::atomic::Ordering::Relaxed) >= 2);
+    assert_eq!(last.load(std::sync::atomic::Ordering::Relaxed), kernel.blocks());
+
+    // Stopped between dispatches: the blocks done are exactly the smaller problem they make up.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&stop);
+    let control = hetero::Control::new().with_stop(stop).with_progress(move |p| {
+        if p.done * 4 >= p.blocks {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let kernel = MonteCarloPi::new(400_000_001, 6).unwrap();
+    let stopped = engine.run_with(&kernel, Backend::Gpu, &control).unwrap();
+    assert!(stopped.interrupted && stopped.completed < stopped.blocks, "{stopped:?}");
+    let prefix = MonteCarloPi::new(stopped.output.samples, 6).unwrap();
+    assert_eq!(
+        engine.run(&prefix, Backend::Serial).unwrap().output.hits,
+        stopped.output.hits
+    );
+    let simpson = Simpson::new(Function::Gauss { x0: 0.1, sigma: 0.4 }, -1.0, 1.0, 300_000_000).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&stop);
+    let control = hetero::Control::new().with_stop(stop).with_progress(move |p| {
+        if p.done * 3 >= p.blocks {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let stopped = engine.run_with(&simpson, Backend::Gpu, &control).unwrap();
+    assert!(stopped.interrupted && stopped.completed < stopped.blocks);
+    let whole = engine.run(&simpson, Backend::Gpu).unwrap();
+    assert!(!whole.interrupted);
 }
 
 /// With a GPU, auto considers it (and hybrid), and compare checks it against the CPU.
