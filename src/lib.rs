@@ -62,6 +62,7 @@ pub use error::{Error, GpuError, GpuErrorKind, Result};
 pub use exact::ExactSum;
 pub use kernel::{GpuKernel, Kernel, Partial};
 pub use program::WgslProgram;
+pub use simd::{SimdLevel, simd_level};
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -12,6 +12,79 @@
 //! a value of the lanes, which proves a token existed.
 
 use std::marker::PhantomData;
+use std::sync::OnceLock;
+
+/// An instruction set the vector loops can be compiled for, narrowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SimdLevel {
+    /// Plain Rust, for any processor.
+    Portable,
+    /// AVX2 (with AVX): two 256-bit registers per 8 lanes.
+    Avx2,
+    /// AVX-512F: one 512-bit register per 8 lanes.
+    Avx512,
+}
+
+impl SimdLevel {
+    /// The name `HETERO_SIMD` takes and reports give.
+    pub fn name(self) -> &'static str {
+        match self {
+            SimdLevel::Portable => "portable",
+            SimdLevel::Avx2 => "avx2",
+            SimdLevel::Avx512 => "avx512",
+        }
+    }
+
+    /// The level `HETERO_SIMD` asks for: `None` when it is unset or empty, an error naming the value
+    /// when it is not one of `avx512`, `avx2`, `portable`.
+    pub fn from_env() -> Result<Option<SimdLevel>, String> {
+        let Some(value) = std::env::var_os("HETERO_SIMD") else {
+            return Ok(None);
+        };
+        match value.to_string_lossy().trim().to_ascii_lowercase().as_str() {
+            "" => Ok(None),
+            "avx512" | "avx-512" => Ok(Some(SimdLevel::Avx512)),
+            "avx2" => Ok(Some(SimdLevel::Avx2)),
+            "portable" | "none" => Ok(Some(SimdLevel::Portable)),
+            other => Err(format!(
+                "HETERO_SIMD={other} is not an instruction set: expected avx512, avx2 or portable"
+            )),
+        }
+    }
+
+    /// The widest level the loops may use: `HETERO_SIMD`'s, read once (an unknown value sets none),
+    /// else no limit. Detection still decides whether the processor has it.
+    fn ceiling() -> SimdLevel {
+        static CEILING: OnceLock<SimdLevel> = OnceLock::new();
+        *CEILING.get_or_init(|| SimdLevel::from_env().ok().flatten().unwrap_or(SimdLevel::Avx512))
+    }
+
+    /// Whether the loops may use this level: at most the `HETERO_SIMD` ceiling.
+    pub(crate) fn allowed(self) -> bool {
+        self <= SimdLevel::ceiling()
+    }
+}
+
+/// The instruction set the vector loops run in on this processor: the widest it has, at most the one
+/// `HETERO_SIMD` (`avx512`, `avx2` or `portable`) names, which lets any machine run and measure the
+/// narrower paths. Every level returns the same bits.
+///
+/// ```
+/// let level = hetero::simd_level();
+/// assert!(["portable", "avx2", "avx512"].contains(&level.name()));
+/// ```
+pub fn simd_level() -> SimdLevel {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if Token::<x86::Avx512>::detect().is_some() {
+            return SimdLevel::Avx512;
+        }
+        if Token::<x86::Avx2>::detect().is_some() {
+            return SimdLevel::Avx2;
+        }
+    }
+    SimdLevel::Portable
+}
 
 /// The instructions a type uses, and whether this processor runs them.
 ///
@@ -464,11 +537,13 @@ mod x86 {
     #[derive(Clone, Copy)]
     pub(crate) struct Avx2Mask([__m256d; 2]);
 
-    // SAFETY: the detection checks AVX2, which includes AVX (every method below uses only AVX and AVX2).
+    // SAFETY: the detection checks AVX2 (which includes AVX) and FMA, all the methods below use.
     unsafe impl Instructions for Avx2 {
         #[inline]
         fn detected() -> bool {
-            std::arch::is_x86_feature_detected!("avx2")
+            super::SimdLevel::Avx2.allowed()
+                && std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
         }
     }
 
@@ -504,6 +579,20 @@ mod x86 {
         fn mul(self, other: Self) -> Self {
             // SAFETY: see the impl.
             self.zip(other, |a, b| unsafe { _mm256_mul_pd(a, b) })
+        }
+        #[inline(always)]
+        fn add_mul_exact(self, a: Self, b: Self) -> Self {
+            Avx2([
+                fmadd_avx2(a.0[0], b.0[0], self.0[0]),
+                fmadd_avx2(a.0[1], b.0[1], self.0[1]),
+            ])
+        }
+        #[inline(always)]
+        fn sub_mul_exact(self, a: Self, b: Self) -> Self {
+            Avx2([
+                fnmadd_avx2(a.0[0], b.0[0], self.0[0]),
+                fnmadd_avx2(a.0[1], b.0[1], self.0[1]),
+            ])
         }
         #[inline(always)]
         fn div(self, other: Self) -> Self {
@@ -546,11 +635,14 @@ mod x86 {
         }
         #[inline(always)]
         fn lookup16(self, table: &[f64; 16]) -> Self {
-            // SAFETY: see the impl; every index is masked to 0..16, inside `table`.
-            self.zip(self, |m, _| unsafe {
-                let index = _mm256_and_si256(_mm256_castpd_si256(m), _mm256_set1_epi64x(15));
-                _mm256_i64gather_pd::<8>(table.as_ptr(), index)
-            })
+            Avx2([lookup16_avx2(self.0[0], table), lookup16_avx2(self.0[1], table)])
+        }
+        #[inline(always)]
+        fn scale_by_rounded<const SHIFT: u32>(self, rounded: Self) -> Self {
+            Avx2([
+                scale_avx2::<SHIFT>(self.0[0], rounded.0[0]),
+                scale_avx2::<SHIFT>(self.0[1], rounded.0[1]),
+            ])
         }
         #[inline(always)]
         fn map(self, f: impl Fn(f64) -> f64) -> Self {
@@ -590,6 +682,61 @@ mod x86 {
         }
     }
 
+    /// `a·b + c` on one register, rounded once. (Functions, not closures, so that they are always
+    /// inlined into the AVX2 code that calls them.)
+    #[inline(always)]
+    fn fmadd_avx2(a: __m256d, b: __m256d, c: __m256d) -> __m256d {
+        // SAFETY: only `Avx2` methods call this, on values made from a `Token<Avx2>`, which proves FMA.
+        unsafe { _mm256_fmadd_pd(a, b, c) }
+    }
+
+    /// `c − a·b` on one register, rounded once.
+    #[inline(always)]
+    fn fnmadd_avx2(a: __m256d, b: __m256d, c: __m256d) -> __m256d {
+        // SAFETY: as `fmadd_avx2`.
+        unsafe { _mm256_fnmadd_pd(a, b, c) }
+    }
+
+    /// [`Lanes::scale_by_rounded`] on one register: `m >> SHIFT` added to the exponent field, as the
+    /// AVX-512 version does.
+    #[inline(always)]
+    fn scale_avx2<const SHIFT: u32>(x: __m256d, rounded: __m256d) -> __m256d {
+        // SAFETY: only `Avx2` methods call this, on values made from a `Token<Avx2>`.
+        unsafe {
+            let shifted = _mm256_srl_epi64(_mm256_castpd_si256(rounded), _mm_set_epi64x(0, i64::from(SHIFT)));
+            let exponent = _mm256_slli_epi64::<52>(shifted);
+            _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(x), exponent))
+        }
+    }
+
+    /// [`Lanes::lookup16`] on one register. No gather (slow on AMD): each quarter of the table is one
+    /// register, `vpermps` picks from all four with the low two bits of the index (as a pair of 32-bit
+    /// halves), and bits 2 and 3, shifted into the sign bit, pick among the four with `vblendvpd`. (A
+    /// function, not a closure, so that it is always inlined into the AVX2 code that calls it.)
+    #[inline(always)]
+    fn lookup16_avx2(m: __m256d, table: &[f64; 16]) -> __m256d {
+        // SAFETY: only `Avx2` methods call this, on values made from a `Token<Avx2>`; the loads read the
+        // 4 × 4 elements of `table`.
+        unsafe {
+            let index = _mm256_castpd_si256(m);
+            let twice = _mm256_slli_epi64::<1>(_mm256_and_si256(index, _mm256_set1_epi64x(3)));
+            let halves = _mm256_or_si256(
+                twice,
+                _mm256_slli_epi64::<32>(_mm256_add_epi64(twice, _mm256_set1_epi64x(1))),
+            );
+            let t = table.as_ptr().cast::<f32>();
+            let q0 = _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_loadu_ps(t), halves));
+            let q1 = _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_loadu_ps(t.add(8)), halves));
+            let q2 = _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_loadu_ps(t.add(16)), halves));
+            let q3 = _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_loadu_ps(t.add(24)), halves));
+            let bit2 = _mm256_castsi256_pd(_mm256_slli_epi64::<61>(index));
+            let bit3 = _mm256_castsi256_pd(_mm256_slli_epi64::<60>(index));
+            let low = _mm256_blendv_pd(q0, q1, bit2);
+            let high = _mm256_blendv_pd(q2, q3, bit2);
+            _mm256_blendv_pd(low, high, bit3)
+        }
+    }
+
     impl Lanes8 for Avx2 {
         #[inline(always)]
         fn from_array(_: Token<Self>, x: [f64; 8]) -> Self {
@@ -617,7 +764,7 @@ mod x86 {
     unsafe impl Instructions for Avx512 {
         #[inline]
         fn detected() -> bool {
-            std::arch::is_x86_feature_detected!("avx512f")
+            super::SimdLevel::Avx512.allowed() && std::arch::is_x86_feature_detected!("avx512f")
         }
     }
 
@@ -802,9 +949,9 @@ impl Width {
     }
 }
 
-/// `body` in AVX2 lanes, compiled with AVX2 enabled so that the lanes' methods inline into it.
+/// `body` in AVX2 lanes, compiled with AVX2 and FMA enabled so that the lanes' methods inline into it.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn run_avx2<L: LaneLoop>(body: L, token: Token<x86::Avx2>) -> L::Output {
     body.run(token)
 }
@@ -826,7 +973,7 @@ pub(crate) fn run<L: LaneLoop>(body: L) -> L::Output {
             return unsafe { run_avx512(body, token) };
         }
         if let Some(token) = Token::<x86::Avx2>::detect() {
-            // SAFETY: the token proves AVX2, which `run_avx2` enables.
+            // SAFETY: the token proves AVX2 and FMA, which `run_avx2` enables.
             return unsafe { run_avx2(body, token) };
         }
     }
@@ -840,7 +987,7 @@ pub(crate) fn run_in<L: LaneLoop>(width: Width, body: L) -> Option<L::Output> {
         Width::Portable => Some(body.run(PORTABLE)),
         #[cfg(target_arch = "x86_64")]
         Width::Avx2 => Token::<x86::Avx2>::detect().map(|token| {
-            // SAFETY: the token proves AVX2, which `run_avx2` enables.
+            // SAFETY: the token proves AVX2 and FMA, which `run_avx2` enables.
             unsafe { run_avx2(body, token) }
         }),
         #[cfg(target_arch = "x86_64")]

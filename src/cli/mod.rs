@@ -36,6 +36,9 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_error(e, ranks.as_ref()),
     };
+    if let Err(why) = hetero::SimdLevel::from_env() {
+        return fail(EXIT_USAGE, &why, ranks.as_ref());
+    }
     match run(cli, ranks.as_ref()) {
         Ok(Outcome { text, code }) => match std::io::stdout().lock().write_all(text.as_bytes()) {
             Ok(()) => ExitCode::from(code),

@@ -693,3 +693,36 @@ pub(crate) fn bench_reports_an_unwritable_directory_in_one_line() {
         assert!(String::from_utf8_lossy(&result.stderr).contains("--max-size"));
     }
 }
+
+/// `HETERO_SIMD` lowers the instruction set of the vector loops (the report says which ran) without
+/// changing a bit; a value that is not an instruction set is one line and exit code 2.
+pub(crate) fn hetero_simd_picks_a_narrower_path_with_the_same_bits() {
+    let run = |level: &str| {
+        let out = command()
+            .args(["simpson", "-f", "gauss", "-n", "1e6", "--backend", "rayon", "--json"])
+            .env("HETERO_SIMD", level)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let widest = run("");
+    for level in ["avx2", "portable"] {
+        let narrower = run(level);
+        assert_eq!(narrower["stamp"], widest["stamp"], "{level}");
+        // The path that ran is the one asked for, or a narrower one where the processor lacks it.
+        let ran = narrower["simd"].as_str().unwrap();
+        assert!(ran == level || ran == "portable", "{level}: {ran}");
+    }
+    let out = command()
+        .args(["pi", "-n", "1e6"])
+        .env("HETERO_SIMD", "sse9")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("hetero: error: HETERO_SIMD=sse9") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+}

@@ -69,7 +69,7 @@ fn main() {
         validate_checks_a_sample_of_blocks, target_error_reaches_the_target_and_equals_a_fixed_run,
         stamps_name_the_problem_and_the_result,
         calibrate_measures_every_cpu_backend, bench_writes_every_sweep_as_csv_and_svg,
-        bench_reports_an_unwritable_directory_in_one_line,
+        bench_reports_an_unwritable_directory_in_one_line, hetero_simd_picks_a_narrower_path_with_the_same_bits,
     ));
     #[cfg(unix)]
     cases.extend(cases!(Needs::Cpu => cli: ctrl_c_prints_the_partial_result_and_exits_130));

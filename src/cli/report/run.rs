@@ -19,6 +19,7 @@ pub fn run_json<K: Report>(kernel: &K, run: &Run<K::Output>, context: &Context) 
         "stamp": stamp(kernel, &run.output),
         "interrupted": run.interrupted,
         "completed_blocks": run.completed,
+        "simd": hetero::simd_level().name(),
     });
     let Some(map) = object.as_object_mut() else {
         return object;
@@ -201,7 +202,8 @@ fn footer<T>(out: &mut String, run: &Run<T>, context: &Context, unit: &str) {
             } else {
                 format!("{} threads", run.threads)
             };
-            line(out, "backend", format!("{}, {threads}{chosen}", run.backend));
+            let simd = hetero::simd_level().name();
+            line(out, "backend", format!("{}, {threads}, {simd}{chosen}", run.backend));
             line(out, "time", format!("{:.6} s", run.elapsed.as_secs_f64()));
         }
     }

@@ -15,7 +15,7 @@
 use std::arch::x86_64::*;
 
 use crate::rng::{PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1};
-use crate::simd::{Instructions, Token};
+use crate::simd::{Instructions, SimdLevel, Token};
 
 /// A register of 64-bit lanes, each holding one Philox call's 32-bit word in its low half.
 ///
@@ -136,7 +136,7 @@ struct Avx512(__m512i);
 unsafe impl Instructions for Avx512 {
     #[inline]
     fn detected() -> bool {
-        std::arch::is_x86_feature_detected!("avx512f")
+        SimdLevel::Avx512.allowed() && std::arch::is_x86_feature_detected!("avx512f")
     }
 }
 
@@ -194,7 +194,7 @@ struct Avx2(__m256i);
 unsafe impl Instructions for Avx2 {
     #[inline]
     fn detected() -> bool {
-        std::arch::is_x86_feature_detected!("avx2")
+        SimdLevel::Avx2.allowed() && std::arch::is_x86_feature_detected!("avx2")
     }
 }
 
