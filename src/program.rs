@@ -208,17 +208,6 @@ pub(crate) fn assemble(precision: Precision, pieces: &[&str], entry_point: &'sta
     WgslProgram::new(Cow::Owned(source), entry_point)
 }
 
-/// Splits `f64`s into the little-endian word pairs the shaders read them as.
-pub(crate) fn f64_words(values: &[f64]) -> Vec<u32> {
-    values
-        .iter()
-        .flat_map(|v| {
-            let bits = v.to_bits();
-            [bits as u32, (bits >> 32) as u32]
-        })
-        .collect()
-}
-
 /// Value `i` of an output array of `real`s (two words each in f64, one in f32), widened to `f64`.
 pub(crate) fn real_at(precision: Precision, words: &[u32], i: usize) -> f64 {
     match precision {
@@ -233,11 +222,10 @@ pub(crate) fn real_words(precision: Precision) -> u32 {
 }
 
 /// Parameter words of `real` values in the precision's layout.
-pub(crate) fn real_param_words(precision: Precision, values: &[f64]) -> Vec<u32> {
-    match precision {
-        Precision::F64 => f64_words(values),
-        Precision::F32 | Precision::Exact => values.iter().map(|&v| (v as f32).to_bits()).collect(),
-    }
+/// A shader's parameter struct (a `#[repr(C)]` mirror of its WGSL `Params`, field for field) as the
+/// words of binding 1.
+pub(crate) fn param_words<T: bytemuck::Pod>(params: &T) -> Vec<u32> {
+    bytemuck::pod_collect_to_vec(bytemuck::bytes_of(params))
 }
 
 /// The unit roundoff of a floating precision (half the distance from 1 to the next float).

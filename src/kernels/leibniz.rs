@@ -6,7 +6,7 @@
 
 use crate::exact::ExactBins;
 use crate::program::{
-    GpuCaps, GpuKernel, GpuProgram, Precision, assemble, real_at, real_words, u64_words, unit_roundoff,
+    GpuCaps, GpuKernel, GpuProgram, Precision, assemble, param_words, real_at, real_words, u64_words, unit_roundoff,
 };
 use crate::shaders;
 use crate::simd::{self, LaneLoop, Lanes8, Token};
@@ -169,6 +169,15 @@ impl Kernel for Leibniz {
     }
 }
 
+/// The shader's `Params` (shaders/leibniz.wgsl), field for field.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct LeibnizParams {
+    last_block: [u32; 2],
+    last_block_terms: u32,
+    pad: u32,
+}
+
 impl GpuKernel for Leibniz {
     type Partial = ExactSum;
 
@@ -176,9 +185,11 @@ impl GpuKernel for Leibniz {
     fn program(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, ExactSum>> {
         let precision = caps.float_precision()?;
         let last_block = self.blocks() - 1;
-        let [last_lo, last_hi] = u64_words(last_block);
-        let last_block_terms = (self.terms - last_block * BLOCK_TERMS) as u32;
-        let params = vec![last_lo, last_hi, last_block_terms, 0];
+        let params = param_words(&LeibnizParams {
+            last_block: u64_words(last_block),
+            last_block_terms: (self.terms - last_block * BLOCK_TERMS) as u32,
+            pad: 0,
+        });
         let wgsl = assemble(
             precision,
             &[shaders::BLOCK, shaders::COMPENSATED, shaders::LEIBNIZ],

@@ -8,7 +8,7 @@
 //! estimate is `4 · hits / N` over samples `0 .. N`. The hit count is therefore a pure function of
 //! `(seed, N)`, and every backend must reproduce it exactly.
 
-use crate::program::{GpuCaps, GpuKernel, GpuProgram, Precision, assemble, u64_words};
+use crate::program::{GpuCaps, GpuKernel, GpuProgram, Precision, assemble, param_words, u64_words};
 use crate::rng::{counter_for_call, key_from_seed, philox4x32_10, philox4x32_10_lanes};
 use crate::shaders;
 use crate::validate::{Measure, Verify};
@@ -216,6 +216,17 @@ impl Kernel for MonteCarloPi {
     }
 }
 
+/// The shader's `Params` (shaders/monte_carlo_pi.wgsl), field for field.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct PiParams {
+    /// `[seed mod 2^32, seed div 2^32]`.
+    key: [u32; 2],
+    last_block: [u32; 2],
+    last_block_samples: u32,
+    pad: [u32; 3],
+}
+
 impl GpuKernel for MonteCarloPi {
     type Partial = Hits;
 
@@ -226,8 +237,12 @@ impl GpuKernel for MonteCarloPi {
         let last_block = self.blocks() - 1;
         let last_block_samples = (self.samples - last_block * BLOCK_SAMPLES) as u32;
         let key = key_from_seed(self.seed);
-        let [last_lo, last_hi] = u64_words(last_block);
-        let params = vec![key[0], key[1], last_lo, last_hi, last_block_samples, 0, 0, 0];
+        let params = param_words(&PiParams {
+            key,
+            last_block: u64_words(last_block),
+            last_block_samples,
+            pad: [0; 3],
+        });
         let wgsl = assemble(
             Precision::Exact,
             &[

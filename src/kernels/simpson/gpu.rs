@@ -3,12 +3,38 @@
 use super::{BLOCK_POINTS, Function, Integrand, Simpson, SimpsonPartial};
 use crate::exact::ExactBins;
 use crate::program::{
-    GpuCaps, GpuKernel, GpuProgram, Precision, assemble, real_at, real_param_words, real_words, u64_words,
+    GpuCaps, GpuKernel, GpuProgram, Precision, assemble, param_words, real_at, real_words, u64_words,
 };
 use crate::shaders;
 use crate::size::real_text;
 use crate::sum::add_compensated;
 use crate::{Error, ExactSum, Kernel, Result};
+
+/// The shader's `Params` (shaders/simpson.wgsl), field for field, where `real` is `f64`: `reals` are
+/// `lo`, `h`, `x0`, `sigma`.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct SimpsonParamsF64 {
+    reals: [f64; 4],
+    tail: SimpsonParamsTail,
+}
+
+/// [`SimpsonParamsF64`] where `real` is `f32`.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct SimpsonParamsF32 {
+    reals: [f32; 4],
+    tail: SimpsonParamsTail,
+}
+
+/// The integer fields after the reals.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct SimpsonParamsTail {
+    last_block: [u32; 2],
+    last_block_points: u32,
+    power: u32,
+}
 
 impl<F: Integrand> GpuKernel for Simpson<F> {
     type Partial = SimpsonPartial;
@@ -41,10 +67,20 @@ impl<F: Integrand> GpuKernel for Simpson<F> {
             _ => 0,
         };
         let last_block = self.blocks() - 1;
-        let [last_lo, last_hi] = u64_words(last_block);
         let last_block_points = (self.n + 1 - last_block * BLOCK_POINTS) as u32;
-        let mut params = real_param_words(precision, &[self.lo, self.h, x0, sigma]);
-        params.extend([last_lo, last_hi, last_block_points, power]);
+        let tail = SimpsonParamsTail {
+            last_block: u64_words(last_block),
+            last_block_points,
+            power,
+        };
+        let reals = [self.lo, self.h, x0, sigma];
+        let params = match precision {
+            Precision::F64 => param_words(&SimpsonParamsF64 { reals, tail }),
+            Precision::F32 | Precision::Exact => param_words(&SimpsonParamsF32 {
+                reals: reals.map(|x| x as f32),
+                tail,
+            }),
+        };
 
         let prelude = if precision == Precision::F64 {
             shaders::SIMPSON_F64
