@@ -389,32 +389,22 @@ pub(crate) fn merge_refuses_sets_that_do_not_fit() {
 pub(crate) fn gpu_shards_merge_with_cpu_shards() {
     let dir = scratch("gpu-shards");
     let (gpu, cpu) = (text(&dir.join("gpu.part")), text(&dir.join("cpu.part")));
-    run_json(&[
-        "pi",
-        "-n",
-        "3e8",
-        "--seed",
-        "7",
-        "--shard",
-        "0/2",
-        "--partial",
-        &gpu,
-        "--backend",
-        "gpu",
-    ]);
-    run_json(&[
-        "pi",
-        "-n",
-        "3e8",
-        "--seed",
-        "7",
-        "--shard",
-        "1/2",
-        "--partial",
-        &cpu,
-        "--backend",
-        "rayon",
-    ]);
+    for (shard, file, backend) in [("0/2", &gpu, "gpu"), ("1/2", &cpu, "rayon")] {
+        let args = [
+            "pi",
+            "-n",
+            "3e8",
+            "--seed",
+            "7",
+            "--shard",
+            shard,
+            "--partial",
+            file,
+            "--backend",
+            backend,
+        ];
+        run_json(&args);
+    }
     let merged = run_json(&["merge", &gpu, &cpu]);
     let serial = run_json(&["pi", "-n", "3e8", "--seed", "7", "--backend", "serial"]);
     assert_eq!(merged["hits"], serial["hits"]);
