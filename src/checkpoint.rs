@@ -399,7 +399,7 @@ pub struct Session {
 /// `save` was given continues to the same bits as a run without stops, on any backends.
 ///
 /// Errors are returned only for what stops it before anything is computed: `result` is not of
-/// `kernel`'s problem, or `choice` cannot run it.
+/// `kernel`'s problem, or `choice` cannot run it (not asked when every block is done already).
 pub fn advance<K: Resumable>(
     engine: &Engine,
     kernel: &K,
@@ -411,7 +411,11 @@ pub fn advance<K: Resumable>(
 ) -> Result<(PartialResult, Session)> {
     let mut result = result;
     let mut total = result.partial(kernel)?;
-    let backend = engine.resolve(kernel, choice)?;
+    // With nothing left to compute, no backend is chosen (nor needed: a GPU asked for may be absent).
+    let backend = match (result.is_complete(), result.parts.last()) {
+        (true, Some(last)) => last.backend.parse().unwrap_or(Backend::Serial),
+        _ => engine.resolve(kernel, choice)?,
+    };
     let threads = engine.threads_for(backend);
     let end = result.assigned[1];
     let assigned = end - result.assigned[0];

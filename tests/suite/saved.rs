@@ -167,6 +167,24 @@ pub(crate) fn checkpoint_files_that_do_not_fit_are_one_line() {
     run_json(&["pi", "-n", "1e7", "--backend", "serial", "--checkpoint", &path]);
     let before = std::fs::read(&checkpoint).unwrap();
 
+    // A finished checkpoint is the result, without computing (or a GPU for `--backend gpu`).
+    let again = run_json(&[
+        "pi",
+        "-n",
+        "1e7",
+        "--backend",
+        "gpu",
+        "--adapter",
+        "no-such-gpu",
+        "--checkpoint",
+        &path,
+    ]);
+    assert_eq!(
+        again["stamp"],
+        run_json(&["pi", "-n", "1e7", "--backend", "serial"])["stamp"]
+    );
+    assert_eq!(again["resumed_blocks"], again["blocks"]);
+
     let (code, line) = failure(&["pi", "-n", "2e7", "--backend", "serial", "--checkpoint", &path]);
     assert_eq!(code, Some(2), "{line}");
     assert!(
