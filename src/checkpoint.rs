@@ -60,9 +60,10 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::tree::rank_range;
+use crate::error::check_range;
+use crate::tree::{append, rank_range};
 use crate::wire::Wire;
-use crate::{Backend, Choice, Control, Engine, Error, Kernel, Partial, Result, Run};
+use crate::{Backend, Choice, Control, Engine, Error, Kernel, Result, Run};
 
 /// The format's version, in the header line. A reader refuses any other.
 pub const FORMAT_VERSION: u32 = 1;
@@ -129,13 +130,7 @@ impl PartialResult {
     /// Nothing done yet of blocks `assigned` of `kernel`'s problem.
     pub fn new<K: Resumable>(kernel: &K, assigned: Range<u64>) -> Result<Self> {
         let blocks = kernel.blocks();
-        if assigned.start > assigned.end || assigned.end > blocks {
-            return Err(Error::InvalidRange {
-                start: assigned.start,
-                end: assigned.end,
-                blocks,
-            });
-        }
+        check_range(&assigned, blocks)?;
         Ok(PartialResult {
             hetero: env!("CARGO_PKG_VERSION").to_owned(),
             problem: problem_of(kernel)?,
@@ -440,10 +435,7 @@ pub fn advance<K: Resumable>(
         let seconds = began.elapsed().as_secs_f64();
         crate::gpu::GpuReport::add_to(&mut gpu, driven.gpu.as_ref());
         if let Some(partial) = driven.partial {
-            total = Some(match total {
-                Some(left) => left.combine(partial),
-                None => partial,
-            });
+            append(&mut total, partial);
             result.partial = total.as_ref().map(Wire::to_words);
             record(&mut result, backend, threads, seconds, next..next + driven.completed);
             result.done += driven.completed;
@@ -557,10 +549,7 @@ fn merge_span<K: Resumable>(kernel: &K, results: &[PartialResult], whole: bool) 
     let mut total: Option<K::Partial> = None;
     for r in &order {
         if let Some(partial) = r.partial(kernel)? {
-            total = Some(match total {
-                Some(left) => left.combine(partial),
-                None => partial,
-            });
+            append(&mut total, partial);
         }
     }
     Ok(PartialResult {

@@ -153,6 +153,18 @@ impl GpuError {
 /// `Result` with hetero's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// [`Error::InvalidRange`] unless `range` lies inside `0..blocks`.
+pub(crate) fn check_range(range: &std::ops::Range<u64>, blocks: u64) -> Result<()> {
+    if range.start > range.end || range.end > blocks {
+        return Err(Error::InvalidRange {
+            start: range.start,
+            end: range.end,
+            blocks,
+        });
+    }
+    Ok(())
+}
+
 impl Error {
     /// Shorthand for [`Error::Gpu`] of a [`GpuError`] of `kind`.
     pub(crate) fn gpu(kind: GpuErrorKind, message: impl Into<String>) -> Self {

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::tree::{Partial, split_point};
+use crate::tree::{Partial, append, split_point};
 use crate::{Error, Result};
 
 /// The largest node of the tree over `0..len` that starts at `offset` and has at most `max` blocks
@@ -99,10 +99,7 @@ impl<P: Partial> Chunks<P> {
             if start >= end {
                 break;
             }
-            total = Some(match total {
-                Some(left) => left.combine(partial),
-                None => partial,
-            });
+            append(&mut total, partial);
         }
         (total, end)
     }

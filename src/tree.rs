@@ -13,6 +13,15 @@ pub trait Partial: Send + Sized {
     fn combine(self, right: Self) -> Self;
 }
 
+/// Combines `right`, the partial of the range that follows `total`'s, onto the end of `total` (which
+/// becomes `right` when it is still empty): how partials of consecutive ranges are gathered in order.
+pub(crate) fn append<P: Partial>(total: &mut Option<P>, right: P) {
+    *total = Some(match total.take() {
+        Some(left) => left.combine(right),
+        None => right,
+    });
+}
+
 impl Partial for u64 {
     fn combine(self, right: Self) -> Self {
         self + right

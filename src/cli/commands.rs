@@ -16,6 +16,14 @@ use hetero::{Backend, Choice, Control, Engine, Error, Kernel, Run};
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The error for the first flag in `flags` that was given (`(given, flag)`), worded by `why`.
+pub(super) fn refuse(flags: &[(bool, &str)], why: impl Fn(&str) -> String) -> hetero::Result<()> {
+    match flags.iter().find(|(given, _)| *given) {
+        Some((_, flag)) => Err(Error::Unsupported(why(flag))),
+        None => Ok(()),
+    }
+}
+
 /// A finished run, with each rank's share when it was distributed.
 pub(super) type Executed<T> = (Run<T>, Option<Vec<RankReport>>);
 
@@ -29,17 +37,16 @@ where
     K: Report,
     K::Partial: Wire,
 {
-    for (given, flag) in [
-        (run.explain, "--explain"),
-        (run.validate, "--validate"),
-        (run.target_error.is_some(), "--target-error"),
-        (run.shard.is_some(), "--shard (the ranks split the problem themselves)"),
-        (run.partial.is_some(), "--partial"),
-    ] {
-        if given {
-            return Err(Error::Unsupported(format!("{flag} does not work with --distributed")));
-        }
-    }
+    refuse(
+        &[
+            (run.explain, "--explain"),
+            (run.validate, "--validate"),
+            (run.target_error.is_some(), "--target-error"),
+            (run.shard.is_some(), "--shard (the ranks split the problem themselves)"),
+            (run.partial.is_some(), "--partial"),
+        ],
+        |flag| format!("{flag} does not work with --distributed"),
+    )?;
     #[cfg(feature = "mpi")]
     {
         // Under MPI, auto means rayon on every rank: the ranks must not each calibrate at once.
@@ -226,22 +233,22 @@ where
 
 /// One problem on several backends, checked against each other.
 pub(super) fn compare<K: Report>(backends: Option<&[Backend]>, args: &RunArgs, kernel: &K) -> hetero::Result<Outcome> {
-    let unsupported = [
-        (
-            args.backend != Choice::Auto,
-            "--backend (compare takes --backends a,b,c)",
-        ),
-        (args.distributed, "--distributed"),
-        (args.explain, "--explain"),
-        (args.validate, "--validate"),
-        (args.target_error.is_some(), "--target-error"),
-        (args.checkpoint.is_some(), "--checkpoint"),
-        (args.shard.is_some(), "--shard"),
-        (args.partial.is_some(), "--partial"),
-    ];
-    if let Some((_, flag)) = unsupported.iter().find(|(given, _)| *given) {
-        return Err(Error::Unsupported(format!("compare does not take {flag}")));
-    }
+    refuse(
+        &[
+            (
+                args.backend != Choice::Auto,
+                "--backend (compare takes --backends a,b,c)",
+            ),
+            (args.distributed, "--distributed"),
+            (args.explain, "--explain"),
+            (args.validate, "--validate"),
+            (args.target_error.is_some(), "--target-error"),
+            (args.checkpoint.is_some(), "--checkpoint"),
+            (args.shard.is_some(), "--shard"),
+            (args.partial.is_some(), "--partial"),
+        ],
+        |flag| format!("compare does not take {flag}"),
+    )?;
     let engine = engine(args)?;
     let backends = match backends {
         Some(list) => list.to_vec(),

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::args::{MergeArgs, RunArgs};
+use super::commands::refuse;
 use super::report::{self, Context, Report, Saved};
 use super::setup::{control, engine, ensure_calibrated};
 use super::signals::Signals;
@@ -21,17 +22,14 @@ pub(super) fn wanted(args: &RunArgs) -> bool {
 
 /// Runs `kernel` (or its shard) from its checkpoint, if there is one, saving as it goes.
 pub(super) fn run<K: Report>(args: &RunArgs, kernel: &K, probe: &K) -> hetero::Result<Outcome> {
-    for (given, flag) in [
-        (args.explain, "--explain"),
-        (args.validate, "--validate"),
-        (args.target_error.is_some(), "--target-error"),
-    ] {
-        if given {
-            return Err(Error::Unsupported(format!(
-                "{flag} does not work with --checkpoint, --shard or --partial"
-            )));
-        }
-    }
+    refuse(
+        &[
+            (args.explain, "--explain"),
+            (args.validate, "--validate"),
+            (args.target_error.is_some(), "--target-error"),
+        ],
+        |flag| format!("{flag} does not work with --checkpoint, --shard or --partial"),
+    )?;
     if args.shard.is_some() && args.partial.is_none() {
         return Err(Error::Unsupported(
             "--shard needs --partial FILE: the file 'hetero merge' combines".to_owned(),

@@ -14,7 +14,8 @@ use super::{RankReport, Wire, rank_checkpoint, rank_range};
 use crate::checkpoint::{self, PartialResult, Resumable};
 use crate::control::Control;
 use crate::gpu::GpuReport;
-use crate::{Backend, Engine, Error, Kernel, Partial, Result, Run};
+use crate::tree::append;
+use crate::{Backend, Engine, Error, Kernel, Result, Run};
 
 /// This process's place among the MPI ranks. Create one, once, at the start of the program.
 pub struct Cluster {
@@ -244,10 +245,7 @@ impl Cluster {
             root.gather_into_root(&local[..], &mut all[..]);
             for slot in all.chunks_exact(width).filter(|slot| slot[0] == 1) {
                 let part = K::Partial::from_words(&slot[1..]).unwrap_or_else(|| self.corrupt());
-                combined = Some(match combined {
-                    Some(left) => K::Partial::combine(left, part),
-                    None => part,
-                });
+                append(&mut combined, part);
             }
         } else {
             root.gather_into(&local[..]);

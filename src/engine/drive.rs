@@ -8,6 +8,7 @@ use super::Engine;
 use crate::backend::hybrid::{self, Split};
 use crate::backend::{parallel, serial, threaded};
 use crate::control::{CHUNK_SECONDS, Control, Progress, next_chunk};
+use crate::error::check_range;
 use crate::gpu::{self, Gpu, GpuReport};
 use crate::program::GpuKernel;
 use crate::schedule::{Chunks, node_at};
@@ -32,14 +33,7 @@ impl Engine {
         range: Range<u64>,
         control: &Control,
     ) -> Result<Driven<K::Partial>> {
-        let blocks = kernel.blocks();
-        if range.start > range.end || range.end > blocks {
-            return Err(Error::InvalidRange {
-                start: range.start,
-                end: range.end,
-                blocks,
-            });
-        }
+        check_range(&range, kernel.blocks())?;
         let len = range.end - range.start;
         if backend == Backend::Hybrid {
             return self.drive_hybrid(kernel, range, control);

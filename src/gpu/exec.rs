@@ -10,7 +10,7 @@ use super::{Gpu, GpuReport};
 use crate::control::{Control, Progress};
 use crate::error::{GpuError, GpuErrorKind};
 use crate::program::{GpuKernel, Precision};
-use crate::tree::TreeFold;
+use crate::tree::{TreeFold, append};
 use crate::{Error, Result};
 
 /// Most blocks per dispatch, whatever the device allows: bounds the output buffers (a few MiB).
@@ -392,10 +392,7 @@ fn dispatch_all<P: crate::Partial>(
             let host = Instant::now();
             if program.dispatch_fold.is_some() {
                 if let Some(part) = program.dispatch_partial(done.first, results) {
-                    total = Some(match total.take() {
-                        Some(left) => left.combine(part),
-                        None => part,
-                    });
+                    append(&mut total, part);
                 }
             } else {
                 for (i, block_words) in results.chunks_exact(per_block).enumerate() {
