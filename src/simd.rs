@@ -312,6 +312,10 @@ impl Lanes for f64 {
 
 /// Eight lanes: the width every kernel loop works in (one Neumaier accumulator per lane, [`crate::sum::LANES`]).
 pub(crate) trait Lanes8: Lanes {
+    /// How many values (1, 2 or 4) the vector loops evaluate side by side, for a light function such as
+    /// `exp` and for a heavier one such as `sin`: as many as the registers hold without spilling much
+    /// (measured per width: AVX2 has 16 registers for two per value, AVX-512 32 for one).
+    const SIDE_BY_SIDE: [usize; 2];
     /// The lanes from an array.
     fn from_array(token: Token<Self>, x: [f64; 8]) -> Self;
     /// The lanes as an array.
@@ -512,6 +516,7 @@ impl Lanes for Portable {
 }
 
 impl Lanes8 for Portable {
+    const SIDE_BY_SIDE: [usize; 2] = [4, 4];
     #[inline(always)]
     fn from_array(_: Token<Self>, x: [f64; 8]) -> Self {
         Portable(x)
@@ -738,6 +743,7 @@ mod x86 {
     }
 
     impl Lanes8 for Avx2 {
+        const SIDE_BY_SIDE: [usize; 2] = [2, 1];
         #[inline(always)]
         fn from_array(_: Token<Self>, x: [f64; 8]) -> Self {
             // SAFETY: the token proves AVX; the loads read 4 + 4 elements of `x`.
@@ -896,6 +902,7 @@ mod x86 {
     }
 
     impl Lanes8 for Avx512 {
+        const SIDE_BY_SIDE: [usize; 2] = [4, 4];
         #[inline(always)]
         fn from_array(_: Token<Self>, x: [f64; 8]) -> Self {
             // SAFETY: the token proves AVX-512F; the load reads the 8 elements of `x`.
