@@ -15,6 +15,17 @@ pub enum Error {
         /// What is wrong with the value given.
         why: String,
     },
+    /// An expression ([`crate::expr`]) that does not parse: an unknown name, a wrong number of arguments,
+    /// unbalanced parentheses, an empty text.
+    #[error("{message}{}{hint}", at_column(*.column))]
+    Expression {
+        /// What is wrong.
+        message: String,
+        /// Where, counted in characters from 1, when it is at one place.
+        column: Option<usize>,
+        /// What would be right, after the column (`"; the functions are …"`), or empty.
+        hint: String,
+    },
     /// A block range that is not inside `0..kernel.blocks()`.
     #[error("block range {start}..{end} is not inside 0..{blocks}")]
     InvalidRange {
@@ -86,6 +97,11 @@ pub enum Error {
     /// An invariant of hetero itself did not hold: a bug to report.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// ` at column N`, or nothing.
+fn at_column(column: Option<usize>) -> String {
+    column.map(|c| format!(" at column {c}")).unwrap_or_default()
 }
 
 /// What kind of GPU failure a [`GpuError`] is, to act on without reading its message.

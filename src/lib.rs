@@ -37,6 +37,7 @@ pub mod distributed;
 mod engine;
 mod error;
 mod exact;
+pub mod expr;
 pub mod gpu;
 pub mod kernel;
 pub mod kernels;

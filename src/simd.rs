@@ -209,8 +209,12 @@ pub(crate) trait Lanes: Copy + Instructions {
     fn lookup16(self, table: &[f64; 16]) -> Self;
     /// `f` of each lane, one lane at a time.
     fn map(self, f: impl Fn(f64) -> f64) -> Self;
+    /// `f` of each pair of lanes of `self` and `other`, one lane at a time.
+    fn map2(self, other: Self, f: impl Fn(f64, f64) -> f64) -> Self;
     /// `|self|`.
     fn abs(self) -> Self;
+    /// `√self`, correctly rounded (IEEE), so the same bits in every implementation.
+    fn sqrt(self) -> Self;
     /// `−self` (the sign flipped, zeros and NaNs included).
     fn neg(self) -> Self;
     /// `self > other`.
@@ -289,8 +293,16 @@ impl Lanes for f64 {
         f(self)
     }
     #[inline(always)]
+    fn map2(self, other: Self, f: impl Fn(f64, f64) -> f64) -> Self {
+        f(self, other)
+    }
+    #[inline(always)]
     fn abs(self) -> Self {
         self.abs()
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        self.sqrt()
     }
     #[inline(always)]
     fn neg(self) -> Self {
@@ -403,8 +415,16 @@ impl<V: Lanes> Lanes for Pair<V> {
         Pair(self.0.map(&f), self.1.map(&f))
     }
     #[inline(always)]
+    fn map2(self, other: Self, f: impl Fn(f64, f64) -> f64) -> Self {
+        Pair(self.0.map2(other.0, &f), self.1.map2(other.1, &f))
+    }
+    #[inline(always)]
     fn abs(self) -> Self {
         Pair(self.0.abs(), self.1.abs())
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        Pair(self.0.sqrt(), self.1.sqrt())
     }
     #[inline(always)]
     fn neg(self) -> Self {
@@ -494,8 +514,16 @@ impl Lanes for Portable {
         Portable(self.0.map(f))
     }
     #[inline(always)]
+    fn map2(self, other: Self, f: impl Fn(f64, f64) -> f64) -> Self {
+        Portable(std::array::from_fn(|l| f(self.0[l], other.0[l])))
+    }
+    #[inline(always)]
     fn abs(self) -> Self {
         Portable(self.0.map(f64::abs))
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        Portable(self.0.map(f64::sqrt))
     }
     #[inline(always)]
     fn neg(self) -> Self {
@@ -654,9 +682,19 @@ mod x86 {
             Self::from_array(self.token(), self.to_array().map(f))
         }
         #[inline(always)]
+        fn map2(self, other: Self, f: impl Fn(f64, f64) -> f64) -> Self {
+            let (a, b) = (self.to_array(), other.to_array());
+            Self::from_array(self.token(), std::array::from_fn(|l| f(a[l], b[l])))
+        }
+        #[inline(always)]
         fn abs(self) -> Self {
             // SAFETY: see the impl. Clearing the sign bit.
             self.zip(self, |a, _| unsafe { _mm256_andnot_pd(_mm256_set1_pd(-0.0), a) })
+        }
+        #[inline(always)]
+        fn sqrt(self) -> Self {
+            // SAFETY: see the impl.
+            self.zip(self, |a, _| unsafe { _mm256_sqrt_pd(a) })
         }
         #[inline(always)]
         fn neg(self) -> Self {
@@ -868,9 +906,19 @@ mod x86 {
             Self::from_array(self.token(), self.to_array().map(f))
         }
         #[inline(always)]
+        fn map2(self, other: Self, f: impl Fn(f64, f64) -> f64) -> Self {
+            let (a, b) = (self.to_array(), other.to_array());
+            Self::from_array(self.token(), std::array::from_fn(|l| f(a[l], b[l])))
+        }
+        #[inline(always)]
         fn abs(self) -> Self {
             // SAFETY: see the impl.
             Avx512(unsafe { _mm512_abs_pd(self.0) })
+        }
+        #[inline(always)]
+        fn sqrt(self) -> Self {
+            // SAFETY: see the impl.
+            Avx512(unsafe { _mm512_sqrt_pd(self.0) })
         }
         #[inline(always)]
         fn neg(self) -> Self {

@@ -181,6 +181,9 @@ pub struct SimpsonArgs {
     /// The integrand: exp, sin, cos, gauss, pi (4/(1+x²)) or poly (x^k).
     #[arg(long, short = 'f', default_value = "exp")]
     pub function: String,
+    /// The integrand as an expression in x, instead of --function: 'exp(-x^2) * sin(3*x)'.
+    #[arg(long, value_name = "EXPR", allow_hyphen_values = true, conflicts_with_all = ["function", "x0", "sigma", "power"])]
+    pub expr: Option<String>,
     /// Lower bound (numbers, or pi, 2pi, pi/2…).
     #[arg(long, default_value = "0", allow_hyphen_values = true, value_parser = parse_real)]
     pub from: f64,

@@ -8,6 +8,7 @@ use super::setup::*;
 use super::signals::Signals;
 use super::{DEFAULT_INTERVALS, EXIT_FAILURE, Outcome, say};
 use hetero::distributed::{RankReport, Wire};
+use hetero::expr::Expr;
 use hetero::gpu::AdapterChoice;
 use hetero::kernels::{Function, Simpson};
 use hetero::target::TargetRun;
@@ -365,13 +366,49 @@ fn calibrate_one<K: Kernel>(engine: &Engine, probe: &K, control: &Control) -> he
     Ok(probe.cost_key())
 }
 
-pub(super) fn simpson_kernel(a: &SimpsonArgs) -> hetero::Result<(Function, Simpson)> {
-    let function = Function::from_name(&a.function, a.x0, a.sigma, a.power)?;
-    let kernel = Simpson::new(function, a.from, a.to, a.intervals.unwrap_or(DEFAULT_INTERVALS))?;
-    Ok((function, kernel))
+/// Simpson's integrand as the command line gives it: a built-in function or an expression.
+pub(super) enum Integrand {
+    Builtin(Function),
+    Expr(Expr),
 }
 
-pub(super) fn note_rounding(a: &SimpsonArgs, kernel: &Simpson) {
+impl Integrand {
+    pub(super) fn of(a: &SimpsonArgs) -> hetero::Result<Self> {
+        match &a.expr {
+            Some(source) => Ok(Integrand::Expr(Expr::parse(source, 1)?)),
+            None => Ok(Integrand::Builtin(Function::from_name(
+                &a.function,
+                a.x0,
+                a.sigma,
+                a.power,
+            )?)),
+        }
+    }
+}
+
+/// The Simpson kernel of the command line's arguments, with the note on rounding the intervals.
+pub(super) fn simpson_kernel<F: hetero::kernels::Integrand>(a: &SimpsonArgs, f: F) -> hetero::Result<Simpson<F>> {
+    let kernel = Simpson::new(f, a.from, a.to, a.intervals.unwrap_or(DEFAULT_INTERVALS))?;
+    note_rounding(a, &kernel);
+    Ok(kernel)
+}
+
+/// `hetero simpson` on integrand `f`.
+pub(super) fn simpson<F>(a: &SimpsonArgs, f: F, ranks: Option<&Ranks>) -> hetero::Result<Outcome>
+where
+    F: hetero::kernels::Integrand + Clone + Send + 'static,
+    Simpson<F>: Report + Kernel<Output = hetero::kernels::SimpsonEstimate>,
+{
+    let kernel = simpson_kernel(a, f.clone())?;
+    let (from, to) = (a.from, a.to);
+    let target_f = f.clone();
+    let to_target = move |engine: &Engine, target, choice, control: &Control| {
+        hetero::target::simpson_to_error(engine, target_f.clone(), from, to, target, choice, control)
+    };
+    single(&a.run, &kernel, &probe_simpson(f, a.from, a.to)?, &to_target, ranks)
+}
+
+fn note_rounding<F: hetero::kernels::Integrand>(a: &SimpsonArgs, kernel: &Simpson<F>) {
     if let Some(requested) = a.intervals
         && kernel.intervals() != requested
     {

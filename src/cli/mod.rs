@@ -52,6 +52,7 @@ pub fn main() -> ExitCode {
                 | Error::InvalidRange { .. }
                 | Error::EmptyKernel
                 | Error::Unsupported(_)
+                | Error::Expression { .. }
                 | Error::PartialResult(_) => EXIT_USAGE,
                 Error::NoGpu(ref e) if e.kind() == GpuErrorKind::UnknownAdapter => EXIT_USAGE,
                 // Stopped before anything could be reported: the signal's code, as for a stopped run.
@@ -172,19 +173,10 @@ fn run(cli: Cli, ranks: Option<&ranks::Ranks>) -> hetero::Result<Outcome> {
         }
         Command::Simpson(a) => {
             one_size(a.intervals, &a.run)?;
-            let (function, kernel) = simpson_kernel(&a)?;
-            note_rounding(&a, &kernel);
-            let (from, to) = (a.from, a.to);
-            let to_target = move |engine: &Engine, target, choice, control: &Control| {
-                hetero::target::simpson_to_error(engine, function, from, to, target, choice, control)
-            };
-            single(
-                &a.run,
-                &kernel,
-                &probe_simpson(function, a.from, a.to)?,
-                &to_target,
-                ranks,
-            )
+            match Integrand::of(&a)? {
+                Integrand::Builtin(function) => simpson(&a, function, ranks),
+                Integrand::Expr(expr) => simpson(&a, expr, ranks),
+            }
         }
         Command::Leibniz(a) => {
             one_size(a.terms, &a.run)?;
@@ -202,11 +194,10 @@ fn run(cli: Cli, ranks: Option<&ranks::Ranks>) -> hetero::Result<Outcome> {
                     &a.run,
                     &MonteCarloPi::new(a.samples.unwrap_or(DEFAULT_SAMPLES), a.seed)?,
                 ),
-                Problem::Simpson(a) => {
-                    let (_, kernel) = simpson_kernel(&a)?;
-                    note_rounding(&a, &kernel);
-                    compare(backends, &a.run, &kernel)
-                }
+                Problem::Simpson(a) => match Integrand::of(&a)? {
+                    Integrand::Builtin(function) => compare(backends, &a.run, &simpson_kernel(&a, function)?),
+                    Integrand::Expr(expr) => compare(backends, &a.run, &simpson_kernel(&a, expr)?),
+                },
                 Problem::Leibniz(a) => compare(backends, &a.run, &Leibniz::new(a.terms.unwrap_or(DEFAULT_TERMS))?),
             }
         }

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use hetero::checkpoint::Resumable;
 use hetero::dispatch::{CostModel, Explanation};
 use hetero::distributed::RankReport;
+use hetero::expr::Expr;
 use hetero::gpu::{AdapterSummary, Precision};
 use hetero::kernels::{Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
 use hetero::size::{real_text, real_text_17};
@@ -151,39 +152,80 @@ impl Report for Simpson {
     }
 
     fn fields(e: &SimpsonEstimate) -> Value {
-        json!({
-            "function": e.function,
-            "from": e.from,
-            "to": e.to,
-            "intervals": e.intervals,
-            "requested_intervals": e.requested_intervals,
-            "exact": e.exact,
-            "abs_error": e.exact.map(|x| (e.value - x).abs()),
-        })
+        simpson_fields(e)
     }
 
     fn text(e: &SimpsonEstimate, out: &mut String) {
-        let _ = writeln!(
-            out,
-            "simpson: ∫ {} over [{}, {}] with {} intervals",
-            e.function,
-            real_text(e.from),
-            real_text(e.to),
-            e.intervals
-        );
-        line(out, "value", real_text_17(e.value));
-        line(
-            out,
-            "error estimate",
-            format!("{:.3e} (Richardson, |S_n − S_n/2| / 15)", e.error_estimate),
-        );
-        match e.exact {
-            Some(exact) => {
-                line(out, "exact", real_text_17(exact));
-                line(out, "|value − exact|", format!("{:.3e}", (e.value - exact).abs()));
-            }
-            None => line(out, "exact", "not known in closed form".to_owned()),
+        simpson_text(e, out);
+    }
+}
+
+/// An expression's Simpson run reports what a built-in function's does, and the expression as `expr`.
+impl Report for Simpson<Expr> {
+    const UNIT: &'static str = "points";
+
+    fn value(output: &SimpsonEstimate) -> f64 {
+        output.value
+    }
+
+    fn error_estimate(output: &SimpsonEstimate) -> f64 {
+        output.error_estimate
+    }
+
+    fn bound(&self, precision: Precision) -> Option<f64> {
+        self.gpu_bound(precision)
+    }
+
+    fn resolution_warning(&self, precision: Precision) -> Option<String> {
+        Simpson::resolution_warning(self, precision)
+    }
+
+    fn fields(e: &SimpsonEstimate) -> Value {
+        let mut fields = simpson_fields(e);
+        if let Value::Object(map) = &mut fields {
+            map.insert("expr".to_owned(), json!(e.function));
         }
+        fields
+    }
+
+    fn text(e: &SimpsonEstimate, out: &mut String) {
+        simpson_text(e, out);
+    }
+}
+
+fn simpson_fields(e: &SimpsonEstimate) -> Value {
+    json!({
+        "function": e.function,
+        "from": e.from,
+        "to": e.to,
+        "intervals": e.intervals,
+        "requested_intervals": e.requested_intervals,
+        "exact": e.exact,
+        "abs_error": e.exact.map(|x| (e.value - x).abs()),
+    })
+}
+
+fn simpson_text(e: &SimpsonEstimate, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "simpson: ∫ {} over [{}, {}] with {} intervals",
+        e.function,
+        real_text(e.from),
+        real_text(e.to),
+        e.intervals
+    );
+    line(out, "value", real_text_17(e.value));
+    line(
+        out,
+        "error estimate",
+        format!("{:.3e} (Richardson, |S_n − S_n/2| / 15)", e.error_estimate),
+    );
+    match e.exact {
+        Some(exact) => {
+            line(out, "exact", real_text_17(exact));
+            line(out, "|value − exact|", format!("{:.3e}", (e.value - exact).abs()));
+        }
+        None => line(out, "exact", "not known in closed form".to_owned()),
     }
 }
 

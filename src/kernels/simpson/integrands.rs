@@ -1,10 +1,14 @@
 //! What Simpson integrates: the [`Integrand`] trait (any `Fn(f64) -> f64 + Sync` is one) and the built-in
 //! [`Function`]s, which also know their exact integral, their bounds and their GPU form.
 
+use std::ops::Range;
+
+use super::points;
+use crate::expr::Expr;
 use crate::math;
 use crate::simd::{self, Lanes, Lanes8};
 use crate::size::real_text;
-use crate::sum::LANES;
+use crate::sum::{LANES, Neumaier};
 use crate::{Error, Result};
 
 /// A function to integrate.
@@ -30,6 +34,39 @@ pub trait Integrand: Sync {
     #[inline]
     fn eval_lanes(&self, x: &[f64; LANES]) -> [f64; LANES] {
         x.map(|x| self.eval(x))
+    }
+
+    /// Adds `f(lo + i·h)` for each `i` in `points` (both ends multiples of [`LANES`]) to `lanes[i mod 8]`,
+    /// in increasing `i`: the inner loop of [`Simpson`](super::Simpson). The default evaluates
+    /// [`eval_lanes`](Integrand::eval_lanes) eight points at a time; the built-in functions and expressions
+    /// run vector loops of their own, which add exactly the same values.
+    fn add_points(&self, lo: f64, h: f64, points: Range<u64>, mut lanes: [Neumaier; LANES]) -> [Neumaier; LANES] {
+        for i in points.step_by(LANES) {
+            // i + l < 2^53 converts exactly, so adding l after the conversion is the same number.
+            let base = i as f64;
+            let x: [f64; LANES] = std::array::from_fn(|l| lo + (base + l as f64) * h);
+            for (lane, y) in lanes.iter_mut().zip(self.eval_lanes(&x)) {
+                lane.add(y);
+            }
+        }
+        lanes
+    }
+
+    /// How many variables the function takes: Simpson integrates functions of one.
+    fn dims(&self) -> usize {
+        1
+    }
+
+    /// The integrand prepared for arguments in `[lo, hi]`, with the same values there ([`Simpson::new`]
+    /// calls it once). The default is the integrand itself; an expression compiles itself for the
+    /// interval.
+    ///
+    /// [`Simpson::new`]: super::Simpson::new
+    fn prepared(self, _lo: f64, _hi: f64) -> Self
+    where
+        Self: Sized,
+    {
+        self
     }
 
     /// `∫ₐᵇ f`, where it is known in closed form.
@@ -239,6 +276,10 @@ impl Integrand for Function {
         self.eval_in(simd::PORTABLE.load(*x)).to_array()
     }
 
+    fn add_points(&self, lo: f64, h: f64, points: Range<u64>, lanes: [Neumaier; LANES]) -> [Neumaier; LANES] {
+        points::builtin(*self, lo, h, points, lanes)
+    }
+
     fn exact(&self, a: f64, b: f64) -> Option<f64> {
         // Written as products where the plain difference of antiderivatives would cancel, and in forms
         // that overflow only where the integral itself does.
@@ -280,6 +321,31 @@ impl Integrand for Function {
             Function::Poly { power } => format!("x^{power}"),
             other => other.name().to_owned(),
         }
+    }
+}
+
+/// An expression in one variable, `x` ([`Simpson::expr`](super::Simpson::expr) parses one).
+impl Integrand for Expr {
+    #[inline]
+    fn eval(&self, x: f64) -> f64 {
+        // `Simpson::new` has checked that the expression has one variable.
+        self.program().eval(&[x])
+    }
+
+    fn add_points(&self, lo: f64, h: f64, points: Range<u64>, lanes: [Neumaier; LANES]) -> [Neumaier; LANES] {
+        points::expression(self.program(), lo, h, points, lanes)
+    }
+
+    fn dims(&self) -> usize {
+        Expr::dims(self)
+    }
+
+    fn prepared(self, lo: f64, hi: f64) -> Self {
+        self.over(&[(lo, hi)])
+    }
+
+    fn describe(&self) -> String {
+        self.source().to_owned()
     }
 }
 

@@ -21,6 +21,7 @@ mod points;
 
 pub use integrands::{Function, Integrand};
 
+use crate::expr::Expr;
 use crate::program::{GpuKernel, Precision, unit_roundoff};
 use crate::size::real_text;
 use crate::sum::{LANES, Neumaier};
@@ -104,6 +105,22 @@ pub struct SimpsonEstimate {
     pub exact: Option<f64>,
 }
 
+impl Simpson<Expr> {
+    /// Integrates the expression `f` of `x` ([`crate::expr`]) over `[a, b]`, as [`Simpson::new`] does.
+    ///
+    /// ```
+    /// use hetero::{Backend, Engine, kernels::Simpson};
+    ///
+    /// let kernel = Simpson::expr("exp(-x^2)", 0.0, 1.0, 1000)?;
+    /// let run = Engine::with_threads(2)?.run(&kernel, Backend::Rayon)?;
+    /// assert!((run.output.value - 0.746824132812427).abs() < 1e-12);
+    /// # Ok::<(), hetero::Error>(())
+    /// ```
+    pub fn expr(f: &str, a: f64, b: f64, intervals: u64) -> Result<Self> {
+        Simpson::new(Expr::parse(f, 1)?, a, b, intervals)
+    }
+}
+
 impl<F: Integrand> Simpson<F> {
     /// Integrates `f` over `[a, b]` (finite bounds, `a > b` allowed) with at least `intervals ≥ 1` intervals,
     /// rounded up to a multiple of 4, at most 2^53.
@@ -122,6 +139,15 @@ impl<F: Integrand> Simpson<F> {
                 format!("[{}, {}] is wider than the largest f64", real_text(a), real_text(b)),
             ));
         }
+        if f.dims() != 1 {
+            return Err(Error::invalid(
+                "integrand",
+                format!(
+                    "Simpson integrates functions of one variable, and this one has {}",
+                    f.dims()
+                ),
+            ));
+        }
         if intervals == 0 {
             return Err(Error::invalid("intervals", "must be at least 1"));
         }
@@ -134,7 +160,7 @@ impl<F: Integrand> Simpson<F> {
         let n = intervals.next_multiple_of(4);
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         Ok(Simpson {
-            f,
+            f: f.prepared(lo, hi),
             a,
             b,
             lo,
@@ -278,21 +304,9 @@ impl<F: Integrand> Kernel for Simpson<F> {
             lanes[(i % lanes_count) as usize].add(self.f.eval(self.x(i)));
             i += 1;
         }
-        if let Some(function) = self.f.builtin() {
-            let end = i + (hi.saturating_sub(i)) / lanes_count * lanes_count;
-            lanes = points::builtin(function, self.lo, self.h, i..end, lanes);
-            i = end;
-        }
-        while i + lanes_count <= hi {
-            // i + l < 2^53 converts exactly, so adding l after the conversion is the same number.
-            let base = i as f64;
-            let x: [f64; LANES] = std::array::from_fn(|l| self.lo + (base + l as f64) * self.h);
-            let y = self.f.eval_lanes(&x);
-            for (lane, y) in lanes.iter_mut().zip(y) {
-                lane.add(y);
-            }
-            i += lanes_count;
-        }
+        let end = i + (hi.saturating_sub(i)) / lanes_count * lanes_count;
+        lanes = self.f.add_points(self.lo, self.h, i..end, lanes);
+        i = end;
         while i < hi {
             lanes[(i % lanes_count) as usize].add(self.f.eval(self.x(i)));
             i += 1;
@@ -591,6 +605,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_expression_returns_the_bits_of_its_scalar_evaluation() {
+        // The vector program (chunks of operations, on the widest unit or the one HETERO_SIMD names) against
+        // the expression evaluated one point at a time, block by block.
+        let sources = [
+            "exp(x)",
+            "exp(-(x-0.3)^2/(2*0.7^2))",
+            "sin(3*x) * cos(x) + x^3 - 2*x^-2",
+            "log(x) + sqrt(x) + atan(x) / (1 + x^2)",
+            "(x < 2.5) * exp(-x) + max(x, 3) - min(x, 1) + abs(x - 3) + pow(x, 1.5) + hypot(x, 2)",
+            "x",
+            "2.5",
+            "exp(x * 300)",
+        ];
+        for source in sources {
+            for (a, b, n) in [(0.5, 4.0, 1000), (0.25, 3.5, 200_004), (3.0, 0.1, 131_075)] {
+                let expr = Simpson::expr(source, a, b, n).unwrap();
+                let parsed = crate::expr::Expr::parse(source, 1).unwrap();
+                let scalar = Simpson::new(|x: f64| parsed.eval(&[x]).unwrap(), a, b, n).unwrap();
+                for block in 0..expr.blocks() {
+                    assert_eq!(expr.block(block), scalar.block(block), "{source} block {block}");
+                }
+            }
+        }
+        // `exp(x)` is the built-in `exp`, bit for bit.
+        let expr = Simpson::expr("exp(x)", -2.0, 3.0, 300_000).unwrap();
+        let builtin = Simpson::new(Function::Exp, -2.0, 3.0, 300_000).unwrap();
+        assert_eq!(run(&expr).value.to_bits(), run(&builtin).value.to_bits());
+        assert!(Simpson::expr("x + y", 0.0, 1.0, 10).is_err());
     }
 
     #[test]

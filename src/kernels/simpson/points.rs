@@ -5,6 +5,7 @@
 use std::ops::Range;
 
 use super::Function;
+use crate::expr::Program;
 use crate::math;
 use crate::simd::{self, LaneLoop, Lanes, Lanes8, Pair, Token};
 use crate::sum::{LANES, LaneSums, Neumaier};
@@ -131,5 +132,69 @@ impl LaneLoop for BuiltinPoints {
             Function::Exp if exp_normal => self.points(token, ExpNormal),
             function => self.points(token, function),
         }
+    }
+}
+
+/// Adds `f(lo + i·h)` for `i` in `points` (both ends multiples of [`LANES`]) to `lanes`, point `i` to lane
+/// `i mod 8`, for the expression compiled into `program`, on the widest vector unit the processor has.
+pub(super) fn expression(
+    program: &Program,
+    lo: f64,
+    h: f64,
+    points: Range<u64>,
+    lanes: [Neumaier; LANES],
+) -> [Neumaier; LANES] {
+    simd::run(ExpressionPoints {
+        program,
+        lo,
+        h,
+        first: points.start,
+        end: points.end,
+        lanes,
+    })
+}
+
+/// Vectors of points per chunk of an expression's loop: each operation of the program runs over a chunk
+/// before the next (a chunk's slots stay in the first-level cache).
+const CHUNK_VECTORS: usize = 32;
+
+/// The points `first .. end` of an expression added to `lanes`: a chunk of points at a time, each
+/// operation over the whole chunk, then the values added to the lanes in order (the sums of the built-in
+/// loop, and of the scalar one).
+struct ExpressionPoints<'a> {
+    program: &'a Program,
+    lo: f64,
+    h: f64,
+    first: u64,
+    end: u64,
+    lanes: [Neumaier; LANES],
+}
+
+impl LaneLoop for ExpressionPoints<'_> {
+    type Output = [Neumaier; LANES];
+
+    #[inline(always)]
+    fn run<V: Lanes8>(self, token: Token<V>) -> [Neumaier; LANES] {
+        let (lo, h) = (token.splat(self.lo), token.splat(self.h));
+        let mut sums = LaneSums::from_lanes(token, &self.lanes);
+        let mut index = token.load(std::array::from_fn(|l| (self.first + l as u64) as f64));
+        let step = token.splat(LANES as f64);
+        let mut x = vec![token.splat(0.0); CHUNK_VECTORS];
+        let mut slots = vec![token.splat(0.0); self.program.slots() * CHUNK_VECTORS];
+        let mut i = self.first;
+        while i < self.end {
+            let count = (((self.end - i) / LANES as u64) as usize).min(CHUNK_VECTORS);
+            for x in &mut x[..count] {
+                // Point `i + l` is `lo + (i + l)·h`, as in the built-in loop.
+                *x = lo.add(index.mul(h));
+                index = index.add(step);
+            }
+            self.program.run(token, &x, &mut slots, CHUNK_VECTORS, count);
+            for &y in self.program.results(&slots, CHUNK_VECTORS, count) {
+                sums.add(y);
+            }
+            i += (count * LANES) as u64;
+        }
+        sums.lanes()
     }
 }

@@ -1,0 +1,433 @@
+//! What an expression's values can be over a box, and how far two evaluations of it (the CPU's and the
+//! GPU's) can differ: outward-rounded interval arithmetic, with a running error bound carried through
+//! every operation.
+//!
+//! Each operation's result is bounded by an [`Interval`] (rounded outward by two units in the last place,
+//! which covers the one rounding of an IEEE operation and the ulp guarantees of the functions), and
+//! carries `error`, a bound on the difference between any two evaluations whose inputs differ by at most
+//! the inputs' errors and whose operations are each accurate to their [`Accuracy`]. Through an operation
+//! `g`: the inputs' errors move `g` by at most its largest slope over the inputs' intervals widened by
+//! their errors (a Lipschitz constant, from the interval of `g′` — forward differentiation, one operation
+//! at a time), and each side's own rounding adds its ulps of the largest `|g|`, plus the smallest normal
+//! number of its precision for results that may flush to zero. A jump (a comparison, `floor`, `ceil`)
+//! whose inputs' intervals allow both sides of the jump has no bound: the result is then `None`, as it is
+//! wherever a value may not be finite.
+
+use super::functions::Function;
+use super::tree::{Binary, Node};
+
+/// A closed interval `[lo, hi]`; `lo = −∞` and `hi = +∞` where nothing better is known (also when a value
+/// may be NaN).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Interval {
+    /// Lower end.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+}
+
+impl Interval {
+    /// `[lo, hi]` rounded outward by two units in the last place.
+    pub fn new(lo: f64, hi: f64) -> Interval {
+        if lo.is_nan() || hi.is_nan() {
+            return Interval::ALL;
+        }
+        Interval {
+            lo: lo.min(hi).next_down().next_down(),
+            hi: hi.max(lo).next_up().next_up(),
+        }
+    }
+
+    /// Everything: nothing is known.
+    pub const ALL: Interval = Interval {
+        lo: f64::NEG_INFINITY,
+        hi: f64::INFINITY,
+    };
+
+    /// Whether both ends are finite.
+    pub fn is_finite(&self) -> bool {
+        self.lo.is_finite() && self.hi.is_finite()
+    }
+
+    /// The largest `|x|` in it.
+    pub fn magnitude(&self) -> f64 {
+        self.lo.abs().max(self.hi.abs())
+    }
+
+    /// The smallest `|x|` in it (0 when it holds 0).
+    pub fn mignitude(&self) -> f64 {
+        if self.lo <= 0.0 && self.hi >= 0.0 {
+            0.0
+        } else {
+            self.lo.abs().min(self.hi.abs())
+        }
+    }
+
+    /// It widened by `e` on both sides.
+    fn widened(&self, e: f64) -> Interval {
+        Interval::new(self.lo - e, self.hi + e)
+    }
+
+    fn contains(&self, x: f64) -> bool {
+        self.lo <= x && x <= self.hi
+    }
+
+    /// `f` of the ends, for `f` increasing over the interval.
+    fn increasing(&self, f: impl Fn(f64) -> f64) -> Interval {
+        Interval::new(f(self.lo), f(self.hi))
+    }
+
+    /// `f` of the ends, for `f` decreasing over the interval.
+    fn decreasing(&self, f: impl Fn(f64) -> f64) -> Interval {
+        Interval::new(f(self.hi), f(self.lo))
+    }
+}
+
+/// The accuracy of one side's operations, in units in the last place of its precision.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Accuracy {
+    /// Unit roundoff of the precision (`2^-53` for `f64`, `2^-24` for `f32`).
+    pub unit: f64,
+    /// The smallest normal number of the precision: results below it may be flushed to zero.
+    pub tiny: f64,
+    /// Ulps of `+ − ×`.
+    pub arithmetic: f64,
+    /// Ulps of `/` and `sqrt`.
+    pub division: f64,
+    /// Ulps of every other function.
+    pub function: f64,
+}
+
+impl Accuracy {
+    /// The CPU: IEEE `f64` arithmetic (half an ulp), functions within one ulp (`libm`'s hyperbolic
+    /// functions within two).
+    pub const CPU: Accuracy = Accuracy {
+        unit: f64::EPSILON / 2.0,
+        tiny: f64::MIN_POSITIVE,
+        arithmetic: 0.5,
+        division: 0.5,
+        function: 2.0,
+    };
+
+    /// A GPU in `f64`: arithmetic within one ulp (a driver may fuse a multiply and an add), division and
+    /// `sqrt` within three, hetero's own WGSL functions within four.
+    pub const GPU_F64: Accuracy = Accuracy {
+        unit: f64::EPSILON / 2.0,
+        tiny: f64::MIN_POSITIVE,
+        arithmetic: 1.0,
+        division: 3.0,
+        function: 4.0,
+    };
+
+    /// A GPU in `f32`: as [`GPU_F64`](Self::GPU_F64), in `f32` units (WGSL allows 2.5 ulps for `f32`
+    /// division).
+    pub const GPU_F32: Accuracy = Accuracy {
+        unit: f32::EPSILON as f64 / 2.0,
+        tiny: f32::MIN_POSITIVE as f64,
+        arithmetic: 1.0,
+        division: 3.0,
+        function: 4.0,
+    };
+
+    /// The most this side's rounding of a result bounded by `z` can add, for an operation of `ulps`.
+    fn rounding(&self, ulps: f64, z: &Interval) -> f64 {
+        ulps * 2.0 * self.unit * z.magnitude() + self.tiny
+    }
+}
+
+/// A value's interval and the bound on the difference of its two evaluations.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bounded {
+    /// Where the value lies.
+    pub value: Interval,
+    /// How far the two evaluations may differ.
+    pub error: f64,
+}
+
+/// Bounds `node` over `inputs` (an interval and an error per variable) for evaluations with accuracies
+/// `a` and `b`; `None` where a value may not be finite or a jump may differ between them.
+pub(crate) fn bound(node: &Node, inputs: &[Bounded], a: &Accuracy, b: &Accuracy) -> Option<Bounded> {
+    let rounding = |ulps_of: fn(&Accuracy) -> f64, z: &Interval| a.rounding(ulps_of(a), z) + b.rounding(ulps_of(b), z);
+    let result = match node {
+        Node::Number(x) => Bounded {
+            value: Interval::new(*x, *x),
+            error: 0.0,
+        },
+        Node::Variable(k) => *inputs.get(*k)?,
+        Node::Negate(x) => {
+            let x = bound(x, inputs, a, b)?;
+            Bounded {
+                value: Interval::new(-x.value.hi, -x.value.lo),
+                error: x.error,
+            }
+        }
+        Node::Binary(op, x, y) => {
+            let (x, y) = (bound(x, inputs, a, b)?, bound(y, inputs, a, b)?);
+            binary(*op, x, y, &rounding)?
+        }
+        Node::PowerInt(x, k) => {
+            let x = bound(x, inputs, a, b)?;
+            let wide = x.value.widened(x.error);
+            let n = k.unsigned_abs();
+            let value = power_interval(x.value, *k);
+            let slope = match k {
+                0 => 0.0,
+                k if *k > 0 => f64::from(n) * wide.magnitude().powi(k - 1),
+                _ => f64::from(n) / wide.mignitude().powi(n as i32 + 1),
+            };
+            // Each of the about 2·log2|k| products (and the division) rounds once on each side.
+            let steps = 2.0 * f64::from(32 - n.leading_zeros()) + 1.0;
+            Bounded {
+                value,
+                error: slope * x.error + steps * rounding(|s| s.division, &value),
+            }
+        }
+        Node::Call(f, arguments) => match &arguments[..] {
+            [x] => {
+                let x = bound(x, inputs, a, b)?;
+                let wide = x.value.widened(x.error);
+                let (value, slope) = unary(*f, wide)?;
+                let ulps: fn(&Accuracy) -> f64 = match f {
+                    Function::Sqrt => |s| s.division,
+                    Function::Abs | Function::Floor | Function::Ceil => |_| 0.0,
+                    _ => |s| s.function,
+                };
+                Bounded {
+                    value,
+                    error: slope * x.error + rounding(ulps, &value),
+                }
+            }
+            [x, y] => {
+                let (x, y) = (bound(x, inputs, a, b)?, bound(y, inputs, a, b)?);
+                binary_call(*f, x, y, &rounding)?
+            }
+            _ => return None,
+        },
+    };
+    (result.value.is_finite() && result.error.is_finite()).then_some(result)
+}
+
+/// `xᵏ` over `x`.
+fn power_interval(x: Interval, k: i32) -> Interval {
+    let n = k.unsigned_abs() as i32;
+    if k == 0 {
+        return Interval::new(1.0, 1.0);
+    }
+    let (lo, hi) = if n % 2 == 1 {
+        (x.lo.powi(n), x.hi.powi(n))
+    } else {
+        (x.mignitude().powi(n), x.magnitude().powi(n))
+    };
+    if k > 0 {
+        return Interval::new(lo, hi);
+    }
+    if x.contains(0.0) {
+        return Interval::ALL;
+    }
+    Interval::new(1.0 / hi, 1.0 / lo)
+}
+
+/// An operator on bounded operands.
+fn binary(
+    op: Binary,
+    x: Bounded,
+    y: Bounded,
+    rounding: &impl Fn(fn(&Accuracy) -> f64, &Interval) -> f64,
+) -> Option<Bounded> {
+    let (p, q) = (x.value, y.value);
+    let arithmetic: fn(&Accuracy) -> f64 = |s| s.arithmetic;
+    Some(match op {
+        Binary::Add | Binary::Sub => {
+            let value = if op == Binary::Add {
+                Interval::new(p.lo + q.lo, p.hi + q.hi)
+            } else {
+                Interval::new(p.lo - q.hi, p.hi - q.lo)
+            };
+            Bounded {
+                value,
+                error: x.error + y.error + rounding(arithmetic, &value),
+            }
+        }
+        Binary::Mul => {
+            let products = [p.lo * q.lo, p.lo * q.hi, p.hi * q.lo, p.hi * q.hi];
+            let value = Interval::new(
+                products.iter().copied().fold(f64::INFINITY, f64::min),
+                products.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            );
+            Bounded {
+                value,
+                error: q.magnitude() * x.error
+                    + p.magnitude() * y.error
+                    + x.error * y.error
+                    + rounding(arithmetic, &value),
+            }
+        }
+        Binary::Div => {
+            let wide = q.widened(y.error);
+            if wide.contains(0.0) {
+                return None;
+            }
+            let quotients = [p.lo / q.lo, p.lo / q.hi, p.hi / q.lo, p.hi / q.hi];
+            let value = Interval::new(
+                quotients.iter().copied().fold(f64::INFINITY, f64::min),
+                quotients.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            );
+            Bounded {
+                value,
+                error: (x.error + value.magnitude() * y.error) / wide.mignitude() + rounding(|s| s.division, &value),
+            }
+        }
+        _ => {
+            // A comparison is exact where it cannot come out differently: the operands' intervals, widened
+            // by their errors, lie on one side of each other.
+            let (wp, wq) = (p.widened(x.error), q.widened(y.error));
+            let (all_below, all_above) = (wp.hi < wq.lo, wp.lo > wq.hi);
+            let truth = match op {
+                Binary::Less | Binary::LessEqual if all_below => 1.0,
+                Binary::Less | Binary::LessEqual if all_above => 0.0,
+                Binary::Greater | Binary::GreaterEqual if all_above => 1.0,
+                Binary::Greater | Binary::GreaterEqual if all_below => 0.0,
+                _ => return None,
+            };
+            Bounded {
+                value: Interval::new(truth, truth),
+                error: 0.0,
+            }
+        }
+    })
+}
+
+/// The image of `x` under `f`, and the largest `|f′|` over it; `None` where `f` may not be finite or is
+/// not continuous.
+fn unary(f: Function, x: Interval) -> Option<(Interval, f64)> {
+    let m = x.magnitude();
+    Some(match f {
+        Function::Exp => (x.increasing(crate::math::exp), crate::math::exp(x.hi).next_up()),
+        Function::Expm1 => (x.increasing(libm::expm1), libm::exp(x.hi).next_up()),
+        Function::Log | Function::Log2 | Function::Log10 if x.lo > 0.0 => {
+            let scale = match f {
+                Function::Log2 => std::f64::consts::LOG2_E,
+                Function::Log10 => std::f64::consts::LOG10_E,
+                _ => 1.0,
+            };
+            let g = match f {
+                Function::Log2 => libm::log2,
+                Function::Log10 => libm::log10,
+                _ => libm::log,
+            };
+            (x.increasing(g), scale / x.lo)
+        }
+        Function::Log1p if x.lo > -1.0 => (x.increasing(libm::log1p), 1.0 / (1.0 + x.lo)),
+        Function::Sqrt if x.lo > 0.0 => (x.increasing(f64::sqrt), 0.5 / x.lo.sqrt()),
+        Function::Cbrt if x.mignitude() > 0.0 => (
+            x.increasing(libm::cbrt),
+            1.0 / (3.0 * libm::cbrt(x.mignitude()).powi(2)),
+        ),
+        Function::Sin | Function::Cos => (Interval::new(-1.0, 1.0), 1.0),
+        Function::Tan => {
+            // Increasing between poles: none may lie in the interval.
+            let pole = |v: f64| ((v - std::f64::consts::FRAC_PI_2) / std::f64::consts::PI).floor();
+            if !x.is_finite() || pole(x.lo) != pole(x.hi) {
+                return None;
+            }
+            let value = x.increasing(libm::tan);
+            (value, 1.0 + value.magnitude().powi(2))
+        }
+        Function::Asin | Function::Acos if m < 1.0 => {
+            let value = if f == Function::Asin {
+                x.increasing(libm::asin)
+            } else {
+                x.decreasing(libm::acos)
+            };
+            (value, 1.0 / (1.0 - m * m).sqrt())
+        }
+        Function::Atan => (x.increasing(libm::atan), 1.0 / (1.0 + x.mignitude().powi(2))),
+        Function::Sinh => (x.increasing(libm::sinh), libm::cosh(m)),
+        Function::Cosh => (Interval::new(libm::cosh(x.mignitude()), libm::cosh(m)), libm::cosh(m)),
+        Function::Tanh => (x.increasing(libm::tanh), 1.0),
+        Function::Erf => (x.increasing(libm::erf), std::f64::consts::FRAC_2_SQRT_PI),
+        Function::Erfc => (x.decreasing(libm::erfc), std::f64::consts::FRAC_2_SQRT_PI),
+        Function::Abs => (Interval::new(x.mignitude(), m), 1.0),
+        Function::Floor | Function::Ceil => {
+            // Constant where no integer lies inside.
+            let g = if f == Function::Floor { libm::floor } else { libm::ceil };
+            let (lo, hi) = (g(x.lo), g(x.hi));
+            if lo != hi {
+                return None;
+            }
+            (Interval::new(lo, hi), 0.0)
+        }
+        _ => return None,
+    })
+}
+
+/// A function of two bounded arguments.
+fn binary_call(
+    f: Function,
+    x: Bounded,
+    y: Bounded,
+    rounding: &impl Fn(fn(&Accuracy) -> f64, &Interval) -> f64,
+) -> Option<Bounded> {
+    let (p, q) = (x.value, y.value);
+    let exact: fn(&Accuracy) -> f64 = |_| 0.0;
+    let function: fn(&Accuracy) -> f64 = |s| s.function;
+    Some(match f {
+        Function::Min | Function::Max => {
+            let value = if f == Function::Min {
+                Interval::new(p.lo.min(q.lo), p.hi.min(q.hi))
+            } else {
+                Interval::new(p.lo.max(q.lo), p.hi.max(q.hi))
+            };
+            Bounded {
+                value,
+                error: x.error.max(y.error) + rounding(exact, &value),
+            }
+        }
+        Function::Hypot => {
+            let value = Interval::new(
+                libm::hypot(p.mignitude(), q.mignitude()),
+                libm::hypot(p.magnitude(), q.magnitude()),
+            );
+            Bounded {
+                value,
+                error: x.error + y.error + rounding(function, &value),
+            }
+        }
+        Function::Pow => {
+            // For a positive base, xʸ = e^(y ln x): its changes are xʸ·(y/x·dx + ln x·dy).
+            let (wp, wq) = (p.widened(x.error), q.widened(y.error));
+            if wp.lo <= 0.0 {
+                return None;
+            }
+            let corners = [
+                libm::pow(wp.lo, wq.lo),
+                libm::pow(wp.lo, wq.hi),
+                libm::pow(wp.hi, wq.lo),
+                libm::pow(wp.hi, wq.hi),
+            ];
+            let value = Interval::new(
+                corners.iter().copied().fold(f64::INFINITY, f64::min),
+                corners.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            );
+            let log = libm::log(wp.lo).abs().max(libm::log(wp.hi).abs());
+            let error = value.magnitude() * (wq.magnitude() / wp.lo * x.error + log * y.error);
+            Bounded {
+                value,
+                error: error + rounding(function, &value),
+            }
+        }
+        // atan2 turns by 1/r for a move of the point at distance r from the origin.
+        Function::Atan2 => {
+            let r = libm::hypot(p.widened(x.error).mignitude(), q.widened(y.error).mignitude());
+            if r == 0.0 {
+                return None;
+            }
+            let value = Interval::new(-std::f64::consts::PI, std::f64::consts::PI);
+            Bounded {
+                value,
+                error: (x.error + y.error) / r + rounding(function, &value),
+            }
+        }
+        _ => return None,
+    })
+}

@@ -1,0 +1,209 @@
+//! The functions an expression may call, and how each is computed: the same bits on every processor and
+//! every vector width.
+
+use crate::math;
+use crate::simd::Lanes;
+
+/// A function an expression may call.
+///
+/// `exp`, `sin` and `cos` are hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`, `abs`, `min`,
+/// `max`, `floor` and `ceil` are exact IEEE operations; the others are those of the `libm` crate (musl's
+/// algorithms, written in Rust: the same bits on every processor), one lane at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Function {
+    /// `eˣ`.
+    Exp,
+    /// `ln x`.
+    Log,
+    /// `log₂ x`.
+    Log2,
+    /// `log₁₀ x`.
+    Log10,
+    /// `ln(1 + x)`.
+    Log1p,
+    /// `eˣ − 1`.
+    Expm1,
+    /// `√x`.
+    Sqrt,
+    /// `∛x`.
+    Cbrt,
+    /// `sin x`.
+    Sin,
+    /// `cos x`.
+    Cos,
+    /// `tan x`.
+    Tan,
+    /// `asin x`.
+    Asin,
+    /// `acos x`.
+    Acos,
+    /// `atan x`.
+    Atan,
+    /// `atan2(y, x)`, the angle of the point `(x, y)`.
+    Atan2,
+    /// `sinh x`.
+    Sinh,
+    /// `cosh x`.
+    Cosh,
+    /// `tanh x`.
+    Tanh,
+    /// The error function.
+    Erf,
+    /// `1 − erf x`.
+    Erfc,
+    /// `|x|`.
+    Abs,
+    /// The smaller of two.
+    Min,
+    /// The larger of two.
+    Max,
+    /// `xʸ` (integer constant exponents are repeated products: see [`crate::expr`]).
+    Pow,
+    /// `√(x² + y²)`, without overflow on the way.
+    Hypot,
+    /// The largest integer `≤ x`.
+    Floor,
+    /// The smallest integer `≥ x`.
+    Ceil,
+}
+
+/// Every function, in the order the messages list them.
+const ALL: [Function; 27] = [
+    Function::Exp,
+    Function::Log,
+    Function::Log2,
+    Function::Log10,
+    Function::Log1p,
+    Function::Expm1,
+    Function::Sqrt,
+    Function::Cbrt,
+    Function::Sin,
+    Function::Cos,
+    Function::Tan,
+    Function::Asin,
+    Function::Acos,
+    Function::Atan,
+    Function::Atan2,
+    Function::Sinh,
+    Function::Cosh,
+    Function::Tanh,
+    Function::Erf,
+    Function::Erfc,
+    Function::Abs,
+    Function::Min,
+    Function::Max,
+    Function::Pow,
+    Function::Hypot,
+    Function::Floor,
+    Function::Ceil,
+];
+
+impl Function {
+    /// The function called `name` in expressions.
+    pub fn from_name(name: &str) -> Option<Function> {
+        ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The names of all functions, comma-separated.
+    pub fn names() -> String {
+        ALL.map(Function::name).join(", ")
+    }
+
+    /// Its name in expressions.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Exp => "exp",
+            Function::Log => "log",
+            Function::Log2 => "log2",
+            Function::Log10 => "log10",
+            Function::Log1p => "log1p",
+            Function::Expm1 => "expm1",
+            Function::Sqrt => "sqrt",
+            Function::Cbrt => "cbrt",
+            Function::Sin => "sin",
+            Function::Cos => "cos",
+            Function::Tan => "tan",
+            Function::Asin => "asin",
+            Function::Acos => "acos",
+            Function::Atan => "atan",
+            Function::Atan2 => "atan2",
+            Function::Sinh => "sinh",
+            Function::Cosh => "cosh",
+            Function::Tanh => "tanh",
+            Function::Erf => "erf",
+            Function::Erfc => "erfc",
+            Function::Abs => "abs",
+            Function::Min => "min",
+            Function::Max => "max",
+            Function::Pow => "pow",
+            Function::Hypot => "hypot",
+            Function::Floor => "floor",
+            Function::Ceil => "ceil",
+        }
+    }
+
+    /// How many arguments it takes.
+    pub fn arity(self) -> usize {
+        match self {
+            Function::Atan2 | Function::Min | Function::Max | Function::Pow | Function::Hypot => 2,
+            _ => 1,
+        }
+    }
+
+    /// The function of one argument, in every lane.
+    #[inline(always)]
+    pub(crate) fn unary<V: Lanes>(self, x: V) -> V {
+        match self {
+            Function::Exp => math::exp_lanes(x),
+            Function::Sin => math::sin_lanes(x),
+            Function::Cos => math::cos_lanes(x),
+            Function::Sqrt => x.sqrt(),
+            Function::Abs => x.abs(),
+            Function::Log => x.map(libm::log),
+            Function::Log2 => x.map(libm::log2),
+            Function::Log10 => x.map(libm::log10),
+            Function::Log1p => x.map(libm::log1p),
+            Function::Expm1 => x.map(libm::expm1),
+            Function::Cbrt => x.map(libm::cbrt),
+            Function::Tan => x.map(libm::tan),
+            Function::Asin => x.map(libm::asin),
+            Function::Acos => x.map(libm::acos),
+            Function::Atan => x.map(libm::atan),
+            Function::Sinh => x.map(libm::sinh),
+            Function::Cosh => x.map(libm::cosh),
+            Function::Tanh => x.map(libm::tanh),
+            Function::Erf => x.map(libm::erf),
+            Function::Erfc => x.map(libm::erfc),
+            Function::Floor => x.map(libm::floor),
+            Function::Ceil => x.map(libm::ceil),
+            // Two-argument functions never reach here (the parser checks the count); NaN, not a panic,
+            // if one did.
+            Function::Atan2 | Function::Min | Function::Max | Function::Pow | Function::Hypot => {
+                x.token().splat(f64::NAN)
+            }
+        }
+    }
+
+    /// The function of two arguments, in every lane: a NaN in either argument gives NaN (also for `min`
+    /// and `max`), so that it is reported rather than hidden.
+    #[inline(always)]
+    pub(crate) fn binary<V: Lanes>(self, a: V, b: V) -> V {
+        let value = match self {
+            Function::Min => a.min(b),
+            Function::Max => a.max(b),
+            Function::Atan2 => a.map2(b, libm::atan2),
+            Function::Pow => a.map2(b, libm::pow),
+            Function::Hypot => a.map2(b, libm::hypot),
+            _ => a.token().splat(f64::NAN),
+        };
+        propagate_nan(value, a, b)
+    }
+}
+
+/// `value`, with NaN in the lanes where `a` or `b` is NaN.
+#[inline(always)]
+pub(crate) fn propagate_nan<V: Lanes>(value: V, a: V, b: V) -> V {
+    let value = V::select(a.is_nan(), a, value);
+    V::select(b.is_nan(), b, value)
+}

@@ -1,0 +1,180 @@
+//! Functions written as text: parsed once, checked, and compiled into a program that every CPU backend
+//! runs over vector lanes with the same bits.
+//!
+//! # The language
+//!
+//! - Variables: `x` in one dimension; `x, y, z` (or `x1, x2, x3`) in up to three; `x1 … xd` in `d`.
+//! - Numbers (`3`, `1e-3`, `.5`, `2.`) and the constants `pi` and `e`.
+//! - `+ - * /`, powers `^` (or `**`), unary minus, parentheses: `-x^2` is `-(x^2)`, `2^-x` is `2^(-x)`,
+//!   `a^b^c` is `a^(b^c)`.
+//! - Comparisons `< <= > >=` give 1 or 0, for indicator functions: `(x^2 + y^2 < 1) * 4`. They do not
+//!   chain: `(a < x) * (x < b)`.
+//! - Functions: `exp log log2 log10 log1p expm1 sqrt cbrt sin cos tan asin acos atan atan2 sinh cosh
+//!   tanh erf erfc abs min max pow hypot floor ceil`.
+//!
+//! # Numbers
+//!
+//! Every operation is one IEEE `f64` operation or one function call, in the order the tree gives, with no
+//! reassociation and no fused multiply-adds, so an expression returns the same bits on every processor,
+//! every vector width and every backend. `exp`, `sin` and `cos` are hetero's own ([`crate::math`], within
+//! one unit in the last place); the other functions are the `libm` crate's. `x^k` for an integer constant
+//! `|k| ≤ 64` is computed by repeated products (from the most significant bit of `|k|`: square, and multiply
+//! by `x` where the bit is set; `1/x^|k|` for `k < 0`), so `x^2` is exactly `x*x`; any other exponent is
+//! `pow`. Parts that do not depend on the point are computed once, by the same operations. A NaN operand
+//! makes comparisons, `min` and `max` NaN too, so that a value that is not a number is reported, never
+//! hidden.
+//!
+//! ```
+//! use hetero::expr::Expr;
+//!
+//! let f = Expr::parse("exp(-x^2/2) * (x > 0)", 1)?;
+//! assert_eq!(f.eval(&[0.0])?, 0.0);
+//! assert_eq!(f.eval(&[1.0])?, hetero::math::exp(-0.5));
+//! let err = Expr::parse("sin(x) + sinc(x)", 1).unwrap_err();
+//! assert!(err.to_string().starts_with("unknown function 'sinc'"));
+//! assert!(err.to_string().ends_with("at column 10"));
+//! # Ok::<(), hetero::Error>(())
+//! ```
+
+mod bound;
+mod functions;
+mod parse;
+mod program;
+mod tree;
+
+pub use bound::{Accuracy, Bounded, Interval};
+pub use functions::Function;
+
+pub(crate) use program::Program;
+pub(crate) use tree::Node;
+
+use crate::{Error, Result};
+
+/// The most dimensions an expression may have.
+pub const MAX_DIMS: usize = 16;
+
+/// The longest expression accepted, in characters.
+pub const MAX_LENGTH: usize = 10_000;
+
+/// A parsed and compiled expression in `d` variables.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    source: String,
+    dims: usize,
+    tree: Node,
+    program: Program,
+}
+
+impl Expr {
+    /// Parses `source` as a function of `dims` variables (`1 ≤ dims ≤ 16`; see the module for the
+    /// language). Errors name the column where the text goes wrong.
+    pub fn parse(source: &str, dims: usize) -> Result<Expr> {
+        if !(1..=MAX_DIMS).contains(&dims) {
+            return Err(Error::invalid(
+                "dimensions",
+                format!("{dims} is not between 1 and {MAX_DIMS}"),
+            ));
+        }
+        if source.chars().count() > MAX_LENGTH {
+            return Err(Error::Expression {
+                message: format!("the expression is longer than {MAX_LENGTH} characters"),
+                column: None,
+                hint: String::new(),
+            });
+        }
+        let tree = parse::parse(source, &variable_names(dims))?.fold();
+        let program = Program::compile(&tree, None);
+        Ok(Expr {
+            source: source.trim().to_owned(),
+            dims,
+            tree,
+            program,
+        })
+    }
+
+    /// The text it was parsed from (without surrounding spaces).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// How many variables it is a function of.
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    /// Whether it reads variable `k` (from 0).
+    pub fn uses(&self, k: usize) -> bool {
+        self.tree.uses(k)
+    }
+
+    /// The value at `point`, which has one coordinate per dimension. The result may be infinite or NaN
+    /// (`log(0)`, `1/0`): the kernels report those as errors.
+    pub fn eval(&self, point: &[f64]) -> Result<f64> {
+        if point.len() != self.dims {
+            return Err(Error::invalid(
+                "point",
+                format!(
+                    "{} coordinates given to a function of {} variables",
+                    point.len(),
+                    self.dims
+                ),
+            ));
+        }
+        Ok(self.program.eval(point))
+    }
+
+    /// The compiled program.
+    pub(crate) fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// The same function, compiled for points whose coordinate `k` lies in `box_[k]`: the same values
+    /// there, sometimes with less work (`exp` of arguments that cannot overflow or underflow).
+    pub fn over(&self, box_: &[(f64, f64)]) -> Expr {
+        let domain: Vec<Bounded> = box_
+            .iter()
+            .map(|&(lo, hi)| Bounded {
+                value: Interval::new(lo, hi),
+                error: 0.0,
+            })
+            .collect();
+        Expr {
+            program: Program::compile(&self.tree, (domain.len() == self.dims).then_some(&domain[..])),
+            ..self.clone()
+        }
+    }
+
+    /// Bounds the expression over the points whose coordinates lie in `inputs`' intervals, and the
+    /// difference between two evaluations of accuracies `a` and `b` whose coordinates differ by at most
+    /// `inputs`' errors. `None` where the expression may not be finite, or where it jumps (a comparison,
+    /// `floor`, `ceil`) and the two evaluations could land on different sides: then no bound exists.
+    pub fn bound(&self, inputs: &[Bounded], a: &Accuracy, b: &Accuracy) -> Option<Bounded> {
+        if inputs.len() != self.dims {
+            return None;
+        }
+        bound::bound(&self.tree, inputs, a, b)
+    }
+}
+
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+/// The spellings of each variable in `dims` dimensions.
+fn variable_names(dims: usize) -> Vec<Vec<String>> {
+    (0..dims)
+        .map(|k| {
+            let mut spellings = Vec::new();
+            if dims <= 3 {
+                spellings.push(["x", "y", "z"][k].to_owned());
+            }
+            spellings.push(format!("x{}", k + 1));
+            spellings
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,234 @@
+//! The tree compiled into a list of operations on slots, run a chunk of points at a time: each operation
+//! goes over every vector of the chunk before the next one starts, so the cost of choosing the operation
+//! is paid once per chunk, and the lanes see exactly the operations one point alone would.
+
+use super::bound::{Accuracy, Bounded, bound};
+use super::functions::Function;
+use super::tree::{Binary, Node, power_int};
+use crate::math;
+use crate::simd::{Lanes, Token};
+
+/// Where an operation reads an operand.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Arg {
+    /// Coordinate `k` of the points.
+    Input(u16),
+    /// The result of an earlier operation.
+    Slot(u16),
+    /// A constant.
+    Constant(f64),
+}
+
+/// What an operation computes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    /// `a` itself: the last operation of a program whose value is a variable or a constant, so that
+    /// every program leaves its value in a slot.
+    Copy,
+    Negate,
+    Binary(Binary),
+    PowerInt(i32),
+    Call1(Function),
+    /// `exp` of arguments known to lie in [`math::EXP_NORMAL_RANGE`] (the same bits, less work).
+    ExpNormal,
+    Call2(Function),
+}
+
+/// One operation: `out = kind(a, b)` (`b` unused by the one-operand kinds).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Op {
+    kind: Kind,
+    a: Arg,
+    b: Arg,
+    out: u16,
+}
+
+/// A compiled expression.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Program {
+    ops: Vec<Op>,
+    /// Slots the operations need.
+    slots: usize,
+    /// The slot that holds the value.
+    result: usize,
+}
+
+/// Builds the operations, handing slots out again once their value has been read (each node's value is
+/// read once), so a program needs as many slots as the tree is deep, not as it is large.
+struct Compiler<'a> {
+    /// Where the variables lie, when known.
+    domain: Option<&'a [Bounded]>,
+    ops: Vec<Op>,
+    free: Vec<u16>,
+    slots: u16,
+}
+
+impl Compiler<'_> {
+    fn release(&mut self, arg: Arg) {
+        if let Arg::Slot(slot) = arg {
+            self.free.push(slot);
+        }
+    }
+
+    fn emit(&mut self, kind: Kind, a: Arg, b: Arg) -> Arg {
+        self.release(a);
+        self.release(b);
+        let out = self.free.pop().unwrap_or_else(|| {
+            self.slots += 1;
+            self.slots - 1
+        });
+        self.ops.push(Op { kind, a, b, out });
+        Arg::Slot(out)
+    }
+
+    fn node(&mut self, node: &Node) -> Arg {
+        let none = Arg::Constant(0.0);
+        match node {
+            Node::Number(value) => Arg::Constant(*value),
+            Node::Variable(k) => Arg::Input(*k as u16),
+            Node::Negate(a) => {
+                let a = self.node(a);
+                self.emit(Kind::Negate, a, none)
+            }
+            Node::Binary(op, a, b) => {
+                let (a, b) = (self.node(a), self.node(b));
+                self.emit(Kind::Binary(*op), a, b)
+            }
+            Node::PowerInt(a, k) => {
+                let a = self.node(a);
+                self.emit(Kind::PowerInt(*k), a, none)
+            }
+            Node::Call(f, arguments) => match &arguments[..] {
+                [x] => {
+                    let (low, high) = math::EXP_NORMAL_RANGE;
+                    let normal = *f == Function::Exp
+                        && self
+                            .domain
+                            .and_then(|domain| bound(x, domain, &Accuracy::CPU, &Accuracy::CPU))
+                            .is_some_and(|b| b.value.lo >= low && b.value.hi <= high);
+                    let x = self.node(x);
+                    let kind = if normal { Kind::ExpNormal } else { Kind::Call1(*f) };
+                    self.emit(kind, x, none)
+                }
+                [a, b] => {
+                    let (a, b) = (self.node(a), self.node(b));
+                    self.emit(Kind::Call2(*f), a, b)
+                }
+                // The parser checks the count; an impossible call is NaN.
+                _ => Arg::Constant(f64::NAN),
+            },
+        }
+    }
+}
+
+impl Program {
+    /// The operations of `node`, in the order of a depth-first walk; `domain` bounds the variables where
+    /// they are known, and the program may then take shortcuts that return the same bits there (and only
+    /// there).
+    pub(crate) fn compile(node: &Node, domain: Option<&[Bounded]>) -> Program {
+        let mut compiler = Compiler {
+            domain,
+            ops: Vec::new(),
+            free: Vec::new(),
+            slots: 0,
+        };
+        let result = match compiler.node(node) {
+            Arg::Slot(slot) => slot,
+            other => match compiler.emit(Kind::Copy, other, other) {
+                Arg::Slot(slot) => slot,
+                _ => 0,
+            },
+        };
+        Program {
+            ops: compiler.ops,
+            slots: usize::from(compiler.slots),
+            result: usize::from(result),
+        }
+    }
+
+    /// Slots of scratch the program needs, each `width` values wide.
+    pub(crate) fn slots(&self) -> usize {
+        self.slots
+    }
+
+    /// How many operations it runs per point.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Runs the operations on values `0..count` of a chunk `width` wide: coordinate `j` of value `k` is
+    /// `inputs[j·width + k]`, and `slots` holds [`slots`](Self::slots)`·width` values. Read each result
+    /// with [`result`](Self::result).
+    #[inline(always)]
+    pub(crate) fn run<V: Lanes>(&self, token: Token<V>, inputs: &[V], slots: &mut [V], width: usize, count: usize) {
+        for op in &self.ops {
+            let out = usize::from(op.out) * width;
+            match op.kind {
+                Kind::Copy => {
+                    for k in 0..count {
+                        slots[out + k] = read(token, op.a, inputs, slots, width, k);
+                    }
+                }
+                Kind::Negate => {
+                    for k in 0..count {
+                        slots[out + k] = read(token, op.a, inputs, slots, width, k).neg();
+                    }
+                }
+                Kind::Binary(binary) => {
+                    for k in 0..count {
+                        let a = read(token, op.a, inputs, slots, width, k);
+                        let b = read(token, op.b, inputs, slots, width, k);
+                        slots[out + k] = binary.apply(a, b);
+                    }
+                }
+                Kind::PowerInt(power) => {
+                    for k in 0..count {
+                        slots[out + k] = power_int(read(token, op.a, inputs, slots, width, k), power);
+                    }
+                }
+                Kind::Call1(f) => {
+                    for k in 0..count {
+                        slots[out + k] = f.unary(read(token, op.a, inputs, slots, width, k));
+                    }
+                }
+                Kind::ExpNormal => {
+                    for k in 0..count {
+                        slots[out + k] = math::exp_lanes_normal(read(token, op.a, inputs, slots, width, k));
+                    }
+                }
+                Kind::Call2(f) => {
+                    for k in 0..count {
+                        let a = read(token, op.a, inputs, slots, width, k);
+                        let b = read(token, op.b, inputs, slots, width, k);
+                        slots[out + k] = f.binary(a, b);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The values of the chunk that [`run`](Self::run) has just computed, from `slots`.
+    #[inline(always)]
+    pub(crate) fn results<'a, V: Lanes>(&self, slots: &'a [V], width: usize, count: usize) -> &'a [V] {
+        &slots[self.result * width..][..count]
+    }
+
+    /// The value at one point (`point[j]` coordinate `j`).
+    pub(crate) fn eval(&self, point: &[f64]) -> f64 {
+        let token = 0.0f64.token();
+        let mut slots = vec![0.0; self.slots];
+        self.run(token, point, &mut slots, 1, 1);
+        slots[self.result]
+    }
+}
+
+/// Operand `arg` of value `k`.
+#[inline(always)]
+fn read<V: Lanes>(token: Token<V>, arg: Arg, inputs: &[V], slots: &[V], width: usize, k: usize) -> V {
+    match arg {
+        Arg::Input(j) => inputs[usize::from(j) * width + k],
+        Arg::Slot(s) => slots[usize::from(s) * width + k],
+        Arg::Constant(c) => token.splat(c),
+    }
+}

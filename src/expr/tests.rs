@@ -1,0 +1,136 @@
+use super::*;
+
+fn error(source: &str, dims: usize) -> String {
+    Expr::parse(source, dims).unwrap_err().to_string()
+}
+
+#[test]
+fn precedence_and_associativity() {
+    let value = |source: &str| Expr::parse(source, 1).unwrap().eval(&[2.0]).unwrap();
+    assert_eq!(value("1 + 2 * 3"), 7.0);
+    assert_eq!(value("(1 + 2) * 3"), 9.0);
+    assert_eq!(value("-x^2"), -4.0);
+    assert_eq!(value("2^-x"), 0.25);
+    assert_eq!(value("2^3^2"), 512.0);
+    assert_eq!(value("2**3"), 8.0);
+    assert_eq!(value("8 / 4 / 2"), 1.0);
+    assert_eq!(value("10 - 4 - 3"), 3.0);
+    assert_eq!(value("x < 3"), 1.0);
+    assert_eq!(value("x >= 3"), 0.0);
+    assert_eq!(value("x <= 2") + value("x > 2"), 1.0);
+    assert_eq!(value(".5e1 + 2. + 1e-1"), 7.1);
+    assert_eq!(
+        value("min(x, 1) + max(x, 5) + pow(x, 0.5)^2"),
+        1.0 + 5.0 + libm::pow(2.0, 0.5).powi(2)
+    );
+    assert_eq!(value("pi"), std::f64::consts::PI);
+    assert_eq!(value("e"), std::f64::consts::E);
+    assert_eq!(value("x^0"), 1.0);
+    assert_eq!(value("x^-2"), 0.25);
+}
+
+#[test]
+fn variables_by_dimension() {
+    let f = Expr::parse("x + 10*y + 100*z", 3).unwrap();
+    assert_eq!(f.eval(&[1.0, 2.0, 3.0]).unwrap(), 321.0);
+    let g = Expr::parse("x1 + 10*x2 + 100*x3", 3).unwrap();
+    assert_eq!(g.eval(&[1.0, 2.0, 3.0]).unwrap(), 321.0);
+    let h = Expr::parse("x5 * x1", 5).unwrap();
+    assert_eq!(h.eval(&[2.0, 0.0, 0.0, 0.0, 3.0]).unwrap(), 6.0);
+    assert!(h.uses(0) && h.uses(4) && !h.uses(1));
+    assert!(error("x", 5).starts_with("unknown variable 'x' at column 1; the variables are x1, x2, x3, x4, x5,"));
+    assert!(f.eval(&[1.0]).is_err());
+    assert!(Expr::parse("x", 0).is_err() && Expr::parse("x", 17).is_err());
+}
+
+#[test]
+fn errors_name_the_column() {
+    assert_eq!(
+        error("sin(x) + sinh2(x)", 1),
+        format!(
+            "unknown function 'sinh2' at column 10; the functions are {}",
+            Function::names()
+        )
+    );
+    assert_eq!(
+        error("x + w", 1),
+        "unknown variable 'w' at column 5; the variables are x or x1, the constants pi and e"
+    );
+    assert_eq!(error("exp(x, 2)", 1), "exp() takes 1 argument, given 2 at column 1");
+    assert_eq!(error("min(x)", 1), "min() takes 2 arguments, given 1 at column 1");
+    assert_eq!(error("(x + 1", 1), "'(' is never closed at column 1");
+    assert_eq!(error("exp((x)", 1), "'(' is never closed at column 4");
+    assert_eq!(error("x + 1)", 1), "')' has no matching '(' at column 6");
+    assert_eq!(error("", 1), "the expression is empty");
+    assert_eq!(error("   ", 1), "the expression is empty");
+    assert_eq!(
+        error("x +", 1),
+        "expected a number, a variable, a function or '(', found the end at column 4"
+    );
+    assert_eq!(
+        error("x * * 2", 1),
+        "expected a number, a variable, a function or '(', found '*' at column 5"
+    );
+    assert_eq!(error("x # 2", 1), "unexpected character '#' at column 3");
+    assert_eq!(
+        error("2 x", 1),
+        "expected an operator or the end, found 'x' at column 3"
+    );
+    assert_eq!(error("sin + 1", 1), "'sin' is a function at column 1: write sin(...)");
+    assert_eq!(
+        error("x(2)", 1),
+        "'x' is a variable, not a function at column 1: write x*(...) to multiply"
+    );
+    assert_eq!(
+        error("1e999", 1),
+        "the number 1e999 is beyond the f64 range at column 1"
+    );
+    assert_eq!(error("1.2.3", 1), "'1.2.3' is not a number at column 1");
+    assert!(error("0 < x < 1", 1).starts_with("comparisons do not chain"));
+    assert!(error(&"(".repeat(300), 1).starts_with("the expression nests deeper than 256 levels"));
+    assert!(error(&"-".repeat(300), 1).starts_with("the expression nests deeper than 256 levels"));
+    assert!(error(&"x+".repeat(3000), 1).starts_with("the expression has more than"));
+    assert!(error(&"1".repeat(MAX_LENGTH + 1), 1).starts_with("the expression is longer"));
+}
+
+#[test]
+fn constants_fold_to_the_bits_of_the_operations() {
+    let folded = Expr::parse("exp(-(x-0.3)^2/(2*0.7^2))", 1).unwrap();
+    // 2·0.7² folds into one constant, computed as the program would.
+    let sigma2 = 2.0 * (0.7 * 0.7);
+    for x in [-1.0, 0.0, 0.3, 0.41, 2.5] {
+        let direct = crate::math::exp(-((x - 0.3) * (x - 0.3)) / sigma2);
+        assert_eq!(folded.eval(&[x]).unwrap().to_bits(), direct.to_bits());
+    }
+    assert_eq!(folded.program().len(), 5);
+    assert_eq!(Expr::parse("2*pi*sin(1)", 1).unwrap().program().len(), 0);
+}
+
+#[test]
+fn nan_is_never_hidden() {
+    let nan = |source: &str| Expr::parse(source, 1).unwrap().eval(&[-1.0]).unwrap().is_nan();
+    assert!(nan("log(x) < 0"));
+    assert!(nan("min(sqrt(x), 1)"));
+    assert!(nan("max(1, sqrt(x))"));
+    assert!(nan("pow(x, 0.5)"));
+    assert!(Expr::parse("1/(x+1)", 1).unwrap().eval(&[-1.0]).unwrap().is_infinite());
+}
+
+#[test]
+fn integer_powers_are_products() {
+    let f = Expr::parse("x^13", 1).unwrap();
+    let x = 1.1f64;
+    // 13 = 0b1101: x → x² → x³ → x⁶ → x¹² → x¹³.
+    let x3 = x * x * x;
+    let x6 = x3 * x3;
+    let expected = x6 * x6 * x;
+    assert_eq!(f.eval(&[x]).unwrap().to_bits(), expected.to_bits());
+    assert_eq!(
+        Expr::parse("x^2", 1).unwrap().eval(&[x]).unwrap().to_bits(),
+        (x * x).to_bits()
+    );
+    assert_eq!(
+        Expr::parse("x^-1", 1).unwrap().eval(&[x]).unwrap().to_bits(),
+        (1.0 / x).to_bits()
+    );
+}
