@@ -16,8 +16,9 @@ struct Params {
     power: u32,
 }
 
-// The integrand, numbered as in src/kernels/simpson/integrands.rs: a pipeline-overridable constant, so
-// that each integrand's pipeline holds its own code and no per-point branch.
+// The integrand, numbered as in src/kernels/simpson/integrands.rs (6: an expression, generated as
+// `user_integrand`): a pipeline-overridable constant, so that each integrand's pipeline holds its own
+// code and no per-point branch.
 override FUNCTION: u32 = 0u;
 
 @group(0) @binding(1) var<storage, read> params: Params;
@@ -56,7 +57,8 @@ fn integrand(x: real) -> real {
             return real_exp(-0.5 * z * z);
         }
         case 4u: { return 4.0 / (1.0 + x * x); }
-        default: { return powi(x, params.power); }
+        case 5u: { return powi(x, params.power); }
+        default: { return user_integrand(x); }
     }
 }
 

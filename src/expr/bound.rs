@@ -96,6 +96,8 @@ pub struct Accuracy {
     pub division: f64,
     /// Ulps of every other function.
     pub function: f64,
+    /// The largest `|x|` for which `sin x` and `cos x` keep that accuracy.
+    pub trig_reach: f64,
 }
 
 impl Accuracy {
@@ -107,6 +109,7 @@ impl Accuracy {
         arithmetic: 0.5,
         division: 0.5,
         function: 2.0,
+        trig_reach: f64::INFINITY,
     };
 
     /// A GPU in `f64`: arithmetic within one ulp (a driver may fuse a multiply and an add), division and
@@ -117,6 +120,7 @@ impl Accuracy {
         arithmetic: 1.0,
         division: 3.0,
         function: 4.0,
+        trig_reach: 1.6e6,
     };
 
     /// A GPU in `f32`: as [`GPU_F64`](Self::GPU_F64), in `f32` units (WGSL allows 2.5 ulps for `f32`
@@ -127,6 +131,7 @@ impl Accuracy {
         arithmetic: 1.0,
         division: 3.0,
         function: 4.0,
+        trig_reach: 8192.0,
     };
 
     /// The most this side's rounding of a result bounded by `z` can add, for an operation of `ulps`.
@@ -149,9 +154,10 @@ pub struct Bounded {
 pub(crate) fn bound(node: &Node, inputs: &[Bounded], a: &Accuracy, b: &Accuracy) -> Option<Bounded> {
     let rounding = |ulps_of: fn(&Accuracy) -> f64, z: &Interval| a.rounding(ulps_of(a), z) + b.rounding(ulps_of(b), z);
     let result = match node {
+        // Each side holds the constant in its precision.
         Node::Number(x) => Bounded {
             value: Interval::new(*x, *x),
-            error: 0.0,
+            error: (a.unit + b.unit) * x.abs(),
         },
         Node::Variable(k) => *inputs.get(*k)?,
         Node::Negate(x) => {
@@ -175,18 +181,25 @@ pub(crate) fn bound(node: &Node, inputs: &[Bounded], a: &Accuracy, b: &Accuracy)
                 k if *k > 0 => f64::from(n) * wide.magnitude().powi(k - 1),
                 _ => f64::from(n) / wide.mignitude().powi(n as i32 + 1),
             };
-            // Each of the about 2·log2|k| products (and the division) rounds once on each side.
-            let steps = 2.0 * f64::from(32 - n.leading_zeros()) + 1.0;
+            // The about 2·log2|k| products each round once on each side (relative to at most the largest
+            // |x|^j on the way, |x^|k|| bounds them all where |x| ≥ 1, and |x| where it is below), and
+            // the division for k < 0 once more.
+            let steps = 2.0 * f64::from(32 - n.leading_zeros());
+            let on_the_way = Interval::new(
+                0.0,
+                power_interval(x.value, n as i32).magnitude().max(x.value.magnitude()),
+            );
+            let division = if *k < 0 { rounding(|s| s.division, &value) } else { 0.0 };
             Bounded {
                 value,
-                error: slope * x.error + steps * rounding(|s| s.division, &value),
+                error: slope * x.error + steps * rounding(|s| s.arithmetic, &on_the_way) + division,
             }
         }
         Node::Call(f, arguments) => match &arguments[..] {
             [x] => {
                 let x = bound(x, inputs, a, b)?;
                 let wide = x.value.widened(x.error);
-                let (value, slope) = unary(*f, wide)?;
+                let (value, slope) = unary(*f, wide, a.trig_reach.min(b.trig_reach))?;
                 let ulps: fn(&Accuracy) -> f64 = match f {
                     Function::Sqrt => |s| s.division,
                     Function::Abs | Function::Floor | Function::Ceil => |_| 0.0,
@@ -205,6 +218,46 @@ pub(crate) fn bound(node: &Node, inputs: &[Bounded], a: &Accuracy, b: &Accuracy)
         },
     };
     (result.value.is_finite() && result.error.is_finite()).then_some(result)
+}
+
+/// [`bound`] over the box `inputs` cut into pieces (up to 4,096, as many along each side), joined: the
+/// same guarantee, and much closer to what the worst points reach where `f` combines parts whose worst
+/// points lie apart (`exp(x) / (1 + x²)` over `[−3, 2]`: 300 times closer).
+pub(crate) fn bound_pieces(node: &Node, inputs: &[Bounded], a: &Accuracy, b: &Accuracy) -> Option<Bounded> {
+    let dims = inputs.len();
+    let mut per_side = 1usize;
+    while dims > 0 && (per_side + 1).checked_pow(dims as u32).is_some_and(|p| p <= 4096) && per_side < 256 {
+        per_side += 1;
+    }
+    let pieces = per_side.pow(dims as u32);
+    let mut joined: Option<Bounded> = None;
+    let mut piece = vec![inputs[0]; dims];
+    for index in 0..pieces {
+        let mut rest = index;
+        for (k, input) in inputs.iter().enumerate() {
+            let j = rest % per_side;
+            rest /= per_side;
+            let width = (input.value.hi - input.value.lo) / per_side as f64;
+            let lo = input.value.lo + width * j as f64;
+            let hi = if j + 1 == per_side { input.value.hi } else { lo + width };
+            piece[k] = Bounded {
+                value: Interval::new(lo, hi),
+                error: input.error,
+            };
+        }
+        let part = bound(node, &piece, a, b)?;
+        joined = Some(match joined {
+            None => part,
+            Some(j) => Bounded {
+                value: Interval {
+                    lo: j.value.lo.min(part.value.lo),
+                    hi: j.value.hi.max(part.value.hi),
+                },
+                error: j.error.max(part.error),
+            },
+        });
+    }
+    joined
 }
 
 /// `xᵏ` over `x`.
@@ -298,8 +351,8 @@ fn binary(
 }
 
 /// The image of `x` under `f`, and the largest `|f′|` over it; `None` where `f` may not be finite or is
-/// not continuous.
-fn unary(f: Function, x: Interval) -> Option<(Interval, f64)> {
+/// not continuous, or for `sin` and `cos` beyond `trig_reach`.
+fn unary(f: Function, x: Interval, trig_reach: f64) -> Option<(Interval, f64)> {
     let m = x.magnitude();
     Some(match f {
         Function::Exp => (x.increasing(crate::math::exp), crate::math::exp(x.hi).next_up()),
@@ -323,7 +376,7 @@ fn unary(f: Function, x: Interval) -> Option<(Interval, f64)> {
             x.increasing(libm::cbrt),
             1.0 / (3.0 * libm::cbrt(x.mignitude()).powi(2)),
         ),
-        Function::Sin | Function::Cos => (Interval::new(-1.0, 1.0), 1.0),
+        Function::Sin | Function::Cos if m <= trig_reach => (Interval::new(-1.0, 1.0), 1.0),
         Function::Tan => {
             // Increasing between poles: none may lie in the interval.
             let pole = |v: f64| ((v - std::f64::consts::FRAC_PI_2) / std::f64::consts::PI).floor();

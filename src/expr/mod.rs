@@ -41,6 +41,7 @@ mod functions;
 mod parse;
 mod program;
 mod tree;
+mod wgsl;
 
 pub use bound::{Accuracy, Bounded, Interval};
 pub use functions::Function;
@@ -144,15 +145,24 @@ impl Expr {
         }
     }
 
+    /// The expression as a WGSL function `fn NAME(x: real) -> real` (one variable) or
+    /// `fn NAME(x: array<real, D>) -> real`, for a shader whose prelude defines `real` and
+    /// `real_exp`, `real_sin`, `real_cos`. An error names a function that does not run on the GPU.
+    pub fn wgsl(&self, name: &str) -> Result<String> {
+        wgsl::function(&self.tree, name, self.dims)
+    }
+
     /// Bounds the expression over the points whose coordinates lie in `inputs`' intervals, and the
     /// difference between two evaluations of accuracies `a` and `b` whose coordinates differ by at most
     /// `inputs`' errors. `None` where the expression may not be finite, or where it jumps (a comparison,
     /// `floor`, `ceil`) and the two evaluations could land on different sides: then no bound exists.
+    /// The box is cut into up to 4,096 pieces, each bounded on its own, which keeps the bound near what the
+    /// worst points reach.
     pub fn bound(&self, inputs: &[Bounded], a: &Accuracy, b: &Accuracy) -> Option<Bounded> {
         if inputs.len() != self.dims {
             return None;
         }
-        bound::bound(&self.tree, inputs, a, b)
+        bound::bound_pieces(&self.tree, inputs, a, b)
     }
 }
 

@@ -1,3 +1,4 @@
+use super::tree::Node;
 use super::*;
 
 fn error(source: &str, dims: usize) -> String {
@@ -134,4 +135,137 @@ fn integer_powers_are_products() {
         Expr::parse("x^-1", 1).unwrap().eval(&[x]).unwrap().to_bits(),
         (1.0 / x).to_bits()
     );
+}
+
+/// The tree evaluated the way a GPU does in `f32`: each constant, input and result rounded to `f32`.
+fn eval_f32(node: &Node, x: &[f32]) -> f32 {
+    use super::tree::Binary;
+    match node {
+        Node::Number(c) => *c as f32,
+        Node::Variable(k) => x[*k],
+        Node::Negate(a) => -eval_f32(a, x),
+        Node::Binary(op, a, b) => {
+            let (a, b) = (eval_f32(a, x), eval_f32(b, x));
+            match op {
+                Binary::Add => a + b,
+                Binary::Sub => a - b,
+                Binary::Mul => a * b,
+                Binary::Div => a / b,
+                Binary::Less => f32::from(u8::from(a < b)),
+                Binary::LessEqual => f32::from(u8::from(a <= b)),
+                Binary::Greater => f32::from(u8::from(a > b)),
+                Binary::GreaterEqual => f32::from(u8::from(a >= b)),
+            }
+        }
+        Node::PowerInt(a, k) => {
+            let a = eval_f32(a, x);
+            let mut p = a;
+            let n = k.unsigned_abs();
+            if n == 0 {
+                return 1.0;
+            }
+            for bit in (0..31 - n.leading_zeros()).rev() {
+                p *= p;
+                if (n >> bit) & 1 == 1 {
+                    p *= a;
+                }
+            }
+            if *k < 0 { 1.0 / p } else { p }
+        }
+        Node::Call(f, args) => {
+            let v: Vec<f32> = args.iter().map(|a| eval_f32(a, x)).collect();
+            match f {
+                Function::Exp => libm::expf(v[0]),
+                Function::Sin => libm::sinf(v[0]),
+                Function::Cos => libm::cosf(v[0]),
+                Function::Sqrt => v[0].sqrt(),
+                Function::Abs => v[0].abs(),
+                Function::Min => v[0].min(v[1]),
+                Function::Max => v[0].max(v[1]),
+                _ => f32::NAN,
+            }
+        }
+    }
+}
+
+#[test]
+fn the_derived_bound_holds_and_is_not_loose() {
+    // Against an f32 evaluation whose arguments are pushed to the edge of their allowed error (both ways,
+    // and not at all): every difference within the bound (not too tight), and the largest at least 1/64 of
+    // it (not too loose: the bound is within a small factor of what the worst arguments reach).
+    let cases = [
+        ("exp(-x^2) * sin(3*x)", (0.5f64, 4.0f64)),
+        ("x^3 - 2*x^-2 + sqrt(x)", (0.5, 4.0)),
+        ("exp(x) / (1 + x^2)", (-3.0, 2.0)),
+        ("cos(x)^2 + min(x, 1) * (x < 7)", (0.0, 5.0)),
+        ("exp(-(x-0.3)^2/(2*0.7^2))", (-2.0, 2.0)),
+    ];
+    let gpu = Accuracy::GPU_F32;
+    for (source, (lo, hi)) in cases {
+        let f = Expr::parse(source, 1).unwrap();
+        let reach = f64::max(lo.abs(), hi.abs());
+        let argument_error = 2.0 * gpu.unit * reach;
+        let input = Bounded {
+            value: Interval::new(lo, hi),
+            error: argument_error,
+        };
+        let bound = f.bound(&[input], &Accuracy::CPU, &gpu).unwrap();
+        let mut largest: f64 = 0.0;
+        for i in 0..=2000 {
+            let x = lo + (hi - lo) * f64::from(i) / 2000.0;
+            let exact = f.eval(&[x]).unwrap();
+            for shift in [-argument_error, 0.0, argument_error] {
+                let y = f64::from(eval_f32(&f.tree, &[(x + shift) as f32]));
+                let difference = (y - exact).abs();
+                assert!(
+                    difference <= bound.error,
+                    "{source} at {x}: {difference:e} > {:e}",
+                    bound.error
+                );
+                largest = largest.max(difference);
+            }
+        }
+        assert!(
+            largest * 64.0 >= bound.error,
+            "{source}: bound {:e}, largest difference {largest:e}",
+            bound.error
+        );
+    }
+    // Deliberately perturbed results: one unit of the bound beyond it is refused by the comparison that
+    // uses it, half of it is accepted.
+    let f = Expr::parse("exp(x)", 1).unwrap();
+    let input = Bounded {
+        value: Interval::new(0.0, 1.0),
+        error: 2.0 * gpu.unit,
+    };
+    let e = f.bound(&[input], &Accuracy::CPU, &gpu).unwrap().error;
+    let cpu = f.eval(&[0.5]).unwrap();
+    assert!((cpu + 0.5 * e - cpu).abs() <= e);
+    assert!((cpu + 1.01 * e - cpu).abs() > e);
+}
+
+#[test]
+fn no_bound_where_values_may_not_be_finite_or_jump() {
+    let bound = |source: &str, lo: f64, hi: f64| {
+        let input = Bounded {
+            value: Interval::new(lo, hi),
+            error: 1e-9,
+        };
+        Expr::parse(source, 1)
+            .unwrap()
+            .bound(&[input], &Accuracy::CPU, &Accuracy::GPU_F32)
+    };
+    assert!(bound("1/x", -1.0, 1.0).is_none());
+    assert!(bound("1/x", 0.5, 1.0).is_some());
+    assert!(bound("sqrt(x)", -1.0, 1.0).is_none());
+    assert!(bound("log(x)", 0.0, 1.0).is_none());
+    assert!(bound("x < 0.5", 0.0, 1.0).is_none());
+    assert_eq!(bound("x < 2", 0.0, 1.0).unwrap().value, Interval::new(1.0, 1.0));
+    assert!(bound("floor(x)", 0.5, 1.5).is_none());
+    assert!(bound("floor(x)", 0.25, 0.75).is_some());
+    assert!(bound("sin(x)", 0.0, 1e4).is_none());
+    assert!(bound("sin(x)", 0.0, 1e3).is_some());
+    assert!(bound("exp(x)", 0.0, 1000.0).is_none());
+    assert!(bound("tan(x)", 1.0, 2.0).is_none());
+    assert!(bound("tan(x)", -1.0, 1.0).is_some());
 }

@@ -80,6 +80,7 @@ impl Node {
     /// `base ^ exponent`: repeated products for small integer constant exponents, `pow` otherwise;
     /// constants folded.
     pub(super) fn power(base: Node, exponent: Node) -> Node {
+        let exponent = exponent.fold();
         if let Some(k) = exponent.constant()
             && k.fract() == 0.0
             && k.abs() <= MAX_PRODUCT_POWER

@@ -726,3 +726,81 @@ pub(crate) fn hetero_simd_picks_a_narrower_path_with_the_same_bits() {
         "{stderr}"
     );
 }
+
+pub(crate) fn expressions_from_the_command_line() {
+    let args = [
+        "simpson",
+        "--expr",
+        "exp(-x^2)",
+        "--from",
+        "0",
+        "--to",
+        "1",
+        "-n",
+        "65_541",
+    ];
+    let v = json(&args);
+    assert_eq!(v["expr"], "exp(-x^2)");
+    assert_eq!(v["function"], "exp(-x^2)");
+    let expected = std::f64::consts::PI.sqrt() / 2.0 * 0.842_700_792_949_714_9;
+    assert!((v["value"].as_f64().unwrap() - expected).abs() < 1e-14);
+    // The same bits and stamp on every CPU backend and thread count.
+    for backend in ["serial", "rayon", "threads"] {
+        for threads in ["1", "3"] {
+            let mut with = args.to_vec();
+            with.extend(["--backend", backend, "--threads", threads]);
+            let w = json(&with);
+            assert_eq!(
+                w["value"].as_f64().map(f64::to_bits),
+                v["value"].as_f64().map(f64::to_bits)
+            );
+            assert_eq!(w["stamp"], v["stamp"], "{backend} {threads}");
+        }
+    }
+    // `exp(x)` is the built-in exp, bit for bit.
+    let expr = json(&["simpson", "--expr", "exp(x)", "-n", "1e5", "--backend", "serial"]);
+    let builtin = json(&["simpson", "-f", "exp", "-n", "1e5", "--backend", "serial"]);
+    assert_eq!(
+        expr["value"].as_f64().map(f64::to_bits),
+        builtin["value"].as_f64().map(f64::to_bits)
+    );
+
+    // Bad expressions: one line, exit 2, the column.
+    for (source, message) in [
+        (
+            "sin(x) + sinh2(x)",
+            "hetero: error: unknown function 'sinh2' at column 10; the functions are exp,",
+        ),
+        ("", "hetero: error: the expression is empty"),
+        ("(x + 1", "hetero: error: '(' is never closed at column 1"),
+        (
+            "x + y",
+            "hetero: error: unknown variable 'y' at column 5; the variables are x or x1",
+        ),
+        (
+            "exp(x, 1)",
+            "hetero: error: exp() takes 1 argument, given 2 at column 1",
+        ),
+        (
+            "x +",
+            "hetero: error: expected a number, a variable, a function or '(', found the end at column 4",
+        ),
+    ] {
+        let out = hetero(&["simpson", "--expr", source]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{source}: {stderr}");
+        assert!(stderr.starts_with(message), "{source}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{source}: {stderr}");
+    }
+    let out = hetero(&["simpson", "--expr", "x", "-f", "sin"]);
+    assert_eq!(out.status.code(), Some(2));
+    // A value that is not finite: exit 1, naming a point where it is not.
+    let out = hetero(&["simpson", "--expr", "1/(x-0.5)", "-n", "1000"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("hetero: error: 1/(x-0.5) is not finite at x = 5e-1"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}

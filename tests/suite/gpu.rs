@@ -229,6 +229,48 @@ pub(crate) fn simpson_agrees_within_the_bound_of_each_precision() {
     }
 }
 
+pub(crate) fn expressions_agree_within_their_derived_bound() {
+    let cases = [
+        ("exp(-x^2) * sin(3*x)", 0.5, 4.0),
+        ("x^3 - 2*x^-2 + sqrt(x)", 0.5, 4.0),
+        ("exp(x) / (1 + x^2)", -3.0, 2.0),
+        (
+            "cos(x)^2 + min(x, 1) * (x < 7) + abs(x - 2) + max(floor(x / 16 + 0.5), 0)",
+            0.0,
+            5.0,
+        ),
+        ("exp(-(x-0.3)^2/(2*0.7^2))", 2.0, -2.0),
+        ("x", -1.0, 1.0),
+    ];
+    for precision in [Precision::F64, Precision::F32] {
+        let Some(engine) = engine_in(precision) else { continue };
+        for (source, a, b) in cases {
+            for n in [8, 65_535 * 3 + 2, 2_000_000] {
+                let kernel = Simpson::expr(source, a, b, n).unwrap();
+                let cpu = engine.run(&kernel, Backend::Serial).unwrap().output;
+                let gpu = engine.run(&kernel, Backend::Gpu).unwrap().output;
+                let bound = kernel.gpu_bound(precision).unwrap();
+                let difference = (gpu.value - cpu.value).abs();
+                assert!(
+                    difference <= bound,
+                    "{precision} {source} n={n}: {difference:e} > {bound:e}"
+                );
+            }
+        }
+    }
+    // What cannot be bounded does not run: the run says why.
+    let engine = gpu_engine_or_skip!();
+    for (source, why) in [
+        ("log(x)", "log() does not run on the GPU"),
+        ("1/x", "no GPU error bound can be derived for 1/x"),
+        ("x < 0.5", "no GPU error bound can be derived"),
+    ] {
+        let kernel = Simpson::expr(source, -1.0, 1.0, 1000).unwrap();
+        let err = engine.run(&kernel, Backend::Gpu).unwrap_err().to_string();
+        assert!(err.starts_with(why), "{source}: {err}");
+    }
+}
+
 pub(crate) fn simpson_f64_meets_one_part_in_a_trillion() {
     let Some(engine) = engine_in(Precision::F64) else {
         return;

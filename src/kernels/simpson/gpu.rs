@@ -36,22 +36,48 @@ struct SimpsonParamsTail {
     power: u32,
 }
 
+/// The shader's number for a user's integrand, `user_integrand`.
+const USER_INTEGRAND: u32 = 6;
+
+/// `user_integrand` where the integrand is built in (never called: `FUNCTION` selects the built-in).
+const NO_USER_INTEGRAND: &str = "fn user_integrand(x: real) -> real { return x; }";
+
 impl<F: Integrand> GpuKernel for Simpson<F> {
     type Partial = SimpsonPartial;
 
-    /// Built-in integrands only. f64 uses hetero's own exp/sin/cos and the CPU's formula for `x_i`; f32
+    /// Built-in integrands and expressions (whose WGSL is generated, and which run only where their error
+    /// bound can be derived). f64 uses hetero's own exp/sin/cos and the CPU's formula for `x_i`; f32
     /// takes each block's first point from the host (see `shaders/simpson_f32.wgsl`). The two end points
     /// are evaluated by the host, in f64.
     fn program(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, SimpsonPartial>> {
-        let function = self.f.builtin().ok_or_else(|| {
-            Error::Unsupported(
-                "only the built-in integrands run on the GPU; integrate closures on a CPU backend".to_owned(),
-            )
-        })?;
         let precision = caps.float_precision()?;
+        let (function, user) = match (self.f.builtin(), self.f.wgsl()) {
+            (Some(function), _) => (Some(function), NO_USER_INTEGRAND.to_owned()),
+            (None, Some(code)) => {
+                let code = code?;
+                if self.gpu_bound(precision).is_none() {
+                    return Err(Error::Unsupported(format!(
+                        "no GPU error bound can be derived for {} over [{}, {}] in {precision}: it may not be \
+                         finite there, or it jumps (<, floor, ceil) where rounding could move a point across, or \
+                         sin/cos reach past the GPU's argument reduction; use a CPU backend",
+                        self.f.describe(),
+                        real_text(self.a),
+                        real_text(self.b)
+                    )));
+                }
+                (None, code)
+            }
+            (None, None) => {
+                return Err(Error::Unsupported(
+                    "only the built-in integrands and expressions run on the GPU; integrate closures on a CPU \
+                     backend"
+                        .to_owned(),
+                ));
+            }
+        };
         let reach = self.lo.abs().max(self.hi.abs());
         let trig_limit = if precision == Precision::F64 { 1.6e6 } else { 8192.0 };
-        if matches!(function, Function::Sin | Function::Cos) && reach > trig_limit {
+        if matches!(function, Some(Function::Sin | Function::Cos)) && reach > trig_limit {
             return Err(Error::Unsupported(format!(
                 "the GPU's {precision} sin and cos reduce arguments up to |x| = {trig_limit}, and this interval \
                  reaches {}; use a CPU backend",
@@ -59,11 +85,11 @@ impl<F: Integrand> GpuKernel for Simpson<F> {
             )));
         }
         let (x0, sigma) = match function {
-            Function::Gauss { x0, sigma } => (x0, sigma),
+            Some(Function::Gauss { x0, sigma }) => (x0, sigma),
             _ => (0.0, 1.0),
         };
         let power = match function {
-            Function::Poly { power } => power,
+            Some(Function::Poly { power }) => power,
             _ => 0,
         };
         let last_block = self.blocks() - 1;
@@ -94,10 +120,20 @@ impl<F: Integrand> GpuKernel for Simpson<F> {
         };
         let wgsl = assemble(
             precision,
-            &[shaders::BLOCK, shaders::COMPENSATED, math, prelude, shaders::SIMPSON],
+            &[
+                shaders::BLOCK,
+                shaders::COMPENSATED,
+                math,
+                prelude,
+                &user,
+                shaders::SIMPSON,
+            ],
             "main",
         )
-        .with_constant("FUNCTION", f64::from(function.shader_id()));
+        .with_constant(
+            "FUNCTION",
+            f64::from(function.map_or(USER_INTEGRAND, |function| function.shader_id())),
+        );
         let decode = move |block: u64, words: &[u32]| {
             let mut partial = SimpsonPartial::default();
             for class in 0..4 {

@@ -4,8 +4,9 @@
 use std::ops::Range;
 
 use super::points;
-use crate::expr::Expr;
+use crate::expr::{Accuracy, Bounded, Expr, Interval};
 use crate::math;
+use crate::program::Precision;
 use crate::simd::{self, Lanes, Lanes8};
 use crate::size::real_text;
 use crate::sum::{LANES, Neumaier};
@@ -52,9 +53,28 @@ pub trait Integrand: Sync {
         lanes
     }
 
+    /// The function as WGSL, `fn user_integrand(x: real) -> real`, for the GPU; `None` where there is none
+    /// (closures; the built-in functions have their own shader code).
+    fn wgsl(&self) -> Option<Result<String>> {
+        None
+    }
+
+    /// For the GPU's agreement bound: the largest `|f|` over `[lo, hi]`, and how far a GPU evaluation in
+    /// `precision` whose argument is off by at most `argument_error` can lie from the CPU's. `None` where
+    /// nothing can be derived.
+    fn gpu_error(&self, _lo: f64, _hi: f64, _argument_error: f64, _precision: Precision) -> Option<(f64, f64)> {
+        None
+    }
+
     /// How many variables the function takes: Simpson integrates functions of one.
     fn dims(&self) -> usize {
         1
+    }
+
+    /// The name the dispatcher calibrates the function's cost under (`simpson/NAME`); `None` for one of
+    /// its own per type.
+    fn cost_name(&self) -> Option<String> {
+        None
     }
 
     /// The integrand prepared for arguments in `[lo, hi]`, with the same values there ([`Simpson::new`]
@@ -340,12 +360,34 @@ impl Integrand for Expr {
         Expr::dims(self)
     }
 
+    /// All expressions share one calibration.
+    fn cost_name(&self) -> Option<String> {
+        Some("expr".to_owned())
+    }
+
     fn prepared(self, lo: f64, hi: f64) -> Self {
         self.over(&[(lo, hi)])
     }
 
     fn describe(&self) -> String {
         self.source().to_owned()
+    }
+
+    fn wgsl(&self) -> Option<Result<String>> {
+        Some(Expr::wgsl(self, "user_integrand"))
+    }
+
+    fn gpu_error(&self, lo: f64, hi: f64, argument_error: f64, precision: Precision) -> Option<(f64, f64)> {
+        let gpu = match precision {
+            Precision::F64 => Accuracy::GPU_F64,
+            Precision::F32 | Precision::Exact => Accuracy::GPU_F32,
+        };
+        let x = Bounded {
+            value: Interval::new(lo, hi),
+            error: argument_error,
+        };
+        let bound = self.bound(&[x], &Accuracy::CPU, &gpu)?;
+        Some((bound.value.magnitude(), bound.error))
     }
 }
 

@@ -197,12 +197,26 @@ impl<F: Integrand> Simpson<F> {
     /// `X = max(|a|, |b|) + 2^17·h` the largest argument. Each point's argument is off by at most about
     /// `u·X`, which moves `f` by `u·X·D`; evaluating `f` costs a few roundings of `|f| ≤ M`, and the
     /// compensated, exactly combined sums a few more: 16 covers them. The Simpson weights sum to
-    /// `|b − a|`. `None` for integrands that are not built in.
+    /// `|b − a|`.
+    ///
+    /// For an expression, `|b − a| · (E + 4·u·M)`, with `E` bounding the difference between a GPU and a
+    /// CPU evaluation of `f` whose arguments differ by `2·u·X`, and `M ≥ |f|`, both derived from the
+    /// expression ([`Expr::bound`]). `None` for closures, and for expressions whose values over the
+    /// interval cannot be bounded.
     pub fn gpu_bound(&self, precision: Precision) -> Option<f64> {
-        let function = self.f.builtin()?;
-        let (m, d) = function.magnitude_bounds(self.lo, self.hi);
         let reach = self.lo.abs().max(self.hi.abs()) + 2.0 * BLOCK_POINTS as f64 * self.h;
-        Some(unit_roundoff(precision) * (self.hi - self.lo) * (16.0 * m + reach * d))
+        let u = unit_roundoff(precision);
+        match self.f.builtin() {
+            Some(function) => {
+                let (m, d) = function.magnitude_bounds(self.lo, self.hi);
+                Some(u * (self.hi - self.lo) * (16.0 * m + reach * d))
+            }
+            None => {
+                let (m, e) = self.f.gpu_error(self.lo, self.hi, 2.0 * u * reach, precision)?;
+                let bound = (self.hi - self.lo) * (e + 4.0 * u * m);
+                bound.is_finite().then_some(bound)
+            }
+        }
     }
 
     /// A warning when `precision` cannot tell neighbouring points apart: the spacing `h` is below a few
@@ -363,12 +377,13 @@ impl<F: Integrand> Kernel for Simpson<F> {
         blocks.saturating_mul(BLOCK_POINTS).min(self.n + 1)
     }
 
-    /// `simpson/` and the integrand: a built-in one by its name, any other by its type (each closure has
-    /// one of its own), so that integrands of different costs are calibrated apart.
+    /// `simpson/` and the integrand: a built-in one by its name, expressions as `expr`, any other by its
+    /// type (each closure has one of its own), so that integrands of different costs are calibrated apart.
     fn cost_key(&self) -> String {
-        match self.f.builtin() {
-            Some(function) => format!("simpson/{}", function.name()),
-            None => format!("simpson/{}", std::any::type_name::<F>()),
+        match (self.f.builtin(), self.f.cost_name()) {
+            (Some(function), _) => format!("simpson/{}", function.name()),
+            (None, Some(name)) => format!("simpson/{name}"),
+            (None, None) => format!("simpson/{}", std::any::type_name::<F>()),
         }
     }
 
@@ -405,15 +420,21 @@ impl<F: Integrand> Verify for Simpson<F> {
     }
 
     /// The value and its error estimate must be finite: either the integrand is not finite at some point
-    /// (an end point is named when it is one), or the integral lies beyond the `f64` range.
+    /// (named where one is found among the ends and up to 2^22 of the points), or the integral lies
+    /// beyond the `f64` range.
     fn check(&self, output: &SimpsonEstimate) -> Result<()> {
         if output.value.is_finite() && output.error_estimate.is_finite() {
             return Ok(());
         }
         let f = self.f.describe();
         let (from, to) = (output.from, output.to);
-        let bad_end = [from, to].into_iter().find(|&x| !self.f.eval(x).is_finite());
-        Err(Error::NotFinite(match bad_end {
+        // The ends first, then up to 2^22 of the points, spread evenly (all of them when there are fewer).
+        let stride = (self.n >> 22).max(1) as usize;
+        let bad_point = [from, to]
+            .into_iter()
+            .chain((0..=self.n).step_by(stride).map(|i| self.x(i)))
+            .find(|&x| !self.f.eval(x).is_finite());
+        Err(Error::NotFinite(match bad_point {
             Some(x) => {
                 format!("{f} is not finite at x = {x:e}: its integral over [{from:e}, {to:e}] cannot be computed")
             }
@@ -636,6 +657,42 @@ mod tests {
         let builtin = Simpson::new(Function::Exp, -2.0, 3.0, 300_000).unwrap();
         assert_eq!(run(&expr).value.to_bits(), run(&builtin).value.to_bits());
         assert!(Simpson::expr("x + y", 0.0, 1.0, 10).is_err());
+    }
+
+    #[test]
+    fn expressions_integrate_to_their_analytic_values() {
+        use std::f64::consts::{E, PI, SQRT_2};
+        let cases: [(&str, f64, f64, f64); 16] = [
+            ("x^2", 0.0, 3.0, 9.0),
+            ("x^3 - 2*x + 1", -2.0, 3.0, 16.25),
+            ("exp(-x^2)", 0.0, 1.0, PI.sqrt() / 2.0 * libm::erf(1.0)),
+            ("sin(x)^2", 0.0, PI, PI / 2.0),
+            ("1/(1+x^2)", 0.0, 1.0, PI / 4.0),
+            ("log(x)", 1.0, E, 1.0),
+            ("sqrt(x)", 1.0, 4.0, 14.0 / 3.0),
+            ("x*exp(-x)", 0.0, 10.0, 1.0 - 11.0 * (-10.0f64).exp()),
+            ("cosh(x)", 0.0, 1.0, 1f64.sinh()),
+            ("atan(x)", 0.0, 1.0, PI / 4.0 - 2f64.ln() / 2.0),
+            ("tan(x)", 0.0, 1.0, -(1f64.cos().ln())),
+            ("1/sqrt(1-x^2)", 0.0, 0.5, PI / 6.0),
+            ("pow(x, 2.5)", 1.0, 2.0, (2f64.powf(3.5) - 1.0) / 3.5),
+            ("hypot(x, 1)", 0.0, 1.0, (SQRT_2 + 1f64.asinh()) / 2.0),
+            ("exp(-(x-0.3)^2/(2*0.7^2))", -1.0, 2.0, {
+                let s = 0.7 * SQRT_2;
+                0.7 * (PI / 2.0).sqrt() * (libm::erf(1.7 / s) - libm::erf(-1.3 / s))
+            }),
+            ("cos(2*x) * (x < 10)", 0.0, PI / 4.0, 0.5),
+        ];
+        for (source, a, b, exact) in cases {
+            let estimate = run(&Simpson::expr(source, a, b, 1 << 12).unwrap());
+            let allowed = 10.0 * estimate.error_estimate + 8.0 * f64::EPSILON * exact.abs();
+            assert!(
+                (estimate.value - exact).abs() <= allowed,
+                "{source} over [{a}, {b}]: {} against {exact} (estimate {:e})",
+                estimate.value,
+                estimate.error_estimate
+            );
+        }
     }
 
     #[test]
