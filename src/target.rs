@@ -146,6 +146,90 @@ pub fn pi_to_error(
     }))
 }
 
+/// The Monte Carlo integral of `f` over `bounds` from the stream of `seed`, with as many whole blocks of
+/// points as it takes for the standard error to be at most `target`: a first run of 2^16 points estimates
+/// the spread, each further run extends the same stream (the points already summed are kept), by at
+/// least an eighth. The result is that of a single run of the size reached.
+///
+/// ```
+/// use hetero::{Backend, Control, Engine, expr::Expr, kernels::MonteCarloIntegral, target::integral_to_error};
+///
+/// let engine = Engine::with_threads(2)?;
+/// let f = Expr::parse("exp(-x*y)", 2)?;
+/// let run = integral_to_error(&engine, &f, &[(0.0, 1.0); 2], 9, 1e-4, Backend::Rayon, &Control::new())?.run;
+/// assert!(run.output.std_error <= 1e-4);
+/// let fixed = MonteCarloIntegral::new(f, &[(0.0, 1.0); 2], run.output.samples, 9)?;
+/// assert_eq!(engine.run(&fixed, Backend::Serial)?.output, run.output);
+/// # Ok::<(), hetero::Error>(())
+/// ```
+pub fn integral_to_error(
+    engine: &Engine,
+    f: &crate::expr::Expr,
+    bounds: &[(f64, f64)],
+    seed: u64,
+    target: f64,
+    choice: impl Into<Choice>,
+    control: &Control,
+) -> Result<TargetRun<crate::kernels::IntegralEstimate>> {
+    use crate::kernels::MonteCarloIntegral;
+    check_target(target)?;
+    let block = 1u64 << 14;
+    let mut samples = 1u64 << 16;
+    let kernel_of = |samples: u64| MonteCarloIntegral::new(f.clone(), bounds, samples, seed);
+    let backend = engine.resolve(&kernel_of(samples)?, choice.into())?;
+    let start = Instant::now();
+    let mut total = None;
+    let (mut done, mut gpu, mut interrupted) = (0u64, None, false);
+    let planned = loop {
+        let kernel = kernel_of(samples)?;
+        let driven = engine.drive(&kernel, backend, done..kernel.blocks(), control)?;
+        done += driven.completed;
+        crate::gpu::GpuReport::add_to(&mut gpu, driven.gpu.as_ref());
+        total = match (total, driven.partial) {
+            (Some(left), Some(right)) => Some(crate::kernels::IntegralPartial::combine(left, right)),
+            (left, right) => left.or(right),
+        };
+        let Some(sums) = &total else {
+            return Err(Error::Interrupted {
+                completed: 0,
+                blocks: kernel.blocks(),
+            });
+        };
+        let estimate = kernel.finish(sums.clone());
+        if driven.interrupted {
+            interrupted = true;
+            break kernel.blocks();
+        }
+        if estimate.std_error <= target || !estimate.std_error.is_finite() {
+            break kernel.blocks();
+        }
+        // N such that std_error · sqrt(n / N) = target.
+        let ratio = estimate.std_error / target;
+        let needed = (estimate.samples as f64 * ratio * ratio).ceil();
+        if needed > MAX_TARGET_SAMPLES as f64 {
+            return Err(Error::invalid(
+                "target error",
+                format!("{target:e} needs about {needed:.1e} points, more than the 2^62 allowed"),
+            ));
+        }
+        samples = (needed as u64).max(samples + samples / 8).next_multiple_of(block);
+    };
+    let sums = total.ok_or(Error::EmptyKernel)?;
+    let kernel = kernel_of(sums.points.max(1))?;
+    Ok(TargetRun::reached(Run {
+        output: kernel.finish(sums.clone()),
+        backend,
+        threads: engine.threads_for(backend),
+        blocks: if interrupted { planned } else { done },
+        completed: done,
+        interrupted,
+        elements: sums.points,
+        elapsed: start.elapsed(),
+        gpu,
+        split: None,
+    }))
+}
+
 /// Simpson's rule for `f` over `[a, b]`, doubling the intervals from 1024 until Richardson's estimate is
 /// at most `target` and trusted (see the [module](self) docs). When it is not reached (rounding stops the
 /// estimate from shrinking first, or `n` would pass 2^53), the best trusted run is returned with

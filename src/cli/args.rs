@@ -25,6 +25,8 @@ pub enum Command {
     Simpson(SimpsonArgs),
     /// Sum the Leibniz series for π.
     Leibniz(LeibnizArgs),
+    /// Integrate an expression over a box in 1 to 16 dimensions by Monte Carlo on the Philox stream.
+    Montecarlo(MontecarloArgs),
     /// Run one problem on several backends and check that they agree (exit code 1 when they do not).
     Compare(CompareArgs),
     /// Measure each backend's cost for each kernel and cache it, for '--backend auto'.
@@ -92,6 +94,8 @@ pub enum Problem {
     Simpson(SimpsonArgs),
     /// The Leibniz series.
     Leibniz(LeibnizArgs),
+    /// Monte Carlo integration over a box.
+    Montecarlo(MontecarloArgs),
 }
 
 #[derive(Args, Debug)]
@@ -204,6 +208,48 @@ pub struct SimpsonArgs {
     pub power: Option<u32>,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct MontecarloArgs {
+    /// The integrand, an expression in x (one dimension), x, y, z (up to three) or x1 … xd.
+    #[arg(long, value_name = "EXPR", allow_hyphen_values = true)]
+    pub expr: String,
+    /// The box, one range per variable: A1:B1,A2:B2,… (bounds accept pi, -pi/2…).
+    #[arg(long = "box", value_name = "A1:B1,…", allow_hyphen_values = true, value_parser = parse_box)]
+    pub bounds: Bounds,
+    /// Number of points [default: 1e8].
+    #[arg(long, short = 'n', value_name = "N", allow_hyphen_values = true, value_parser = parse_positive)]
+    pub samples: Option<u64>,
+    /// Seed of the random stream (0 ..= 2^64 − 1).
+    #[arg(long, value_name = "SEED", default_value = "42", allow_hyphen_values = true, value_parser = parse_count)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// The ranges of `--box`.
+#[derive(Clone, Debug)]
+pub struct Bounds(pub Vec<(f64, f64)>);
+
+fn parse_box(text: &str) -> Result<Bounds, String> {
+    let ranges = text
+        .split(',')
+        .map(|range| {
+            let (a, b) = range
+                .split_once(':')
+                .ok_or_else(|| format!("'{range}' is not a range A:B"))?;
+            Ok((parse_real(a.trim())?, parse_real(b.trim())?))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    if ranges.len() > hetero::expr::MAX_DIMS {
+        return Err(format!(
+            "{} ranges: at most {} dimensions",
+            ranges.len(),
+            hetero::expr::MAX_DIMS
+        ));
+    }
+    Ok(Bounds(ranges))
 }
 
 #[derive(Args, Debug)]

@@ -1,16 +1,16 @@
 //! The commands: one run, several backends compared, calibration.
 
-use super::args::{CalibrateArgs, RunArgs, SimpsonArgs};
+use super::args::{CalibrateArgs, MontecarloArgs, RunArgs, SimpsonArgs};
 use super::ranks::Ranks;
 use super::report;
 use super::report::{Context, Report};
 use super::setup::*;
 use super::signals::Signals;
-use super::{DEFAULT_INTERVALS, EXIT_FAILURE, Outcome, say};
+use super::{DEFAULT_INTERVALS, DEFAULT_POINTS, EXIT_FAILURE, Outcome, one_size, say};
 use hetero::distributed::{RankReport, Wire};
 use hetero::expr::Expr;
 use hetero::gpu::AdapterChoice;
-use hetero::kernels::{Function, Simpson};
+use hetero::kernels::{Function, MonteCarloIntegral, Simpson};
 use hetero::target::TargetRun;
 use hetero::validate;
 use hetero::{Backend, Choice, Control, Engine, Error, Kernel, Run};
@@ -406,6 +406,24 @@ where
         hetero::target::simpson_to_error(engine, target_f.clone(), from, to, target, choice, control)
     };
     single(&a.run, &kernel, &probe_simpson(f, a.from, a.to)?, &to_target, ranks)
+}
+
+/// The Monte Carlo integral of the command line's arguments.
+pub(super) fn montecarlo_kernel(a: &MontecarloArgs) -> hetero::Result<MonteCarloIntegral> {
+    let f = Expr::parse(&a.expr, a.bounds.0.len())?;
+    MonteCarloIntegral::new(f, &a.bounds.0, a.samples.unwrap_or(DEFAULT_POINTS), a.seed)
+}
+
+/// `hetero montecarlo`.
+pub(super) fn montecarlo(a: &MontecarloArgs, ranks: Option<&Ranks>) -> hetero::Result<Outcome> {
+    one_size(a.samples, &a.run)?;
+    let kernel = montecarlo_kernel(a)?;
+    let probe = MonteCarloIntegral::new(kernel.expr().clone(), &a.bounds.0, 1 << 22, a.seed)?;
+    let (f, bounds, seed) = (kernel.expr().clone(), a.bounds.0.clone(), a.seed);
+    let to_target = move |engine: &Engine, target, choice, control: &Control| {
+        hetero::target::integral_to_error(engine, &f, &bounds, seed, target, choice, control)
+    };
+    single(&a.run, &kernel, &probe, &to_target, ranks)
 }
 
 fn note_rounding<F: hetero::kernels::Integrand>(a: &SimpsonArgs, kernel: &Simpson<F>) {

@@ -147,7 +147,7 @@ impl Outcome {
 }
 
 /// `-n` and `--target-error` both say how big the problem is: one of them, not both.
-fn one_size(size: Option<u64>, run: &RunArgs) -> hetero::Result<()> {
+pub(super) fn one_size(size: Option<u64>, run: &RunArgs) -> hetero::Result<()> {
     if size.is_some() && run.target_error.is_some() {
         return Err(Error::Unsupported(
             "give a size (-n) or --target-error, not both".to_owned(),
@@ -159,6 +159,7 @@ fn one_size(size: Option<u64>, run: &RunArgs) -> hetero::Result<()> {
 const DEFAULT_SAMPLES: u64 = 1_000_000_000;
 const DEFAULT_INTERVALS: u64 = 100_000_000;
 const DEFAULT_TERMS: u64 = 1_000_000_000;
+const DEFAULT_POINTS: u64 = 100_000_000;
 
 fn run(cli: Cli, ranks: Option<&ranks::Ranks>) -> hetero::Result<Outcome> {
     match cli.command {
@@ -186,6 +187,7 @@ fn run(cli: Cli, ranks: Option<&ranks::Ranks>) -> hetero::Result<Outcome> {
             };
             single(&a.run, &kernel, &probe_leibniz()?, &to_target, ranks)
         }
+        Command::Montecarlo(a) => montecarlo(&a, ranks),
         Command::Compare(c) => {
             let backends = c.backends.as_deref();
             match c.problem {
@@ -199,6 +201,7 @@ fn run(cli: Cli, ranks: Option<&ranks::Ranks>) -> hetero::Result<Outcome> {
                     Integrand::Expr(expr) => compare(backends, &a.run, &simpson_kernel(&a, expr)?),
                 },
                 Problem::Leibniz(a) => compare(backends, &a.run, &Leibniz::new(a.terms.unwrap_or(DEFAULT_TERMS))?),
+                Problem::Montecarlo(a) => compare(backends, &a.run, &montecarlo_kernel(&a)?),
             }
         }
         Command::Calibrate(a) => calibrate(&a),

@@ -198,6 +198,8 @@ pub(super) fn merge(args: &MergeArgs) -> hetero::Result<Outcome> {
         Builtin::Pi(kernel) => merge_as(&kernel, &results, args),
         Builtin::Simpson(kernel) => merge_as(&kernel, &results, args),
         Builtin::Leibniz(kernel) => merge_as(&kernel, &results, args),
+        Builtin::SimpsonExpr(kernel) => merge_as(&kernel, &results, args),
+        Builtin::Integral(kernel) => merge_as(&kernel, &results, args),
         _ => Err(Error::Unsupported(format!("cannot merge '{}'", first.problem()))),
     }
 }

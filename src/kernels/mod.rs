@@ -1,9 +1,12 @@
 //! The built-in kernels. Each file holds the maths of one kernel and nothing about execution.
 
+mod integral;
 mod leibniz;
 mod monte_carlo;
 mod simpson;
 
+pub(crate) use integral::hex;
+pub use integral::{IntegralEstimate, IntegralPartial, MonteCarloIntegral};
 pub use leibniz::{Leibniz, LeibnizEstimate};
 pub(crate) use monte_carlo::BLOCK_SAMPLES;
 pub use monte_carlo::{Hits, MonteCarloPi, PiEstimate};
@@ -35,6 +38,10 @@ pub enum Builtin {
     Simpson(Simpson),
     /// [`Leibniz`].
     Leibniz(Leibniz),
+    /// [`Simpson`] of an expression.
+    SimpsonExpr(Simpson<crate::expr::Expr>),
+    /// [`MonteCarloIntegral`].
+    Integral(MonteCarloIntegral),
 }
 
 impl Builtin {
@@ -52,6 +59,7 @@ impl Builtin {
                 return Err(refused(format!("'{key}' is given twice")));
             }
         }
+        let expression = fields.get("f") == Some(&"expr");
         let mut take = |key: &str| fields.remove(key).ok_or_else(|| refused(format!("'{key}' is missing")));
         let int = |text: &str| {
             text.parse::<u64>()
@@ -63,7 +71,37 @@ impl Builtin {
                 .map(f64::from_bits)
                 .ok_or_else(|| refused(format!("'{text}' is not a number's bits")))
         };
+        let text = |hex: &str| {
+            let bytes: Option<Vec<u8>> = (0..hex.len())
+                .step_by(2)
+                .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+                .collect();
+            bytes
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| refused(format!("'{hex}' is not the hexadecimal of a text")))
+        };
         let kernel = match kernel {
+            "simpson" if expression => {
+                take("f")?;
+                let source = text(take("expr")?)?;
+                let (from, to) = (real(take("from")?)?, real(take("to")?)?);
+                Builtin::SimpsonExpr(Simpson::expr(&source, from, to, int(take("intervals")?)?)?)
+            }
+            "montecarlo" => {
+                let source = text(take("expr")?)?;
+                let bounds = take("box")?
+                    .split(',')
+                    .map(|range| {
+                        let (a, b) = range
+                            .split_once(':')
+                            .ok_or_else(|| refused(format!("'{range}' is not A:B")))?;
+                        Ok((real(a)?, real(b)?))
+                    })
+                    .collect::<crate::Result<Vec<_>>>()?;
+                let f = crate::expr::Expr::parse(&source, bounds.len())?;
+                let (samples, seed) = (int(take("samples")?)?, int(take("seed")?)?);
+                Builtin::Integral(MonteCarloIntegral::new(f, &bounds, samples, seed)?)
+            }
             "pi" => Builtin::Pi(MonteCarloPi::new(int(take("samples")?)?, int(take("seed")?)?)?),
             "leibniz" => Builtin::Leibniz(Leibniz::new(int(take("terms")?)?)?),
             "simpson" => {

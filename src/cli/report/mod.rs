@@ -20,6 +20,7 @@ use hetero::dispatch::{CostModel, Explanation};
 use hetero::distributed::RankReport;
 use hetero::expr::Expr;
 use hetero::gpu::{AdapterSummary, Precision};
+use hetero::kernels::{IntegralEstimate, MonteCarloIntegral};
 use hetero::kernels::{Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
 use hetero::size::{real_text, real_text_17};
 use hetero::validate::{Comparison, Validation, Verify, stamp};
@@ -226,6 +227,62 @@ fn simpson_text(e: &SimpsonEstimate, out: &mut String) {
             line(out, "|value − exact|", format!("{:.3e}", (e.value - exact).abs()));
         }
         None => line(out, "exact", "not known in closed form".to_owned()),
+    }
+}
+
+impl Report for MonteCarloIntegral {
+    const UNIT: &'static str = "samples";
+
+    fn value(output: &IntegralEstimate) -> f64 {
+        output.value
+    }
+
+    fn error_estimate(output: &IntegralEstimate) -> f64 {
+        output.std_error
+    }
+
+    fn bound(&self, _: Precision) -> Option<f64> {
+        None
+    }
+
+    fn fields(e: &IntegralEstimate) -> Value {
+        json!({
+            "expr": e.expr,
+            "dims": e.dims,
+            "box": e.bounds.iter().map(|(a, b)| [a, b]).collect::<Vec<_>>(),
+            "samples": e.samples,
+            "seed": e.seed,
+            "mean": e.mean,
+            "std_error": e.std_error,
+            "ci95": [e.ci95.0, e.ci95.1],
+        })
+    }
+
+    fn text(e: &IntegralEstimate, out: &mut String) {
+        let ranges: Vec<String> = e
+            .bounds
+            .iter()
+            .map(|(a, b)| format!("[{}, {}]", real_text(*a), real_text(*b)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "montecarlo: ∫ {} over {} ({} samples, seed {})",
+            e.expr,
+            ranges.join(" × "),
+            e.samples,
+            e.seed
+        );
+        line(out, "value", real_text_17(e.value));
+        line(
+            out,
+            "error estimate",
+            format!(
+                "{:.3e} (standard error; 95% interval {} .. {})",
+                e.std_error,
+                real_text_17(e.ci95.0),
+                real_text_17(e.ci95.1)
+            ),
+        );
     }
 }
 

@@ -71,6 +71,11 @@ pub trait Integrand: Sync {
         1
     }
 
+    /// The text of the expression this integrand was parsed from, if it was (what saved results name it by).
+    fn source(&self) -> Option<&str> {
+        None
+    }
+
     /// The name the dispatcher calibrates the function's cost under (`simpson/NAME`); `None` for one of
     /// its own per type.
     fn cost_name(&self) -> Option<String> {
@@ -358,6 +363,10 @@ impl Integrand for Expr {
 
     fn dims(&self) -> usize {
         Expr::dims(self)
+    }
+
+    fn source(&self) -> Option<&str> {
+        Some(Expr::source(self))
     }
 
     /// All expressions share one calibration.

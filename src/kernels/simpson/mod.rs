@@ -487,14 +487,16 @@ impl Wire for SimpsonPartial {
 
 impl<F: Integrand> crate::checkpoint::Resumable for Simpson<F> {
     /// `simpson f=NAME [PARAMETERS] from=BITS to=BITS intervals=N`, the bounds (and a Gaussian's
-    /// parameters) as the hex bits of their `f64`s, `intervals` as requested. Only built-in integrands
-    /// have one.
+    /// parameters) as the hex bits of their `f64`s, `intervals` as requested; an expression is
+    /// `f=expr expr=HEX`, the hexadecimal of its text. Built-in integrands and expressions have one.
     fn problem(&self) -> Option<String> {
         let bits = |x: f64| format!("{:#018x}", x.to_bits());
-        let function = match self.f.builtin()? {
-            Function::Gauss { x0, sigma } => format!("f=gauss x0={} sigma={}", bits(x0), bits(sigma)),
-            Function::Poly { power } => format!("f=poly power={power}"),
-            other => format!("f={}", other.name()),
+        let function = match (self.f.builtin(), self.f.source()) {
+            (Some(Function::Gauss { x0, sigma }), _) => format!("f=gauss x0={} sigma={}", bits(x0), bits(sigma)),
+            (Some(Function::Poly { power }), _) => format!("f=poly power={power}"),
+            (Some(other), _) => format!("f={}", other.name()),
+            (None, Some(source)) => format!("f=expr expr={}", crate::kernels::hex(source)),
+            (None, None) => return None,
         };
         Some(format!(
             "simpson {function} from={} to={} intervals={}",

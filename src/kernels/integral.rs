@@ -1,0 +1,582 @@
+//! Monte Carlo integration of an expression over a box in 1 to 16 dimensions.
+//!
+//! # The points (a public contract)
+//!
+//! A problem of `d` dimensions and seed `s` draws its points from the Philox4x32-10 stream of Monte Carlo π:
+//! call `i` is `philox4x32_10([i mod 2^32, i div 2^32, 0, 0], [s mod 2^32, s div 2^32])`, giving words
+//! `r0, r1, r2, r3`. Point `j` takes `c = ⌈d/2⌉` consecutive calls, `j·c … j·c + c − 1`; its coordinate
+//! `k` comes from call `j·c + ⌊k/2⌋`, from words `(r0, r1)` for even `k` and `(r2, r3)` for odd `k`: with
+//! `(lo, hi)` those two words, `u_k = ⌊(hi·2^32 + lo) / 2^11⌋ · 2^−53`, a number in `[0, 1)` with 53 random
+//! bits, and `x_k = a_k + (b_k − a_k)·u_k` in `f64` (one multiplication, then one addition).
+//!
+//! # The estimate
+//!
+//! With `V = (b_1 − a_1)·…·(b_d − a_d)` (multiplied in that order) and the exact sums `S = Σ f(x_j)` and
+//! `Q = Σ f(x_j)²` (each `f(x_j)²` rounded once) over points `0 … N − 1`: the mean `m = S/N`, the value
+//! `V·m`, the sample variance `σ² = (Q/N − m²)·N/(N − 1)` (0 where rounding makes it negative), the standard
+//! error `|V|·σ/√N` and the 95% interval `value ± 1.96·std_error`. Blocks of points are summed in a fixed
+//! order and combined exactly, so the result is the same bits on every CPU backend, thread count and
+//! vector width.
+
+use crate::exact::ExactSum;
+use crate::expr::{Expr, Program};
+use crate::program::Precision;
+use crate::rng::{counter_for_call, key_from_seed, philox4x32_10, philox4x32_10_lanes};
+use crate::simd::{self, LaneLoop, Lanes8, Token};
+use crate::size::real_text;
+use crate::sum::{LANES, LaneSums, Neumaier};
+use crate::validate::{Measure, Verify};
+use crate::wire::Wire;
+use crate::{Error, Kernel, Partial, Result};
+
+/// Points per block (a multiple of [`LANES`]).
+pub(crate) const BLOCK_POINTS: u64 = 1 << 14;
+
+/// Points per chunk of the vector loop: each operation of the expression's program runs over a chunk.
+const CHUNK_VECTORS: usize = 32;
+
+/// `∫ f` over a box by Monte Carlo: the mean of `f` at `samples` points of the stream of `seed`, times the
+/// volume.
+///
+/// ```
+/// use hetero::{Backend, Engine, expr::Expr, kernels::MonteCarloIntegral};
+///
+/// // The volume of the unit ball in 3 dimensions, 4π/3.
+/// let f = Expr::parse("x^2 + y^2 + z^2 < 1", 3)?;
+/// let kernel = MonteCarloIntegral::new(f, &[(-1.0, 1.0); 3], 1_000_000, 42)?;
+/// let run = Engine::with_threads(2)?.run(&kernel, Backend::Rayon)?;
+/// assert!((run.output.value - 4.0 * std::f64::consts::PI / 3.0).abs() < 5.0 * run.output.std_error);
+/// # Ok::<(), hetero::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct MonteCarloIntegral {
+    /// The expression, compiled for the box.
+    f: Expr,
+    bounds: Vec<(f64, f64)>,
+    samples: u64,
+    seed: u64,
+    volume: f64,
+}
+
+/// The partial of a [`MonteCarloIntegral`] range: the exact sums of `f` and of `f²`, and the points.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IntegralPartial {
+    /// `Σ f(x_j)`.
+    pub sum: ExactSum,
+    /// `Σ f(x_j)²`, each square rounded once.
+    pub squares: ExactSum,
+    /// Points summed.
+    pub points: u64,
+}
+
+impl Partial for IntegralPartial {
+    fn combine(mut self, right: Self) -> Self {
+        self.sum.merge(&right.sum);
+        self.squares.merge(&right.squares);
+        self.points += right.points;
+        self
+    }
+}
+
+/// The outcome of [`MonteCarloIntegral`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct IntegralEstimate {
+    /// The expression.
+    pub expr: String,
+    /// Its dimensions.
+    pub dims: usize,
+    /// The box, `(a_k, b_k)` per dimension.
+    #[serde(rename = "box")]
+    pub bounds: Vec<(f64, f64)>,
+    /// Points drawn.
+    pub samples: u64,
+    /// The seed of the stream.
+    pub seed: u64,
+    /// `V · mean`.
+    pub value: f64,
+    /// The mean of `f` over the points.
+    pub mean: f64,
+    /// `|V|·σ/√N`.
+    pub std_error: f64,
+    /// `value ± 1.96 · std_error`.
+    pub ci95: (f64, f64),
+}
+
+impl MonteCarloIntegral {
+    /// `∫ f` over the box `bounds` (one finite `(a, b)` per variable of `f`) from `samples ≥ 1` points of the
+    /// stream of `seed`.
+    pub fn new(f: Expr, bounds: &[(f64, f64)], samples: u64, seed: u64) -> Result<Self> {
+        if bounds.len() != f.dims() {
+            return Err(Error::invalid(
+                "box",
+                format!("{} ranges given for a function of {} variables", bounds.len(), f.dims()),
+            ));
+        }
+        let mut volume = 1.0;
+        for &(a, b) in bounds {
+            if !(a.is_finite() && b.is_finite() && (b - a).is_finite()) {
+                return Err(Error::invalid(
+                    "box",
+                    format!("{}:{} is not a finite range", real_text(a), real_text(b)),
+                ));
+            }
+            volume *= b - a;
+        }
+        if !volume.is_finite() {
+            return Err(Error::invalid("box", "its volume is beyond the f64 range"));
+        }
+        if samples == 0 {
+            return Err(Error::invalid("samples", "must be at least 1"));
+        }
+        let calls = f.dims().div_ceil(2) as u64;
+        if samples > u64::MAX / calls {
+            return Err(Error::invalid(
+                "samples",
+                format!(
+                    "{samples} points of {} dimensions run past the end of the stream (2^64 calls)",
+                    f.dims()
+                ),
+            ));
+        }
+        Ok(MonteCarloIntegral {
+            f: f.over(bounds),
+            bounds: bounds.to_vec(),
+            samples,
+            seed,
+            volume,
+        })
+    }
+
+    /// The expression.
+    pub fn expr(&self) -> &Expr {
+        &self.f
+    }
+
+    /// The box.
+    pub fn bounds(&self) -> &[(f64, f64)] {
+        &self.bounds
+    }
+
+    /// Points drawn.
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// The seed of the stream.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The box's volume, `Π (b_k − a_k)`.
+    pub fn volume(&self) -> f64 {
+        self.volume
+    }
+
+    /// Point `j` of the stream, by the definition (see the module): what every backend must draw.
+    pub fn point(&self, j: u64) -> Vec<f64> {
+        let calls = self.f.dims().div_ceil(2) as u64;
+        let key = key_from_seed(self.seed);
+        (0..self.f.dims())
+            .map(|k| {
+                let r = philox4x32_10(counter_for_call(j * calls + (k / 2) as u64), key);
+                let (lo, hi) = if k % 2 == 0 { (r[0], r[1]) } else { (r[2], r[3]) };
+                coordinate(self.bounds[k], lo, hi)
+            })
+            .collect()
+    }
+
+    /// The points of block `index`: the first and how many.
+    fn extent(&self, index: u64) -> (u64, u64) {
+        let first = index * BLOCK_POINTS;
+        (first, BLOCK_POINTS.min(self.samples - first))
+    }
+
+    /// The estimate from the sums over the first `points` points.
+    fn estimate(&self, total: &IntegralPartial) -> IntegralEstimate {
+        let n = total.points as f64;
+        let mean = total.sum.value() / n;
+        let value = self.volume * mean;
+        let variance = if total.points > 1 {
+            ((total.squares.value() / n - mean * mean) * (n / (n - 1.0))).max(0.0)
+        } else {
+            0.0
+        };
+        let std_error = self.volume.abs() * (variance / n).sqrt();
+        IntegralEstimate {
+            expr: self.f.source().to_owned(),
+            dims: self.f.dims(),
+            bounds: self.bounds.clone(),
+            samples: total.points,
+            seed: self.seed,
+            value,
+            mean,
+            std_error,
+            ci95: (value - 1.96 * std_error, value + 1.96 * std_error),
+        }
+    }
+}
+
+/// `a + (b − a)·u` for `u = ⌊(hi·2^32 + lo) / 2^11⌋ · 2^−53`.
+#[inline(always)]
+fn coordinate((a, b): (f64, f64), lo: u32, hi: u32) -> f64 {
+    let u = ((u64::from(hi) << 32 | u64::from(lo)) >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+    a + (b - a) * u
+}
+
+/// The sums of `f` and `f²` over the points of one block, a lane per point `mod 8`, on the widest vector
+/// unit the processor has.
+struct BlockPoints<'a> {
+    kernel: &'a MonteCarloIntegral,
+    program: &'a Program,
+    first: u64,
+    count: u64,
+}
+
+impl LaneLoop for BlockPoints<'_> {
+    type Output = ([Neumaier; LANES], [Neumaier; LANES]);
+
+    #[inline(always)]
+    fn run<V: Lanes8>(self, token: Token<V>) -> Self::Output {
+        let dims = self.kernel.f.dims();
+        let calls = dims.div_ceil(2) as u64;
+        let key = key_from_seed(self.kernel.seed);
+        let mut sums = LaneSums::new(token);
+        let mut squares = LaneSums::new(token);
+        let mut inputs = vec![token.splat(0.0); dims * CHUNK_VECTORS];
+        let mut slots = vec![token.splat(0.0); self.program.slots() * CHUNK_VECTORS];
+        let whole = self.count / LANES as u64 * LANES as u64;
+        let mut j = self.first;
+        while j < self.first + whole {
+            let vectors = (((self.first + whole - j) / LANES as u64) as usize).min(CHUNK_VECTORS);
+            for v in 0..vectors {
+                let base = j + (v * LANES) as u64;
+                for call in 0..calls {
+                    let index: [u64; LANES] = std::array::from_fn(|l| (base + l as u64) * calls + call);
+                    let r = philox4x32_10_lanes(index.map(|i| i as u32), index.map(|i| (i >> 32) as u32), key);
+                    for half in 0..2 {
+                        let k = 2 * call as usize + half;
+                        if k < dims {
+                            let x: [f64; LANES] = std::array::from_fn(|l| {
+                                coordinate(self.kernel.bounds[k], r[2 * half][l], r[2 * half + 1][l])
+                            });
+                            inputs[k * CHUNK_VECTORS + v] = token.load(x);
+                        }
+                    }
+                }
+            }
+            self.program.run(token, &inputs, &mut slots, CHUNK_VECTORS, vectors);
+            for &y in self.program.results(&slots, CHUNK_VECTORS, vectors) {
+                sums.add(y);
+                squares.add(y.mul(y));
+            }
+            j += (vectors * LANES) as u64;
+        }
+        let (mut sums, mut squares) = (sums.lanes(), squares.lanes());
+        for j in j..self.first + self.count {
+            let y = self.program.eval(&self.kernel.point(j));
+            let lane = (j % LANES as u64) as usize;
+            sums[lane].add(y);
+            squares[lane].add(y * y);
+        }
+        (sums, squares)
+    }
+}
+
+impl Kernel for MonteCarloIntegral {
+    type Partial = IntegralPartial;
+    type Output = IntegralEstimate;
+
+    fn name(&self) -> &str {
+        "montecarlo"
+    }
+
+    fn blocks(&self) -> u64 {
+        self.samples.div_ceil(BLOCK_POINTS)
+    }
+
+    fn block(&self, index: u64) -> IntegralPartial {
+        let (first, count) = self.extent(index);
+        let (sums, squares) = simd::run(BlockPoints {
+            kernel: self,
+            program: self.f.program(),
+            first,
+            count,
+        });
+        let mut partial = IntegralPartial {
+            points: count,
+            ..IntegralPartial::default()
+        };
+        if sums.iter().chain(&squares).all(Neumaier::is_finite) {
+            for lane in &sums {
+                lane.add_to(&mut partial.sum);
+            }
+            for lane in &squares {
+                lane.add_to(&mut partial.squares);
+            }
+            return partial;
+        }
+        // A lane's running sum left the f64 range: the block's values are summed exactly instead, one by
+        // one, so that finite values give a finite, exact partial (every backend takes this path).
+        for j in first..first + count {
+            let y = self.f.program().eval(&self.point(j));
+            partial.sum.add(y);
+            partial.squares.add(y * y);
+        }
+        partial
+    }
+
+    fn finish(&self, total: IntegralPartial) -> IntegralEstimate {
+        self.estimate(&total)
+    }
+
+    /// The first blocks are the first points of the same stream: the estimate of that many points.
+    fn finish_prefix(&self, total: IntegralPartial, _blocks: u64) -> Option<IntegralEstimate> {
+        (total.points > 0).then(|| self.estimate(&total))
+    }
+
+    fn elements(&self) -> u64 {
+        self.samples
+    }
+
+    fn elements_in(&self, blocks: u64) -> u64 {
+        blocks.saturating_mul(BLOCK_POINTS).min(self.samples)
+    }
+
+    /// `montecarlo/DIMS`: expressions of one dimension count share a calibration.
+    fn cost_key(&self) -> String {
+        format!("montecarlo/{}d", self.f.dims())
+    }
+}
+
+impl Verify for MonteCarloIntegral {
+    fn measure_partial(&self, partial: &IntegralPartial) -> Measure {
+        Measure {
+            exact: partial.to_words(),
+            value: self.volume * partial.sum.value() / partial.points.max(1) as f64,
+        }
+    }
+
+    fn measure_output(&self, output: &IntegralEstimate) -> Measure {
+        Measure {
+            exact: vec![output.value.to_bits(), output.std_error.to_bits()],
+            value: output.value,
+        }
+    }
+
+    /// No GPU program yet: results must be equal.
+    fn gpu_allowance(&self, _precision: Precision) -> Option<f64> {
+        None
+    }
+
+    fn problem(&self, output: &IntegralEstimate) -> String {
+        let bounds: Vec<String> = self
+            .bounds
+            .iter()
+            .map(|(a, b)| format!("{:#018x}:{:#018x}", a.to_bits(), b.to_bits()))
+            .collect();
+        format!(
+            "expr={} box={} samples={} seed={}",
+            hex(self.f.source()),
+            bounds.join(","),
+            output.samples,
+            self.seed
+        )
+    }
+
+    /// The value and the standard error must be finite: a point where `f` is not finite is named when one
+    /// is found among the first 2^20.
+    fn check(&self, output: &IntegralEstimate) -> Result<()> {
+        if output.value.is_finite() && output.std_error.is_finite() {
+            return Ok(());
+        }
+        let f = self.f.source();
+        let bad = (0..self.samples.min(1 << 20)).find_map(|j| {
+            let x = self.point(j);
+            (!self.f.program().eval(&x).is_finite()).then_some((j, x))
+        });
+        Err(Error::NotFinite(match bad {
+            Some((j, x)) => {
+                let at: Vec<String> = x.iter().map(|x| format!("{x:e}")).collect();
+                format!(
+                    "{f} is not finite at ({}), point {j} of seed {}: its integral cannot be computed",
+                    at.join(", "),
+                    self.seed
+                )
+            }
+            None => format!(
+                "the integral of {f} (or its standard error) is beyond the f64 range, or {f} is not finite at \
+                 some point"
+            ),
+        }))
+    }
+}
+
+/// `text` as lowercase hexadecimal of its UTF-8 bytes (so that a problem line has no spaces).
+pub(crate) fn hex(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Wire for IntegralPartial {
+    const WORDS: usize = 2 * ExactSum::WORDS + 1;
+    fn to_words(&self) -> Vec<u64> {
+        let mut words = self.sum.to_words();
+        words.extend(self.squares.to_words());
+        words.push(self.points);
+        words
+    }
+    fn from_words(words: &[u64]) -> Option<Self> {
+        if words.len() != Self::WORDS {
+            return None;
+        }
+        Some(IntegralPartial {
+            sum: ExactSum::from_words(&words[..ExactSum::WORDS])?,
+            squares: ExactSum::from_words(&words[ExactSum::WORDS..2 * ExactSum::WORDS])?,
+            points: words[2 * ExactSum::WORDS],
+        })
+    }
+}
+
+impl crate::checkpoint::Resumable for MonteCarloIntegral {
+    /// `montecarlo expr=HEX box=A:B,… samples=N seed=S`: the expression as the hexadecimal of its text, the
+    /// bounds as the bits of their `f64`s.
+    fn problem(&self) -> Option<String> {
+        let bounds: Vec<String> = self
+            .bounds
+            .iter()
+            .map(|(a, b)| format!("{:#018x}:{:#018x}", a.to_bits(), b.to_bits()))
+            .collect();
+        Some(format!(
+            "montecarlo expr={} box={} samples={} seed={}",
+            hex(self.f.source()),
+            bounds.join(","),
+            self.samples,
+            self.seed
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Backend, Engine};
+
+    fn integral(source: &str, bounds: &[(f64, f64)], samples: u64, seed: u64) -> MonteCarloIntegral {
+        MonteCarloIntegral::new(Expr::parse(source, bounds.len()).unwrap(), bounds, samples, seed).unwrap()
+    }
+
+    #[test]
+    fn the_points_follow_the_documented_stream() {
+        let k = integral("x + y + z", &[(0.0, 1.0), (-2.0, 2.0), (10.0, 11.0)], 10, 7);
+        let key = key_from_seed(7);
+        // Point 3 of 3 dimensions: calls 6 and 7; z from (r0, r1) of call 7.
+        let r = philox4x32_10(counter_for_call(7), key);
+        let u = (((u64::from(r[1]) << 32) | u64::from(r[0])) >> 11) as f64 / 2f64.powi(53);
+        assert_eq!(k.point(3)[2], 10.0 + 1.0 * u);
+        let r = philox4x32_10(counter_for_call(6), key);
+        let u = (((u64::from(r[3]) << 32) | u64::from(r[2])) >> 11) as f64 / 2f64.powi(53);
+        assert_eq!(k.point(3)[1], -2.0 + 4.0 * u);
+        for j in 0..10 {
+            assert!(k.point(j).iter().zip(k.bounds()).all(|(x, (a, b))| a <= x && x < b));
+        }
+    }
+
+    #[test]
+    fn blocks_equal_the_scalar_definition() {
+        // The vector loop against the points one at a time (summed into the same lanes in the same order).
+        for (source, bounds) in [
+            ("exp(-x^2-y^2)", vec![(-1.0, 2.0), (0.0, 1.0)]),
+            ("x1*x2*x3 + sin(x4) - (x5 < 0.3)", vec![(0.0, 1.0); 5]),
+            ("sqrt(x)", vec![(0.0, 4.0)]),
+        ] {
+            let samples = 2 * BLOCK_POINTS + 13;
+            let k = integral(source, &bounds, samples, 11);
+            for block in 0..k.blocks() {
+                let (first, count) = k.extent(block);
+                let mut sums = [Neumaier::default(); LANES];
+                let mut squares = [Neumaier::default(); LANES];
+                for j in first..first + count {
+                    let y = k.expr().eval(&k.point(j)).unwrap();
+                    sums[(j % 8) as usize].add(y);
+                    squares[(j % 8) as usize].add(y * y);
+                }
+                let mut expected = IntegralPartial {
+                    points: count,
+                    ..Default::default()
+                };
+                sums.iter().for_each(|s| s.add_to(&mut expected.sum));
+                squares.iter().for_each(|s| s.add_to(&mut expected.squares));
+                assert_eq!(k.block(block), expected, "{source} block {block}");
+            }
+        }
+    }
+
+    #[test]
+    fn analytic_integrals_within_five_standard_errors_over_many_seeds() {
+        use std::f64::consts::PI;
+        let engine = Engine::with_threads(2).unwrap();
+        // An expression, its box and its integral.
+        type Case = (&'static str, Vec<(f64, f64)>, f64);
+        let cases: [Case; 6] = [
+            ("x^2 + y^2 < 1", vec![(-1.0, 1.0); 2], PI),
+            ("x^2 + y^2 + z^2 < 1", vec![(-1.0, 1.0); 3], 4.0 * PI / 3.0),
+            ("exp(-x^2 - y^2)", vec![(-4.0, 4.0); 2], PI * libm::erf(4.0).powi(2)),
+            ("x1*x2*x3*x4", vec![(0.0, 2.0); 4], 16.0),
+            ("sin(x) * cos(y)", vec![(0.0, PI), (0.0, PI / 2.0)], 2.0),
+            ("sqrt(x)", vec![(0.0, 4.0)], 16.0 / 3.0),
+        ];
+        for (source, bounds, exact) in cases {
+            for seed in 0..20 {
+                let k = integral(source, &bounds, 20_000, seed);
+                let run = engine.run(&k, Backend::Rayon).unwrap().output;
+                assert!(
+                    (run.value - exact).abs() <= 5.0 * run.std_error,
+                    "{source} seed {seed}: {} ± {} against {exact}",
+                    run.value,
+                    run.std_error
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_cpu_backend_gives_the_same_bits() {
+        let k = integral(
+            "exp(-(x-0.5)^2) * (y < x)",
+            &[(0.0, 1.0), (0.0, 1.0)],
+            3 * BLOCK_POINTS + 5,
+            3,
+        );
+        let serial = Engine::with_threads(1)
+            .unwrap()
+            .run(&k, Backend::Serial)
+            .unwrap()
+            .output;
+        for threads in [1, 3] {
+            let engine = Engine::with_threads(threads).unwrap();
+            for backend in [Backend::Rayon, Backend::Threads] {
+                assert_eq!(engine.run(&k, backend).unwrap().output, serial);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_problems_are_errors() {
+        let f = Expr::parse("x + y", 2).unwrap();
+        assert!(MonteCarloIntegral::new(f.clone(), &[(0.0, 1.0)], 10, 1).is_err());
+        assert!(MonteCarloIntegral::new(f.clone(), &[(0.0, 1.0), (0.0, f64::INFINITY)], 10, 1).is_err());
+        assert!(MonteCarloIntegral::new(f.clone(), &[(0.0, 1.0); 2], 0, 1).is_err());
+        assert!(MonteCarloIntegral::new(f.clone(), &[(-1e308, 1e308); 2], 10, 1).is_err());
+        assert!(MonteCarloIntegral::new(f, &[(0.0, 1.0); 2], u64::MAX, 1).is_ok());
+        let g = Expr::parse("x1", 3).unwrap();
+        assert!(MonteCarloIntegral::new(g, &[(0.0, 1.0); 3], u64::MAX, 1).is_err());
+        let bad = integral("1/(x-0.5)", &[(0.0, 1.0)], 1000, 1);
+        let engine = Engine::with_threads(1).unwrap();
+        let out = engine.run(&bad, Backend::Serial).unwrap().output;
+        // Finite here (no point hits 0.5 exactly); log of a negative is not.
+        assert!(out.value.is_finite());
+        let nan = integral("log(x - 0.5)", &[(0.0, 1.0)], 1000, 1);
+        let out = engine.run(&nan, Backend::Serial).unwrap().output;
+        let err = nan.check(&out).unwrap_err().to_string();
+        assert!(err.starts_with("log(x - 0.5) is not finite at ("), "{err}");
+    }
+}
