@@ -73,3 +73,8 @@ fn hx_cosf(x: f32) -> f32 {
     let y = select(hx_cos_poly_f(z), hx_sin_poly_f(o.r, z), j == 1u || j == 2u);
     return select(y, -y, negative);
 }
+
+// The names the kernels call, whatever the precision.
+fn real_exp(x: f32) -> f32 { return hx_expf(x); }
+fn real_sin(x: f32) -> f32 { return hx_sinf(x); }
+fn real_cos(x: f32) -> f32 { return hx_cosf(x); }

@@ -106,3 +106,8 @@ fn hx_cos(x: f64) -> f64 {
         default: { return hx_kernel_sin(a.y0, a.y1); }
     }
 }
+
+// The names the kernels call, whatever the precision.
+fn real_exp(x: f64) -> f64 { return hx_exp(x); }
+fn real_sin(x: f64) -> f64 { return hx_sin(x); }
+fn real_cos(x: f64) -> f64 { return hx_cos(x); }

@@ -4,10 +4,6 @@
 
 @group(0) @binding(3) var<storage, read> bases: array<vec2<f32>>;
 
-fn real_exp(x: f32) -> f32 { return hx_expf(x); }
-fn real_sin(x: f32) -> f32 { return hx_sinf(x); }
-fn real_cos(x: f32) -> f32 { return hx_cosf(x); }
-
 fn x_at(slot: u32, block: f32, l: u32) -> f32 {
     let base = bases[slot];
     return base.x + (base.y + f32(l) * params.h);

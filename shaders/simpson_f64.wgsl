@@ -1,8 +1,4 @@
-// Simpson prelude for f64: x_i = a + i h from the integer index, as on the CPU; hetero's own exp/sin/cos.
-
-fn real_exp(x: f64) -> f64 { return hx_exp(x); }
-fn real_sin(x: f64) -> f64 { return hx_sin(x); }
-fn real_cos(x: f64) -> f64 { return hx_cos(x); }
+// Simpson prelude for f64: x_i = a + i h from the integer index, as on the CPU.
 
 fn x_at(slot: u32, block: f64, l: u32) -> f64 {
     // block * 2^16 + l is exact in f64 below 2^53.

@@ -48,6 +48,7 @@ pub use functions::Function;
 
 pub(crate) use program::Program;
 pub(crate) use tree::Node;
+pub(crate) use wgsl::abstract_literal as wgsl_literal;
 
 use crate::{Error, Result};
 

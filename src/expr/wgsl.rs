@@ -40,13 +40,13 @@ pub(crate) fn function(node: &Node, name: &str, dims: usize) -> Result<String> {
 
 /// A WGSL literal of `x`, exact as an abstract float (hexadecimal), converted to `real`.
 fn literal(x: f64) -> String {
+    format!("real({})", abstract_literal(x))
+}
+
+/// `x` as an exact WGSL abstract-float literal (hexadecimal).
+pub(crate) fn abstract_literal(x: f64) -> String {
     if x == 0.0 {
-        return if x.is_sign_negative() {
-            "real(-0.0)"
-        } else {
-            "real(0.0)"
-        }
-        .to_owned();
+        return if x.is_sign_negative() { "-0.0" } else { "0.0" }.to_owned();
     }
     let bits = x.to_bits();
     let sign = if x < 0.0 { "-" } else { "" };
@@ -54,9 +54,9 @@ fn literal(x: f64) -> String {
     let mantissa = bits & ((1 << 52) - 1);
     if exponent == 0 {
         // Subnormal: 0.m · 2^-1022.
-        return format!("real({sign}0x0.{mantissa:013x}p-1022)");
+        return format!("{sign}0x0.{mantissa:013x}p-1022");
     }
-    format!("real({sign}0x1.{mantissa:013x}p{})", exponent - 1023)
+    format!("{sign}0x1.{mantissa:013x}p{}", exponent - 1023)
 }
 
 /// Writes the `let`s of `node` into `body` and returns the WGSL expression of its value.

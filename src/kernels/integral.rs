@@ -18,12 +18,16 @@
 //! order and combined exactly, so the result is the same bits on every CPU backend, thread count and
 //! vector width.
 
-use crate::exact::ExactSum;
-use crate::expr::{Expr, Program};
-use crate::program::Precision;
+use crate::exact::{ExactBins, ExactSum};
+use crate::expr::{Accuracy, Bounded, Expr, Interval, Program};
+use crate::program::{
+    GpuCaps, GpuKernel, GpuProgram, Precision, assemble, param_words, real_at, real_words, u64_words, unit_roundoff,
+};
 use crate::rng::{counter_for_call, key_from_seed, philox4x32_10, philox4x32_10_lanes};
+use crate::shaders;
 use crate::simd::{self, LaneLoop, Lanes8, Token};
 use crate::size::real_text;
+use crate::sum::add_compensated;
 use crate::sum::{LANES, LaneSums, Neumaier};
 use crate::validate::{Measure, Verify};
 use crate::wire::Wire;
@@ -170,6 +174,30 @@ impl MonteCarloIntegral {
     /// The box's volume, `Π (b_k − a_k)`.
     pub fn volume(&self) -> f64 {
         self.volume
+    }
+
+    /// How far a GPU value in `precision` may lie from the CPU's: `|V| · (E + 6·u·M)`, with `M ≥ |f|` over
+    /// the box and `E` the difference between a GPU and a CPU evaluation of `f` at points whose coordinates
+    /// differ by `4·u·(|a_k| + |b_k − a_k|)` (the GPU's coordinate, in its precision), both derived from the
+    /// expression ([`Expr::bound`]); each side's sums of `N` values add at most `2·u·N·M` (compensated on
+    /// the GPU, in Neumaier lanes on the CPU, both exact across blocks), and the mean divides by `N`.
+    /// `None` where no bound can be derived (then the GPU does not run it).
+    pub fn gpu_bound(&self, precision: Precision) -> Option<f64> {
+        let (gpu, u) = match precision {
+            Precision::F64 => (Accuracy::GPU_F64, unit_roundoff(Precision::F64)),
+            Precision::F32 | Precision::Exact => (Accuracy::GPU_F32, unit_roundoff(Precision::F32)),
+        };
+        let inputs: Vec<Bounded> = self
+            .bounds
+            .iter()
+            .map(|&(a, b)| Bounded {
+                value: Interval::new(a.min(b), a.max(b)),
+                error: 4.0 * u * (a.abs() + (b - a).abs()),
+            })
+            .collect();
+        let f = self.f.bound(&inputs, &Accuracy::CPU, &gpu)?;
+        let bound = self.volume.abs() * (f.error + 6.0 * u * f.value.magnitude());
+        bound.is_finite().then_some(bound)
     }
 
     /// Point `j` of the stream, by the definition (see the module): what every backend must draw.
@@ -346,6 +374,116 @@ impl Kernel for MonteCarloIntegral {
     fn cost_key(&self) -> String {
         format!("montecarlo/{}d", self.f.dims())
     }
+
+    fn gpu(&self) -> Option<&dyn GpuKernel<Partial = IntegralPartial>> {
+        Some(self)
+    }
+}
+
+/// The shader's `Params` (shaders/integral.wgsl), field for field.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct IntegralParams {
+    key: [u32; 2],
+    last_block: [u32; 2],
+    last_block_points: u32,
+    pad: [u32; 3],
+}
+
+impl GpuKernel for MonteCarloIntegral {
+    type Partial = IntegralPartial;
+
+    /// One workgroup per block, the same points (the stream in integer arithmetic, the coordinates in the
+    /// device's precision), the expression's generated WGSL, compensated sums of `f` and `f²`. Runs only
+    /// where [`gpu_bound`](Self::gpu_bound) can be derived.
+    fn program(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, IntegralPartial>> {
+        let precision = caps.float_precision()?;
+        let user = self.f.wgsl("user_integrand")?;
+        if self.gpu_bound(precision).is_none() {
+            return Err(Error::Unsupported(format!(
+                "no GPU error bound can be derived for {} over the box in {precision}: it may not be finite \
+                 there, or it jumps (<, floor, ceil) where rounding could move a point across, or sin/cos reach \
+                 past the GPU's argument reduction; use a CPU backend",
+                self.f.source()
+            )));
+        }
+        let dims = self.f.dims();
+        let reals = |values: Vec<f64>| values.into_iter().map(wgsl_real).collect::<Vec<_>>().join(", ");
+        let argument = if dims == 1 { "x[0]" } else { "x" };
+        let generated = format!(
+            "const DIMS: u32 = {dims}u;\n\
+             var<private> BOX_LO: array<real, {dims}> = array<real, {dims}>({});\n\
+             var<private> BOX_WIDTH: array<real, {dims}> = array<real, {dims}>({});\n\
+             {user}\n\
+             fn point_value(x: array<real, {dims}>) -> real {{ return user_integrand({argument}); }}\n",
+            reals(self.bounds.iter().map(|b| b.0).collect()),
+            reals(self.bounds.iter().map(|b| b.1 - b.0).collect()),
+        );
+        let last_block = self.blocks() - 1;
+        let params = param_words(&IntegralParams {
+            key: key_from_seed(self.seed),
+            last_block: u64_words(last_block),
+            last_block_points: (self.samples - last_block * BLOCK_POINTS) as u32,
+            pad: [0; 3],
+        });
+        let philox = if caps.shader_int64 {
+            shaders::PHILOX_INT64
+        } else {
+            shaders::PHILOX
+        };
+        let math = if precision == Precision::F64 {
+            shaders::MATH_F64
+        } else {
+            shaders::MATH_F32
+        };
+        let wgsl = assemble(
+            precision,
+            &[shaders::BLOCK, philox, math, &generated, shaders::INTEGRAL],
+            "main",
+        );
+        let decode = move |block: u64, words: &[u32]| {
+            let mut partial = IntegralPartial {
+                points: self.extent(block).1,
+                ..IntegralPartial::default()
+            };
+            add_compensated(
+                &mut partial.sum,
+                real_at(precision, words, 0),
+                real_at(precision, words, 1),
+            );
+            add_compensated(
+                &mut partial.squares,
+                real_at(precision, words, 2),
+                real_at(precision, words, 3),
+            );
+            partial
+        };
+        let fold = move |first: u64, words: &[u32]| {
+            let per_block = 4 * real_words(precision) as usize;
+            let (mut sums, mut squares) = (ExactBins::new(), ExactBins::new());
+            for block in words.chunks_exact(per_block) {
+                for (bins, at) in [(&mut sums, 0), (&mut squares, 2)] {
+                    let sum = real_at(precision, block, at);
+                    bins.add(sum);
+                    if sum.is_finite() {
+                        bins.add(real_at(precision, block, at + 1));
+                    }
+                }
+            }
+            let blocks = (words.len() / per_block) as u64;
+            IntegralPartial {
+                sum: sums.finish(),
+                squares: squares.finish(),
+                points: (first..first + blocks).map(|b| self.extent(b).1).sum(),
+            }
+        };
+        Ok(GpuProgram::new(wgsl, precision, params, 4 * real_words(precision), decode).with_dispatch_fold(fold))
+    }
+}
+
+/// `x` as an exact WGSL literal converted to `real`.
+fn wgsl_real(x: f64) -> String {
+    format!("real({})", crate::expr::wgsl_literal(x))
 }
 
 impl Verify for MonteCarloIntegral {
@@ -363,9 +501,10 @@ impl Verify for MonteCarloIntegral {
         }
     }
 
-    /// No GPU program yet: results must be equal.
-    fn gpu_allowance(&self, _precision: Precision) -> Option<f64> {
-        None
+    /// `|V| · (E + 6·u·M)` (see [`MonteCarloIntegral::gpu_bound`]): a bound on the difference of means,
+    /// so it covers any range of blocks.
+    fn gpu_allowance(&self, precision: Precision) -> Option<f64> {
+        self.gpu_bound(precision)
     }
 
     fn problem(&self, output: &IntegralEstimate) -> String {

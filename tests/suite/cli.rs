@@ -804,3 +804,109 @@ pub(crate) fn expressions_from_the_command_line() {
     );
     assert!(out.stdout.is_empty());
 }
+
+pub(crate) fn montecarlo_from_the_command_line() {
+    let args = [
+        "montecarlo",
+        "--expr",
+        "exp(-x*y)",
+        "--box",
+        "0:1,-pi/2:pi/2",
+        "-n",
+        "100_003",
+        "--seed",
+        "9",
+    ];
+    let v = json(&args);
+    assert_eq!(v["kernel"], "montecarlo");
+    assert_eq!(v["expr"], "exp(-x*y)");
+    assert_eq!(v["dims"], 2);
+    assert_eq!(v["box"][1][0].as_f64(), Some(-std::f64::consts::FRAC_PI_2));
+    assert_eq!(v["samples"], 100_003);
+    assert_eq!(v["seed"], 9);
+    let (value, std_error) = (v["value"].as_f64().unwrap(), v["std_error"].as_f64().unwrap());
+    let ci = (v["ci95"][0].as_f64().unwrap(), v["ci95"][1].as_f64().unwrap());
+    assert!(ci.0 < value && value < ci.1 && std_error > 0.0);
+    // ∫₀¹ ∫ e^(−xy) dy dx over y in [−π/2, π/2] = ∫₀¹ 2 sinh(πx/2)/x dx = 2 Shi(π/2) ≈ 3.605486
+    assert!((value - 3.605_486).abs() < 5.0 * std_error, "{value} ± {std_error}");
+    for backend in ["serial", "rayon", "threads"] {
+        for threads in ["1", "3"] {
+            let mut with = args.to_vec();
+            with.extend(["--backend", backend, "--threads", threads]);
+            let w = json(&with);
+            assert_eq!(w["stamp"], v["stamp"], "{backend} {threads}");
+            assert_eq!(w["value"].as_f64().map(f64::to_bits), Some(value.to_bits()));
+        }
+    }
+    // Shards on two backends merge into the single run's stamp.
+    let dir = std::env::temp_dir().join(format!("hetero-montecarlo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shards: Vec<String> = (0..2)
+        .map(|i| dir.join(format!("s{i}")).display().to_string())
+        .collect();
+    for (i, backend) in ["serial", "rayon"].into_iter().enumerate() {
+        let shard = format!("{i}/2");
+        let mut with = args.to_vec();
+        with.extend(["--backend", backend, "--shard", &shard, "--partial", &shards[i]]);
+        assert!(hetero(&with).status.success());
+    }
+    let merged = json_of(&["merge", &shards[1], &shards[0], "--json"]);
+    assert_eq!(merged["stamp"], v["stamp"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    // --target-error reaches it, and equals a run of the size reached.
+    let t = json(&[
+        "montecarlo",
+        "--expr",
+        "x*y",
+        "--box",
+        "0:1,0:1",
+        "--target-error",
+        "1e-4",
+    ]);
+    assert!(t["std_error"].as_f64().unwrap() <= 1e-4 && t["target_reached"] == true);
+    let n = t["samples"].as_u64().unwrap().to_string();
+    let fixed = json(&[
+        "montecarlo",
+        "--expr",
+        "x*y",
+        "--box",
+        "0:1,0:1",
+        "-n",
+        &n,
+        "--backend",
+        "serial",
+    ]);
+    assert_eq!(fixed["stamp"], t["stamp"]);
+
+    for (args, code, message) in [
+        (
+            vec!["--expr", "x + y", "--box", "0:1"],
+            2,
+            "hetero: error: unknown variable 'y' at column 5",
+        ),
+        (
+            vec!["--expr", "x", "--box", "0"],
+            2,
+            "hetero: error: invalid value '0' for '--box",
+        ),
+        (vec!["--expr", "x", "--box", "0:inf"], 2, "hetero: error: invalid value"),
+        (
+            vec!["--expr", "x", "--box", "0:1", "-n", "0"],
+            2,
+            "hetero: error: invalid value '0'",
+        ),
+        (
+            vec!["--expr", "log(x - 0.5)", "--box", "0:1", "-n", "100"],
+            1,
+            "hetero: error: log(x - 0.5) is not finite at (",
+        ),
+    ] {
+        let mut with = vec!["montecarlo", "--backend", "serial"];
+        with.extend(args.iter());
+        let out = hetero(&with);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.starts_with(message), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}

@@ -271,6 +271,43 @@ pub(crate) fn expressions_agree_within_their_derived_bound() {
     }
 }
 
+pub(crate) fn monte_carlo_integrals_agree_within_their_derived_bound() {
+    use hetero::expr::Expr;
+    use hetero::kernels::MonteCarloIntegral;
+    let cases: [(&str, &[(f64, f64)]); 4] = [
+        ("exp(-x^2 - y^2) * cos(x*y)", &[(-1.0, 2.0), (0.0, 1.0)]),
+        (
+            "x1*x2*x3 + sin(x4) - x5^2",
+            &[(0.0, 1.0), (0.0, 1.0), (0.0, 1.0), (0.0, 2.0), (-1.0, 1.0)],
+        ),
+        ("sqrt(x) + 1/(2 + x)", &[(0.5, 9.0)]),
+        ("x + y + z", &[(3.0, -1.0), (0.0, 1.0), (-5.0, -4.0)]),
+    ];
+    for precision in [Precision::F64, Precision::F32] {
+        let Some(engine) = engine_in(precision) else { continue };
+        for (source, bounds) in cases {
+            for samples in [1, 16_385, 200_001] {
+                let f = Expr::parse(source, bounds.len()).unwrap();
+                let kernel = MonteCarloIntegral::new(f, bounds, samples, 5).unwrap();
+                let cpu = engine.run(&kernel, Backend::Serial).unwrap().output;
+                let gpu = engine.run(&kernel, Backend::Gpu).unwrap().output;
+                let bound = kernel.gpu_bound(precision).unwrap();
+                let difference = (gpu.value - cpu.value).abs();
+                assert!(
+                    difference <= bound,
+                    "{precision} {source} N={samples}: {difference:e} > {bound:e}"
+                );
+                assert_eq!(gpu.samples, cpu.samples);
+            }
+        }
+    }
+    // An indicator's points near its edge could land on either side: no bound, no run.
+    let engine = gpu_engine_or_skip!();
+    let ball = MonteCarloIntegral::new(Expr::parse("x^2 + y^2 < 1", 2).unwrap(), &[(-1.0, 1.0); 2], 1000, 1).unwrap();
+    let err = engine.run(&ball, Backend::Gpu).unwrap_err().to_string();
+    assert!(err.starts_with("no GPU error bound can be derived"), "{err}");
+}
+
 pub(crate) fn simpson_f64_meets_one_part_in_a_trillion() {
     let Some(engine) = engine_in(Precision::F64) else {
         return;

@@ -54,14 +54,14 @@ fn main() {
         monte_carlo_hit_counts_equal_the_cpu, monte_carlo_ranges_across_the_high_counter_word_equal_the_cpu,
         gpu_and_cpu_sub_ranges_combine_to_the_whole, leibniz_agrees_within_the_bound_of_each_precision,
         simpson_agrees_within_the_bound_of_each_precision,
-        expressions_agree_within_their_derived_bound, simpson_f64_meets_one_part_in_a_trillion,
+        expressions_agree_within_their_derived_bound, monte_carlo_integrals_agree_within_their_derived_bound, simpson_f64_meets_one_part_in_a_trillion,
         f64_exp_sin_cos_are_within_two_ulp_of_the_cpu, a_second_run_compiles_nothing,
         gpu_errors_are_values_not_panics, hybrid_equals_the_cpu, chunked_gpu_runs_equal_one_pass,
         auto_and_compare_include_the_gpu,
     ));
     cases.extend(cases!(Needs::Cpu => cli:
         pi_json_matches_the_library_on_every_backend, seeds_span_all_of_u64, simpson_json_has_its_fields,
-        expressions_from_the_command_line,
+        expressions_from_the_command_line, montecarlo_from_the_command_line,
         simpson_takes_negative_bounds_pi_multiples_and_parameters, odd_intervals_are_rounded_up_and_reported,
         leibniz_json_has_its_fields, human_output_names_value_error_backend_time_and_throughput,
         bad_input_is_one_line_and_exit_code_two, help_and_version_succeed,
