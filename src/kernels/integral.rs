@@ -176,11 +176,12 @@ impl MonteCarloIntegral {
         self.volume
     }
 
-    /// How far a GPU value in `precision` may lie from the CPU's: `|V| · (E + 6·u·M)`, with `M ≥ |f|` over
+    /// How far a GPU value in `precision` may lie from the CPU's: `|V| · (E + 16·u·M)`, with `M ≥ |f|` over
     /// the box and `E` the difference between a GPU and a CPU evaluation of `f` at points whose coordinates
     /// differ by `4·u·(|a_k| + |b_k − a_k|)` (the GPU's coordinate, in its precision), both derived from the
     /// expression ([`Expr::bound`]); each side's sums of `N` values add at most `2·u·N·M` (compensated on
-    /// the GPU, in Neumaier lanes on the CPU, both exact across blocks), and the mean divides by `N`.
+    /// the GPU, in Neumaier lanes on the CPU, both exact across blocks), and rounding the sum, dividing by
+    /// `N` and multiplying by `V` a few `u·M` more: `16·u·M` covers both sides.
     /// `None` where no bound can be derived (then the GPU does not run it).
     pub fn gpu_bound(&self, precision: Precision) -> Option<f64> {
         let (gpu, u) = match precision {
@@ -196,7 +197,7 @@ impl MonteCarloIntegral {
             })
             .collect();
         let f = self.f.bound(&inputs, &Accuracy::CPU, &gpu)?;
-        let bound = self.volume.abs() * (f.error + 6.0 * u * f.value.magnitude());
+        let bound = self.volume.abs() * (f.error + 16.0 * u * f.value.magnitude());
         bound.is_finite().then_some(bound)
     }
 
@@ -501,7 +502,7 @@ impl Verify for MonteCarloIntegral {
         }
     }
 
-    /// `|V| · (E + 6·u·M)` (see [`MonteCarloIntegral::gpu_bound`]): a bound on the difference of means,
+    /// `|V| · (E + 16·u·M)` (see [`MonteCarloIntegral::gpu_bound`]): a bound on the difference of means,
     /// so it covers any range of blocks.
     fn gpu_allowance(&self, precision: Precision) -> Option<f64> {
         self.gpu_bound(precision)

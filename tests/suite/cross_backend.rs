@@ -360,6 +360,30 @@ proptest! {
         }
     }
 
+        fn random_expressions_agree_cases(source in crate::random_expr::expression(false), a in -3.0..3.0f64, width in -4.0..4.0f64, n in 1u64..70_000, t in 0usize..THREAD_COUNTS.len(), seed in any::<u64>()) {
+        use crate::random_expr::same;
+        let engine = &engines()[t];
+        // Simpson: every CPU backend, and the scalar evaluation point by point, the same bits.
+        let kernel = hetero::kernels::Simpson::expr(&source, a, a + width, n).unwrap();
+        let serial = engine.run(&kernel, Backend::Serial).unwrap().output;
+        for backend in [Backend::Rayon, Backend::Threads] {
+            let other = engine.run(&kernel, backend).unwrap().output;
+            prop_assert!(same(other.value, serial.value), "{source}: {backend:?}");
+            prop_assert!(same(other.error_estimate, serial.error_estimate));
+        }
+        let f = hetero::expr::Expr::parse(&source, 1).unwrap();
+        let scalar = Simpson::new(|x: f64| f.eval(&[x]).unwrap(), a, a + width, n).unwrap();
+        let one_by_one = engine.run(&scalar, Backend::Serial).unwrap().output;
+        prop_assert!(same(one_by_one.value, serial.value), "{source}: {} against {}", one_by_one.value, serial.value);
+        // Monte Carlo over [a, a + width]: every CPU backend the same bits.
+        let mc = hetero::kernels::MonteCarloIntegral::new(f, &[(a, a + width)], n, seed).unwrap();
+        let serial = engine.run(&mc, Backend::Serial).unwrap().output;
+        for backend in [Backend::Rayon, Backend::Threads] {
+            let other = engine.run(&mc, backend).unwrap().output;
+            prop_assert!(same(other.value, serial.value) && same(other.std_error, serial.std_error), "{source}");
+        }
+    }
+
         fn random_leibniz_problems_agree_cases(terms in 1u64..2_000_000, t in 0usize..THREAD_COUNTS.len(), split in 0.0..1.0f64) {
         let kernel = Leibniz::new(terms).unwrap();
         let engine = &engines()[t];
@@ -374,6 +398,10 @@ proptest! {
 
 pub(crate) fn random_monte_carlo_problems_agree() {
     random_monte_carlo_problems_agree_cases();
+}
+
+pub(crate) fn random_expressions_agree() {
+    random_expressions_agree_cases();
 }
 
 pub(crate) fn random_simpson_problems_agree() {

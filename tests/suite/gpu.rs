@@ -308,6 +308,42 @@ pub(crate) fn monte_carlo_integrals_agree_within_their_derived_bound() {
     assert!(err.starts_with("no GPU error bound can be derived"), "{err}");
 }
 
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, ..proptest::prelude::ProptestConfig::default() })]
+
+    fn random_expressions_on_the_gpu_cases(source in crate::random_expr::expression(true), a in 0.25..3.0f64, width in 0.1..3.0f64) {
+        use hetero::expr::Expr;
+        use hetero::kernels::MonteCarloIntegral;
+        for precision in [Precision::F64, Precision::F32] {
+            let Some(engine) = engine_in(precision) else { continue };
+            let simpson = Simpson::expr(&source, a, a + width, 5_000).unwrap();
+            let mc = MonteCarloIntegral::new(Expr::parse(&source, 1).unwrap(), &[(a, a + width)], 5_000, 3).unwrap();
+            // Where a bound is derived, the GPU runs and lies within it; where none is, it refuses.
+            match simpson.gpu_bound(precision) {
+                Some(bound) => {
+                    let cpu = engine.run(&simpson, Backend::Serial).unwrap().output.value;
+                    let gpu = engine.run(&simpson, Backend::Gpu).unwrap().output.value;
+                    proptest::prop_assert!((gpu - cpu).abs() <= bound, "{precision} {source}: |{gpu} − {cpu}| > {bound:e}");
+                }
+                None => proptest::prop_assert!(engine.run(&simpson, Backend::Gpu).is_err()),
+            }
+            match mc.gpu_bound(precision) {
+                Some(bound) => {
+                    let cpu = engine.run(&mc, Backend::Serial).unwrap().output.value;
+                    let gpu = engine.run(&mc, Backend::Gpu).unwrap().output.value;
+                    proptest::prop_assert!((gpu - cpu).abs() <= bound, "{precision} {source}: |{gpu} − {cpu}| > {bound:e}");
+                }
+                None => proptest::prop_assert!(engine.run(&mc, Backend::Gpu).is_err()),
+            }
+        }
+    }
+}
+
+/// Random expressions of the functions the GPU has: within their derived bound wherever one exists.
+pub(crate) fn random_expressions_on_the_gpu() {
+    random_expressions_on_the_gpu_cases();
+}
+
 pub(crate) fn simpson_f64_meets_one_part_in_a_trillion() {
     let Some(engine) = engine_in(Precision::F64) else {
         return;

@@ -12,6 +12,7 @@ mod cross_backend;
 mod dispatch;
 mod gpu;
 mod pinned;
+mod random_expr;
 mod reliability;
 mod saved;
 
@@ -42,6 +43,7 @@ fn main() {
         monte_carlo_pi_is_within_five_standard_errors, simpson_accuracy,
         a_panicking_worker_is_an_error_not_a_hang, bad_ranges_and_thread_counts_are_errors,
         random_monte_carlo_problems_agree, random_simpson_problems_agree, random_leibniz_problems_agree,
+        random_expressions_agree,
     ));
     cases.extend(cases!(Needs::Cpu => dispatch:
         chunked_runs_build_the_same_tree_and_report_progress, stopped_runs_equal_the_problem_they_completed,
@@ -54,7 +56,8 @@ fn main() {
         monte_carlo_hit_counts_equal_the_cpu, monte_carlo_ranges_across_the_high_counter_word_equal_the_cpu,
         gpu_and_cpu_sub_ranges_combine_to_the_whole, leibniz_agrees_within_the_bound_of_each_precision,
         simpson_agrees_within_the_bound_of_each_precision,
-        expressions_agree_within_their_derived_bound, monte_carlo_integrals_agree_within_their_derived_bound, simpson_f64_meets_one_part_in_a_trillion,
+        expressions_agree_within_their_derived_bound, monte_carlo_integrals_agree_within_their_derived_bound,
+        random_expressions_on_the_gpu, simpson_f64_meets_one_part_in_a_trillion,
         f64_exp_sin_cos_are_within_two_ulp_of_the_cpu, a_second_run_compiles_nothing,
         gpu_errors_are_values_not_panics, hybrid_equals_the_cpu, chunked_gpu_runs_equal_one_pass,
         auto_and_compare_include_the_gpu,

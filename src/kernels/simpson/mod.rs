@@ -199,10 +199,10 @@ impl<F: Integrand> Simpson<F> {
     /// compensated, exactly combined sums a few more: 16 covers them. The Simpson weights sum to
     /// `|b − a|`.
     ///
-    /// For an expression, `|b − a| · (E + 4·u·M)`, with `E` bounding the difference between a GPU and a
+    /// For an expression, `|b − a| · (E + 16·u·M)`, with `E` bounding the difference between a GPU and a
     /// CPU evaluation of `f` whose arguments differ by `2·u·X`, and `M ≥ |f|`, both derived from the
-    /// expression ([`Expr::bound`]). `None` for closures, and for expressions whose values over the
-    /// interval cannot be bounded.
+    /// expression ([`Expr::bound`]); `16·u·M` covers the sums and the final scaling, as above. `None` for
+    /// closures, and for expressions whose values over the interval cannot be bounded.
     pub fn gpu_bound(&self, precision: Precision) -> Option<f64> {
         let reach = self.lo.abs().max(self.hi.abs()) + 2.0 * BLOCK_POINTS as f64 * self.h;
         let u = unit_roundoff(precision);
@@ -213,7 +213,7 @@ impl<F: Integrand> Simpson<F> {
             }
             None => {
                 let (m, e) = self.f.gpu_error(self.lo, self.hi, 2.0 * u * reach, precision)?;
-                let bound = (self.hi - self.lo) * (e + 4.0 * u * m);
+                let bound = (self.hi - self.lo) * (e + 16.0 * u * m);
                 bound.is_finite().then_some(bound)
             }
         }
