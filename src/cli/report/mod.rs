@@ -241,8 +241,8 @@ impl Report for MonteCarloIntegral {
         output.std_error
     }
 
-    fn bound(&self, _: Precision) -> Option<f64> {
-        None
+    fn bound(&self, precision: Precision) -> Option<f64> {
+        self.gpu_bound(precision)
     }
 
     fn fields(e: &IntegralEstimate) -> Value {
