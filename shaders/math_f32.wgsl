@@ -74,7 +74,52 @@ fn hx_cosf(x: f32) -> f32 {
     return select(y, -y, negative);
 }
 
+// ln x in f32: the f64 algorithm (math_f64.wgsl) with its coefficients rounded to f32 and ln 2 split for
+// f32 (k * LN2_HI exact for |k| < 2^8).
+fn hx_logf(x: f32) -> f32 {
+    let inf = ldexp(1.0, 127) * 2.0;
+    if (x != x || x == inf) {
+        return x;
+    }
+    if (x < 0.0) {
+        return inf - inf; // NaN
+    }
+    if (x == 0.0) {
+        return -inf;
+    }
+    var v = x;
+    var k: f32 = 0.0;
+    if (v < 1.17549435e-38) {
+        v = v * 33554432.0; // 2^25
+        k = -25.0;
+    }
+    let split = frexp(v);
+    var m = split.fract * 2.0;
+    k = k + f32(split.exp - 1);
+    let past_from = m >= 1.0 + 398458.0 / 1048576.0;
+    let past_to = m >= 1.0 + 440402.0 / 1048576.0;
+    if (m > 1.41421356) {
+        m = m * 0.5;
+        k = k + 1.0;
+    }
+    let f = m - 1.0;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w * (0.4000000059604645 + w * (0.22222198546 + w * 0.15313838422298431));
+    let t2 = z * (0.6666666865348816 + w * (0.2857142984867096 + w * (0.18183572590351105
+        + w * 0.14798198640346527)));
+    let r = t2 + t1;
+    let k_hi = k * 0x1.62e3p-1;
+    let k_lo = k * 0x1.2fefa2p-17;
+    let half_f2 = 0.5 * f * f;
+    let first = k_hi - ((half_f2 - (s * (half_f2 + r) + k_lo)) - f);
+    let second = k_hi - ((s * (f - r) - k_lo) - f);
+    return select(second, first, past_from && !past_to);
+}
+
 // The names the kernels call, whatever the precision.
 fn real_exp(x: f32) -> f32 { return hx_expf(x); }
 fn real_sin(x: f32) -> f32 { return hx_sinf(x); }
 fn real_cos(x: f32) -> f32 { return hx_cosf(x); }
+fn real_log(x: f32) -> f32 { return hx_logf(x); }

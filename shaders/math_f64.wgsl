@@ -107,7 +107,73 @@ fn hx_cos(x: f64) -> f64 {
     }
 }
 
+// ln x: the CPU's algorithm (src/math.rs, fdlibm's e_log.c): x = 2^k (1 + f), sqrt(2)/2 <= 1 + f < sqrt(2),
+// s = f / (2 + f), a minimax polynomial in s^2, and fdlibm's two forms chosen by the top bits of m.
+fn hx_log(x: f64) -> f64 {
+    let inf = hx_pow2(1023) * 2.0;
+    if (x != x || x == inf) {
+        return x;
+    }
+    if (x < 0.0) {
+        return inf - inf; // NaN
+    }
+    if (x == 0.0) {
+        return -inf;
+    }
+    var v = x;
+    var k: f64 = 0.0;
+    if (v < 2.2250738585072014e-308) {
+        v = v * 18014398509481984.0; // 2^54
+        k = -54.0;
+    }
+    // m in [1, 2) and the exponent, without frexp or bit casts of f64 (neither is reliable across
+    // drivers): steps of 2^100 bring v into the range of f32, whose exponent field gives k to within
+    // one (f32(v) may round up to the next power of two), and exact scalings finish it.
+    let up = hx_pow2(100);
+    let down = hx_pow2(-100);
+    while (v >= up) {
+        v = v * down;
+        k = k + 100.0;
+    }
+    while (v < down) {
+        v = v * up;
+        k = k - 100.0;
+    }
+    let e = i32((bitcast<u32>(f32(v)) >> 23u) & 0xffu) - 127;
+    var m = v * hx_pow2(-e);
+    k = k + f64(e);
+    if (m >= 2.0) {
+        m = m * 0.5;
+        k = k + 1.0;
+    }
+    if (m < 1.0) {
+        m = m * 2.0;
+        k = k - 1.0;
+    }
+    let past_from = m >= 1.0 + 398458.0 / 1048576.0;
+    let past_to = m >= 1.0 + 440402.0 / 1048576.0;
+    if (m > 1.4142135623730951) {
+        m = m * 0.5;
+        k = k + 1.0;
+    }
+    let f = m - 1.0;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w * (0x1.999999997fa04p-2 + w * (0x1.c71c51d8e78afp-3 + w * 0x1.39a09d078c69fp-3));
+    let t2 = z * (0x1.5555555555593p-1 + w * (0x1.2492494229359p-2 + w * (0x1.7466496cb03dep-3
+        + w * 0x1.2f112df3e5244p-3)));
+    let r = t2 + t1;
+    let k_hi = k * 0x1.62e42fee00000p-1;
+    let k_lo = k * 0x1.a39ef35793c76p-33;
+    let half_f2 = 0.5 * f * f;
+    let first = k_hi - ((half_f2 - (s * (half_f2 + r) + k_lo)) - f);
+    let second = k_hi - ((s * (f - r) - k_lo) - f);
+    return select(second, first, past_from && !past_to);
+}
+
 // The names the kernels call, whatever the precision.
 fn real_exp(x: f64) -> f64 { return hx_exp(x); }
 fn real_sin(x: f64) -> f64 { return hx_sin(x); }
 fn real_cos(x: f64) -> f64 { return hx_cos(x); }
+fn real_log(x: f64) -> f64 { return hx_log(x); }

@@ -215,6 +215,9 @@ pub(crate) trait Lanes: Copy + Instructions {
     fn abs(self) -> Self;
     /// `√self`, correctly rounded (IEEE), so the same bits in every implementation.
     fn sqrt(self) -> Self;
+    /// For lanes holding a positive normal number `x`: `(m, k)` with `x = m·2^k`, `1 ≤ m < 2` and `k` an
+    /// integer (exact). Other lanes get values of no meaning.
+    fn split_exponent(self) -> (Self, Self);
     /// `−self` (the sign flipped, zeros and NaNs included).
     fn neg(self) -> Self;
     /// `self > other`.
@@ -303,6 +306,13 @@ impl Lanes for f64 {
     #[inline(always)]
     fn sqrt(self) -> Self {
         self.sqrt()
+    }
+    #[inline(always)]
+    fn split_exponent(self) -> (Self, Self) {
+        let bits = self.to_bits();
+        let exponent = ((bits >> 52) & 0x7ff) as i64 - EXPONENT_BIAS as i64;
+        let mantissa = f64::from_bits((bits & ((1 << 52) - 1)) | (EXPONENT_BIAS << 52));
+        (mantissa, exponent as f64)
     }
     #[inline(always)]
     fn neg(self) -> Self {
@@ -427,6 +437,11 @@ impl<V: Lanes> Lanes for Pair<V> {
         Pair(self.0.sqrt(), self.1.sqrt())
     }
     #[inline(always)]
+    fn split_exponent(self) -> (Self, Self) {
+        let ((m0, k0), (m1, k1)) = (self.0.split_exponent(), self.1.split_exponent());
+        (Pair(m0, m1), Pair(k0, k1))
+    }
+    #[inline(always)]
     fn neg(self) -> Self {
         Pair(self.0.neg(), self.1.neg())
     }
@@ -524,6 +539,11 @@ impl Lanes for Portable {
     #[inline(always)]
     fn sqrt(self) -> Self {
         Portable(self.0.map(f64::sqrt))
+    }
+    #[inline(always)]
+    fn split_exponent(self) -> (Self, Self) {
+        let split = self.0.map(Lanes::split_exponent);
+        (Portable(split.map(|s| s.0)), Portable(split.map(|s| s.1)))
     }
     #[inline(always)]
     fn neg(self) -> Self {
@@ -697,6 +717,12 @@ mod x86 {
             self.zip(self, |a, _| unsafe { _mm256_sqrt_pd(a) })
         }
         #[inline(always)]
+        fn split_exponent(self) -> (Self, Self) {
+            let (m0, k0) = split_exponent_avx2(self.0[0]);
+            let (m1, k1) = split_exponent_avx2(self.0[1]);
+            (Avx2([m0, m1]), Avx2([k0, k1]))
+        }
+        #[inline(always)]
         fn neg(self) -> Self {
             // SAFETY: see the impl. Flipping the sign bit.
             self.zip(self, |a, _| unsafe { _mm256_xor_pd(a, _mm256_set1_pd(-0.0)) })
@@ -722,6 +748,29 @@ mod x86 {
                 })
                 .0,
             )
+        }
+    }
+
+    /// [`Lanes::split_exponent`] on one register: the mantissa with the exponent field of 1, and the
+    /// biased exponent turned into an `f64` by placing it in the mantissa of `2^52` (exact) and
+    /// subtracting `2^52` and the bias.
+    #[inline(always)]
+    fn split_exponent_avx2(x: __m256d) -> (__m256d, __m256d) {
+        // SAFETY: only `Avx2` methods call this, on values made from a `Token<Avx2>`.
+        unsafe {
+            let bits = _mm256_castpd_si256(x);
+            let mantissa = _mm256_or_si256(
+                _mm256_and_si256(bits, _mm256_set1_epi64x((1 << 52) - 1)),
+                _mm256_set1_epi64x((EXPONENT_BIAS as i64) << 52),
+            );
+            let biased = _mm256_and_si256(_mm256_srli_epi64::<52>(bits), _mm256_set1_epi64x(0x7ff));
+            let two_52 = _mm256_set1_pd(4_503_599_627_370_496.0);
+            let as_float = _mm256_sub_pd(
+                _mm256_castsi256_pd(_mm256_or_si256(biased, _mm256_castpd_si256(two_52))),
+                two_52,
+            );
+            let exponent = _mm256_sub_pd(as_float, _mm256_set1_pd(f64::from(EXPONENT_BIAS as u32)));
+            (_mm256_castsi256_pd(mantissa), exponent)
         }
     }
 
@@ -919,6 +968,17 @@ mod x86 {
         fn sqrt(self) -> Self {
             // SAFETY: see the impl.
             Avx512(unsafe { _mm512_sqrt_pd(self.0) })
+        }
+        #[inline(always)]
+        fn split_exponent(self) -> (Self, Self) {
+            // SAFETY: see the impl. For a positive normal x, `getmant` with the interval [1, 2) and
+            // `getexp` give exactly m and k (floor(log2 x)).
+            unsafe {
+                (
+                    Avx512(_mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_SRC>(self.0)),
+                    Avx512(_mm512_getexp_pd(self.0)),
+                )
+            }
         }
         #[inline(always)]
         fn neg(self) -> Self {

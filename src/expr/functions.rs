@@ -6,7 +6,7 @@ use crate::simd::Lanes;
 
 /// A function an expression may call.
 ///
-/// `exp`, `sin` and `cos` are hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`, `abs`, `min`,
+/// `exp`, `log`, `sin` and `cos` are hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`, `abs`, `min`,
 /// `max`, `floor` and `ceil` are exact IEEE operations; the others are those of the `libm` crate (musl's
 /// algorithms, written in Rust: the same bits on every processor), one lane at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -160,7 +160,7 @@ impl Function {
             Function::Cos => math::cos_lanes(x),
             Function::Sqrt => x.sqrt(),
             Function::Abs => x.abs(),
-            Function::Log => x.map(libm::log),
+            Function::Log => math::log_lanes(x),
             Function::Log2 => x.map(libm::log2),
             Function::Log10 => x.map(libm::log10),
             Function::Log1p => x.map(libm::log1p),
