@@ -1,4 +1,4 @@
-// exp, sin and cos in 32-bit floats with the Cephes algorithms (about 1 ulp), so that the f32 error bound
+// exp, sin and cos in 32-bit floats with the Cephes algorithms (about 1 ulp; log and atan below), so that the f32 error bound
 // does not depend on how a driver implements its builtins (WGSL only promises an absolute error of 2^-11
 // for sin and cos).
 
@@ -118,8 +118,56 @@ fn hx_logf(x: f32) -> f32 {
     return select(second, first, past_from && !past_to);
 }
 
+// atan x in f32: the f64 algorithm (math_f64.wgsl) with its constants rounded to f32 (the reduction
+// points' atan split into f32 parts).
+fn hx_atanf(x: f32) -> f32 {
+    if (x != x || x == 0.0) {
+        return x;
+    }
+    let t = abs(x);
+    if (t > 7.378697629483821e19) {
+        return select(1.0, -1.0, x < 0.0) * 0x1.921fb6p0;
+    }
+    var r = x;
+    var hi: f32 = 0.0;
+    var lo: f32 = 0.0;
+    let small = t < 0.4375;
+    if (!small) {
+        if (t < 0.6875) {
+            r = (2.0 * t - 1.0) / (2.0 + t);
+            hi = 0x1.dac67p-2;
+            lo = 0x1.586ed4p-28;
+        } else if (t < 1.1875) {
+            r = (t - 1.0) / (t + 1.0);
+            hi = 0x1.921fb6p-1;
+            lo = -0x1.777a5cp-26;
+        } else if (t < 2.4375) {
+            r = (t - 1.5) / (1.0 + 1.5 * t);
+            hi = 0x1.f730bep-1;
+            lo = -0x1.afc12cp-26;
+        } else {
+            r = -1.0 / t;
+            hi = 0x1.921fb6p0;
+            lo = -0x1.777a5cp-25;
+        }
+    }
+    let z = r * r;
+    let w = z * z;
+    let s1 = z * (0.33333333333332932 + w * (0.14285714272503466 + w * (0.090908871334365066
+        + w * (0.066610731373875312 + w * (0.049768779946159324 + w * 0.016285820115365782)))));
+    let s2 = w * (-0.19999999999876483 + w * (-0.11111110405462356 + w * (-0.076918762050448300
+        + w * (-0.058335701337905735 - w * 0.036531572744216916))));
+    let sum = s1 + s2;
+    if (small) {
+        return r - r * sum;
+    }
+    let magnitude = hi - ((r * sum - lo) - r);
+    return select(magnitude, -magnitude, x < 0.0);
+}
+
 // The names the kernels call, whatever the precision.
 fn real_exp(x: f32) -> f32 { return hx_expf(x); }
 fn real_sin(x: f32) -> f32 { return hx_sinf(x); }
 fn real_cos(x: f32) -> f32 { return hx_cosf(x); }
 fn real_log(x: f32) -> f32 { return hx_logf(x); }
+fn real_atan(x: f32) -> f32 { return hx_atanf(x); }

@@ -1,4 +1,4 @@
-// exp, sin and cos in 64-bit floats. GLSL.std.450's Exp, Sin and Cos are 32-bit only, and f64
+// exp, log, atan, sin and cos in 64-bit floats. GLSL.std.450's Exp, Sin and Cos are 32-bit only, and f64
 // transcendentals are unreliable across wgpu/naga backends, so hetero computes them with its own code:
 // fdlibm's algorithms (Cody-Waite range reduction and the same minimax polynomials), in plain
 // additions, multiplications and one division. Checked against the CPU's libm to within 2 ulp.
@@ -172,8 +172,57 @@ fn hx_log(x: f64) -> f64 {
     return select(second, first, past_from && !past_to);
 }
 
+// atan x: the CPU's algorithm (src/math.rs, fdlibm's s_atan.c): |x| below 7/16 directly, else reduced
+// around 0.5, 1, 1.5 or infinity and the reduction point's atan added in two parts.
+fn hx_atan(x: f64) -> f64 {
+    if (x != x || x == 0.0) {
+        return x;
+    }
+    let t = abs(x);
+    if (t > 7.378697629483821e19) {
+        let limit: f64 = 0x1.921fb54442d18p0; // pi/2 (its low part is below half an ulp)
+        return select(limit, -limit, x < 0.0);
+    }
+    var r = x;
+    var hi: f64 = 0.0;
+    var lo: f64 = 0.0;
+    let small = t < 0.4375;
+    if (!small) {
+        if (t < 0.6875) {
+            r = (2.0 * t - 1.0) / (2.0 + t);
+            hi = 0x1.dac670561bb4fp-2;
+            lo = 0x1.a2b7f222f65e2p-56;
+        } else if (t < 1.1875) {
+            r = (t - 1.0) / (t + 1.0);
+            hi = 0x1.921fb54442d18p-1;
+            lo = 0x1.1a62633145c07p-55;
+        } else if (t < 2.4375) {
+            r = (t - 1.5) / (1.0 + 1.5 * t);
+            hi = 0x1.f730bd281f69bp-1;
+            lo = 0x1.007887af0cbbdp-56;
+        } else {
+            r = -1.0 / t;
+            hi = 0x1.921fb54442d18p0;
+            lo = 0x1.1a62633145c07p-54;
+        }
+    }
+    let z = r * r;
+    let w = z * z;
+    let s1 = z * (0x1.555555555550dp-2 + w * (0x1.24924920083ffp-3 + w * (0x1.745cdc54c206ep-4
+        + w * (0x1.10d66a0d03d51p-4 + w * (0x1.97b4b24760debp-5 + w * 0x1.0ad3ae322da11p-6)))));
+    let s2 = w * (-0x1.999999998ebc4p-3 + w * (-0x1.c71c6fe231671p-4 + w * (-0x1.3b0f2af749a6dp-4
+        + w * (-0x1.dde2d52defd9ap-5 - w * 0x1.2b4442c6a6c2fp-5))));
+    let sum = s1 + s2;
+    if (small) {
+        return r - r * sum;
+    }
+    let magnitude = hi - ((r * sum - lo) - r);
+    return select(magnitude, -magnitude, x < 0.0);
+}
+
 // The names the kernels call, whatever the precision.
 fn real_exp(x: f64) -> f64 { return hx_exp(x); }
 fn real_sin(x: f64) -> f64 { return hx_sin(x); }
 fn real_cos(x: f64) -> f64 { return hx_cos(x); }
 fn real_log(x: f64) -> f64 { return hx_log(x); }
+fn real_atan(x: f64) -> f64 { return hx_atan(x); }

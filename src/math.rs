@@ -201,6 +201,106 @@ pub(crate) fn log_lanes<V: Lanes>(x: V) -> V {
     V::select(x.is_nan(), x, value)
 }
 
+/// fdlibm's (FreeBSD's `s_atan.c`) `atan` of the reduction points 0.5, 1, 1.5 and ∞, high and low parts.
+const ATAN_HI: [f64; 4] = [
+    f64::from_bits(0x3fdd_ac67_0561_bb4f),
+    f64::from_bits(0x3fe9_21fb_5444_2d18),
+    f64::from_bits(0x3fef_730b_d281_f69b),
+    f64::from_bits(0x3ff9_21fb_5444_2d18),
+];
+const ATAN_LO: [f64; 4] = [
+    f64::from_bits(0x3c7a_2b7f_222f_65e2),
+    f64::from_bits(0x3c81_a626_3314_5c07),
+    f64::from_bits(0x3c70_0788_7af0_cbbd),
+    f64::from_bits(0x3c91_a626_3314_5c07),
+];
+
+/// fdlibm's (FreeBSD's `s_atan.c`) minimax coefficients of `atan` on `[−7/16, 7/16]`.
+const ATAN: [f64; 11] = [
+    f64::from_bits(0x3fd5_5555_5555_550d),
+    -f64::from_bits(0x3fc9_9999_9998_ebc4),
+    f64::from_bits(0x3fc2_4924_9200_83ff),
+    -f64::from_bits(0x3fbc_71c6_fe23_1671),
+    f64::from_bits(0x3fb7_45cd_c54c_206e),
+    -f64::from_bits(0x3fb3_b0f2_af74_9a6d),
+    f64::from_bits(0x3fb1_0d66_a0d0_3d51),
+    -f64::from_bits(0x3fad_de2d_52de_fd9a),
+    f64::from_bits(0x3fa9_7b4b_2476_0deb),
+    -f64::from_bits(0x3fa2_b444_2c6a_6c2f),
+    f64::from_bits(0x3f90_ad3a_e322_da11),
+];
+
+/// `atan x`, within one unit in the last place.
+///
+/// ```
+/// let a = hetero::math::atan(1.0);
+/// assert!((a - std::f64::consts::FRAC_PI_4).abs() <= f64::EPSILON * a);
+/// assert_eq!(hetero::math::atan(f64::INFINITY), std::f64::consts::FRAC_PI_2);
+/// ```
+#[inline]
+pub fn atan(x: f64) -> f64 {
+    atan_lanes(x)
+}
+
+/// [`atan`] in every lane.
+///
+/// fdlibm's algorithm: `|x|` below 7/16 directly; above, reduced around 0.5, 1, 1.5 or ∞
+/// (`(2t − 1)/(2 + t)`, `(t − 1)/(t + 1)`, `(t − 1.5)/(1 + 1.5t)`, `−1/t`) and the reduction point's
+/// `atan` added in two parts; an 11-term minimax polynomial in between. Every lane computes the one
+/// reduction its `|x|` selects (the numerator and denominator chosen first, one division).
+#[inline(always)]
+pub(crate) fn atan_lanes<V: Lanes>(x: V) -> V {
+    let c = |k| x.token().splat(k);
+    let t = x.abs();
+    let (small, below_11_16, below_19_16, below_39_16) =
+        (c(0.4375).gt(t), c(0.6875).gt(t), c(1.1875).gt(t), c(2.4375).gt(t));
+    // The reduction of each range: numerator and denominator, then one division.
+    let numerator = V::select(
+        below_19_16,
+        V::select(below_11_16, c(2.0).mul(t).sub(c(1.0)), t.sub(c(1.0))),
+        V::select(below_39_16, t.sub(c(1.5)), c(-1.0)),
+    );
+    let denominator = V::select(
+        below_19_16,
+        V::select(below_11_16, c(2.0).add(t), t.add(c(1.0))),
+        V::select(below_39_16, c(1.0).add(c(1.5).mul(t)), t),
+    );
+    let r = V::select(small, x, numerator.div(denominator));
+    let pick = |table: &[f64; 4]| {
+        V::select(
+            below_19_16,
+            V::select(below_11_16, c(table[0]), c(table[1])),
+            V::select(below_39_16, c(table[2]), c(table[3])),
+        )
+    };
+    let (hi, lo) = (pick(&ATAN_HI), pick(&ATAN_LO));
+    let z = r.mul(r);
+    let w = z.mul(z);
+    let a = ATAN.map(c);
+    // Horner's rule in w over every other coefficient: the odd powers' half and the even powers' half.
+    let in_w = |coefficients: &[V]| {
+        let (last, rest) = coefficients.split_last().unwrap_or((&a[0], &[]));
+        rest.iter().rev().fold(*last, |acc, &k| k.add(w.mul(acc)))
+    };
+    let s1 = z.mul(in_w(&[a[0], a[2], a[4], a[6], a[8], a[10]]));
+    let s2 = w.mul(in_w(&[a[1], a[3], a[5], a[7], a[9]]));
+    let sum = s1.add(s2);
+    let direct = r.sub(r.mul(sum));
+    let reduced = hi.sub(r.mul(sum).sub(lo).sub(r));
+    let magnitude = V::select(small, direct, reduced);
+    // The sign of x (atan is odd; small lanes already carry it), and beyond 2^66 the limit ±π/2.
+    let signed = V::select(small, magnitude, V::select(c(0.0).gt(x), magnitude.neg(), magnitude));
+    let limit = c(ATAN_HI[3] + ATAN_LO[3]);
+    let signed = V::select(
+        t.gt(c(7.378_697_629_483_821e19)),
+        V::select(c(0.0).gt(x), limit.neg(), limit),
+        signed,
+    );
+    // ±0 as it is (x − x·sum would turn −0 into +0), and NaN.
+    let signed = V::select(t.gt(c(0.0)), signed, x);
+    V::select(x.is_nan(), x, signed)
+}
+
 /// Beyond this `|x|` (`2^20 · π/2`) [`sin`] and [`cos`] hand the argument to the C library: up to here
 /// `n · π/2` for the nearest integer `n` is computed exactly enough in four parts.
 pub const TRIG_LIMIT: f64 = 1_647_099.0;
@@ -628,6 +728,86 @@ mod tests {
             }
         }
         assert!(worst.0 <= 1.0, "log: {} ulp at {}", worst.0, worst.1);
+    }
+
+    /// `atan x` to about 100 bits: the C library's value `y` refined by one Newton step on
+    /// `sin y − x·cos y = 0`, with [`sin_cos_reference`].
+    fn atan_reference(x: f64) -> Dd {
+        let y = libm::atan(x);
+        let (s, c) = sin_cos_reference(y);
+        let residual = s.add(c.mul(Dd(-x, 0.0)));
+        let slope = c.0 + x * s.0;
+        Dd(y, 0.0).add(residual.div(-slope))
+    }
+
+    #[test]
+    fn atan_is_within_one_ulp() {
+        let mut worst = (0.0, 0.0);
+        let mut points = sample(200_000, -3.0, 3.0, 51);
+        points.extend(sample(100_000, -1e3, 1e3, 52));
+        points.extend(sample(50_000, -1e-8, 1e-8, 53));
+        points.extend((-1074..1024).flat_map(|e| [2f64.powi(e), -1.3 * 2f64.powi(e)]));
+        // Around the reduction points, a few ulps either side.
+        for edge in [0.4375f64, 0.6875, 1.1875, 2.4375] {
+            for step in -3i64..=3 {
+                points.push(f64::from_bits((edge.to_bits() as i64 + step) as u64));
+            }
+        }
+        for x in points
+            .into_iter()
+            .filter(|x| x.is_finite() && *x != 0.0 && x.abs() < 1e17)
+        {
+            let e = ulps(atan(x), atan_reference(x));
+            if e > worst.0 {
+                worst = (e, x);
+            }
+        }
+        assert!(worst.0 <= 1.0, "atan: {} ulp at {}", worst.0, worst.1);
+    }
+
+    #[test]
+    fn atan_edges() {
+        assert_eq!(atan(0.0).to_bits(), 0.0f64.to_bits());
+        assert_eq!(atan(-0.0).to_bits(), (-0.0f64).to_bits());
+        assert_eq!(atan(f64::INFINITY), std::f64::consts::FRAC_PI_2);
+        assert_eq!(atan(f64::NEG_INFINITY), -std::f64::consts::FRAC_PI_2);
+        assert_eq!(atan(1e300), std::f64::consts::FRAC_PI_2);
+        assert!(atan(f64::NAN).is_nan());
+        assert_eq!(atan(1e-300), 1e-300);
+        // Equal to the C library's (fdlibm's) value wherever that is correctly rounded, which is almost
+        // everywhere: a sample.
+        let same = sample(10_000, -5.0, 5.0, 54)
+            .iter()
+            .filter(|&&x| atan(x) == libm::atan(x))
+            .count();
+        assert!(same > 9_900, "{same}");
+    }
+
+    /// `atan` of every element in lanes.
+    struct AtanLoop<'a>(&'a [f64]);
+
+    impl LaneLoop for AtanLoop<'_> {
+        type Output = Vec<f64>;
+        fn run<V: Lanes8>(self, token: Token<V>) -> Vec<f64> {
+            self.0
+                .chunks_exact(8)
+                .flat_map(|x| atan_lanes(token.load(x.try_into().unwrap())).to_array())
+                .collect()
+        }
+    }
+
+    #[test]
+    fn every_width_returns_the_same_atan_bits() {
+        let mut x = sample(40_000, -10.0, 10.0, 55);
+        x.extend(sample(40_000, -1e20, 1e20, 56));
+        x.extend([0.0, -0.0, 0.4375, -0.6875, 1.1875, 2.4375, f64::NAN, f64::INFINITY]);
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+        for width in Width::available() {
+            let lanes = run_in(width, AtanLoop(&x)).unwrap();
+            for (&x, y) in x.iter().zip(lanes) {
+                assert!(same(y, atan(x)), "{width:?} at {x}");
+            }
+        }
     }
 
     #[test]

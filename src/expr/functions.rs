@@ -6,7 +6,7 @@ use crate::simd::Lanes;
 
 /// A function an expression may call.
 ///
-/// `exp`, `log`, `sin` and `cos` are hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`, `abs`, `min`,
+/// `exp`, `log`, `sin`, `cos` and `atan` are hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`, `abs`, `min`,
 /// `max`, `floor` and `ceil` are exact IEEE operations; the others are those of the `libm` crate (musl's
 /// algorithms, written in Rust: the same bits on every processor), one lane at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -169,7 +169,7 @@ impl Function {
             Function::Tan => x.map(libm::tan),
             Function::Asin => x.map(libm::asin),
             Function::Acos => x.map(libm::acos),
-            Function::Atan => x.map(libm::atan),
+            Function::Atan => math::atan_lanes(x),
             Function::Sinh => x.map(libm::sinh),
             Function::Cosh => x.map(libm::cosh),
             Function::Tanh => x.map(libm::tanh),

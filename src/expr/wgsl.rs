@@ -1,6 +1,7 @@
 //! The tree as a WGSL function over `real` (`f64` or `f32`, as the shader's prelude aliases it): one `let`
-//! per operation, in the order of the CPU's program, with `exp`, `log`, `sin` and `cos` from the math
-//! piece's `real_exp`, `real_log`, `real_sin`, `real_cos` (hetero's own WGSL math) and the exact builtins
+//! per operation, in the order of the CPU's program, with `exp`, `log`, `atan`, `sin` and `cos` from the
+//! math piece's `real_exp`, `real_log`, `real_atan`, `real_sin`, `real_cos` (hetero's own WGSL math) and
+//! the exact builtins
 //! `sqrt`, `abs`, `min`, `max`, `floor`, `ceil`.
 
 use std::fmt::Write;
@@ -10,9 +11,10 @@ use super::tree::{Binary, Node};
 use crate::{Error, Result};
 
 /// The functions that run on the GPU.
-pub(crate) const GPU_FUNCTIONS: [Function; 10] = [
+pub(crate) const GPU_FUNCTIONS: [Function; 11] = [
     Function::Exp,
     Function::Log,
+    Function::Atan,
     Function::Sin,
     Function::Cos,
     Function::Sqrt,
@@ -114,7 +116,7 @@ fn emit(node: &Node, dims: usize, body: &mut String, next: &mut usize) -> Result
                 .collect::<Result<Vec<_>>>()?;
             let values = values.join(", ");
             match f {
-                Function::Exp | Function::Log | Function::Sin | Function::Cos => {
+                Function::Exp | Function::Log | Function::Atan | Function::Sin | Function::Cos => {
                     format!("real_{}({values})", f.name())
                 }
                 _ => format!("{}({values})", f.name()),

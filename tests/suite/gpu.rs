@@ -377,17 +377,18 @@ struct Dispatch { first_block: vec2<u32>, block_count: u32, pad: u32 }
 @compute @workgroup_size(64)
 fn probe(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let x = inputs[(dispatch.first_block.x + wg.x) * 64u + t];
-    let at = (wg.x * 64u + t) * 4u;
+    let at = (wg.x * 64u + t) * 5u;
     out[at] = hx_exp(x);
     out[at + 1u] = hx_sin(x);
     out[at + 2u] = hx_cos(x);
     out[at + 3u] = hx_log(abs(x));
+    out[at + 4u] = hx_atan(x);
 }
 ";
 
 impl Kernel for MathProbe {
-    type Partial = Vec<[f64; 4]>;
-    type Output = Vec<[f64; 4]>;
+    type Partial = Vec<[f64; 5]>;
+    type Output = Vec<[f64; 5]>;
     fn name(&self) -> &str {
         "math-probe"
     }
@@ -398,21 +399,29 @@ impl Kernel for MathProbe {
         let i = index as usize * PROBE_BLOCK;
         self.inputs[i..i + PROBE_BLOCK]
             .iter()
-            .map(|x| [x.exp(), x.sin(), x.cos(), hetero::math::log(x.abs())])
+            .map(|x| {
+                [
+                    x.exp(),
+                    x.sin(),
+                    x.cos(),
+                    hetero::math::log(x.abs()),
+                    hetero::math::atan(*x),
+                ]
+            })
             .collect()
     }
     fn finish(&self, total: Self::Partial) -> Self::Output {
         total
     }
-    fn gpu(&self) -> Option<&dyn GpuKernel<Partial = Vec<[f64; 4]>>> {
+    fn gpu(&self) -> Option<&dyn GpuKernel<Partial = Vec<[f64; 5]>>> {
         Some(self)
     }
 }
 
 impl GpuKernel for MathProbe {
-    type Partial = Vec<[f64; 4]>;
+    type Partial = Vec<[f64; 5]>;
 
-    fn program(&self, caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, Vec<[f64; 4]>>> {
+    fn program(&self, caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, Vec<[f64; 5]>>> {
         if !caps.shader_f64 {
             return Err(Error::Unsupported("no f64".to_owned()));
         }
@@ -427,13 +436,13 @@ impl GpuKernel for MathProbe {
             wgsl,
             Precision::F64,
             params,
-            (PROBE_BLOCK * 4 * 2) as u32,
+            (PROBE_BLOCK * 5 * 2) as u32,
             |_, words| {
                 words
-                    .chunks_exact(8)
+                    .chunks_exact(10)
                     .map(|w| {
                         let f = |k: usize| f64::from_bits(u64::from(w[2 * k]) | (u64::from(w[2 * k + 1]) << 32));
-                        [f(0), f(1), f(2), f(3)]
+                        [f(0), f(1), f(2), f(3), f(4)]
                     })
                     .collect()
             },
@@ -453,7 +462,7 @@ fn ulps(a: f64, b: f64) -> u64 {
     key(a).abs_diff(key(b))
 }
 
-pub(crate) fn f64_exp_sin_cos_log_are_within_two_ulp_of_the_cpu() {
+pub(crate) fn f64_math_is_within_two_ulp_of_the_cpu() {
     let Some(engine) = engine_in(Precision::F64) else {
         return;
     };
@@ -482,9 +491,9 @@ pub(crate) fn f64_exp_sin_cos_log_are_within_two_ulp_of_the_cpu() {
     let probe = MathProbe { inputs };
     let cpu = engine.run(&probe, Backend::Rayon).unwrap().output;
     let gpu = engine.run(&probe, Backend::Gpu).unwrap().output;
-    let mut worst = [0u64; 4];
+    let mut worst = [0u64; 5];
     for ((c, g), x) in cpu.iter().zip(&gpu).zip(&probe.inputs) {
-        for k in 0..4 {
+        for k in 0..5 {
             if (k == 1 || k == 2) && x.abs() > 1.6e6 {
                 continue;
             }
@@ -498,14 +507,14 @@ pub(crate) fn f64_exp_sin_cos_log_are_within_two_ulp_of_the_cpu() {
             assert!(
                 distance <= 2,
                 "{} at x = {x:e}: gpu {} cpu {} ({distance} ulp)",
-                ["exp", "sin", "cos", "log"][k],
+                ["exp", "sin", "cos", "log", "atan"][k],
                 g[k],
                 c[k]
             );
             worst[k] = worst[k].max(distance);
         }
     }
-    eprintln!("worst ulp distance exp/sin/cos/log: {worst:?}");
+    eprintln!("worst ulp distance exp/sin/cos/log/atan: {worst:?}");
 }
 
 pub(crate) fn a_second_run_compiles_nothing() {
