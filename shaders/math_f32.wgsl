@@ -165,9 +165,28 @@ fn hx_atanf(x: f32) -> f32 {
     return select(magnitude, -magnitude, x < 0.0);
 }
 
+// tan x in f32: Cephes' tanf on hx_octant's reduction (about 3 ulp), -1/tan in odd quadrants.
+fn hx_tanf(x: f32) -> f32 {
+    if (x == 0.0 || x != x) {
+        return x;
+    }
+    let o = hx_octant(abs(x));
+    let z = o.r * o.r;
+    var y = o.r;
+    if (abs(o.r) > 1e-4) {
+        y = (((((9.38540185543e-3 * z + 3.11992232697e-3) * z + 2.44301354525e-2) * z + 5.34112807005e-2) * z
+            + 1.33387994085e-1) * z + 3.33331568548e-1) * z * o.r + o.r;
+    }
+    if ((o.j & 2u) == 2u) {
+        y = -1.0 / y;
+    }
+    return select(y, -y, x < 0.0);
+}
+
 // The names the kernels call, whatever the precision.
 fn real_exp(x: f32) -> f32 { return hx_expf(x); }
 fn real_sin(x: f32) -> f32 { return hx_sinf(x); }
 fn real_cos(x: f32) -> f32 { return hx_cosf(x); }
 fn real_log(x: f32) -> f32 { return hx_logf(x); }
 fn real_atan(x: f32) -> f32 { return hx_atanf(x); }
+fn real_tan(x: f32) -> f32 { return hx_tanf(x); }

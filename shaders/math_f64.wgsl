@@ -1,4 +1,4 @@
-// exp, log, atan, sin and cos in 64-bit floats. GLSL.std.450's Exp, Sin and Cos are 32-bit only, and f64
+// exp, log, sin, cos, tan and atan in 64-bit floats. GLSL.std.450's Exp, Sin and Cos are 32-bit only, and f64
 // transcendentals are unreliable across wgpu/naga backends, so hetero computes them with its own code:
 // fdlibm's algorithms (Cody-Waite range reduction and the same minimax polynomials), in plain
 // additions, multiplications and one division. Checked against the CPU's libm to within 2 ulp.
@@ -220,9 +220,56 @@ fn hx_atan(x: f64) -> f64 {
     return select(magnitude, -magnitude, x < 0.0);
 }
 
+// tan x: the CPU's algorithm (src/math.rs, fdlibm's k_tan.c) on hx_reduce's y0 + y1, -1/tan for odd n.
+fn hx_tan(x: f64) -> f64 {
+    if (x == 0.0 || x != x) {
+        return x;
+    }
+    let a = hx_reduce(x);
+    let odd = (a.n & 1) == 1;
+    let negative = a.y0 < 0.0;
+    let big = abs(a.y0) >= 0.6743354797363281;
+    var xx = a.y0;
+    var yy = a.y1;
+    if (big) {
+        let ay0 = select(a.y0, -a.y0, negative);
+        let ay1 = select(a.y1, -a.y1, negative);
+        xx = (0x1.921fb54442d18p-1 - ay0) + (0x1.1a62633145c07p-55 - ay1);
+        yy = 0.0;
+    }
+    let z = xx * xx;
+    let w = z * z;
+    var r = 0x1.111111110fe7ap-3 + w * (0x1.664f48406d637p-6 + w * (0x1.d6d22c9560328p-9
+        + w * (0x1.344d8f2f26501p-11 + w * (0x1.47e88a03792a6p-14 - w * 0x1.375cbdb605373p-16))));
+    let v = z * (0x1.ba1ba1bb341fep-5 + w * (0x1.226e3e96e8493p-7 + w * (0x1.7dbc8fee08315p-10
+        + w * (0x1.026f71a8d1068p-12 + w * (0x1.2b80f32f0a7e9p-14 + w * 0x1.b2a7074bf7ad4p-16)))));
+    let s = z * xx;
+    r = yy + z * (s * (r + v) + yy);
+    r = r + 0x1.5555555555563p-2 * s;
+    let ww = xx + r;
+    if (big) {
+        let iy = select(f64(1.0), f64(-1.0), odd);
+        let near = iy - 2.0 * (xx - (ww * ww / (ww + iy) - r));
+        return select(near, -near, negative);
+    }
+    if (!odd) {
+        return ww;
+    }
+    // -1/(x + r), from 26-bit high parts whose products are exact.
+    let pw = ww * 134217729.0;
+    let wh = pw - (pw - ww);
+    let vv = r - (wh - xx);
+    let q = -1.0 / ww;
+    let pq = q * 134217729.0;
+    let th = pq - (pq - q);
+    let ss = 1.0 + th * wh;
+    return th + q * (ss + th * vv);
+}
+
 // The names the kernels call, whatever the precision.
 fn real_exp(x: f64) -> f64 { return hx_exp(x); }
 fn real_sin(x: f64) -> f64 { return hx_sin(x); }
 fn real_cos(x: f64) -> f64 { return hx_cos(x); }
 fn real_log(x: f64) -> f64 { return hx_log(x); }
 fn real_atan(x: f64) -> f64 { return hx_atan(x); }
+fn real_tan(x: f64) -> f64 { return hx_tan(x); }

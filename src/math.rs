@@ -372,6 +372,114 @@ pub(crate) fn cos_lanes<V: Lanes>(x: V) -> V {
     trig(x, 1.0, f64::cos)
 }
 
+/// `x = n·π/2 + (y0 + y1)` with `n` the nearest integer to `x·2/π` and `|y0 + y1| ≤ π/4` as a
+/// double-double, for `|x| ≤` [`TRIG_LIMIT`]: `n·π/2` subtracted in four parts.
+#[inline(always)]
+fn reduce_pio2<V: Lanes>(x: V) -> (V, V, V) {
+    let c = |k| x.token().splat(k);
+    let n = x.mul(c(TWO_OVER_PI)).add(c(ROUNDER)).sub(c(ROUNDER));
+    // Exact: n·P1 has at most 53 significant bits and lies within a factor of two of x.
+    let a = x.sub(n.mul(c(PIO2[0])));
+    let (h, l) = two_sum(a, n.mul(c(PIO2[1])).neg());
+    let (h, l2) = two_sum(h, n.mul(c(PIO2[2])).neg());
+    let l = l.add(l2).sub(n.mul(c(PIO2[3])));
+    let y0 = h.add(l);
+    let y1 = h.sub(y0).add(l);
+    (n, y0, y1)
+}
+
+/// fdlibm's (FreeBSD's `k_tan.c`) minimax coefficients of `tan` on `[−0.6744, 0.6744]`.
+const TAN: [f64; 13] = [
+    f64::from_bits(0x3fd5_5555_5555_5563),
+    f64::from_bits(0x3fc1_1111_1110_fe7a),
+    f64::from_bits(0x3fab_a1ba_1bb3_41fe),
+    f64::from_bits(0x3f96_64f4_8406_d637),
+    f64::from_bits(0x3f82_26e3_e96e_8493),
+    f64::from_bits(0x3f6d_6d22_c956_0328),
+    f64::from_bits(0x3f57_dbc8_fee0_8315),
+    f64::from_bits(0x3f43_44d8_f2f2_6501),
+    f64::from_bits(0x3f30_26f7_1a8d_1068),
+    f64::from_bits(0x3f14_7e88_a037_92a6),
+    f64::from_bits(0x3f12_b80f_32f0_a7e9),
+    -f64::from_bits(0x3ef3_75cb_db60_5373),
+    f64::from_bits(0x3efb_2a70_74bf_7ad4),
+];
+
+/// `tan x`, within one unit in the last place for `|x| ≤` [`TRIG_LIMIT`] (the `libm` crate's beyond).
+///
+/// ```
+/// let t = hetero::math::tan(1.0);
+/// assert!((t - 1.5574077246549023).abs() <= f64::EPSILON * t);
+/// assert!(hetero::math::tan(f64::INFINITY).is_nan());
+/// ```
+#[inline]
+pub fn tan(x: f64) -> f64 {
+    tan_lanes(x)
+}
+
+/// [`tan`] in every lane: the reduction of [`sin`] and [`cos`], then fdlibm's `__kernel_tan` of
+/// `y0 + y1`, `−1/tan` for odd `n`. Near `±π/4` it works on `π/4 − |y|`; `−1/w` is computed from a
+/// 26-bit split of `w` and of its reciprocal (fdlibm clears the low word instead: the same exact
+/// products).
+#[inline(always)]
+pub(crate) fn tan_lanes<V: Lanes>(x: V) -> V {
+    let c = |k| x.token().splat(k);
+    if V::any(x.abs().gt(c(TRIG_LIMIT))) {
+        return x.map(|x| {
+            if x.abs() > TRIG_LIMIT {
+                libm::tan(x)
+            } else {
+                tan_lanes(x)
+            }
+        });
+    }
+    let (n, y0, y1) = reduce_pio2(x);
+    let odd = n.bit(0);
+    let negative = c(0.0).gt(y0);
+    let big = y0
+        .abs()
+        .gt(c(f64::from_bits(0x3fe5_9428_0000_0000)).sub(c(f64::from_bits(0x3ca0_0000_0000_0000))));
+    // |y0| ≥ 0.6743…: tan(π/4 − t) from t = π/4 − |y|.
+    let (ay0, ay1) = (V::select(negative, y0.neg(), y0), V::select(negative, y1.neg(), y1));
+    let folded = c(std::f64::consts::FRAC_PI_4)
+        .sub(ay0)
+        .add(c(f64::from_bits(0x3c81_a626_3314_5c07)).sub(ay1));
+    let xx = V::select(big, folded, y0);
+    let yy = V::select(big, c(0.0), y1);
+    let z = xx.mul(xx);
+    let w = z.mul(z);
+    let t = TAN.map(c);
+    let in_w = |coefficients: &[V]| {
+        let (last, rest) = coefficients.split_last().unwrap_or((&t[0], &[]));
+        rest.iter().rev().fold(*last, |acc, &k| k.add(w.mul(acc)))
+    };
+    let r = in_w(&[t[1], t[3], t[5], t[7], t[9], t[11]]);
+    let v = z.mul(in_w(&[t[2], t[4], t[6], t[8], t[10], t[12]]));
+    let s = z.mul(xx);
+    let r = yy.add(z.mul(s.mul(r.add(v)).add(yy)));
+    let r = r.add(t[0].mul(s));
+    let w = xx.add(r);
+    // Near ±π/4: (1 or −1) − 2(x − (w²/(w + v) − r)), the sign of y0, v = ±1 by the parity of n.
+    let iy = V::select(odd, c(-1.0), c(1.0));
+    let near = iy.sub(c(2.0).mul(xx.sub(w.mul(w).div(w.add(iy)).sub(r))));
+    let near = V::select(negative, near.neg(), near);
+    // −1/(x + r), accurately: w = x + r and a = −1/w split into high parts whose product is exact.
+    let split = |u: V| {
+        let p = u.mul(c(134_217_729.0));
+        p.sub(p.sub(u))
+    };
+    let wh = split(w);
+    let vv = r.sub(wh.sub(xx));
+    let a = c(-1.0).div(w);
+    let th = split(a);
+    let ss = c(1.0).add(th.mul(wh));
+    let reciprocal = th.add(a.mul(ss.add(th.mul(vv))));
+    let value = V::select(big, near, V::select(odd, reciprocal, w));
+    // tan(±0) = ±0; NaN and ±∞ give NaN.
+    let value = V::select(x.abs().gt(c(0.0)), value, x);
+    V::select(x.sub(x).is_nan(), x.sub(x), value)
+}
+
 /// `sin(x + shift·π/2)` for `shift` 0 or 1; lanes beyond [`TRIG_LIMIT`] take `far` (the C library's
 /// function) instead, lane by lane, the same in every width.
 ///
@@ -390,14 +498,7 @@ fn trig<V: Lanes>(x: V, shift: f64, far: fn(f64) -> f64) -> V {
             }
         });
     }
-    let n = x.mul(c(TWO_OVER_PI)).add(c(ROUNDER)).sub(c(ROUNDER));
-    // Exact: n·P1 has at most 53 significant bits and lies within a factor of two of x.
-    let a = x.sub(n.mul(c(PIO2[0])));
-    let (h, l) = two_sum(a, n.mul(c(PIO2[1])).neg());
-    let (h, l2) = two_sum(h, n.mul(c(PIO2[2])).neg());
-    let l = l.add(l2).sub(n.mul(c(PIO2[3])));
-    let y0 = h.add(l);
-    let y1 = h.sub(y0).add(l);
+    let (n, y0, y1) = reduce_pio2(x);
 
     let z = y0.mul(y0);
     // sin(y0 + y1)
@@ -806,6 +907,71 @@ mod tests {
             let lanes = run_in(width, AtanLoop(&x)).unwrap();
             for (&x, y) in x.iter().zip(lanes) {
                 assert!(same(y, atan(x)), "{width:?} at {x}");
+            }
+        }
+    }
+
+    /// `tan x` to about 100 bits, from [`sin_cos_reference`].
+    fn tan_reference(x: f64) -> Dd {
+        let (s, c) = sin_cos_reference(x);
+        let q = s.0 / c.0;
+        // s − q·c, then its quotient by c.
+        let remainder = s.add(c.mul(Dd(-q, 0.0)));
+        Dd(q, 0.0).add(remainder.div(c.0))
+    }
+
+    #[test]
+    fn tan_is_within_one_ulp() {
+        let mut worst = (0.0, 0.0);
+        let mut points = trig_points();
+        for edge in [0.6743354797363281f64, -0.6743354797363281] {
+            for step in -3i64..=3 {
+                points.push(f64::from_bits((edge.to_bits() as i64 + step) as u64));
+            }
+        }
+        for x in points.into_iter().filter(|x| *x != 0.0) {
+            let e = ulps(tan(x), tan_reference(x));
+            if e > worst.0 {
+                worst = (e, x);
+            }
+        }
+        assert!(worst.0 <= 1.0, "tan: {} ulp at {}", worst.0, worst.1);
+    }
+
+    #[test]
+    fn tan_edges() {
+        assert_eq!(tan(0.0).to_bits(), 0.0f64.to_bits());
+        assert_eq!(tan(-0.0).to_bits(), (-0.0f64).to_bits());
+        assert_eq!(tan(1e-300), 1e-300);
+        assert!(tan(f64::NAN).is_nan() && tan(f64::INFINITY).is_nan() && tan(f64::NEG_INFINITY).is_nan());
+        for x in [TRIG_LIMIT * 1.0001, -2e6, 1e300] {
+            assert_eq!(tan(x).to_bits(), libm::tan(x).to_bits(), "{x}");
+        }
+    }
+
+    /// `tan` of every element in lanes.
+    struct TanLoop<'a>(&'a [f64]);
+
+    impl LaneLoop for TanLoop<'_> {
+        type Output = Vec<f64>;
+        fn run<V: Lanes8>(self, token: Token<V>) -> Vec<f64> {
+            self.0
+                .chunks_exact(8)
+                .flat_map(|x| tan_lanes(token.load(x.try_into().unwrap())).to_array())
+                .collect()
+        }
+    }
+
+    #[test]
+    fn every_width_returns_the_same_tan_bits() {
+        let mut x = sample(40_000, -2e6, 2e6, 61);
+        x.extend(sample(40_000, -4.0, 4.0, 62));
+        x.extend([0.5, 3e6, -1.0, f64::NAN, 2.0, -5e7, f64::INFINITY, -0.0]);
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+        for width in Width::available() {
+            let lanes = run_in(width, TanLoop(&x)).unwrap();
+            for (&x, y) in x.iter().zip(lanes) {
+                assert!(same(y, tan(x)), "{width:?} at {x}");
             }
         }
     }

@@ -96,7 +96,7 @@ pub struct Accuracy {
     pub division: f64,
     /// Ulps of every other function.
     pub function: f64,
-    /// The largest `|x|` for which `sin x` and `cos x` keep that accuracy.
+    /// The largest `|x|` for which `sin x`, `cos x` and `tan x` keep that accuracy.
     pub trig_reach: f64,
 }
 
@@ -351,7 +351,7 @@ fn binary(
 }
 
 /// The image of `x` under `f`, and the largest `|f′|` over it; `None` where `f` may not be finite or is
-/// not continuous, or for `sin` and `cos` beyond `trig_reach`.
+/// not continuous, or for `sin`, `cos` and `tan` beyond `trig_reach`.
 fn unary(f: Function, x: Interval, trig_reach: f64) -> Option<(Interval, f64)> {
     let m = x.magnitude();
     Some(match f {
@@ -380,7 +380,7 @@ fn unary(f: Function, x: Interval, trig_reach: f64) -> Option<(Interval, f64)> {
         Function::Tan => {
             // Increasing between poles: none may lie in the interval.
             let pole = |v: f64| ((v - std::f64::consts::FRAC_PI_2) / std::f64::consts::PI).floor();
-            if !x.is_finite() || pole(x.lo) != pole(x.hi) {
+            if !x.is_finite() || m > trig_reach || pole(x.lo) != pole(x.hi) {
                 return None;
             }
             let value = x.increasing(libm::tan);
