@@ -183,6 +183,70 @@ fn hx_tanf(x: f32) -> f32 {
     return select(y, -y, x < 0.0);
 }
 
+// t P(t) / Q(t), fdlibm's rational approximation for asin and acos (e_asin.c).
+fn hx_asin_rationalf(t: f32) -> f32 {
+    let p = t * (0.16666666666666666 + t * (-0.32556581862240092 + t * (0.20121253213486293 + t * (-0.040055534500679411 + t * (7.9153499428981453e-4 + t * (3.4793310759602117e-5))))));
+    let q = 1.0 + t * (-2.4033949117344142 + t * (2.0209457602335057 + t * (-0.68828397160545329 + t * (0.077038150555901935))));
+    return p / q;
+}
+
+// The high half of u (Veltkamp's split): its square is exact.
+fn hx_high_partf(u: f32) -> f32 {
+    let p = u * 4097.0;
+    return p - (p - u);
+}
+
+// asin x: the CPU's algorithm (src/math.rs, fdlibm's e_asin.c).
+fn hx_asinf(x: f32) -> f32 {
+    let ax = abs(x);
+    if (x != x || ax > 1.0) {
+        return (x - x) / (x - x);
+    }
+    if (ax < 0.5) {
+        return x + x * hx_asin_rationalf(x * x);
+    }
+    let t = (1.0 - ax) * 0.5;
+    let r = hx_asin_rationalf(t);
+    let s = sqrt(t);
+    var v: f32;
+    if (ax >= 0.975) {
+        v = 1.57079632679489655800 - (2.0 * (s + s * r) - -4.37113883e-8);
+    } else {
+        let w = hx_high_partf(s);
+        let c = (t - w * w) / (s + w);
+        let p = 2.0 * s * r - (-4.37113883e-8 - 2.0 * c);
+        let q = 0.78539816339744830962 - 2.0 * w;
+        v = 0.78539816339744830962 - (p - q);
+    }
+    return select(v, -v, x < 0.0);
+}
+
+// acos x: the CPU's algorithm (src/math.rs, fdlibm's e_acos.c).
+fn hx_acosf(x: f32) -> f32 {
+    let ax = abs(x);
+    if (x != x || ax > 1.0) {
+        return (x - x) / (x - x);
+    }
+    if (x == 1.0) {
+        return 0.0;
+    }
+    if (ax < 0.5) {
+        let r = hx_asin_rationalf(x * x);
+        return 1.57079632679489655800 - (x - (-4.37113883e-8 - x * r));
+    }
+    if (x < 0.0) {
+        let z = (1.0 + x) * 0.5;
+        let s = sqrt(z);
+        let w = hx_asin_rationalf(z) * s - -4.37113883e-8;
+        return 3.14159265358979311600 - 2.0 * (s + w);
+    }
+    let z = (1.0 - x) * 0.5;
+    let s = sqrt(z);
+    let high = hx_high_partf(s);
+    let c = (z - high * high) / (s + high);
+    return 2.0 * (high + (hx_asin_rationalf(z) * s + c));
+}
+
 // The names the kernels call, whatever the precision.
 fn real_exp(x: f32) -> f32 { return hx_expf(x); }
 fn real_sin(x: f32) -> f32 { return hx_sinf(x); }
@@ -190,3 +254,5 @@ fn real_cos(x: f32) -> f32 { return hx_cosf(x); }
 fn real_log(x: f32) -> f32 { return hx_logf(x); }
 fn real_atan(x: f32) -> f32 { return hx_atanf(x); }
 fn real_tan(x: f32) -> f32 { return hx_tanf(x); }
+fn real_asin(x: f32) -> f32 { return hx_asinf(x); }
+fn real_acos(x: f32) -> f32 { return hx_acosf(x); }

@@ -1,4 +1,4 @@
-// exp, log, sin, cos, tan and atan in 64-bit floats. GLSL.std.450's Exp, Sin and Cos are 32-bit only, and f64
+// exp, log, sin, cos, tan, asin, acos and atan in 64-bit floats. GLSL.std.450's Exp, Sin and Cos are 32-bit only, and f64
 // transcendentals are unreliable across wgpu/naga backends, so hetero computes them with its own code:
 // fdlibm's algorithms (Cody-Waite range reduction and the same minimax polynomials), in plain
 // additions, multiplications and one division. Checked against the CPU's libm to within 2 ulp.
@@ -266,6 +266,70 @@ fn hx_tan(x: f64) -> f64 {
     return th + q * (ss + th * vv);
 }
 
+// t P(t) / Q(t), fdlibm's rational approximation for asin and acos (e_asin.c).
+fn hx_asin_rational(t: f64) -> f64 {
+    let p = t * (0x1.5555555555555p-3 + t * (-0x1.4d61203eb6f7dp-2 + t * (0x1.9c1550e884455p-3 + t * (-0x1.48228b5688f3bp-5 + t * (0x1.9efe07501b288p-11 + t * (0x1.23de10dfdf709p-15))))));
+    let q = 1.0 + t * (-0x1.33a271c8a2d4bp+1 + t * (0x1.02ae59c598ac8p+1 + t * (-0x1.6066c1b8d0159p-1 + t * (0x1.3b8c5b12e9282p-4))));
+    return p / q;
+}
+
+// The high half of u (Veltkamp's split): its square is exact.
+fn hx_high_part(u: f64) -> f64 {
+    let p = u * 134217729.0;
+    return p - (p - u);
+}
+
+// asin x: the CPU's algorithm (src/math.rs, fdlibm's e_asin.c).
+fn hx_asin(x: f64) -> f64 {
+    let ax = abs(x);
+    if (x != x || ax > 1.0) {
+        return (x - x) / (x - x);
+    }
+    if (ax < 0.5) {
+        return x + x * hx_asin_rational(x * x);
+    }
+    let t = (1.0 - ax) * 0.5;
+    let r = hx_asin_rational(t);
+    let s = sqrt(t);
+    var v: f64;
+    if (ax >= 0.975) {
+        v = 0x1.921fb54442d18p0 - (2.0 * (s + s * r) - 0x1.1a62633145c07p-54);
+    } else {
+        let w = hx_high_part(s);
+        let c = (t - w * w) / (s + w);
+        let p = 2.0 * s * r - (0x1.1a62633145c07p-54 - 2.0 * c);
+        let q = 0x1.921fb54442d18p-1 - 2.0 * w;
+        v = 0x1.921fb54442d18p-1 - (p - q);
+    }
+    return select(v, -v, x < 0.0);
+}
+
+// acos x: the CPU's algorithm (src/math.rs, fdlibm's e_acos.c).
+fn hx_acos(x: f64) -> f64 {
+    let ax = abs(x);
+    if (x != x || ax > 1.0) {
+        return (x - x) / (x - x);
+    }
+    if (x == 1.0) {
+        return 0.0;
+    }
+    if (ax < 0.5) {
+        let r = hx_asin_rational(x * x);
+        return 0x1.921fb54442d18p0 - (x - (0x1.1a62633145c07p-54 - x * r));
+    }
+    if (x < 0.0) {
+        let z = (1.0 + x) * 0.5;
+        let s = sqrt(z);
+        let w = hx_asin_rational(z) * s - 0x1.1a62633145c07p-54;
+        return 0x1.921fb54442d18p1 - 2.0 * (s + w);
+    }
+    let z = (1.0 - x) * 0.5;
+    let s = sqrt(z);
+    let high = hx_high_part(s);
+    let c = (z - high * high) / (s + high);
+    return 2.0 * (high + (hx_asin_rational(z) * s + c));
+}
+
 // The names the kernels call, whatever the precision.
 fn real_exp(x: f64) -> f64 { return hx_exp(x); }
 fn real_sin(x: f64) -> f64 { return hx_sin(x); }
@@ -273,3 +337,5 @@ fn real_cos(x: f64) -> f64 { return hx_cos(x); }
 fn real_log(x: f64) -> f64 { return hx_log(x); }
 fn real_atan(x: f64) -> f64 { return hx_atan(x); }
 fn real_tan(x: f64) -> f64 { return hx_tan(x); }
+fn real_asin(x: f64) -> f64 { return hx_asin(x); }
+fn real_acos(x: f64) -> f64 { return hx_acos(x); }

@@ -388,6 +388,123 @@ fn reduce_pio2<V: Lanes>(x: V) -> (V, V, V) {
     (n, y0, y1)
 }
 
+/// fdlibm's (FreeBSD's `e_asin.c`) rational approximation of `(asin √t − √t)/√t³` on `[0, 1/4]`: the
+/// numerator's coefficients, then the denominator's after its leading 1.
+const ASIN_P: [f64; 6] = [
+    f64::from_bits(0x3fc5_5555_5555_5555),
+    -f64::from_bits(0x3fd4_d612_03eb_6f7d),
+    f64::from_bits(0x3fc9_c155_0e88_4455),
+    -f64::from_bits(0x3fa4_8228_b568_8f3b),
+    f64::from_bits(0x3f49_efe0_7501_b288),
+    f64::from_bits(0x3f02_3de1_0dfd_f709),
+];
+const ASIN_Q: [f64; 4] = [
+    -f64::from_bits(0x4003_3a27_1c8a_2d4b),
+    f64::from_bits(0x4000_2ae5_9c59_8ac8),
+    -f64::from_bits(0x3fe6_066c_1b8d_0159),
+    f64::from_bits(0x3fb3_b8c5_b12e_9282),
+];
+/// The low part of π/2 (`π/2 = FRAC_PI_2 + PIO2_LO` to about 107 bits).
+const PIO2_LO: f64 = f64::from_bits(0x3c91_a626_3314_5c07);
+
+/// `t·P(t)/Q(t)` of [`ASIN_P`] and [`ASIN_Q`].
+#[inline(always)]
+fn asin_rational<V: Lanes>(t: V) -> V {
+    let c = |k| t.token().splat(k);
+    let horner = |coefficients: &[f64]| coefficients.iter().rev().fold(c(0.0), |acc, &k| c(k).add(t.mul(acc)));
+    let p = t.mul(horner(&ASIN_P));
+    let q = c(1.0).add(t.mul(horner(&ASIN_Q)));
+    p.div(q)
+}
+
+/// The high 26 bits of `u` (Veltkamp's split): its square and its products with another such part are
+/// exact.
+#[inline(always)]
+fn high_part<V: Lanes>(u: V) -> V {
+    let p = u.mul(u.token().splat(134_217_729.0));
+    p.sub(p.sub(u))
+}
+
+/// `asin x`, within one unit in the last place; NaN outside `[−1, 1]`.
+///
+/// ```
+/// let a = hetero::math::asin(0.5);
+/// assert!((a - std::f64::consts::FRAC_PI_6).abs() <= f64::EPSILON * a);
+/// assert_eq!(hetero::math::asin(1.0), std::f64::consts::FRAC_PI_2);
+/// ```
+#[inline]
+pub fn asin(x: f64) -> f64 {
+    asin_lanes(x)
+}
+
+/// [`asin`] in every lane: fdlibm's algorithm, `x + x·R(x²)` below 1/2, else from `√((1 − |x|)/2)` (with
+/// a 26-bit split of the square root between 1/2 and 0.975, where fdlibm clears its low word), `R` one
+/// rational function in both.
+#[inline(always)]
+pub(crate) fn asin_lanes<V: Lanes>(x: V) -> V {
+    let c = |k| x.token().splat(k);
+    let ax = x.abs();
+    let small = c(0.5).gt(ax);
+    let t = V::select(small, x.mul(x), c(1.0).sub(ax).mul(c(0.5)));
+    let r = asin_rational(t);
+    let direct = x.add(x.mul(r));
+    let s = t.sqrt();
+    let steep = ax.gt(c(0.975).sub(c(f64::from_bits(0x3c90_0000_0000_0000))));
+    let near_one = c(std::f64::consts::FRAC_PI_2).sub(c(2.0).mul(s.add(s.mul(r))).sub(c(PIO2_LO)));
+    let w = high_part(s);
+    let correction = t.sub(w.mul(w)).div(s.add(w));
+    let p = c(2.0).mul(s).mul(r).sub(c(PIO2_LO).sub(c(2.0).mul(correction)));
+    let q = c(std::f64::consts::FRAC_PI_4).sub(c(2.0).mul(w));
+    let middle = c(std::f64::consts::FRAC_PI_4).sub(p.sub(q));
+    let magnitude = V::select(steep, near_one, middle);
+    let large = V::select(c(0.0).gt(x), magnitude.neg(), magnitude);
+    let value = V::select(small, direct, large);
+    // |x| > 1 and NaN give NaN.
+    V::select(ax.gt(c(1.0)), c(f64::NAN), V::select(x.is_nan(), x, value))
+}
+
+/// `acos x`, within one unit in the last place; NaN outside `[−1, 1]`.
+///
+/// ```
+/// let a = hetero::math::acos(0.5);
+/// assert!((a - std::f64::consts::FRAC_PI_3).abs() <= f64::EPSILON * a);
+/// assert_eq!(hetero::math::acos(1.0), 0.0);
+/// assert_eq!(hetero::math::acos(-1.0), std::f64::consts::PI);
+/// ```
+#[inline]
+pub fn acos(x: f64) -> f64 {
+    acos_lanes(x)
+}
+
+/// [`acos`] in every lane: fdlibm's algorithm, `π/2 − (x − (lo − x·R(x²)))` below 1/2 in magnitude, else
+/// from `s = √((1 ∓ x)/2)`: `π − 2(s + s·R − lo)` for negative `x`, `2(s_hi + (s·R + c))` for positive
+/// (`s_hi` a 26-bit split of `s`, `c` its exact remainder).
+#[inline(always)]
+pub(crate) fn acos_lanes<V: Lanes>(x: V) -> V {
+    let c = |k| x.token().splat(k);
+    let ax = x.abs();
+    let small = c(0.5).gt(ax);
+    let negative = c(0.0).gt(x);
+    let z = V::select(
+        small,
+        x.mul(x),
+        V::select(negative, c(1.0).add(x), c(1.0).sub(x)).mul(c(0.5)),
+    );
+    let r = asin_rational(z);
+    let direct = c(std::f64::consts::FRAC_PI_2).sub(x.sub(c(PIO2_LO).sub(x.mul(r))));
+    let s = z.sqrt();
+    let w = r.mul(s).sub(c(PIO2_LO));
+    let left = c(std::f64::consts::PI).sub(c(2.0).mul(s.add(w)));
+    let high = high_part(s);
+    let correction = z.sub(high.mul(high)).div(s.add(high));
+    let right = c(2.0).mul(high.add(r.mul(s).add(correction)));
+    let value = V::select(small, direct, V::select(negative, left, right));
+    // acos 1 = 0 (the formula would divide 0 by 0), |x| > 1 and NaN give NaN.
+    let value = V::select(ax.gt(c(1.0)), c(f64::NAN), V::select(x.is_nan(), x, value));
+    let at_one_or_above = x.gt(c(f64::from_bits(1f64.to_bits() - 1)));
+    V::select(at_one_or_above, V::select(x.gt(c(1.0)), value, c(0.0)), value)
+}
+
 /// fdlibm's (FreeBSD's `k_tan.c`) minimax coefficients of `tan` on `[−0.6744, 0.6744]`.
 const TAN: [f64; 13] = [
     f64::from_bits(0x3fd5_5555_5555_5563),
@@ -972,6 +1089,86 @@ mod tests {
             let lanes = run_in(width, TanLoop(&x)).unwrap();
             for (&x, y) in x.iter().zip(lanes) {
                 assert!(same(y, tan(x)), "{width:?} at {x}");
+            }
+        }
+    }
+
+    /// `asin x` and `acos x` to about 100 bits: the C library's values refined by one Newton step on
+    /// `sin y = x` and `cos y = x`, with [`sin_cos_reference`].
+    fn asin_acos_reference(x: f64) -> (Dd, Dd) {
+        let y = libm::asin(x);
+        let (s, c) = sin_cos_reference(y);
+        let asin = Dd(y, 0.0).add(Dd(x, 0.0).add(s.scale(-1.0)).div(c.0));
+        let y = libm::acos(x);
+        let (s, c) = sin_cos_reference(y);
+        let acos = Dd(y, 0.0).add(c.add(Dd(-x, 0.0)).div(s.0));
+        (asin, acos)
+    }
+
+    #[test]
+    fn asin_and_acos_are_within_one_ulp() {
+        let (mut worst_asin, mut worst_acos) = ((0.0, 0.0), (0.0, 0.0));
+        let mut points = sample(300_000, -1.0, 1.0, 71);
+        points.extend(sample(50_000, 0.999, 1.0, 72));
+        points.extend(sample(50_000, -1e-6, 1e-6, 73));
+        for edge in [0.5f64, -0.5, 0.975, -0.975] {
+            for step in -3i64..=3 {
+                points.push(f64::from_bits((edge.to_bits() as i64 + step) as u64));
+            }
+        }
+        for x in points.into_iter().filter(|x| x.abs() < 1.0 && *x != 0.0) {
+            let (a, b) = asin_acos_reference(x);
+            let (ea, eb) = (ulps(asin(x), a), ulps(acos(x), b));
+            if ea > worst_asin.0 {
+                worst_asin = (ea, x);
+            }
+            if eb > worst_acos.0 {
+                worst_acos = (eb, x);
+            }
+        }
+        assert!(worst_asin.0 <= 1.0, "asin: {} ulp at {}", worst_asin.0, worst_asin.1);
+        assert!(worst_acos.0 <= 1.0, "acos: {} ulp at {}", worst_acos.0, worst_acos.1);
+    }
+
+    #[test]
+    fn asin_acos_edges() {
+        assert_eq!(asin(0.0).to_bits(), 0.0f64.to_bits());
+        assert_eq!(asin(-0.0).to_bits(), (-0.0f64).to_bits());
+        assert_eq!(asin(-1.0), -std::f64::consts::FRAC_PI_2);
+        assert_eq!(acos(0.0), std::f64::consts::FRAC_PI_2);
+        assert_eq!(acos(1.0).to_bits(), 0.0f64.to_bits());
+        assert_eq!(acos(-1.0), std::f64::consts::PI);
+        for x in [1.0000000000000002, -1.5, f64::INFINITY, f64::NAN] {
+            assert!(asin(x).is_nan() && acos(x).is_nan(), "{x}");
+        }
+    }
+
+    /// `asin` and `acos` of every element in lanes.
+    struct ArcLoop<'a>(&'a [f64]);
+
+    impl LaneLoop for ArcLoop<'_> {
+        type Output = Vec<(f64, f64)>;
+        fn run<V: Lanes8>(self, token: Token<V>) -> Vec<(f64, f64)> {
+            self.0
+                .chunks_exact(8)
+                .flat_map(|x| {
+                    let x = token.load(x.try_into().unwrap());
+                    let (a, b) = (asin_lanes(x).to_array(), acos_lanes(x).to_array());
+                    (0..8).map(move |l| (a[l], b[l]))
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn every_width_returns_the_same_asin_acos_bits() {
+        let mut x = sample(40_000, -1.0, 1.0, 74);
+        x.extend([0.0, -0.0, 1.0, -1.0, 0.5, 0.975, 2.0, f64::NAN]);
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+        for width in Width::available() {
+            let lanes = run_in(width, ArcLoop(&x)).unwrap();
+            for (&x, (a, b)) in x.iter().zip(lanes) {
+                assert!(same(a, asin(x)) && same(b, acos(x)), "{width:?} at {x}");
             }
         }
     }

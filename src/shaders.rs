@@ -32,12 +32,12 @@ pub(crate) const MONTE_CARLO_PI: &str = include_str!("../shaders/monte_carlo_pi.
 /// `real_sin`, `real_cos`, and the generated `DIMS`, `BOX_LO`, `BOX_WIDTH` and `point_value`).
 pub(crate) const INTEGRAL: &str = include_str!("../shaders/integral.wgsl");
 
-/// `hx_exp`, `hx_log`, `hx_sin`, `hx_cos`, `hx_tan` and `hx_atan` on `f64` (fdlibm's algorithms; the
+/// `hx_exp`, `hx_log`, `hx_sin`, `hx_cos`, `hx_tan`, `hx_asin`, `hx_acos` and `hx_atan` on `f64` (fdlibm's algorithms; the
 /// trigonometric ones for |x| up to 2^20·π/2), also as `real_exp`, `real_log`, … .
 pub const MATH_F64: &str = include_str!("../shaders/math_f64.wgsl");
 
 /// `hx_expf`, `hx_sinf` and `hx_cosf` on `f32` (Cephes' algorithms; `sin` and `cos` for |x| up to 8192) and
-/// `hx_logf`, `hx_atanf` (the `f64` algorithms in `f32`) and `hx_tanf` (Cephes'), also as `real_exp`,
+/// `hx_logf`, `hx_asinf`, `hx_acosf`, `hx_atanf` (the `f64` algorithms in `f32`) and `hx_tanf` (Cephes'), also as `real_exp`,
 /// `real_log`, … .
 pub const MATH_F32: &str = include_str!("../shaders/math_f32.wgsl");
 

@@ -6,7 +6,7 @@ use crate::simd::Lanes;
 
 /// A function an expression may call.
 ///
-/// `exp`, `log`, `sin`, `cos`, `tan` and `atan` are hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`, `abs`, `min`,
+/// `exp`, `log`, `sin`, `cos`, `tan`, `asin`, `acos` and `atan` are hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`, `abs`, `min`,
 /// `max`, `floor` and `ceil` are exact IEEE operations; the others are those of the `libm` crate (musl's
 /// algorithms, written in Rust: the same bits on every processor), one lane at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -167,8 +167,8 @@ impl Function {
             Function::Expm1 => x.map(libm::expm1),
             Function::Cbrt => x.map(libm::cbrt),
             Function::Tan => math::tan_lanes(x),
-            Function::Asin => x.map(libm::asin),
-            Function::Acos => x.map(libm::acos),
+            Function::Asin => math::asin_lanes(x),
+            Function::Acos => math::acos_lanes(x),
             Function::Atan => math::atan_lanes(x),
             Function::Sinh => x.map(libm::sinh),
             Function::Cosh => x.map(libm::cosh),

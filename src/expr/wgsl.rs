@@ -1,6 +1,6 @@
 //! The tree as a WGSL function over `real` (`f64` or `f32`, as the shader's prelude aliases it): one `let`
-//! per operation, in the order of the CPU's program, with `exp`, `log`, `sin`, `cos`, `tan` and `atan`
-//! from the math piece's `real_…` functions (hetero's own WGSL math) and the exact builtins
+//! per operation, in the order of the CPU's program, with `exp`, `log`, `sin`, `cos`, `tan`, `asin`,
+//! `acos` and `atan` from the math piece's `real_…` functions (hetero's own WGSL math) and the exact builtins
 //! `sqrt`, `abs`, `min`, `max`, `floor`, `ceil`.
 
 use std::fmt::Write;
@@ -10,10 +10,12 @@ use super::tree::{Binary, Node};
 use crate::{Error, Result};
 
 /// The functions that run on the GPU.
-pub(crate) const GPU_FUNCTIONS: [Function; 12] = [
+pub(crate) const GPU_FUNCTIONS: [Function; 14] = [
     Function::Exp,
     Function::Log,
     Function::Tan,
+    Function::Asin,
+    Function::Acos,
     Function::Atan,
     Function::Sin,
     Function::Cos,
@@ -116,7 +118,14 @@ fn emit(node: &Node, dims: usize, body: &mut String, next: &mut usize) -> Result
                 .collect::<Result<Vec<_>>>()?;
             let values = values.join(", ");
             match f {
-                Function::Exp | Function::Log | Function::Tan | Function::Atan | Function::Sin | Function::Cos => {
+                Function::Exp
+                | Function::Log
+                | Function::Sin
+                | Function::Cos
+                | Function::Tan
+                | Function::Asin
+                | Function::Acos
+                | Function::Atan => {
                     format!("real_{}({values})", f.name())
                 }
                 _ => format!("{}({values})", f.name()),

@@ -377,19 +377,23 @@ struct Dispatch { first_block: vec2<u32>, block_count: u32, pad: u32 }
 @compute @workgroup_size(64)
 fn probe(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let x = inputs[(dispatch.first_block.x + wg.x) * 64u + t];
-    let at = (wg.x * 64u + t) * 6u;
+    let at = (wg.x * 64u + t) * 9u;
     out[at] = hx_exp(x);
     out[at + 1u] = hx_sin(x);
     out[at + 2u] = hx_cos(x);
     out[at + 3u] = hx_log(abs(x));
     out[at + 4u] = hx_atan(x);
     out[at + 5u] = hx_tan(x);
+    let u = x - floor(x);
+    out[at + 6u] = hx_asin(u);
+    out[at + 7u] = hx_acos(u);
+    out[at + 8u] = hx_acos(-u);
 }
 ";
 
 impl Kernel for MathProbe {
-    type Partial = Vec<[f64; 6]>;
-    type Output = Vec<[f64; 6]>;
+    type Partial = Vec<[f64; 9]>;
+    type Output = Vec<[f64; 9]>;
     fn name(&self) -> &str {
         "math-probe"
     }
@@ -408,6 +412,9 @@ impl Kernel for MathProbe {
                     hetero::math::log(x.abs()),
                     hetero::math::atan(*x),
                     hetero::math::tan(*x),
+                    hetero::math::asin(x - x.floor()),
+                    hetero::math::acos(x - x.floor()),
+                    hetero::math::acos(-(x - x.floor())),
                 ]
             })
             .collect()
@@ -415,15 +422,15 @@ impl Kernel for MathProbe {
     fn finish(&self, total: Self::Partial) -> Self::Output {
         total
     }
-    fn gpu(&self) -> Option<&dyn GpuKernel<Partial = Vec<[f64; 6]>>> {
+    fn gpu(&self) -> Option<&dyn GpuKernel<Partial = Vec<[f64; 9]>>> {
         Some(self)
     }
 }
 
 impl GpuKernel for MathProbe {
-    type Partial = Vec<[f64; 6]>;
+    type Partial = Vec<[f64; 9]>;
 
-    fn program(&self, caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, Vec<[f64; 6]>>> {
+    fn program(&self, caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, Vec<[f64; 9]>>> {
         if !caps.shader_f64 {
             return Err(Error::Unsupported("no f64".to_owned()));
         }
@@ -438,13 +445,13 @@ impl GpuKernel for MathProbe {
             wgsl,
             Precision::F64,
             params,
-            (PROBE_BLOCK * 6 * 2) as u32,
+            (PROBE_BLOCK * 9 * 2) as u32,
             |_, words| {
                 words
-                    .chunks_exact(12)
+                    .chunks_exact(18)
                     .map(|w| {
                         let f = |k: usize| f64::from_bits(u64::from(w[2 * k]) | (u64::from(w[2 * k + 1]) << 32));
-                        [f(0), f(1), f(2), f(3), f(4), f(5)]
+                        std::array::from_fn(f)
                     })
                     .collect()
             },
@@ -493,9 +500,9 @@ pub(crate) fn f64_math_is_within_two_ulp_of_the_cpu() {
     let probe = MathProbe { inputs };
     let cpu = engine.run(&probe, Backend::Rayon).unwrap().output;
     let gpu = engine.run(&probe, Backend::Gpu).unwrap().output;
-    let mut worst = [0u64; 6];
+    let mut worst = [0u64; 9];
     for ((c, g), x) in cpu.iter().zip(&gpu).zip(&probe.inputs) {
-        for k in 0..6 {
+        for k in 0..9 {
             if (k == 1 || k == 2 || k == 5) && x.abs() > 1.6e6 {
                 continue;
             }
@@ -509,14 +516,14 @@ pub(crate) fn f64_math_is_within_two_ulp_of_the_cpu() {
             assert!(
                 distance <= 2,
                 "{} at x = {x:e}: gpu {} cpu {} ({distance} ulp)",
-                ["exp", "sin", "cos", "log", "atan", "tan"][k],
+                ["exp", "sin", "cos", "log", "atan", "tan", "asin", "acos", "acos of −u"][k],
                 g[k],
                 c[k]
             );
             worst[k] = worst[k].max(distance);
         }
     }
-    eprintln!("worst ulp distance exp/sin/cos/log/atan/tan: {worst:?}");
+    eprintln!("worst ulp distance exp/sin/cos/log/atan/tan/asin/acos/acos: {worst:?}");
 }
 
 pub(crate) fn a_second_run_compiles_nothing() {

@@ -10,7 +10,9 @@ pub(crate) fn expression(gpu_only: bool) -> impl Strategy<Value = String> {
         Just("pi".to_owned()),
     ];
     let unary: Vec<&'static str> = if gpu_only {
-        vec!["exp", "log", "atan", "tan", "sin", "cos", "sqrt", "abs", "floor"]
+        vec![
+            "exp", "log", "atan", "tan", "asin", "acos", "sin", "cos", "sqrt", "abs", "floor",
+        ]
     } else {
         vec![
             "exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "cbrt", "sin", "cos", "tan", "asin", "acos",
