@@ -247,6 +247,39 @@ fn hx_acosf(x: f32) -> f32 {
     return 2.0 * (high + (hx_asin_rationalf(z) * s + c));
 }
 
+// atan2(y, x): the CPU's rules (src/math.rs, fdlibm's e_atan2.c) around atan of |y/x|.
+fn hx_atan2f(y: f32, x: f32) -> f32 {
+    if (x != x || y != y) {
+        return x + y;
+    }
+    let below = y < 0.0 || (y == 0.0 && 1.0 / y < 0.0);
+    let left = x < 0.0 || (x == 0.0 && 1.0 / x < 0.0);
+    let ay = abs(y);
+    let ax = abs(x);
+    let pi: f32 = 3.14159265358979311600;
+    if (ay == 0.0 && ax == 0.0) {
+        return select(y, select(pi, -pi, below), left);
+    }
+    let inf = ldexp(1.0, 127) * 2.0;
+    if (ay == inf && ax == inf) {
+        let corner: f32 = select(f32(0.78539816339744830962), f32(2.35619449019234492885), left);
+        return select(corner, -corner, below);
+    }
+    let ratio = ay / ax;
+    var z = hx_atanf(ratio);
+    let steep = ratio > 1152921504606846976.0;
+    if (steep) {
+        z = 1.57079632679489655800;
+    }
+    if (left && ratio < 8.673617379884035e-19) {
+        z = 0.0;
+    }
+    if (steep || !left) {
+        return select(z, -z, below);
+    }
+    return select(pi - (z - -8.74227766e-8), (z - -8.74227766e-8) - pi, below);
+}
+
 // The names the kernels call, whatever the precision.
 fn real_exp(x: f32) -> f32 { return hx_expf(x); }
 fn real_sin(x: f32) -> f32 { return hx_sinf(x); }
@@ -256,3 +289,4 @@ fn real_atan(x: f32) -> f32 { return hx_atanf(x); }
 fn real_tan(x: f32) -> f32 { return hx_tanf(x); }
 fn real_asin(x: f32) -> f32 { return hx_asinf(x); }
 fn real_acos(x: f32) -> f32 { return hx_acosf(x); }
+fn real_atan2(y: f32, x: f32) -> f32 { return hx_atan2f(y, x); }

@@ -330,6 +330,39 @@ fn hx_acos(x: f64) -> f64 {
     return 2.0 * (high + (hx_asin_rational(z) * s + c));
 }
 
+// atan2(y, x): the CPU's rules (src/math.rs, fdlibm's e_atan2.c) around atan of |y/x|.
+fn hx_atan2(y: f64, x: f64) -> f64 {
+    if (x != x || y != y) {
+        return x + y;
+    }
+    let below = y < 0.0 || (y == 0.0 && 1.0 / y < 0.0);
+    let left = x < 0.0 || (x == 0.0 && 1.0 / x < 0.0);
+    let ay = abs(y);
+    let ax = abs(x);
+    let pi: f64 = 0x1.921fb54442d18p1;
+    if (ay == 0.0 && ax == 0.0) {
+        return select(y, select(pi, -pi, below), left);
+    }
+    let inf = hx_pow2(1023) * 2.0;
+    if (ay == inf && ax == inf) {
+        let corner: f64 = select(f64(0x1.921fb54442d18p-1), f64(0x1.2d97c7f3321d2p1), left);
+        return select(corner, -corner, below);
+    }
+    let ratio = ay / ax;
+    var z = hx_atan(ratio);
+    let steep = ratio > 1152921504606846976.0;
+    if (steep) {
+        z = 0x1.921fb54442d18p0;
+    }
+    if (left && ratio < 8.673617379884035e-19) {
+        z = 0.0;
+    }
+    if (steep || !left) {
+        return select(z, -z, below);
+    }
+    return select(pi - (z - 0x1.1a62633145c07p-53), (z - 0x1.1a62633145c07p-53) - pi, below);
+}
+
 // The names the kernels call, whatever the precision.
 fn real_exp(x: f64) -> f64 { return hx_exp(x); }
 fn real_sin(x: f64) -> f64 { return hx_sin(x); }
@@ -339,3 +372,4 @@ fn real_atan(x: f64) -> f64 { return hx_atan(x); }
 fn real_tan(x: f64) -> f64 { return hx_tan(x); }
 fn real_asin(x: f64) -> f64 { return hx_asin(x); }
 fn real_acos(x: f64) -> f64 { return hx_acos(x); }
+fn real_atan2(y: f64, x: f64) -> f64 { return hx_atan2(y, x); }

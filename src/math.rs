@@ -388,6 +388,51 @@ fn reduce_pio2<V: Lanes>(x: V) -> (V, V, V) {
     (n, y0, y1)
 }
 
+/// `atan2(y, x)`, the angle of the point `(x, y)` in `[−π, π]`, within two units in the last place.
+///
+/// ```
+/// let a = hetero::math::atan2(1.0, -1.0);
+/// assert!((a - 3.0 * std::f64::consts::FRAC_PI_4).abs() <= 2.0 * f64::EPSILON * a);
+/// assert_eq!(hetero::math::atan2(-0.0, -1.0), -std::f64::consts::PI);
+/// ```
+#[inline]
+pub fn atan2(y: f64, x: f64) -> f64 {
+    atan2_lanes(y, x)
+}
+
+/// [`atan2`] in every lane: fdlibm's quadrant rules (`e_atan2.c`) around [`atan`] of `|y/x|`, which covers
+/// the zeros and infinities of one argument; both zero or both infinite are taken apart.
+#[inline(always)]
+pub(crate) fn atan2_lanes<V: Lanes>(y: V, x: V) -> V {
+    let c = |k| y.token().splat(k);
+    use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, PI};
+    let pi_lo = c(f64::from_bits(0x3ca1_a626_3314_5c07));
+    // The sign bit, also of −0 (through 1/−0 = −∞).
+    let negative = |v: V| c(0.0).gt(V::select(v.abs().gt(c(0.0)), v, c(1.0).div(v)));
+    let (below, left) = (negative(y), negative(x));
+    let ratio = y.abs().div(x.abs());
+    let z = atan_lanes(ratio);
+    // |y/x| beyond 2^60: ±π/2 whatever the side; x < 0 and |y/x| below 2^-60: the angle is ±π.
+    let steep = ratio.gt(c(1_152_921_504_606_846_976.0));
+    let z = V::select(steep, c(FRAC_PI_2), z);
+    let z = V::select(left, V::select(c(8.673_617_379_884_035e-19).gt(ratio), c(0.0), z), z);
+    let right_side = V::select(below, z.neg(), z);
+    let left_side = V::select(below, z.sub(pi_lo).sub(c(PI)), c(PI).sub(z.sub(pi_lo)));
+    let general = V::select(steep, right_side, V::select(left, left_side, right_side));
+    // Both zero: ±0 or ±π by the signs; both infinite: ±π/4 or ±3π/4.
+    let zeros = V::select(left, V::select(below, c(-PI), c(PI)), y);
+    let corner = V::select(left, c(3.0 * FRAC_PI_4), c(FRAC_PI_4));
+    let infinities = V::select(below, corner.neg(), corner);
+    let special = V::select(y.abs().gt(c(f64::MAX)), infinities, zeros);
+    let value = V::select(ratio.is_nan(), special, general);
+    let nan = y.add(x);
+    V::select(
+        nan.is_nan(),
+        V::select(x.is_nan(), x, V::select(y.is_nan(), y, value)),
+        value,
+    )
+}
+
 /// fdlibm's (FreeBSD's `e_asin.c`) rational approximation of `(asin √t − √t)/√t³` on `[0, 1/4]`: the
 /// numerator's coefficients, then the denominator's after its leading 1.
 const ASIN_P: [f64; 6] = [
@@ -1169,6 +1214,99 @@ mod tests {
             let lanes = run_in(width, ArcLoop(&x)).unwrap();
             for (&x, (a, b)) in x.iter().zip(lanes) {
                 assert!(same(a, asin(x)) && same(b, acos(x)), "{width:?} at {x}");
+            }
+        }
+    }
+
+    /// `atan2(y, x)` to about 100 bits: the C library's angle refined by one Newton step on
+    /// `x·sin θ − y·cos θ = 0`.
+    fn atan2_reference(y: f64, x: f64) -> Dd {
+        let t = libm::atan2(y, x);
+        let (s, c) = sin_cos_reference(t);
+        let residual = s.mul(Dd(x, 0.0)).add(c.mul(Dd(-y, 0.0)));
+        let slope = x * c.0 + y * s.0;
+        Dd(t, 0.0).add(residual.div(-slope))
+    }
+
+    #[test]
+    fn atan2_is_within_two_ulp() {
+        let mut worst = (0.0, 0.0, 0.0);
+        let xs = sample(600, -10.0, 10.0, 81);
+        let ys = sample(600, -10.0, 10.0, 82);
+        let mut pairs: Vec<(f64, f64)> = xs.iter().zip(&ys).map(|(&x, &y)| (y, x)).collect();
+        for (&a, &b) in xs.iter().zip(ys.iter().rev()) {
+            pairs.extend([(a * 1e-12, b), (a, b * 1e-12), (a * 1e12, b), (a, 1.0), (1.0, a)]);
+        }
+        for (y, x) in pairs {
+            let e = ulps(atan2(y, x), atan2_reference(y, x));
+            if e > worst.0 {
+                worst = (e, y, x);
+            }
+        }
+        assert!(worst.0 <= 2.0, "atan2: {} ulp at ({}, {})", worst.0, worst.1, worst.2);
+    }
+
+    #[test]
+    fn atan2_edges() {
+        use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, PI};
+        let inf = f64::INFINITY;
+        let cases = [
+            (0.0, 1.0, 0.0),
+            (-0.0, 1.0, -0.0),
+            (0.0, -1.0, PI),
+            (-0.0, -1.0, -PI),
+            (0.0, 0.0, 0.0),
+            (-0.0, 0.0, -0.0),
+            (0.0, -0.0, PI),
+            (-0.0, -0.0, -PI),
+            (1.0, 0.0, FRAC_PI_2),
+            (-1.0, -0.0, -FRAC_PI_2),
+            (inf, inf, FRAC_PI_4),
+            (-inf, -inf, -3.0 * FRAC_PI_4),
+            (1.0, -inf, PI),
+            (-1.0, inf, -0.0),
+            (inf, 5.0, FRAC_PI_2),
+            (1e300, 1e-300, FRAC_PI_2),
+            (1e-300, -1e300, PI),
+        ];
+        for (y, x, expected) in cases {
+            assert_eq!(atan2(y, x).to_bits(), expected.to_bits(), "atan2({y}, {x})");
+            assert_eq!(
+                atan2(y, x).to_bits(),
+                libm::atan2(y, x).to_bits(),
+                "atan2({y}, {x}) against libm"
+            );
+        }
+        assert!(atan2(f64::NAN, 1.0).is_nan() && atan2(1.0, f64::NAN).is_nan());
+    }
+
+    /// `atan2` of pairs of elements in lanes.
+    struct Atan2Loop<'a>(&'a [f64], &'a [f64]);
+
+    impl LaneLoop for Atan2Loop<'_> {
+        type Output = Vec<f64>;
+        fn run<V: Lanes8>(self, token: Token<V>) -> Vec<f64> {
+            self.0
+                .chunks_exact(8)
+                .zip(self.1.chunks_exact(8))
+                .flat_map(|(y, x)| {
+                    atan2_lanes(token.load(y.try_into().unwrap()), token.load(x.try_into().unwrap())).to_array()
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn every_width_returns_the_same_atan2_bits() {
+        let mut y = sample(20_000, -10.0, 10.0, 83);
+        let mut x = sample(20_000, -10.0, 10.0, 84);
+        y.extend([0.0, -0.0, 0.0, f64::INFINITY, 1.0, f64::NAN, -1.0, 1e300]);
+        x.extend([0.0, -1.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, 1.0, 0.0, 1e-300]);
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+        for width in Width::available() {
+            let lanes = run_in(width, Atan2Loop(&y, &x)).unwrap();
+            for ((&y, &x), a) in y.iter().zip(&x).zip(lanes) {
+                assert!(same(a, atan2(y, x)), "{width:?} at ({y}, {x})");
             }
         }
     }

@@ -6,7 +6,7 @@ use crate::simd::Lanes;
 
 /// A function an expression may call.
 ///
-/// `exp`, `log`, `sin`, `cos`, `tan`, `asin`, `acos` and `atan` are hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`, `abs`, `min`,
+/// `exp`, `log`, `sin`, `cos`, `tan`, `asin`, `acos`, `atan` and `atan2` are hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`, `abs`, `min`,
 /// `max`, `floor` and `ceil` are exact IEEE operations; the others are those of the `libm` crate (musl's
 /// algorithms, written in Rust: the same bits on every processor), one lane at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -192,7 +192,7 @@ impl Function {
         let value = match self {
             Function::Min => a.min(b),
             Function::Max => a.max(b),
-            Function::Atan2 => a.map2(b, libm::atan2),
+            Function::Atan2 => math::atan2_lanes(a, b),
             Function::Pow => a.map2(b, libm::pow),
             Function::Hypot => a.map2(b, libm::hypot),
             _ => a.token().splat(f64::NAN),

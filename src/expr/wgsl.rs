@@ -10,7 +10,8 @@ use super::tree::{Binary, Node};
 use crate::{Error, Result};
 
 /// The functions that run on the GPU.
-pub(crate) const GPU_FUNCTIONS: [Function; 14] = [
+pub(crate) const GPU_FUNCTIONS: [Function; 15] = [
+    Function::Atan2,
     Function::Exp,
     Function::Log,
     Function::Tan,
@@ -125,7 +126,8 @@ fn emit(node: &Node, dims: usize, body: &mut String, next: &mut usize) -> Result
                 | Function::Tan
                 | Function::Asin
                 | Function::Acos
-                | Function::Atan => {
+                | Function::Atan
+                | Function::Atan2 => {
                     format!("real_{}({values})", f.name())
                 }
                 _ => format!("{}({values})", f.name()),

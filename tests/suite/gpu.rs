@@ -377,7 +377,7 @@ struct Dispatch { first_block: vec2<u32>, block_count: u32, pad: u32 }
 @compute @workgroup_size(64)
 fn probe(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let x = inputs[(dispatch.first_block.x + wg.x) * 64u + t];
-    let at = (wg.x * 64u + t) * 9u;
+    let at = (wg.x * 64u + t) * 11u;
     out[at] = hx_exp(x);
     out[at + 1u] = hx_sin(x);
     out[at + 2u] = hx_cos(x);
@@ -388,12 +388,14 @@ fn probe(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
     out[at + 6u] = hx_asin(u);
     out[at + 7u] = hx_acos(u);
     out[at + 8u] = hx_acos(-u);
+    out[at + 9u] = hx_atan2(x, u);
+    out[at + 10u] = hx_atan2(x, -u);
 }
 ";
 
 impl Kernel for MathProbe {
-    type Partial = Vec<[f64; 9]>;
-    type Output = Vec<[f64; 9]>;
+    type Partial = Vec<[f64; 11]>;
+    type Output = Vec<[f64; 11]>;
     fn name(&self) -> &str {
         "math-probe"
     }
@@ -415,6 +417,8 @@ impl Kernel for MathProbe {
                     hetero::math::asin(x - x.floor()),
                     hetero::math::acos(x - x.floor()),
                     hetero::math::acos(-(x - x.floor())),
+                    hetero::math::atan2(*x, x - x.floor()),
+                    hetero::math::atan2(*x, -(x - x.floor())),
                 ]
             })
             .collect()
@@ -422,15 +426,15 @@ impl Kernel for MathProbe {
     fn finish(&self, total: Self::Partial) -> Self::Output {
         total
     }
-    fn gpu(&self) -> Option<&dyn GpuKernel<Partial = Vec<[f64; 9]>>> {
+    fn gpu(&self) -> Option<&dyn GpuKernel<Partial = Vec<[f64; 11]>>> {
         Some(self)
     }
 }
 
 impl GpuKernel for MathProbe {
-    type Partial = Vec<[f64; 9]>;
+    type Partial = Vec<[f64; 11]>;
 
-    fn program(&self, caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, Vec<[f64; 9]>>> {
+    fn program(&self, caps: &GpuCaps) -> hetero::Result<GpuProgram<'_, Vec<[f64; 11]>>> {
         if !caps.shader_f64 {
             return Err(Error::Unsupported("no f64".to_owned()));
         }
@@ -445,10 +449,10 @@ impl GpuKernel for MathProbe {
             wgsl,
             Precision::F64,
             params,
-            (PROBE_BLOCK * 9 * 2) as u32,
+            (PROBE_BLOCK * 11 * 2) as u32,
             |_, words| {
                 words
-                    .chunks_exact(18)
+                    .chunks_exact(22)
                     .map(|w| {
                         let f = |k: usize| f64::from_bits(u64::from(w[2 * k]) | (u64::from(w[2 * k + 1]) << 32));
                         std::array::from_fn(f)
@@ -500,9 +504,9 @@ pub(crate) fn f64_math_is_within_two_ulp_of_the_cpu() {
     let probe = MathProbe { inputs };
     let cpu = engine.run(&probe, Backend::Rayon).unwrap().output;
     let gpu = engine.run(&probe, Backend::Gpu).unwrap().output;
-    let mut worst = [0u64; 9];
+    let mut worst = [0u64; 11];
     for ((c, g), x) in cpu.iter().zip(&gpu).zip(&probe.inputs) {
-        for k in 0..9 {
+        for k in 0..11 {
             if (k == 1 || k == 2 || k == 5) && x.abs() > 1.6e6 {
                 continue;
             }
@@ -516,14 +520,26 @@ pub(crate) fn f64_math_is_within_two_ulp_of_the_cpu() {
             assert!(
                 distance <= 2,
                 "{} at x = {x:e}: gpu {} cpu {} ({distance} ulp)",
-                ["exp", "sin", "cos", "log", "atan", "tan", "asin", "acos", "acos of −u"][k],
+                [
+                    "exp",
+                    "sin",
+                    "cos",
+                    "log",
+                    "atan",
+                    "tan",
+                    "asin",
+                    "acos",
+                    "acos of −u",
+                    "atan2",
+                    "atan2 left"
+                ][k],
                 g[k],
                 c[k]
             );
             worst[k] = worst[k].max(distance);
         }
     }
-    eprintln!("worst ulp distance exp/sin/cos/log/atan/tan/asin/acos/acos: {worst:?}");
+    eprintln!("worst ulp distance exp/sin/cos/log/atan/tan/asin/acos/acos/atan2/atan2: {worst:?}");
 }
 
 pub(crate) fn a_second_run_compiles_nothing() {

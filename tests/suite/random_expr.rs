@@ -20,7 +20,7 @@ pub(crate) fn expression(gpu_only: bool) -> impl Strategy<Value = String> {
         ]
     };
     let binary: Vec<&'static str> = if gpu_only {
-        vec!["min", "max"]
+        vec!["min", "max", "atan2"]
     } else {
         vec!["min", "max", "pow", "atan2", "hypot"]
     };
