@@ -201,6 +201,16 @@ pub(crate) fn log_lanes<V: Lanes>(x: V) -> V {
     V::select(x.is_nan(), x, value)
 }
 
+/// `c[0] + x·(c[1] + x·(… + x·c[n−1]))`: Horner's rule.
+#[inline(always)]
+fn horner<V: Lanes>(x: V, coefficients: &[f64]) -> V {
+    let c = |k| x.token().splat(k);
+    match coefficients.split_last() {
+        Some((&last, rest)) => rest.iter().rev().fold(c(last), |acc, &k| c(k).add(x.mul(acc))),
+        None => c(0.0),
+    }
+}
+
 /// fdlibm's (FreeBSD's `s_atan.c`) `atan` of the reduction points 0.5, 1, 1.5 and ∞, high and low parts.
 const ATAN_HI: [f64; 4] = [
     f64::from_bits(0x3fdd_ac67_0561_bb4f),
@@ -276,14 +286,9 @@ pub(crate) fn atan_lanes<V: Lanes>(x: V) -> V {
     let (hi, lo) = (pick(&ATAN_HI), pick(&ATAN_LO));
     let z = r.mul(r);
     let w = z.mul(z);
-    let a = ATAN.map(c);
-    // Horner's rule in w over every other coefficient: the odd powers' half and the even powers' half.
-    let in_w = |coefficients: &[V]| {
-        let (last, rest) = coefficients.split_last().unwrap_or((&a[0], &[]));
-        rest.iter().rev().fold(*last, |acc, &k| k.add(w.mul(acc)))
-    };
-    let s1 = z.mul(in_w(&[a[0], a[2], a[4], a[6], a[8], a[10]]));
-    let s2 = w.mul(in_w(&[a[1], a[3], a[5], a[7], a[9]]));
+    let a = ATAN;
+    let s1 = z.mul(horner(w, &[a[0], a[2], a[4], a[6], a[8], a[10]]));
+    let s2 = w.mul(horner(w, &[a[1], a[3], a[5], a[7], a[9]]));
     let sum = s1.add(s2);
     let direct = r.sub(r.mul(sum));
     let reduced = hi.sub(r.mul(sum).sub(lo).sub(r));
@@ -455,10 +460,8 @@ const PIO2_LO: f64 = f64::from_bits(0x3c91_a626_3314_5c07);
 /// `t·P(t)/Q(t)` of [`ASIN_P`] and [`ASIN_Q`].
 #[inline(always)]
 fn asin_rational<V: Lanes>(t: V) -> V {
-    let c = |k| t.token().splat(k);
-    let horner = |coefficients: &[f64]| coefficients.iter().rev().fold(c(0.0), |acc, &k| c(k).add(t.mul(acc)));
-    let p = t.mul(horner(&ASIN_P));
-    let q = c(1.0).add(t.mul(horner(&ASIN_Q)));
+    let p = t.mul(horner(t, &ASIN_P));
+    let q = t.token().splat(1.0).add(t.mul(horner(t, &ASIN_Q)));
     p.div(q)
 }
 
@@ -610,30 +613,22 @@ pub(crate) fn tan_lanes<V: Lanes>(x: V) -> V {
     let yy = V::select(big, c(0.0), y1);
     let z = xx.mul(xx);
     let w = z.mul(z);
-    let t = TAN.map(c);
-    let in_w = |coefficients: &[V]| {
-        let (last, rest) = coefficients.split_last().unwrap_or((&t[0], &[]));
-        rest.iter().rev().fold(*last, |acc, &k| k.add(w.mul(acc)))
-    };
-    let r = in_w(&[t[1], t[3], t[5], t[7], t[9], t[11]]);
-    let v = z.mul(in_w(&[t[2], t[4], t[6], t[8], t[10], t[12]]));
+    let t = TAN;
+    let r = horner(w, &[t[1], t[3], t[5], t[7], t[9], t[11]]);
+    let v = z.mul(horner(w, &[t[2], t[4], t[6], t[8], t[10], t[12]]));
     let s = z.mul(xx);
     let r = yy.add(z.mul(s.mul(r.add(v)).add(yy)));
-    let r = r.add(t[0].mul(s));
+    let r = r.add(c(t[0]).mul(s));
     let w = xx.add(r);
     // Near ±π/4: (1 or −1) − 2(x − (w²/(w + v) − r)), the sign of y0, v = ±1 by the parity of n.
     let iy = V::select(odd, c(-1.0), c(1.0));
     let near = iy.sub(c(2.0).mul(xx.sub(w.mul(w).div(w.add(iy)).sub(r))));
     let near = V::select(negative, near.neg(), near);
     // −1/(x + r), accurately: w = x + r and a = −1/w split into high parts whose product is exact.
-    let split = |u: V| {
-        let p = u.mul(c(134_217_729.0));
-        p.sub(p.sub(u))
-    };
-    let wh = split(w);
+    let wh = high_part(w);
     let vv = r.sub(wh.sub(xx));
     let a = c(-1.0).div(w);
-    let th = split(a);
+    let th = high_part(a);
     let ss = c(1.0).add(th.mul(wh));
     let reciprocal = th.add(a.mul(ss.add(th.mul(vv))));
     let value = V::select(big, near, V::select(odd, reciprocal, w));

@@ -28,6 +28,15 @@ pub const PHILOX_INT64: &str = concat!(
 /// The Monte Carlo π kernel (needs [`BLOCK`] and [`PHILOX`] or [`PHILOX_INT64`] before it).
 pub(crate) const MONTE_CARLO_PI: &str = include_str!("../shaders/monte_carlo_pi.wgsl");
 
+/// The math piece of `precision`: [`MATH_F64`] or [`MATH_F32`].
+pub(crate) fn math_for(precision: crate::program::Precision) -> &'static str {
+    if precision == crate::program::Precision::F64 {
+        MATH_F64
+    } else {
+        MATH_F32
+    }
+}
+
 /// The Monte Carlo integral kernel (needs [`BLOCK`], a Philox piece, a prelude defining `real_exp`,
 /// `real_sin`, `real_cos`, and the generated `DIMS`, `BOX_LO`, `BOX_WIDTH` and `point_value`).
 pub(crate) const INTEGRAL: &str = include_str!("../shaders/integral.wgsl");

@@ -432,11 +432,7 @@ impl GpuKernel for MonteCarloIntegral {
         } else {
             shaders::PHILOX
         };
-        let math = if precision == Precision::F64 {
-            shaders::MATH_F64
-        } else {
-            shaders::MATH_F32
-        };
+        let math = shaders::math_for(precision);
         let wgsl = assemble(
             precision,
             &[shaders::BLOCK, philox, math, &generated, shaders::INTEGRAL],

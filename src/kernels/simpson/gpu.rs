@@ -113,11 +113,7 @@ impl<F: Integrand> GpuKernel for Simpson<F> {
         } else {
             shaders::SIMPSON_F32
         };
-        let math = if precision == Precision::F64 {
-            shaders::MATH_F64
-        } else {
-            shaders::MATH_F32
-        };
+        let math = shaders::math_for(precision);
         let wgsl = assemble(
             precision,
             &[
