@@ -98,6 +98,8 @@ pub struct Accuracy {
     pub function: f64,
     /// The largest `|x|` for which `sin x`, `cos x` and `tan x` keep that accuracy.
     pub trig_reach: f64,
+    /// The largest finite number of the precision: a value that may pass it has no bound.
+    pub largest: f64,
 }
 
 impl Accuracy {
@@ -110,6 +112,7 @@ impl Accuracy {
         division: 0.5,
         function: 2.0,
         trig_reach: f64::INFINITY,
+        largest: f64::MAX,
     };
 
     /// A GPU in `f64`: arithmetic within one ulp (a driver may fuse a multiply and an add), division and
@@ -121,6 +124,7 @@ impl Accuracy {
         division: 3.0,
         function: 4.0,
         trig_reach: 1.6e6,
+        largest: f64::MAX,
     };
 
     /// A GPU in `f32`: as [`GPU_F64`](Self::GPU_F64), in `f32` units (WGSL allows 2.5 ulps for `f32`
@@ -132,6 +136,7 @@ impl Accuracy {
         division: 3.0,
         function: 4.0,
         trig_reach: 8192.0,
+        largest: f32::MAX as f64,
     };
 
     /// The most this side's rounding of a result bounded by `z` can add, for an operation of `ulps`.
@@ -217,7 +222,8 @@ pub(crate) fn bound(node: &Node, inputs: &[Bounded], a: &Accuracy, b: &Accuracy)
             _ => return None,
         },
     };
-    (result.value.is_finite() && result.error.is_finite()).then_some(result)
+    let largest = a.largest.min(b.largest);
+    (result.value.magnitude() <= largest && result.error <= largest).then_some(result)
 }
 
 /// [`bound`] over the box `inputs` cut into pieces (up to 4,096, as many along each side), joined: the

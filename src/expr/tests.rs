@@ -106,6 +106,11 @@ fn constants_fold_to_the_bits_of_the_operations() {
     assert_eq!(folded.program().len(), 5);
     // A constant is one copy into the result's slot.
     assert_eq!(Expr::parse("2*pi*sin(1)", 1).unwrap().program().len(), 1);
+    // x^0 is the constant 1, so the WGSL never hands two constants to a builtin (which naga's constant
+    // evaluator cannot take in f64).
+    let f = Expr::parse("min(0, x^0) + x", 1).unwrap();
+    assert_eq!(f.program().len(), 1);
+    assert!(!f.wgsl("f").unwrap().contains("min("));
 }
 
 #[test]
@@ -268,4 +273,12 @@ fn no_bound_where_values_may_not_be_finite_or_jump() {
     assert!(bound("exp(x)", 0.0, 1000.0).is_none());
     assert!(bound("tan(x)", 1.0, 2.0).is_none());
     assert!(bound("tan(x)", -1.0, 1.0).is_some());
+    // Values past f32's largest number: no bound for an f32 GPU, one for f64.
+    assert!(bound("exp(x^3)", 2.0, 4.5).is_none());
+    let input = Bounded {
+        value: Interval::new(2.0, 4.5),
+        error: 1e-15,
+    };
+    let f = Expr::parse("exp(x^3)", 1).unwrap();
+    assert!(f.bound(&[input], &Accuracy::CPU, &Accuracy::GPU_F64).is_some());
 }

@@ -120,6 +120,8 @@ impl Node {
                 .constant()
                 .zip(b.constant())
                 .map(|(a, b)| Node::Number(op.apply(a, b))),
+            // x^0 is 1 whatever x is (NaN included, as in `power_int`).
+            Node::PowerInt(_, 0) => Some(Node::Number(1.0)),
             Node::PowerInt(a, k) => a.constant().map(|a| Node::Number(power_int(a, *k))),
             Node::Call(f, arguments) => {
                 let values: Option<Vec<f64>> = arguments.iter().map(Node::constant).collect();

@@ -197,6 +197,10 @@ impl MonteCarloIntegral {
             })
             .collect();
         let f = self.f.bound(&inputs, &Accuracy::CPU, &gpu)?;
+        // A block's sums of f and f² on the GPU must stay inside its precision's range.
+        if f.value.magnitude().powi(2) * BLOCK_POINTS as f64 > gpu.largest {
+            return None;
+        }
         let bound = self.volume.abs() * (f.error + 16.0 * u * f.value.magnitude());
         bound.is_finite().then_some(bound)
     }

@@ -213,6 +213,15 @@ impl<F: Integrand> Simpson<F> {
             }
             None => {
                 let (m, e) = self.f.gpu_error(self.lo, self.hi, 2.0 * u * reach, precision)?;
+                // A block's sum on the GPU must stay inside its precision's range.
+                let largest = if precision == Precision::F64 {
+                    f64::MAX
+                } else {
+                    f64::from(f32::MAX)
+                };
+                if m * BLOCK_POINTS as f64 > largest {
+                    return None;
+                }
                 let bound = (self.hi - self.lo) * (e + 16.0 * u * m);
                 bound.is_finite().then_some(bound)
             }
