@@ -82,6 +82,9 @@ pub trait Resumable: Kernel<Partial: Wire> {
     fn problem(&self) -> Option<String>;
 }
 
+/// The most seconds the parts of a saved result may add up to (about 31 million years).
+const MAX_SECONDS: f64 = 1e15;
+
 /// One part of a result's computation: a run on one backend.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -286,10 +289,14 @@ impl PartialResult {
                     && usize::try_from(count)
                         .is_ok_and(|count| rank_range(self.blocks, index as usize, count) == (first..end))
             });
-        match consistent {
-            true => Ok(()),
-            false => Err(refused("corrupt: its block ranges contradict each other")),
+        if !consistent {
+            return Err(refused("corrupt: its block ranges contradict each other"));
         }
+        // Seconds a run could have taken (a billion years, far beyond what a `Duration` holds).
+        if !(self.seconds() <= MAX_SECONDS) {
+            return Err(refused("corrupt: its parts took more seconds than any run can"));
+        }
+        Ok(())
     }
 
     /// The checkpoint at `path` to continue `fresh` (a result with nothing done, made by
@@ -628,7 +635,7 @@ pub fn finish<K: Resumable>(kernel: &K, result: &PartialResult) -> Result<Run<K:
         completed,
         interrupted: completed < blocks,
         elements,
-        elapsed: Duration::from_secs_f64(result.seconds()),
+        elapsed: Duration::try_from_secs_f64(result.seconds()).unwrap_or(Duration::MAX),
         gpu: None,
         split: None,
     })
@@ -882,6 +889,13 @@ mod tests {
         );
         let why = PartialResult::from_bytes(resealed.as_bytes()).unwrap_err().to_string();
         assert!(why.contains("0.0.0-other"), "{why}");
+        // Seconds beyond any run (here past what a `Duration` holds) are refused, not a panic later.
+        let seconds_at = json.find("\"seconds\":").unwrap() + "\"seconds\":".len();
+        let end = seconds_at + json[seconds_at..].find([',', '}']).unwrap();
+        let absurd = format!("{}1e300{}", &json[..seconds_at], &json[end..]);
+        let resealed = format!("{HEADER}\n{absurd}\nsha256 {}\n", sha256_hex(absurd.as_bytes()));
+        let why = PartialResult::from_bytes(resealed.as_bytes()).unwrap_err().to_string();
+        assert!(why.contains("more seconds than any run can"), "{why}");
         // A result read for another problem is refused, not decoded.
         let other = Leibniz::new(1_000_001).unwrap();
         assert!(matches!(read.partial(&other), Err(Error::PartialResult(_))));
