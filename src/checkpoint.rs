@@ -292,8 +292,10 @@ impl PartialResult {
         if !consistent {
             return Err(refused("corrupt: its block ranges contradict each other"));
         }
-        // Seconds a run could have taken (a billion years, far beyond what a `Duration` holds).
-        if !(self.seconds() <= MAX_SECONDS) {
+        // No run takes 1e15 s (31 million years); a total past it is corruption, and past 1.8e19 s it
+        // would not even fit a `Duration`.
+        let seconds = self.seconds();
+        if seconds.is_nan() || seconds > MAX_SECONDS {
             return Err(refused("corrupt: its parts took more seconds than any run can"));
         }
         Ok(())
