@@ -139,6 +139,14 @@ impl Accuracy {
         largest: f32::MAX as f64,
     };
 
+    /// A GPU computing in `precision` ([`GPU_F64`](Self::GPU_F64), else [`GPU_F32`](Self::GPU_F32)).
+    pub fn gpu(precision: crate::program::Precision) -> Accuracy {
+        match precision {
+            crate::program::Precision::F64 => Accuracy::GPU_F64,
+            crate::program::Precision::F32 | crate::program::Precision::Exact => Accuracy::GPU_F32,
+        }
+    }
+
     /// The most this side's rounding of a result bounded by `z` can add, for an operation of `ulps`.
     fn rounding(&self, ulps: f64, z: &Interval) -> f64 {
         ulps * 2.0 * self.unit * z.magnitude() + self.tiny

@@ -21,7 +21,7 @@
 use crate::exact::{ExactBins, ExactSum};
 use crate::expr::{Accuracy, Bounded, Expr, Interval, Program};
 use crate::program::{
-    GpuCaps, GpuKernel, GpuProgram, Precision, assemble, param_words, real_at, real_words, u64_words, unit_roundoff,
+    GpuCaps, GpuKernel, GpuProgram, Precision, assemble, param_words, real_at, real_words, u64_words,
 };
 use crate::rng::{counter_for_call, key_from_seed, philox4x32_10, philox4x32_10_lanes};
 use crate::shaders;
@@ -184,10 +184,8 @@ impl MonteCarloIntegral {
     /// `N` and multiplying by `V` a few `u·M` more: `16·u·M` covers both sides.
     /// `None` where no bound can be derived (then the GPU does not run it).
     pub fn gpu_bound(&self, precision: Precision) -> Option<f64> {
-        let (gpu, u) = match precision {
-            Precision::F64 => (Accuracy::GPU_F64, unit_roundoff(Precision::F64)),
-            Precision::F32 | Precision::Exact => (Accuracy::GPU_F32, unit_roundoff(Precision::F32)),
-        };
+        let gpu = Accuracy::gpu(precision);
+        let u = gpu.unit;
         let inputs: Vec<Bounded> = self
             .bounds
             .iter()
@@ -216,6 +214,21 @@ impl MonteCarloIntegral {
                 coordinate(self.bounds[k], lo, hi)
             })
             .collect()
+    }
+
+    /// `expr=HEX box=A:B,… samples=N seed=S` for `samples` points, the bounds as the bits of their `f64`s.
+    fn problem_line(&self, samples: u64) -> String {
+        let bounds: Vec<String> = self
+            .bounds
+            .iter()
+            .map(|(a, b)| format!("{:#018x}:{:#018x}", a.to_bits(), b.to_bits()))
+            .collect();
+        format!(
+            "expr={} box={} samples={samples} seed={}",
+            hex(self.f.source()),
+            bounds.join(","),
+            self.seed
+        )
     }
 
     /// The points of block `index`: the first and how many.
@@ -509,18 +522,7 @@ impl Verify for MonteCarloIntegral {
     }
 
     fn problem(&self, output: &IntegralEstimate) -> String {
-        let bounds: Vec<String> = self
-            .bounds
-            .iter()
-            .map(|(a, b)| format!("{:#018x}:{:#018x}", a.to_bits(), b.to_bits()))
-            .collect();
-        format!(
-            "expr={} box={} samples={} seed={}",
-            hex(self.f.source()),
-            bounds.join(","),
-            output.samples,
-            self.seed
-        )
+        self.problem_line(output.samples)
     }
 
     /// The value and the standard error must be finite: a point where `f` is not finite is named when one
@@ -580,18 +582,7 @@ impl crate::checkpoint::Resumable for MonteCarloIntegral {
     /// `montecarlo expr=HEX box=A:B,… samples=N seed=S`: the expression as the hexadecimal of its text, the
     /// bounds as the bits of their `f64`s.
     fn problem(&self) -> Option<String> {
-        let bounds: Vec<String> = self
-            .bounds
-            .iter()
-            .map(|(a, b)| format!("{:#018x}:{:#018x}", a.to_bits(), b.to_bits()))
-            .collect();
-        Some(format!(
-            "montecarlo expr={} box={} samples={} seed={}",
-            hex(self.f.source()),
-            bounds.join(","),
-            self.samples,
-            self.seed
-        ))
+        Some(format!("montecarlo {}", self.problem_line(self.samples)))
     }
 }
 

@@ -18,10 +18,9 @@ use serde_json::{Value, json};
 use hetero::checkpoint::Resumable;
 use hetero::dispatch::{CostModel, Explanation};
 use hetero::distributed::RankReport;
-use hetero::expr::Expr;
 use hetero::gpu::{AdapterSummary, Precision};
 use hetero::kernels::{IntegralEstimate, MonteCarloIntegral};
-use hetero::kernels::{Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
+use hetero::kernels::{Integrand, Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
 use hetero::size::{real_text, real_text_17};
 use hetero::validate::{Comparison, Validation, Verify, stamp};
 use hetero::{Backend, Run};
@@ -67,7 +66,7 @@ pub trait Report: Verify + Resumable {
     /// The GPU agreement bound of a floating run in `precision`.
     fn bound(&self, precision: Precision) -> Option<f64>;
     /// The kernel's own JSON fields.
-    fn fields(output: &Self::Output) -> Value;
+    fn fields(&self, output: &Self::Output) -> Value;
     /// The kernel's own lines of text.
     fn text(output: &Self::Output, out: &mut String);
     /// A warning when `precision` cannot resolve the problem.
@@ -92,7 +91,7 @@ impl Report for MonteCarloPi {
         None
     }
 
-    fn fields(e: &PiEstimate) -> Value {
+    fn fields(&self, e: &PiEstimate) -> Value {
         json!({
             "samples": e.samples,
             "hits": e.hits,
@@ -133,7 +132,8 @@ impl Report for MonteCarloPi {
     }
 }
 
-impl Report for Simpson {
+/// Simpson of any integrand; an expression also reports its text as `expr`.
+impl<F: Integrand> Report for Simpson<F> {
     const UNIT: &'static str = "points";
 
     fn value(output: &SimpsonEstimate) -> f64 {
@@ -152,81 +152,44 @@ impl Report for Simpson {
         Simpson::resolution_warning(self, precision)
     }
 
-    fn fields(e: &SimpsonEstimate) -> Value {
-        simpson_fields(e)
-    }
-
-    fn text(e: &SimpsonEstimate, out: &mut String) {
-        simpson_text(e, out);
-    }
-}
-
-/// An expression's Simpson run reports what a built-in function's does, and the expression as `expr`.
-impl Report for Simpson<Expr> {
-    const UNIT: &'static str = "points";
-
-    fn value(output: &SimpsonEstimate) -> f64 {
-        output.value
-    }
-
-    fn error_estimate(output: &SimpsonEstimate) -> f64 {
-        output.error_estimate
-    }
-
-    fn bound(&self, precision: Precision) -> Option<f64> {
-        self.gpu_bound(precision)
-    }
-
-    fn resolution_warning(&self, precision: Precision) -> Option<String> {
-        Simpson::resolution_warning(self, precision)
-    }
-
-    fn fields(e: &SimpsonEstimate) -> Value {
-        let mut fields = simpson_fields(e);
-        if let Value::Object(map) = &mut fields {
-            map.insert("expr".to_owned(), json!(e.function));
+    fn fields(&self, e: &SimpsonEstimate) -> Value {
+        let mut fields = json!({
+            "function": e.function,
+            "from": e.from,
+            "to": e.to,
+            "intervals": e.intervals,
+            "requested_intervals": e.requested_intervals,
+            "exact": e.exact,
+            "abs_error": e.exact.map(|x| (e.value - x).abs()),
+        });
+        if let Some(source) = self.integrand().source() {
+            fields["expr"] = json!(source);
         }
         fields
     }
 
     fn text(e: &SimpsonEstimate, out: &mut String) {
-        simpson_text(e, out);
-    }
-}
-
-fn simpson_fields(e: &SimpsonEstimate) -> Value {
-    json!({
-        "function": e.function,
-        "from": e.from,
-        "to": e.to,
-        "intervals": e.intervals,
-        "requested_intervals": e.requested_intervals,
-        "exact": e.exact,
-        "abs_error": e.exact.map(|x| (e.value - x).abs()),
-    })
-}
-
-fn simpson_text(e: &SimpsonEstimate, out: &mut String) {
-    let _ = writeln!(
-        out,
-        "simpson: ∫ {} over [{}, {}] with {} intervals",
-        e.function,
-        real_text(e.from),
-        real_text(e.to),
-        e.intervals
-    );
-    line(out, "value", real_text_17(e.value));
-    line(
-        out,
-        "error estimate",
-        format!("{:.3e} (Richardson, |S_n − S_n/2| / 15)", e.error_estimate),
-    );
-    match e.exact {
-        Some(exact) => {
-            line(out, "exact", real_text_17(exact));
-            line(out, "|value − exact|", format!("{:.3e}", (e.value - exact).abs()));
+        let _ = writeln!(
+            out,
+            "simpson: ∫ {} over [{}, {}] with {} intervals",
+            e.function,
+            real_text(e.from),
+            real_text(e.to),
+            e.intervals
+        );
+        line(out, "value", real_text_17(e.value));
+        line(
+            out,
+            "error estimate",
+            format!("{:.3e} (Richardson, |S_n − S_n/2| / 15)", e.error_estimate),
+        );
+        match e.exact {
+            Some(exact) => {
+                line(out, "exact", real_text_17(exact));
+                line(out, "|value − exact|", format!("{:.3e}", (e.value - exact).abs()));
+            }
+            None => line(out, "exact", "not known in closed form".to_owned()),
         }
-        None => line(out, "exact", "not known in closed form".to_owned()),
     }
 }
 
@@ -245,7 +208,7 @@ impl Report for MonteCarloIntegral {
         self.gpu_bound(precision)
     }
 
-    fn fields(e: &IntegralEstimate) -> Value {
+    fn fields(&self, e: &IntegralEstimate) -> Value {
         json!({
             "expr": e.expr,
             "dims": e.dims,
@@ -301,7 +264,7 @@ impl Report for Leibniz {
         Some(self.gpu_bound(precision))
     }
 
-    fn fields(e: &LeibnizEstimate) -> Value {
+    fn fields(&self, e: &LeibnizEstimate) -> Value {
         json!({ "terms": e.terms, "bound": e.bound, "abs_error": (e.value - PI).abs() })
     }
 

@@ -72,7 +72,7 @@ pub fn run_json<K: Report>(kernel: &K, run: &Run<K::Output>, context: &Context) 
             }
         }
     }
-    if let Value::Object(fields) = K::fields(&run.output) {
+    if let Value::Object(fields) = kernel.fields(&run.output) {
         map.extend(fields);
     }
     object

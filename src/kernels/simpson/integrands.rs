@@ -76,12 +76,6 @@ pub trait Integrand: Sync {
         None
     }
 
-    /// The name the dispatcher calibrates the function's cost under (`simpson/NAME`); `None` for one of
-    /// its own per type.
-    fn cost_name(&self) -> Option<String> {
-        None
-    }
-
     /// The integrand prepared for arguments in `[lo, hi]`, with the same values there ([`Simpson::new`]
     /// calls it once). The default is the integrand itself; an expression compiles itself for the
     /// interval.
@@ -369,11 +363,6 @@ impl Integrand for Expr {
         Some(Expr::source(self))
     }
 
-    /// All expressions share one calibration.
-    fn cost_name(&self) -> Option<String> {
-        Some("expr".to_owned())
-    }
-
     fn prepared(self, lo: f64, hi: f64) -> Self {
         self.over(&[(lo, hi)])
     }
@@ -387,10 +376,7 @@ impl Integrand for Expr {
     }
 
     fn gpu_error(&self, lo: f64, hi: f64, argument_error: f64, precision: Precision) -> Option<(f64, f64)> {
-        let gpu = match precision {
-            Precision::F64 => Accuracy::GPU_F64,
-            Precision::F32 | Precision::Exact => Accuracy::GPU_F32,
-        };
+        let gpu = Accuracy::gpu(precision);
         let x = Bounded {
             value: Interval::new(lo, hi),
             error: argument_error,

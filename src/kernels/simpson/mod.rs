@@ -389,9 +389,10 @@ impl<F: Integrand> Kernel for Simpson<F> {
     /// `simpson/` and the integrand: a built-in one by its name, expressions as `expr`, any other by its
     /// type (each closure has one of its own), so that integrands of different costs are calibrated apart.
     fn cost_key(&self) -> String {
-        match (self.f.builtin(), self.f.cost_name()) {
+        match (self.f.builtin(), self.f.source()) {
             (Some(function), _) => format!("simpson/{}", function.name()),
-            (None, Some(name)) => format!("simpson/{name}"),
+            // Expressions share one calibration.
+            (None, Some(_)) => "simpson/expr".to_owned(),
             (None, None) => format!("simpson/{}", std::any::type_name::<F>()),
         }
     }
