@@ -290,3 +290,10 @@ fn real_tan(x: f32) -> f32 { return hx_tanf(x); }
 fn real_asin(x: f32) -> f32 { return hx_asinf(x); }
 fn real_acos(x: f32) -> f32 { return hx_acosf(x); }
 fn real_atan2(y: f32, x: f32) -> f32 { return hx_atan2f(y, x); }
+
+// What math_composed.wgsl needs of the precision: below REAL_EXP_SAFE, e^x is finite; the largest finite
+// number; x >= 0 cut down to the grid of 2^-5 (for x < 32, where x^2 + 0.5625 is then exact), by floor: a
+// driver may simplify (x + c) - c to x.
+const REAL_EXP_SAFE: f32 = 88.0;
+const REAL_LARGEST: f32 = 3.4028234663852886e38;
+fn real_erf_split(x: f32) -> f32 { return floor(x * 32.0) * 0.03125; }

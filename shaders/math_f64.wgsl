@@ -3,19 +3,60 @@
 // fdlibm's algorithms (Cody-Waite range reduction and the same minimax polynomials), in plain
 // additions, multiplications and one division. Checked against the CPU's libm to within 2 ulp.
 
-// 2^k, exactly, for -1074 <= k <= 1023, by binary powering (every partial product is a power of two).
+// 2^(+-b) where bit b of e is set, else 1.
+fn hx_pow2_bit(e: i32, bit: i32, up: f64, down: f64, negative: bool) -> f64 {
+    return select(f64(1.0), select(up, down, negative), (e & bit) != 0);
+}
+
+// 2^k, exactly, for -1074 <= k <= 1023: the product of 2^(+-2^i) over the bits of |k| (every partial
+// product a power of two between 1 and 2^k), written out without a loop: a loop in every exp and log of
+// an expression multiplies the work of the driver's compiler.
 fn hx_pow2(k: i32) -> f64 {
-    var result: f64 = 1.0;
-    var base: f64 = select(f64(2.0), f64(0.5), k < 0);
-    var e = abs(k);
-    while (e > 0) {
-        if ((e & 1) == 1) {
-            result = result * base;
-        }
-        base = base * base;
-        e = e >> 1u;
+    let e = abs(k);
+    let n = k < 0;
+    var r = hx_pow2_bit(e, 1024, f64(1.0), f64(0x1p-512), n) * hx_pow2_bit(e, 1024, f64(1.0), f64(0x1p-512), n);
+    r = r * hx_pow2_bit(e, 512, f64(0x1p512), f64(0x1p-512), n);
+    r = r * hx_pow2_bit(e, 256, f64(0x1p256), f64(0x1p-256), n);
+    r = r * hx_pow2_bit(e, 128, f64(0x1p128), f64(0x1p-128), n);
+    r = r * hx_pow2_bit(e, 64, f64(0x1p64), f64(0x1p-64), n);
+    r = r * hx_pow2_bit(e, 32, f64(0x1p32), f64(0x1p-32), n);
+    r = r * hx_pow2_bit(e, 16, f64(0x1p16), f64(0x1p-16), n);
+    r = r * hx_pow2_bit(e, 8, f64(0x1p8), f64(0x1p-8), n);
+    r = r * hx_pow2_bit(e, 4, f64(16.0), f64(0.0625), n);
+    r = r * hx_pow2_bit(e, 2, f64(4.0), f64(0.25), n);
+    return r * hx_pow2_bit(e, 1, f64(2.0), f64(0.5), n);
+}
+
+// v in [1, 2) and k with x = v 2^k, for a positive normal x: powers of two 2^512, 2^256, ..., 2^1 divided
+// out or multiplied in where x lies past them (exact, and without a loop, frexp or a bit cast of f64,
+// none of which every driver takes).
+struct HxSplit {
+    v: f64,
+    k: f64,
+}
+
+fn hx_split_step(a: HxSplit, s: f64, up: f64, down: f64) -> HxSplit {
+    if (a.v >= up) {
+        return HxSplit(a.v * down, a.k + s);
     }
-    return result;
+    if (a.v * up < 2.0) {
+        return HxSplit(a.v * up, a.k - s);
+    }
+    return a;
+}
+
+fn hx_split(x: f64) -> HxSplit {
+    var a = HxSplit(x, 0.0);
+    a = hx_split_step(a, 512.0, f64(0x1p512), f64(0x1p-512));
+    a = hx_split_step(a, 256.0, f64(0x1p256), f64(0x1p-256));
+    a = hx_split_step(a, 128.0, f64(0x1p128), f64(0x1p-128));
+    a = hx_split_step(a, 64.0, f64(0x1p64), f64(0x1p-64));
+    a = hx_split_step(a, 32.0, f64(0x1p32), f64(0x1p-32));
+    a = hx_split_step(a, 16.0, f64(0x1p16), f64(0x1p-16));
+    a = hx_split_step(a, 8.0, f64(256.0), f64(0x1p-8));
+    a = hx_split_step(a, 4.0, f64(16.0), f64(0.0625));
+    a = hx_split_step(a, 2.0, f64(4.0), f64(0.25));
+    return hx_split_step(a, 1.0, f64(2.0), f64(0.5));
 }
 
 fn hx_exp(x: f64) -> f64 {
@@ -126,30 +167,9 @@ fn hx_log(x: f64) -> f64 {
         v = v * 18014398509481984.0; // 2^54
         k = -54.0;
     }
-    // m in [1, 2) and the exponent, without frexp or bit casts of f64 (neither is reliable across
-    // drivers): steps of 2^100 bring v into the range of f32, whose exponent field gives k to within
-    // one (f32(v) may round up to the next power of two), and exact scalings finish it.
-    let up = hx_pow2(100);
-    let down = hx_pow2(-100);
-    while (v >= up) {
-        v = v * down;
-        k = k + 100.0;
-    }
-    while (v < down) {
-        v = v * up;
-        k = k - 100.0;
-    }
-    let e = i32((bitcast<u32>(f32(v)) >> 23u) & 0xffu) - 127;
-    var m = v * hx_pow2(-e);
-    k = k + f64(e);
-    if (m >= 2.0) {
-        m = m * 0.5;
-        k = k + 1.0;
-    }
-    if (m < 1.0) {
-        m = m * 2.0;
-        k = k - 1.0;
-    }
+    let split = hx_split(v);
+    var m = split.v;
+    k = k + split.k;
     let past_from = m >= 1.0 + 398458.0 / 1048576.0;
     let past_to = m >= 1.0 + 440402.0 / 1048576.0;
     if (m > 1.4142135623730951) {
@@ -373,3 +393,10 @@ fn real_tan(x: f64) -> f64 { return hx_tan(x); }
 fn real_asin(x: f64) -> f64 { return hx_asin(x); }
 fn real_acos(x: f64) -> f64 { return hx_acos(x); }
 fn real_atan2(y: f64, x: f64) -> f64 { return hx_atan2(y, x); }
+
+// What math_composed.wgsl needs of the precision: below REAL_EXP_SAFE, e^x is finite; the largest finite
+// number; x >= 0 cut down to the grid of 2^-20 (for x < 32, where x^2 + 0.5625 is then exact), by floor: a
+// driver may simplify (x + c) - c to x.
+const REAL_EXP_SAFE: f64 = 709.0;
+const REAL_LARGEST: f64 = 1.7976931348623157e308;
+fn real_erf_split(x: f64) -> f64 { return floor(x * 0x1p20) * 0x1p-20; }

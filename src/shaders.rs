@@ -42,13 +42,19 @@ pub(crate) fn math_for(precision: crate::program::Precision) -> &'static str {
 pub(crate) const INTEGRAL: &str = include_str!("../shaders/integral.wgsl");
 
 /// `hx_exp`, `hx_log`, `hx_sin`, `hx_cos`, `hx_tan`, `hx_asin`, `hx_acos` and `hx_atan` on `f64` (fdlibm's algorithms; the
-/// trigonometric ones for |x| up to 2^20·π/2), also as `real_exp`, `real_log`, … .
+/// trigonometric ones for |x| up to 2^20·π/2), also as `real_exp`, `real_log`, …, with what
+/// [`MATH_COMPOSED`] needs of the precision.
 pub const MATH_F64: &str = include_str!("../shaders/math_f64.wgsl");
 
 /// `hx_expf`, `hx_sinf` and `hx_cosf` on `f32` (Cephes' algorithms; `sin` and `cos` for |x| up to 8192) and
 /// `hx_logf`, `hx_asinf`, `hx_acosf`, `hx_atanf` (the `f64` algorithms in `f32`) and `hx_tanf` (Cephes'), also as `real_exp`,
-/// `real_log`, … .
+/// `real_log`, …, with what [`MATH_COMPOSED`] needs of the precision.
 pub const MATH_F32: &str = include_str!("../shaders/math_f32.wgsl");
+
+/// `real_log2`, `real_log10`, `real_log1p`, `real_expm1`, `real_cbrt`, `real_sinh`, `real_cosh`,
+/// `real_tanh`, `real_erf`, `real_erfc`, `real_hypot` and `real_pow`, written once for `real` on the math
+/// piece of either precision ([`MATH_F64`] or [`MATH_F32`], which must come with it).
+pub const MATH_COMPOSED: &str = include_str!("../shaders/math_composed.wgsl");
 
 /// The Leibniz kernel, for `real` = `f64` or `f32` (needs [`BLOCK`] and [`COMPENSATED`]).
 pub(crate) const LEIBNIZ: &str = include_str!("../shaders/leibniz.wgsl");

@@ -94,8 +94,14 @@ pub struct Accuracy {
     pub arithmetic: f64,
     /// Ulps of `/` and `sqrt`.
     pub division: f64,
-    /// Ulps of every other function.
+    /// Ulps of `exp`, `log`, `sin`, `cos`, `tan`, `asin`, `acos`, `atan` and `atan2`.
     pub function: f64,
+    /// Ulps of `log2`, `log10`, `log1p`, `expm1`, `cbrt`, `sinh`, `cosh`, `tanh`, `erf`, `erfc`, `hypot`,
+    /// and of `pow` where `y ln x` is small.
+    pub composed: f64,
+    /// How many ulps `xʸ` adds per unit of `|y ln x|`: a side that computes it as `e^(y ln x)` in its own
+    /// precision carries the rounding of `y ln x` into the exponent.
+    pub pow_growth: f64,
     /// The largest `|x|` for which `sin x`, `cos x` and `tan x` keep that accuracy.
     pub trig_reach: f64,
     /// The largest finite number of the precision: a value that may pass it has no bound.
@@ -103,26 +109,32 @@ pub struct Accuracy {
 }
 
 impl Accuracy {
-    /// The CPU: IEEE `f64` arithmetic (half an ulp), functions within one ulp (`libm`'s hyperbolic
-    /// functions within two).
+    /// The CPU: IEEE `f64` arithmetic (half an ulp), hetero's own functions within one ulp (two for
+    /// `atan2`), the `libm` crate's within two (`pow` among them, computed in extended precision).
     pub const CPU: Accuracy = Accuracy {
         unit: f64::EPSILON / 2.0,
         tiny: f64::MIN_POSITIVE,
         arithmetic: 0.5,
         division: 0.5,
         function: 2.0,
+        composed: 2.0,
+        pow_growth: 0.0,
         trig_reach: f64::INFINITY,
         largest: f64::MAX,
     };
 
     /// A GPU in `f64`: arithmetic within one ulp (a driver may fuse a multiply and an add), division and
-    /// `sqrt` within three, hetero's own WGSL functions within four.
+    /// `sqrt` within three, hetero's own WGSL functions within four, those composed of them
+    /// (`shaders/math_composed.wgsl`, each one's sum of its parts written next to it) within sixteen, and
+    /// `xʸ = e^(y ln x)` within sixteen plus five per unit of `|y ln x|`.
     pub const GPU_F64: Accuracy = Accuracy {
         unit: f64::EPSILON / 2.0,
         tiny: f64::MIN_POSITIVE,
         arithmetic: 1.0,
         division: 3.0,
         function: 4.0,
+        composed: 16.0,
+        pow_growth: 5.0,
         trig_reach: 1.6e6,
         largest: f64::MAX,
     };
@@ -135,6 +147,8 @@ impl Accuracy {
         arithmetic: 1.0,
         division: 3.0,
         function: 4.0,
+        composed: 16.0,
+        pow_growth: 5.0,
         trig_reach: 8192.0,
         largest: f32::MAX as f64,
     };
@@ -151,6 +165,16 @@ impl Accuracy {
     fn rounding(&self, ulps: f64, z: &Interval) -> f64 {
         ulps * 2.0 * self.unit * z.magnitude() + self.tiny
     }
+
+    /// Ulps of `f` of one argument.
+    fn unary_ulps(&self, f: Function) -> f64 {
+        match f {
+            Function::Sqrt => self.division,
+            Function::Abs | Function::Floor | Function::Ceil => 0.0,
+            f if f.is_composed() => self.composed,
+            _ => self.function,
+        }
+    }
 }
 
 /// A value's interval and the bound on the difference of its two evaluations.
@@ -165,12 +189,14 @@ pub struct Bounded {
 /// Bounds `node` over `inputs` (an interval and an error per variable) for evaluations with accuracies
 /// `a` and `b`; `None` where a value may not be finite or a jump may differ between them.
 pub(crate) fn bound(node: &Node, inputs: &[Bounded], a: &Accuracy, b: &Accuracy) -> Option<Bounded> {
-    let rounding = |ulps_of: fn(&Accuracy) -> f64, z: &Interval| a.rounding(ulps_of(a), z) + b.rounding(ulps_of(b), z);
+    let rounding =
+        |ulps_of: &dyn Fn(&Accuracy) -> f64, z: &Interval| a.rounding(ulps_of(a), z) + b.rounding(ulps_of(b), z);
     let result = match node {
-        // Each side holds the constant in its precision.
+        // Each side holds the constant in its precision: rounded, or, below a side's smallest normal
+        // number, perhaps flushed to zero.
         Node::Number(x) => Bounded {
             value: Interval::new(*x, *x),
-            error: (a.unit + b.unit) * x.abs(),
+            error: (a.unit + b.unit) * x.abs() + if x.abs() < a.tiny.max(b.tiny) { x.abs() } else { 0.0 },
         },
         Node::Variable(k) => *inputs.get(*k)?,
         Node::Negate(x) => {
@@ -202,10 +228,10 @@ pub(crate) fn bound(node: &Node, inputs: &[Bounded], a: &Accuracy, b: &Accuracy)
                 0.0,
                 power_interval(x.value, n as i32).magnitude().max(x.value.magnitude()),
             );
-            let division = if *k < 0 { rounding(|s| s.division, &value) } else { 0.0 };
+            let division = if *k < 0 { rounding(&|s| s.division, &value) } else { 0.0 };
             Bounded {
                 value,
-                error: slope * x.error + steps * rounding(|s| s.arithmetic, &on_the_way) + division,
+                error: slope * x.error + steps * rounding(&|s| s.arithmetic, &on_the_way) + division,
             }
         }
         Node::Call(f, arguments) => match &arguments[..] {
@@ -213,14 +239,9 @@ pub(crate) fn bound(node: &Node, inputs: &[Bounded], a: &Accuracy, b: &Accuracy)
                 let x = bound(x, inputs, a, b)?;
                 let wide = x.value.widened(x.error);
                 let (value, slope) = unary(*f, wide, a.trig_reach.min(b.trig_reach))?;
-                let ulps: fn(&Accuracy) -> f64 = match f {
-                    Function::Sqrt => |s| s.division,
-                    Function::Abs | Function::Floor | Function::Ceil => |_| 0.0,
-                    _ => |s| s.function,
-                };
                 Bounded {
                     value,
-                    error: slope * x.error + rounding(ulps, &value),
+                    error: slope * x.error + rounding(&|s| s.unary_ulps(*f), &value),
                 }
             }
             [x, y] => {
@@ -299,10 +320,10 @@ fn binary(
     op: Binary,
     x: Bounded,
     y: Bounded,
-    rounding: &impl Fn(fn(&Accuracy) -> f64, &Interval) -> f64,
+    rounding: &impl Fn(&dyn Fn(&Accuracy) -> f64, &Interval) -> f64,
 ) -> Option<Bounded> {
     let (p, q) = (x.value, y.value);
-    let arithmetic: fn(&Accuracy) -> f64 = |s| s.arithmetic;
+    let arithmetic = |s: &Accuracy| s.arithmetic;
     Some(match op {
         Binary::Add | Binary::Sub => {
             let value = if op == Binary::Add {
@@ -312,7 +333,7 @@ fn binary(
             };
             Bounded {
                 value,
-                error: x.error + y.error + rounding(arithmetic, &value),
+                error: x.error + y.error + rounding(&arithmetic, &value),
             }
         }
         Binary::Mul => {
@@ -326,7 +347,7 @@ fn binary(
                 error: q.magnitude() * x.error
                     + p.magnitude() * y.error
                     + x.error * y.error
-                    + rounding(arithmetic, &value),
+                    + rounding(&arithmetic, &value),
             }
         }
         Binary::Div => {
@@ -341,7 +362,7 @@ fn binary(
             );
             Bounded {
                 value,
-                error: (x.error + value.magnitude() * y.error) / wide.mignitude() + rounding(|s| s.division, &value),
+                error: (x.error + value.magnitude() * y.error) / wide.mignitude() + rounding(&|s| s.division, &value),
             }
         }
         _ => {
@@ -433,11 +454,10 @@ fn binary_call(
     f: Function,
     x: Bounded,
     y: Bounded,
-    rounding: &impl Fn(fn(&Accuracy) -> f64, &Interval) -> f64,
+    rounding: &impl Fn(&dyn Fn(&Accuracy) -> f64, &Interval) -> f64,
 ) -> Option<Bounded> {
     let (p, q) = (x.value, y.value);
-    let exact: fn(&Accuracy) -> f64 = |_| 0.0;
-    let function: fn(&Accuracy) -> f64 = |s| s.function;
+    let exact = |_: &Accuracy| 0.0;
     Some(match f {
         Function::Min | Function::Max => {
             let value = if f == Function::Min {
@@ -447,7 +467,7 @@ fn binary_call(
             };
             Bounded {
                 value,
-                error: x.error.max(y.error) + rounding(exact, &value),
+                error: x.error.max(y.error) + rounding(&exact, &value),
             }
         }
         Function::Hypot => {
@@ -457,7 +477,7 @@ fn binary_call(
             );
             Bounded {
                 value,
-                error: x.error + y.error + rounding(function, &value),
+                error: x.error + y.error + rounding(&|s| s.composed, &value),
             }
         }
         Function::Pow => {
@@ -478,9 +498,10 @@ fn binary_call(
             );
             let log = libm::log(wp.lo).abs().max(libm::log(wp.hi).abs());
             let error = value.magnitude() * (wq.magnitude() / wp.lo * x.error + log * y.error);
+            let exponent = wq.magnitude() * log;
             Bounded {
                 value,
-                error: error + rounding(function, &value),
+                error: error + rounding(&|s| s.composed + exponent * s.pow_growth, &value),
             }
         }
         // atan2 turns by 1/r for a move of the point at distance r from the origin.
@@ -492,7 +513,7 @@ fn binary_call(
             let value = Interval::new(-std::f64::consts::PI, std::f64::consts::PI);
             Bounded {
                 value,
-                error: (x.error + y.error) / r + rounding(function, &value),
+                error: (x.error + y.error) / r + rounding(&|s| s.function, &value),
             }
         }
         _ => return None,

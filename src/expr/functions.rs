@@ -151,6 +151,26 @@ impl Function {
         }
     }
 
+    /// Whether the GPU computes it from the others ([`crate::shaders::MATH_COMPOSED`]): `log2`, `log10`,
+    /// `log1p`, `expm1`, `cbrt`, `sinh`, `cosh`, `tanh`, `erf`, `erfc`, `hypot`, `pow`.
+    pub(crate) fn is_composed(self) -> bool {
+        matches!(
+            self,
+            Function::Log2
+                | Function::Log10
+                | Function::Log1p
+                | Function::Expm1
+                | Function::Cbrt
+                | Function::Sinh
+                | Function::Cosh
+                | Function::Tanh
+                | Function::Erf
+                | Function::Erfc
+                | Function::Hypot
+                | Function::Pow
+        )
+    }
+
     /// The function of one argument, in every lane.
     #[inline(always)]
     pub(crate) fn unary<V: Lanes>(self, x: V) -> V {

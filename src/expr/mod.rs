@@ -18,7 +18,8 @@
 //! reassociation and no fused multiply-adds, so an expression returns the same bits on every processor,
 //! every vector width and every backend. `exp`, `log`, `sin`, `cos`, `tan`, `asin`, `acos`, `atan` and
 //! `atan2` are hetero's own ([`crate::math`], within one unit in the last place, `atan2` two); the other
-//! functions are the `libm` crate's. `x^k` for an integer constant
+//! functions are the `libm` crate's. On the GPU every function runs: see [`Expr::wgsl`] and
+//! [`Accuracy`]. `x^k` for an integer constant
 //! `|k| ≤ 64` is computed by repeated products (from the most significant bit of `|k|`: square, and multiply
 //! by `x` where the bit is set; `1/x^|k|` for `k < 0`), so `x^2` is exactly `x*x`; any other exponent is
 //! `pow`. Parts that do not depend on the point are computed once, by the same operations. A NaN operand
@@ -148,9 +149,11 @@ impl Expr {
     }
 
     /// The expression as a WGSL function `fn NAME(x: real) -> real` (one variable) or
-    /// `fn NAME(x: array<real, D>) -> real`, for a shader whose prelude defines `real` and
-    /// `real_exp`, `real_sin`, `real_cos`. An error names a function that does not run on the GPU.
-    pub fn wgsl(&self, name: &str) -> Result<String> {
+    /// `fn NAME(x: array<real, D>) -> real`, for a shader whose prelude defines `real` and holds the
+    /// math piece of its precision ([`MATH_F64`](crate::shaders::MATH_F64) or
+    /// [`MATH_F32`](crate::shaders::MATH_F32)). Every function runs on the GPU; where the expression calls
+    /// one of [`MATH_COMPOSED`](crate::shaders::MATH_COMPOSED), that piece comes first in the text.
+    pub fn wgsl(&self, name: &str) -> String {
         wgsl::function(&self.tree, name, self.dims)
     }
 

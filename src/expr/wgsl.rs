@@ -1,25 +1,17 @@
 //! The tree as a WGSL function over `real` (`f64` or `f32`, as the shader's prelude aliases it): one `let`
-//! per operation, in the order of the CPU's program, with `exp`, `log`, `sin`, `cos`, `tan`, `asin`,
-//! `acos` and `atan` from the math piece's `real_…` functions (hetero's own WGSL math) and the exact builtins
-//! `sqrt`, `abs`, `min`, `max`, `floor`, `ceil`.
+//! per operation, in the order of the CPU's program, with the exact builtins `sqrt`, `abs`, `min`, `max`,
+//! `floor`, `ceil`, and every other function from the math pieces' `real_…` functions (hetero's own WGSL
+//! math: [`MATH_F64`](crate::shaders::MATH_F64) or [`MATH_F32`](crate::shaders::MATH_F32), and
+//! [`MATH_COMPOSED`](crate::shaders::MATH_COMPOSED) on them).
 
 use std::fmt::Write;
 
 use super::functions::Function;
 use super::tree::{Binary, Node};
-use crate::{Error, Result};
 
-/// The functions that run on the GPU.
-pub(crate) const GPU_FUNCTIONS: [Function; 15] = [
-    Function::Atan2,
-    Function::Exp,
-    Function::Log,
-    Function::Tan,
-    Function::Asin,
-    Function::Acos,
-    Function::Atan,
-    Function::Sin,
-    Function::Cos,
+/// The functions the GPU computes with an exact builtin of the same name; every other function is the
+/// math pieces' `real_NAME`.
+const BUILTINS: [Function; 6] = [
     Function::Sqrt,
     Function::Abs,
     Function::Min,
@@ -28,20 +20,34 @@ pub(crate) const GPU_FUNCTIONS: [Function; 15] = [
     Function::Ceil,
 ];
 
+/// Whether `node` calls a function of [`crate::shaders::MATH_COMPOSED`].
+fn calls_composed(node: &Node) -> bool {
+    match node {
+        Node::Number(_) | Node::Variable(_) => false,
+        Node::Negate(a) | Node::PowerInt(a, _) => calls_composed(a),
+        Node::Binary(_, a, b) => calls_composed(a) || calls_composed(b),
+        Node::Call(f, arguments) => f.is_composed() || arguments.iter().any(calls_composed),
+    }
+}
+
 /// `fn NAME(x: array<real, D>) -> real` computing `node` (variable `k` is `x[k]`), or, for one variable,
-/// `fn NAME(x: real) -> real`.
-pub(crate) fn function(node: &Node, name: &str, dims: usize) -> Result<String> {
+/// `fn NAME(x: real) -> real`, after [`MATH_COMPOSED`](crate::shaders::MATH_COMPOSED) where `node` calls
+/// one of its functions.
+pub(crate) fn function(node: &Node, name: &str, dims: usize) -> String {
     let mut body = String::new();
     let mut next = 0;
-    let value = emit(node, dims, &mut body, &mut next)?;
+    let value = emit(node, dims, &mut body, &mut next);
     let parameter = if dims == 1 {
         "x: real".to_owned()
     } else {
         format!("x: array<real, {dims}>")
     };
-    Ok(format!(
-        "fn {name}({parameter}) -> real {{\n{body}    return {value};\n}}\n"
-    ))
+    let composed = if calls_composed(node) {
+        crate::shaders::MATH_COMPOSED
+    } else {
+        ""
+    };
+    format!("{composed}fn {name}({parameter}) -> real {{\n{body}    return {value};\n}}\n")
 }
 
 /// A WGSL literal of `x`, exact as an abstract float (hexadecimal), converted to `real`.
@@ -66,14 +72,14 @@ pub(crate) fn abstract_literal(x: f64) -> String {
 }
 
 /// Writes the `let`s of `node` into `body` and returns the WGSL expression of its value.
-fn emit(node: &Node, dims: usize, body: &mut String, next: &mut usize) -> Result<String> {
+fn emit(node: &Node, dims: usize, body: &mut String, next: &mut usize) -> String {
     let expression = match node {
-        Node::Number(x) => return Ok(literal(*x)),
-        Node::Variable(k) if dims == 1 && *k == 0 => return Ok("x".to_owned()),
-        Node::Variable(k) => return Ok(format!("x[{k}]")),
-        Node::Negate(a) => format!("-{}", emit(a, dims, body, next)?),
+        Node::Number(x) => return literal(*x),
+        Node::Variable(k) if dims == 1 && *k == 0 => return "x".to_owned(),
+        Node::Variable(k) => return format!("x[{k}]"),
+        Node::Negate(a) => format!("-{}", emit(a, dims, body, next)),
         Node::Binary(op, a, b) => {
-            let (a, b) = (emit(a, dims, body, next)?, emit(b, dims, body, next)?);
+            let (a, b) = (emit(a, dims, body, next), emit(b, dims, body, next));
             match op {
                 Binary::Add => format!("{a} + {b}"),
                 Binary::Sub => format!("{a} - {b}"),
@@ -86,10 +92,10 @@ fn emit(node: &Node, dims: usize, body: &mut String, next: &mut usize) -> Result
             }
         }
         Node::PowerInt(a, k) => {
-            let x = emit(a, dims, body, next)?;
+            let x = emit(a, dims, body, next);
             let n = k.unsigned_abs();
             if n == 0 {
-                return Ok("real(1.0)".to_owned());
+                return "real(1.0)".to_owned();
             }
             // The CPU's order: from the most significant bit, square, and multiply by x where set.
             let mut product = x.clone();
@@ -102,39 +108,20 @@ fn emit(node: &Node, dims: usize, body: &mut String, next: &mut usize) -> Result
             if *k < 0 {
                 format!("real(1.0) / {product}")
             } else {
-                return Ok(product);
+                return product;
             }
         }
         Node::Call(f, arguments) => {
-            if !GPU_FUNCTIONS.contains(f) {
-                return Err(Error::Unsupported(format!(
-                    "{}() does not run on the GPU (there: {}); use a CPU backend",
-                    f.name(),
-                    GPU_FUNCTIONS.map(Function::name).join(", ")
-                )));
-            }
-            let values = arguments
-                .iter()
-                .map(|a| emit(a, dims, body, next))
-                .collect::<Result<Vec<_>>>()?;
+            let values = arguments.iter().map(|a| emit(a, dims, body, next)).collect::<Vec<_>>();
             let values = values.join(", ");
-            match f {
-                Function::Exp
-                | Function::Log
-                | Function::Sin
-                | Function::Cos
-                | Function::Tan
-                | Function::Asin
-                | Function::Acos
-                | Function::Atan
-                | Function::Atan2 => {
-                    format!("real_{}({values})", f.name())
-                }
-                _ => format!("{}({values})", f.name()),
+            if BUILTINS.contains(f) {
+                format!("{}({values})", f.name())
+            } else {
+                format!("real_{}({values})", f.name())
             }
         }
     };
-    Ok(bind(body, next, expression))
+    bind(body, next, expression)
 }
 
 /// `let tN = expression;` in `body`; returns `tN`.
@@ -161,14 +148,15 @@ mod tests {
     #[test]
     fn one_let_per_operation() {
         let f = Expr::parse("exp(-x^2) * sin(3*x) + (x < 1)", 1).unwrap();
-        let code = function(&f.tree, "f", 1).unwrap();
+        let code = function(&f.tree, "f", 1);
         assert!(code.starts_with("fn f(x: real) -> real {\n"));
         assert!(code.contains("let t0 = x * x;"));
         assert!(code.contains("real_exp(t1)"));
         assert!(code.contains("select(real(0.0), real(1.0), x < real(0x1.0000000000000p0))"));
         let g = Expr::parse("x1 * x3", 3).unwrap();
-        assert!(function(&g.tree, "g", 3).unwrap().contains("let t0 = x[0] * x[2];"));
-        let err = function(&Expr::parse("erf(x)", 1).unwrap().tree, "f", 1).unwrap_err();
-        assert!(err.to_string().starts_with("erf() does not run on the GPU"));
+        assert!(function(&g.tree, "g", 3).contains("let t0 = x[0] * x[2];"));
+        let erf = function(&Expr::parse("erf(x)", 1).unwrap().tree, "f", 1);
+        assert!(erf.starts_with(crate::shaders::MATH_COMPOSED) && erf.contains("let t0 = real_erf(x);"));
+        assert!(!code.contains("fn real_erf"));
     }
 }

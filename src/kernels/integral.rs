@@ -416,7 +416,7 @@ impl GpuKernel for MonteCarloIntegral {
     /// where [`gpu_bound`](Self::gpu_bound) can be derived.
     fn program(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, IntegralPartial>> {
         let precision = caps.float_precision()?;
-        let user = self.f.wgsl("user_integrand")?;
+        let user = self.f.wgsl("user_integrand");
         if self.gpu_bound(precision).is_none() {
             return Err(Error::Unsupported(format!(
                 "no GPU error bound can be derived for {} over the box in {precision}: it may not be finite \

@@ -58,7 +58,7 @@ fn main() {
         simpson_agrees_within_the_bound_of_each_precision,
         expressions_agree_within_their_derived_bound, monte_carlo_integrals_agree_within_their_derived_bound,
         random_expressions_on_the_gpu, simpson_f64_meets_one_part_in_a_trillion,
-        f64_math_is_within_two_ulp_of_the_cpu, a_second_run_compiles_nothing,
+        f64_math_is_within_two_ulp_of_the_cpu, composed_math_is_within_its_ulps, a_second_run_compiles_nothing,
         gpu_errors_are_values_not_panics, hybrid_equals_the_cpu, chunked_gpu_runs_equal_one_pass,
         auto_and_compare_include_the_gpu,
     ));

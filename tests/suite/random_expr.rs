@@ -1,29 +1,19 @@
-//! Random expressions for property tests: every function, or only those that run on the GPU.
+//! Random expressions of every function, for property tests.
 
 use proptest::prelude::*;
 
 /// The text of a random expression in `x`, nested up to four deep, every operand in parentheses.
-pub(crate) fn expression(gpu_only: bool) -> impl Strategy<Value = String> {
+pub(crate) fn expression() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         Just("x".to_owned()),
         (-4.0..4.0f64).prop_map(|c| format!("({c})")),
         Just("pi".to_owned()),
     ];
-    let unary: Vec<&'static str> = if gpu_only {
-        vec![
-            "exp", "log", "atan", "tan", "asin", "acos", "sin", "cos", "sqrt", "abs", "floor",
-        ]
-    } else {
-        vec![
-            "exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "cbrt", "sin", "cos", "tan", "asin", "acos",
-            "atan", "sinh", "cosh", "tanh", "erf", "erfc", "abs", "floor", "ceil",
-        ]
-    };
-    let binary: Vec<&'static str> = if gpu_only {
-        vec!["min", "max", "atan2"]
-    } else {
-        vec!["min", "max", "pow", "atan2", "hypot"]
-    };
+    let unary = vec![
+        "exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "cbrt", "sin", "cos", "tan", "asin", "acos", "atan",
+        "sinh", "cosh", "tanh", "erf", "erfc", "abs", "floor", "ceil",
+    ];
+    let binary = vec!["min", "max", "pow", "atan2", "hypot"];
     leaf.prop_recursive(4, 24, 2, move |inner| {
         prop_oneof![
             (

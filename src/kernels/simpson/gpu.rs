@@ -54,7 +54,6 @@ impl<F: Integrand> GpuKernel for Simpson<F> {
         let (function, user) = match (self.f.builtin(), self.f.wgsl()) {
             (Some(function), _) => (Some(function), NO_USER_INTEGRAND.to_owned()),
             (None, Some(code)) => {
-                let code = code?;
                 if self.gpu_bound(precision).is_none() {
                     return Err(Error::Unsupported(format!(
                         "no GPU error bound can be derived for {} over [{}, {}] in {precision}: it may not be \

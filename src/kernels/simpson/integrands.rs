@@ -55,7 +55,7 @@ pub trait Integrand: Sync {
 
     /// The function as WGSL, `fn user_integrand(x: real) -> real`, for the GPU; `None` where there is none
     /// (closures; the built-in functions have their own shader code).
-    fn wgsl(&self) -> Option<Result<String>> {
+    fn wgsl(&self) -> Option<String> {
         None
     }
 
@@ -371,7 +371,7 @@ impl Integrand for Expr {
         self.source().to_owned()
     }
 
-    fn wgsl(&self) -> Option<Result<String>> {
+    fn wgsl(&self) -> Option<String> {
         Some(Expr::wgsl(self, "user_integrand"))
     }
 
