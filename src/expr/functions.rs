@@ -6,7 +6,8 @@ use crate::simd::Lanes;
 
 /// A function an expression may call.
 ///
-/// `exp`, `log`, `sin`, `cos`, `tan`, `asin`, `acos`, `atan` and `atan2` are hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`, `abs`, `min`,
+/// `exp`, `expm1`, `log`, `sin`, `cos`, `tan`, `asin`, `acos`, `atan`, `atan2`, `sinh`, `cosh` and `tanh` are
+/// hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`, `abs`, `min`,
 /// `max`, `floor` and `ceil` are exact IEEE operations; the others are those of the `libm` crate (musl's
 /// algorithms, written in Rust: the same bits on every processor), one lane at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -184,15 +185,15 @@ impl Function {
             Function::Log2 => x.map(libm::log2),
             Function::Log10 => x.map(libm::log10),
             Function::Log1p => x.map(libm::log1p),
-            Function::Expm1 => x.map(libm::expm1),
+            Function::Expm1 => math::expm1_lanes(x),
             Function::Cbrt => x.map(libm::cbrt),
             Function::Tan => math::tan_lanes(x),
             Function::Asin => math::asin_lanes(x),
             Function::Acos => math::acos_lanes(x),
             Function::Atan => math::atan_lanes(x),
-            Function::Sinh => x.map(libm::sinh),
-            Function::Cosh => x.map(libm::cosh),
-            Function::Tanh => x.map(libm::tanh),
+            Function::Sinh => math::sinh_lanes(x),
+            Function::Cosh => math::cosh_lanes(x),
+            Function::Tanh => math::tanh_lanes(x),
             Function::Erf => x.map(libm::erf),
             Function::Erfc => x.map(libm::erfc),
             Function::Floor => x.map(libm::floor),

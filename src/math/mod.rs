@@ -9,8 +9,12 @@
 
 use crate::simd::{Lanes, ROUNDER};
 
+mod hyperbolic;
 #[cfg(test)]
 mod reference;
+
+pub use hyperbolic::{cosh, expm1, sinh, tanh};
+pub(crate) use hyperbolic::{cosh_lanes, expm1_lanes, sinh_lanes, tanh_lanes};
 
 /// `ln 2` split in two: the high part has 32 significant bits, so `k · LN2_HI` is exact for `|k| < 2^21`.
 const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
@@ -111,6 +115,14 @@ pub(crate) fn exp_lanes_normal<V: Lanes>(x: V) -> V {
 /// `(2^(j/16) · eʳ, ROUNDER + 16k + j)` with `x = (16k + j)·ln2/16 + r`, for `|x| ≤ 746`.
 #[inline(always)]
 fn exp_reduced<V: Lanes>(x: V) -> (V, V) {
+    let (t, tail, rounded) = exp_reduced_parts(x);
+    (t.add(tail), rounded)
+}
+
+/// [`exp_reduced`] before its last addition: `2^(j/16) · eʳ = t + tail` (the tail's rounding errors below
+/// `0.15` ulp of the sum), for functions that add more to the tail first.
+#[inline(always)]
+fn exp_reduced_parts<V: Lanes>(x: V) -> (V, V, V) {
     let c = |k| x.token().splat(k);
     let rounded = x.mul(c(16.0 * std::f64::consts::LOG2_E)).add(c(ROUNDER));
     let m = rounded.sub(c(ROUNDER));
@@ -133,7 +145,7 @@ fn exp_reduced<V: Lanes>(x: V) -> (V, V) {
         rounded.lookup16(&EXP2_SIXTEENTHS_LOW),
     );
     // 2^(j/16)·eʳ = t + t·u + t_low + t_low·u; the last term is below 5·10⁻¹⁸.
-    (t.add(t.mul(u).add(t_low)), rounded)
+    (t, t.mul(u).add(t_low), rounded)
 }
 
 /// fdlibm's (FreeBSD's `e_log.c`) minimax coefficients of `(log(1+f) − 2s)/s` in `s² = (f/(2+f))²`.
@@ -692,6 +704,23 @@ fn trig<V: Lanes>(x: V, shift: f64, far: fn(f64) -> f64) -> V {
 /// Below this `|x|`, `sin x` rounds to `x`.
 const TINY: f64 = 1.0 / (1u64 << 26) as f64;
 
+/// `(p, e)` with `p = a·b` rounded and `p + e = a·b` exactly (Dekker's product over Veltkamp's split:
+/// IEEE operations only, so the same bits with or without a fused multiply-add), for products that
+/// neither overflow nor lose bits below the smallest normal number.
+#[inline(always)]
+fn two_product<V: Lanes>(a: V, b: V) -> (V, V) {
+    let p = a.mul(b);
+    let (a_hi, b_hi) = (high_part(a), high_part(b));
+    let (a_lo, b_lo) = (a.sub(a_hi), b.sub(b_hi));
+    let e = a_hi
+        .mul(b_hi)
+        .sub(p)
+        .add(a_hi.mul(b_lo))
+        .add(a_lo.mul(b_hi))
+        .add(a_lo.mul(b_lo));
+    (p, e)
+}
+
 /// `(s, e)` with `s = a + b` rounded and `s + e = a + b` exactly (Knuth's TwoSum).
 #[inline(always)]
 fn two_sum<V: Lanes>(a: V, b: V) -> (V, V) {
@@ -703,6 +732,7 @@ fn two_sum<V: Lanes>(a: V, b: V) -> (V, V) {
 #[cfg(test)]
 mod tests {
     use super::reference::*;
+    use super::reference::two_product;
     use super::*;
     use crate::simd::{LaneLoop, Lanes8, Token, Width, run_in};
 

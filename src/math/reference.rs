@@ -31,6 +31,11 @@ impl Dd {
         let p = two_product(q, d);
         two_sum(q, ((self.0 - p.0) - p.1 + self.1) / d)
     }
+    pub(super) fn div_dd(self, d: Dd) -> Dd {
+        let q = self.0 / d.0;
+        let r = self.add(d.mul(Dd(-q, 0.0)));
+        two_sum(q, r.0 / d.0)
+    }
     pub(super) fn scale(self, f: f64) -> Dd {
         Dd(self.0 * f, self.1 * f)
     }
