@@ -6,8 +6,8 @@ use crate::simd::Lanes;
 
 /// A function an expression may call.
 ///
-/// `exp`, `expm1`, `log`, `sin`, `cos`, `tan`, `asin`, `acos`, `atan`, `atan2`, `sinh`, `cosh` and `tanh` are
-/// hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`, `abs`, `min`,
+/// `exp`, `expm1`, `log`, `log1p`, `log2`, `log10`, `sin`, `cos`, `tan`, `asin`, `acos`, `atan`, `atan2`,
+/// `sinh`, `cosh` and `tanh` are hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`, `abs`, `min`,
 /// `max`, `floor` and `ceil` are exact IEEE operations; the others are those of the `libm` crate (musl's
 /// algorithms, written in Rust: the same bits on every processor), one lane at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -182,9 +182,9 @@ impl Function {
             Function::Sqrt => x.sqrt(),
             Function::Abs => x.abs(),
             Function::Log => math::log_lanes(x),
-            Function::Log2 => x.map(libm::log2),
-            Function::Log10 => x.map(libm::log10),
-            Function::Log1p => x.map(libm::log1p),
+            Function::Log2 => math::log2_lanes(x),
+            Function::Log10 => math::log10_lanes(x),
+            Function::Log1p => math::log1p_lanes(x),
             Function::Expm1 => math::expm1_lanes(x),
             Function::Cbrt => x.map(libm::cbrt),
             Function::Tan => math::tan_lanes(x),
