@@ -7,7 +7,8 @@ use crate::simd::Lanes;
 /// A function an expression may call.
 ///
 /// `exp`, `expm1`, `log`, `log1p`, `log2`, `log10`, `sin`, `cos`, `tan`, `asin`, `acos`, `atan`, `atan2`,
-/// `sinh`, `cosh` and `tanh` are hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`, `abs`, `min`,
+/// `sinh`, `cosh`, `tanh`, `cbrt` and `hypot` are hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`,
+/// `abs`, `min`,
 /// `max`, `floor` and `ceil` are exact IEEE operations; the others are those of the `libm` crate (musl's
 /// algorithms, written in Rust: the same bits on every processor), one lane at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -186,7 +187,7 @@ impl Function {
             Function::Log10 => math::log10_lanes(x),
             Function::Log1p => math::log1p_lanes(x),
             Function::Expm1 => math::expm1_lanes(x),
-            Function::Cbrt => x.map(libm::cbrt),
+            Function::Cbrt => math::cbrt_lanes(x),
             Function::Tan => math::tan_lanes(x),
             Function::Asin => math::asin_lanes(x),
             Function::Acos => math::acos_lanes(x),
@@ -215,7 +216,7 @@ impl Function {
             Function::Max => a.max(b),
             Function::Atan2 => math::atan2_lanes(a, b),
             Function::Pow => a.map2(b, libm::pow),
-            Function::Hypot => a.map2(b, libm::hypot),
+            Function::Hypot => math::hypot_lanes(a, b),
             _ => a.token().splat(f64::NAN),
         };
         propagate_nan(value, a, b)

@@ -243,10 +243,10 @@ mod tests {
         let points = positive_points();
         let (ulp, at) = worst(&points, log2, |x| log_reference(x).div_dd(LN2));
         assert!(ulp <= 1.0, "log2({at}) is off by {ulp} ulp");
-        eprintln!("log2: worst {ulp} ulp at {at}");
+        eprintln!("log2: worst {ulp} ulp at {at:e}");
         let (ulp, at) = worst(&points, log10, |x| log_reference(x).div_dd(LN10));
         assert!(ulp <= 1.0, "log10({at}) is off by {ulp} ulp");
-        eprintln!("log10: worst {ulp} ulp at {at}");
+        eprintln!("log10: worst {ulp} ulp at {at:e}");
         for k in -1074..1024 {
             let power = if k >= -1022 {
                 2f64.powi(k)
@@ -269,7 +269,7 @@ mod tests {
         points.extend(positive_points().into_iter().filter(|x| *x < 1e300));
         let (ulp, at) = worst(&points, log1p, log1p_reference);
         assert!(ulp <= 1.0, "log1p({at}) is off by {ulp} ulp");
-        eprintln!("log1p: worst {ulp} ulp at {at}");
+        eprintln!("log1p: worst {ulp} ulp at {at:e}");
     }
 
     #[test]

@@ -13,11 +13,14 @@ mod hyperbolic;
 mod logarithms;
 #[cfg(test)]
 mod reference;
+mod roots;
 
 pub use hyperbolic::{cosh, expm1, sinh, tanh};
 pub(crate) use hyperbolic::{cosh_lanes, expm1_lanes, sinh_lanes, tanh_lanes};
 pub use logarithms::{log1p, log2, log10};
 pub(crate) use logarithms::{log1p_lanes, log2_lanes, log10_lanes};
+pub use roots::{cbrt, hypot};
+pub(crate) use roots::{cbrt_lanes, hypot_lanes};
 
 /// `ln 2` split in two: the high part has 32 significant bits, so `k · LN2_HI` is exact for `|k| < 2^21`.
 const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
