@@ -7,8 +7,8 @@ use crate::simd::Lanes;
 /// A function an expression may call.
 ///
 /// `exp`, `expm1`, `log`, `log1p`, `log2`, `log10`, `sin`, `cos`, `tan`, `asin`, `acos`, `atan`, `atan2`,
-/// `sinh`, `cosh`, `tanh`, `cbrt` and `hypot` are hetero's own ([`crate::math`]), vectorized over lanes; `sqrt`,
-/// `abs`, `min`,
+/// `sinh`, `cosh`, `tanh`, `cbrt`, `hypot`, `erf` and `erfc` are hetero's own ([`crate::math`]), vectorized
+/// over lanes; `sqrt`, `abs`, `min`,
 /// `max`, `floor` and `ceil` are exact IEEE operations; the others are those of the `libm` crate (musl's
 /// algorithms, written in Rust: the same bits on every processor), one lane at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -195,8 +195,8 @@ impl Function {
             Function::Sinh => math::sinh_lanes(x),
             Function::Cosh => math::cosh_lanes(x),
             Function::Tanh => math::tanh_lanes(x),
-            Function::Erf => x.map(libm::erf),
-            Function::Erfc => x.map(libm::erfc),
+            Function::Erf => math::erf_lanes(x),
+            Function::Erfc => math::erfc_lanes(x),
             Function::Floor => x.map(libm::floor),
             Function::Ceil => x.map(libm::ceil),
             // Two-argument functions never reach here (the parser checks the count); NaN, not a panic,

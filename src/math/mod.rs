@@ -9,12 +9,15 @@
 
 use crate::simd::{Lanes, ROUNDER};
 
+mod erf;
 mod hyperbolic;
 mod logarithms;
 #[cfg(test)]
 mod reference;
 mod roots;
 
+pub use erf::{erf, erfc};
+pub(crate) use erf::{erf_lanes, erfc_lanes};
 pub use hyperbolic::{cosh, expm1, sinh, tanh};
 pub(crate) use hyperbolic::{cosh_lanes, expm1_lanes, sinh_lanes, tanh_lanes};
 pub use logarithms::{log1p, log2, log10};
