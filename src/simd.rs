@@ -209,8 +209,6 @@ pub(crate) trait Lanes: Copy + Instructions {
     fn lookup16(self, table: &[f64; 16]) -> Self;
     /// `f` of each lane, one lane at a time.
     fn map(self, f: impl Fn(f64) -> f64) -> Self;
-    /// `f` of each pair of lanes of `self` and `other`, one lane at a time.
-    fn map2(self, other: Self, f: impl Fn(f64, f64) -> f64) -> Self;
     /// `|self|`.
     fn abs(self) -> Self;
     /// `√self`, correctly rounded (IEEE), so the same bits in every implementation.
@@ -294,10 +292,6 @@ impl Lanes for f64 {
     #[inline(always)]
     fn map(self, f: impl Fn(f64) -> f64) -> Self {
         f(self)
-    }
-    #[inline(always)]
-    fn map2(self, other: Self, f: impl Fn(f64, f64) -> f64) -> Self {
-        f(self, other)
     }
     #[inline(always)]
     fn abs(self) -> Self {
@@ -425,10 +419,6 @@ impl<V: Lanes> Lanes for Pair<V> {
         Pair(self.0.map(&f), self.1.map(&f))
     }
     #[inline(always)]
-    fn map2(self, other: Self, f: impl Fn(f64, f64) -> f64) -> Self {
-        Pair(self.0.map2(other.0, &f), self.1.map2(other.1, &f))
-    }
-    #[inline(always)]
     fn abs(self) -> Self {
         Pair(self.0.abs(), self.1.abs())
     }
@@ -527,10 +517,6 @@ impl Lanes for Portable {
     #[inline(always)]
     fn map(self, f: impl Fn(f64) -> f64) -> Self {
         Portable(self.0.map(f))
-    }
-    #[inline(always)]
-    fn map2(self, other: Self, f: impl Fn(f64, f64) -> f64) -> Self {
-        Portable(std::array::from_fn(|l| f(self.0[l], other.0[l])))
     }
     #[inline(always)]
     fn abs(self) -> Self {
@@ -700,11 +686,6 @@ mod x86 {
         #[inline(always)]
         fn map(self, f: impl Fn(f64) -> f64) -> Self {
             Self::from_array(self.token(), self.to_array().map(f))
-        }
-        #[inline(always)]
-        fn map2(self, other: Self, f: impl Fn(f64, f64) -> f64) -> Self {
-            let (a, b) = (self.to_array(), other.to_array());
-            Self::from_array(self.token(), std::array::from_fn(|l| f(a[l], b[l])))
         }
         #[inline(always)]
         fn abs(self) -> Self {
@@ -953,11 +934,6 @@ mod x86 {
         #[inline(always)]
         fn map(self, f: impl Fn(f64) -> f64) -> Self {
             Self::from_array(self.token(), self.to_array().map(f))
-        }
-        #[inline(always)]
-        fn map2(self, other: Self, f: impl Fn(f64, f64) -> f64) -> Self {
-            let (a, b) = (self.to_array(), other.to_array());
-            Self::from_array(self.token(), std::array::from_fn(|l| f(a[l], b[l])))
         }
         #[inline(always)]
         fn abs(self) -> Self {

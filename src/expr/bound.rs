@@ -110,8 +110,8 @@ pub struct Accuracy {
 
 impl Accuracy {
     /// The CPU: IEEE `f64` arithmetic (half an ulp), hetero's own functions within one ulp (two for
-    /// `atan2`, two and a half for `erfc` near 1), `pow` (the `libm` crate's, computed in extended
-    /// precision) within one.
+    /// `atan2`, two and a half for `erfc` near 1; `pow` carries `y ln x` in double-double, so its error
+    /// does not grow with it).
     pub const CPU: Accuracy = Accuracy {
         unit: f64::EPSILON / 2.0,
         tiny: f64::MIN_POSITIVE,

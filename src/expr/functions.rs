@@ -6,11 +6,9 @@ use crate::simd::Lanes;
 
 /// A function an expression may call.
 ///
-/// `exp`, `expm1`, `log`, `log1p`, `log2`, `log10`, `sin`, `cos`, `tan`, `asin`, `acos`, `atan`, `atan2`,
-/// `sinh`, `cosh`, `tanh`, `cbrt`, `hypot`, `erf` and `erfc` are hetero's own ([`crate::math`]), vectorized
-/// over lanes; `sqrt`, `abs`, `min`,
-/// `max`, `floor` and `ceil` are exact IEEE operations; the others are those of the `libm` crate (musl's
-/// algorithms, written in Rust: the same bits on every processor), one lane at a time.
+/// Every one is hetero's own ([`crate::math`]), vectorized over lanes and within one unit in the last
+/// place (`atan2` two, `erfc` two and a half on `[0.25, 1.25)`), or an exact IEEE operation (`sqrt`,
+/// `abs`, `min`, `max`, `floor`, `ceil`): the same bits on every processor and vector width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Function {
@@ -215,7 +213,7 @@ impl Function {
             Function::Min => a.min(b),
             Function::Max => a.max(b),
             Function::Atan2 => math::atan2_lanes(a, b),
-            Function::Pow => a.map2(b, libm::pow),
+            Function::Pow => math::pow_lanes(a, b),
             Function::Hypot => math::hypot_lanes(a, b),
             _ => a.token().splat(f64::NAN),
         };

@@ -203,8 +203,8 @@ pub(crate) fn erfc_lanes<V: Lanes>(x: V) -> V {
 
 #[cfg(test)]
 mod tests {
-    use super::super::reference::*;
     use super::super::reference::two_product;
+    use super::super::reference::*;
     use super::*;
     use crate::simd::{LaneLoop, Lanes8, Token, Width, run_in};
 

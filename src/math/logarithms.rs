@@ -29,7 +29,7 @@ const SQRT2_CUT: f64 = f64::from_bits(0x3ff6_a09e_0000_0000);
 /// `(f, k)` with `x = 2ᵏ(1 + f)` and `√2/2 ≤ 1 + f < √2`, for positive `x` (subnormals scaled by `2⁵⁴`
 /// first); other lanes get values of no meaning.
 #[inline(always)]
-fn reduce<V: Lanes>(x: V) -> (V, V) {
+pub(super) fn reduce<V: Lanes>(x: V) -> (V, V) {
     let c = |k| x.token().splat(k);
     let subnormal = c(f64::MIN_POSITIVE).gt(x);
     let scaled = V::select(subnormal, x.mul(c(18_014_398_509_481_984.0)), x);

@@ -12,6 +12,7 @@ use crate::simd::{Lanes, ROUNDER};
 mod erf;
 mod hyperbolic;
 mod logarithms;
+mod pow;
 #[cfg(test)]
 mod reference;
 mod roots;
@@ -22,6 +23,8 @@ pub use hyperbolic::{cosh, expm1, sinh, tanh};
 pub(crate) use hyperbolic::{cosh_lanes, expm1_lanes, sinh_lanes, tanh_lanes};
 pub use logarithms::{log1p, log2, log10};
 pub(crate) use logarithms::{log1p_lanes, log2_lanes, log10_lanes};
+pub use pow::pow;
+pub(crate) use pow::pow_lanes;
 pub use roots::{cbrt, hypot};
 pub(crate) use roots::{cbrt_lanes, hypot_lanes};
 
