@@ -247,13 +247,6 @@ mod tests {
         e.mul(ONE_OVER_SQRT_PI).div_dd(t)
     }
 
-    fn worst(points: &[f64], f: fn(f64) -> f64, reference: impl Fn(f64) -> Dd) -> (f64, f64) {
-        points
-            .iter()
-            .map(|&x| (ulps(f(x), reference(x)), x))
-            .fold((0.0, 0.0), |a, b| if b.0 > a.0 { b } else { a })
-    }
-
     #[test]
     fn erf_is_within_one_ulp() {
         let mut points = sample(200_000, -3.0, 3.0, 101);

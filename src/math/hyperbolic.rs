@@ -316,13 +316,6 @@ mod tests {
         (sum, cosh)
     }
 
-    fn worst(points: &[f64], f: fn(f64) -> f64, reference: impl Fn(f64) -> Dd) -> (f64, f64) {
-        points
-            .iter()
-            .map(|&x| (ulps(f(x), reference(x)), x))
-            .fold((0.0, 0.0), |a, b| if b.0 > a.0 { b } else { a })
-    }
-
     fn points() -> Vec<f64> {
         let mut points = sample(100_000, -1.0, 1.0, 71);
         points.extend(sample(100_000, -40.0, 40.0, 72));

@@ -218,13 +218,6 @@ mod tests {
         log_reference(u).add(Dd(d - d * d / 2.0, 0.0))
     }
 
-    fn worst(points: &[f64], f: fn(f64) -> f64, reference: impl Fn(f64) -> Dd) -> (f64, f64) {
-        points
-            .iter()
-            .map(|&x| (ulps(f(x), reference(x)), x))
-            .fold((0.0, 0.0), |a, b| if b.0 > a.0 { b } else { a })
-    }
-
     /// Positive numbers across every exponent, and many near 1.
     fn positive_points() -> Vec<f64> {
         let mut points = sample(100_000, 0.5, 2.0, 81);

@@ -79,6 +79,14 @@ pub(super) fn ulps(computed: f64, reference: Dd) -> f64 {
     ((computed - reference.0) - reference.1).abs() / ulp
 }
 
+/// The largest error of `f` in ulps over `points`, against `reference`, and where it is.
+pub(super) fn worst(points: &[f64], f: fn(f64) -> f64, reference: impl Fn(f64) -> Dd) -> (f64, f64) {
+    points
+        .iter()
+        .map(|&x| (ulps(f(x), reference(x)), x))
+        .fold((0.0, 0.0), |a, b| if b.0 > a.0 { b } else { a })
+}
+
 pub(super) fn sample(count: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
     let mut state = seed;
     (0..count)
