@@ -196,7 +196,7 @@ fn hx_high_partf(u: f32) -> f32 {
     return p - (p - u);
 }
 
-// asin x: the CPU's algorithm (src/math.rs, fdlibm's e_asin.c).
+// asin x: the CPU's algorithm (src/math/mod.rs, fdlibm's e_asin.c).
 fn hx_asinf(x: f32) -> f32 {
     let ax = abs(x);
     if (x != x || ax > 1.0) {
@@ -221,7 +221,7 @@ fn hx_asinf(x: f32) -> f32 {
     return select(v, -v, x < 0.0);
 }
 
-// acos x: the CPU's algorithm (src/math.rs, fdlibm's e_acos.c).
+// acos x: the CPU's algorithm (src/math/mod.rs, fdlibm's e_acos.c).
 fn hx_acosf(x: f32) -> f32 {
     let ax = abs(x);
     if (x != x || ax > 1.0) {
@@ -247,7 +247,7 @@ fn hx_acosf(x: f32) -> f32 {
     return 2.0 * (high + (hx_asin_rationalf(z) * s + c));
 }
 
-// atan2(y, x): the CPU's rules (src/math.rs, fdlibm's e_atan2.c) around atan of |y/x|.
+// atan2(y, x): the CPU's rules (src/math/mod.rs, fdlibm's e_atan2.c) around atan of |y/x|.
 fn hx_atan2f(y: f32, x: f32) -> f32 {
     if (x != x || y != y) {
         return x + y;

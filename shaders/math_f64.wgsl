@@ -148,7 +148,7 @@ fn hx_cos(x: f64) -> f64 {
     }
 }
 
-// ln x: the CPU's algorithm (src/math.rs, fdlibm's e_log.c): x = 2^k (1 + f), sqrt(2)/2 <= 1 + f < sqrt(2),
+// ln x: the CPU's algorithm (src/math/mod.rs, fdlibm's e_log.c): x = 2^k (1 + f), sqrt(2)/2 <= 1 + f < sqrt(2),
 // s = f / (2 + f), a minimax polynomial in s^2, and fdlibm's two forms chosen by the top bits of m.
 fn hx_log(x: f64) -> f64 {
     let inf = hx_pow2(1023) * 2.0;
@@ -192,7 +192,7 @@ fn hx_log(x: f64) -> f64 {
     return select(second, first, past_from && !past_to);
 }
 
-// atan x: the CPU's algorithm (src/math.rs, fdlibm's s_atan.c): |x| below 7/16 directly, else reduced
+// atan x: the CPU's algorithm (src/math/mod.rs, fdlibm's s_atan.c): |x| below 7/16 directly, else reduced
 // around 0.5, 1, 1.5 or infinity and the reduction point's atan added in two parts.
 fn hx_atan(x: f64) -> f64 {
     if (x != x || x == 0.0) {
@@ -240,7 +240,7 @@ fn hx_atan(x: f64) -> f64 {
     return select(magnitude, -magnitude, x < 0.0);
 }
 
-// tan x: the CPU's algorithm (src/math.rs, fdlibm's k_tan.c) on hx_reduce's y0 + y1, -1/tan for odd n.
+// tan x: the CPU's algorithm (src/math/mod.rs, fdlibm's k_tan.c) on hx_reduce's y0 + y1, -1/tan for odd n.
 fn hx_tan(x: f64) -> f64 {
     if (x == 0.0 || x != x) {
         return x;
@@ -299,7 +299,7 @@ fn hx_high_part(u: f64) -> f64 {
     return p - (p - u);
 }
 
-// asin x: the CPU's algorithm (src/math.rs, fdlibm's e_asin.c).
+// asin x: the CPU's algorithm (src/math/mod.rs, fdlibm's e_asin.c).
 fn hx_asin(x: f64) -> f64 {
     let ax = abs(x);
     if (x != x || ax > 1.0) {
@@ -324,7 +324,7 @@ fn hx_asin(x: f64) -> f64 {
     return select(v, -v, x < 0.0);
 }
 
-// acos x: the CPU's algorithm (src/math.rs, fdlibm's e_acos.c).
+// acos x: the CPU's algorithm (src/math/mod.rs, fdlibm's e_acos.c).
 fn hx_acos(x: f64) -> f64 {
     let ax = abs(x);
     if (x != x || ax > 1.0) {
@@ -350,7 +350,7 @@ fn hx_acos(x: f64) -> f64 {
     return 2.0 * (high + (hx_asin_rational(z) * s + c));
 }
 
-// atan2(y, x): the CPU's rules (src/math.rs, fdlibm's e_atan2.c) around atan of |y/x|.
+// atan2(y, x): the CPU's rules (src/math/mod.rs, fdlibm's e_atan2.c) around atan of |y/x|.
 fn hx_atan2(y: f64, x: f64) -> f64 {
     if (x != x || y != y) {
         return x + y;
