@@ -2,7 +2,7 @@
 //! computed and the right one selected, so that the same bits come out one value or eight at a time, on
 //! every processor.
 
-use super::{exp_reduced_parts, horner, two_product, two_sum};
+use super::{exp_reduced_parts, horner, scale_by_reduced, two_product, two_sum};
 use crate::simd::{Lanes, ROUNDER};
 
 /// `erf 1` rounded to 24 bits: erf on `[0.84375, 1.25)` is it plus a rational function of `|x| − 1`.
@@ -130,10 +130,7 @@ fn pieces<V: Lanes>(a: V) -> Pieces<V> {
     let q = t.div(far_a);
     let (p, p_err) = two_product(q, far_a);
     let q_low = t.sub(p).sub(p_err).add(tail).div(far_a);
-    let far = q
-        .add(q_low)
-        .mul(rounded.pow2_of_rounded::<5>())
-        .mul(rounded.add(c(16.0)).pow2_of_rounded::<5>());
+    let far = scale_by_reduced(q.add(q_low), rounded);
     let far = V::select(c(-745.0).gt(h), c(0.0), far);
     Pieces { small, near, far }
 }

@@ -2,7 +2,7 @@
 //! `e_cosh.c`, `s_tanh.c`) over lanes, every case computed and the right one selected, so that the same
 //! bits come out one value or eight at a time, on every processor.
 
-use super::{LN2_HI, LN2_LO, exp_lanes, exp_reduced_parts, two_product, two_sum};
+use super::{LN2_HI, LN2_LO, exp_lanes, exp_reduced_parts, fast_two_sum, two_product, two_sum};
 use crate::simd::{Lanes, ROUNDER};
 
 /// fdlibm's coefficients of the rational approximation of `eʳ − 1` on `|r| ≤ ln2/2`.
@@ -237,8 +237,7 @@ fn one_minus_two_over<V: Lanes>(a: V) -> V {
     let inverse = c(1.0).div(rounded.pow2_of_rounded::<4>());
     let (s, s_err) = two_sum(t, inverse);
     let rest = tail.add(s_err);
-    let d = s.add(rest);
-    let d_low = s.sub(d).add(rest);
+    let (d, d_low) = fast_two_sum(s, rest);
     let numerator = c(2.0).mul(inverse);
     let q = numerator.div(d);
     let (p, p_err) = two_product(q, d);

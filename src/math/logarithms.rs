@@ -4,7 +4,7 @@
 //! high one of 26 bits ([`high_part`]) so that its products with 26-bit parts of `1/ln 2` and `1/ln 10` are
 //! exact.
 
-use super::{LG, LN2_HI, LN2_LO, high_part};
+use super::{LN2_HI, LN2_LO, high_part, log_polynomial, log_specials, split_positive};
 use crate::simd::Lanes;
 
 /// `1/ln 2` in two parts, the high one of 26 bits.
@@ -31,39 +31,19 @@ const SQRT2_CUT: f64 = f64::from_bits(0x3ff6_a09e_0000_0000);
 #[inline(always)]
 pub(super) fn reduce<V: Lanes>(x: V) -> (V, V) {
     let c = |k| x.token().splat(k);
-    let subnormal = c(f64::MIN_POSITIVE).gt(x);
-    let scaled = V::select(subnormal, x.mul(c(18_014_398_509_481_984.0)), x);
-    let (m, k) = scaled.split_exponent();
-    let k = V::select(subnormal, k.sub(c(54.0)), k);
+    let (m, k) = split_positive(x);
     let high = m.gt(c(SQRT2_CUT.next_down()));
     let m = V::select(high, m.mul(c(0.5)), m);
     (m.sub(c(1.0)), V::select(high, k.add(c(1.0)), k))
 }
 
-/// `(s·(f²/2 + R), f²/2)` with `s = f/(2 + f)` and `R` fdlibm's polynomial, so that `ln(1 + f) = f − f²/2 +
+/// `(s·(f²/2 + R), f²/2)` with `s` and `R` from [`log_polynomial`], so that `ln(1 + f) = f − f²/2 +
 /// s·(f²/2 + R)`.
 #[inline(always)]
 fn log1p_tail<V: Lanes>(f: V) -> (V, V) {
-    let c = |k| f.token().splat(k);
-    let half_f2 = c(0.5).mul(f).mul(f);
-    let s = f.div(c(2.0).add(f));
-    let z = s.mul(s);
-    let w = z.mul(z);
-    let [l1, l2, l3, l4, l5, l6, l7] = LG.map(c);
-    let t1 = w.mul(l2.add(w.mul(l4.add(w.mul(l6)))));
-    let t2 = z.mul(l1.add(w.mul(l3.add(w.mul(l5.add(w.mul(l7)))))));
-    (s.mul(half_f2.add(t2.add(t1))), half_f2)
-}
-
-/// The logarithms' values for `x ≤ 0`, `+∞` and NaN in place of `value`: `−∞` at zero, NaN below.
-#[inline(always)]
-fn log_specials<V: Lanes>(x: V, value: V) -> V {
-    let c = |k| x.token().splat(k);
-    let zero = c(0.0);
-    let not_positive = V::select(zero.gt(x), c(f64::NAN), c(f64::NEG_INFINITY));
-    let value = V::select(x.gt(zero), value, not_positive);
-    let value = V::select(x.gt(c(f64::MAX)), x, value);
-    V::select(x.is_nan(), x, value)
+    let half_f2 = f.token().splat(0.5).mul(f).mul(f);
+    let (s, r) = log_polynomial(f);
+    (s.mul(half_f2.add(r)), half_f2)
 }
 
 /// `ln(1 + x)`, within one unit in the last place, accurate where `1 + x` rounds (small `x`).

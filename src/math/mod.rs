@@ -109,11 +109,16 @@ pub(crate) const EXP_NORMAL_RANGE: (f64, f64) = (-708.0, 709.0);
 pub(crate) fn exp_lanes<V: Lanes>(x: V) -> V {
     let c = |k| x.token().splat(k);
     let (y, rounded) = exp_reduced(x.max(c(EXP_LOW)).min(c(EXP_HIGH)));
-    // With `m = 16k + j`: `2^k = 2^(m >> 5) · 2^((m + 16) >> 5)`, both factors normal for `|x| ≤ 746`.
-    let scaled = y
-        .mul(rounded.pow2_of_rounded::<5>())
-        .mul(rounded.add(c(16.0)).pow2_of_rounded::<5>());
-    V::select(x.is_nan(), x, scaled)
+    V::select(x.is_nan(), x, scale_by_reduced(y, rounded))
+}
+
+/// `y · 2ᵏ` for `rounded = ROUNDER + 16k + j` from [`exp_reduced`], in two exact steps: with `m = 16k + j`,
+/// `2ᵏ = 2^(m >> 5) · 2^((m + 16) >> 5)`, both factors normal for `|x| ≤ 746`, so that results near
+/// overflow and in the subnormal range are rounded once more at most.
+#[inline(always)]
+fn scale_by_reduced<V: Lanes>(y: V, rounded: V) -> V {
+    y.mul(rounded.pow2_of_rounded::<5>())
+        .mul(rounded.add(rounded.token().splat(16.0)).pow2_of_rounded::<5>())
 }
 
 /// [`exp_lanes`] for arguments inside [`EXP_NORMAL_RANGE`], where it returns the same bits with less work:
@@ -195,10 +200,7 @@ pub fn log(x: f64) -> f64 {
 #[inline(always)]
 pub(crate) fn log_lanes<V: Lanes>(x: V) -> V {
     let c = |k| x.token().splat(k);
-    let subnormal = c(f64::MIN_POSITIVE).gt(x);
-    let scaled = V::select(subnormal, x.mul(c(18_014_398_509_481_984.0)), x);
-    let (m, k) = scaled.split_exponent();
-    let k = V::select(subnormal, k.sub(c(54.0)), k);
+    let (m, k) = split_positive(x);
     // fdlibm's choice of form, on the top 20 bits of m's fraction: f²/2 where they lie in
     // [0x6147a, 0x6b851], i.e. 1 + 0x6147a/2^20 ≤ m < 1 + 0x6b852/2^20 (|f| near its largest).
     let below = |bound: f64| c(f64::from_bits(bound.to_bits() - 1));
@@ -208,19 +210,44 @@ pub(crate) fn log_lanes<V: Lanes>(x: V) -> V {
     let m = V::select(high, m.mul(c(0.5)), m);
     let k = V::select(high, k.add(c(1.0)), k);
     let f = m.sub(c(1.0));
+    let (s, r) = log_polynomial(f);
+    let (k_hi, k_lo) = (k.mul(c(LN2_HI)), k.mul(c(LN2_LO)));
+    let half_f2 = c(0.5).mul(f).mul(f);
+    let first = k_hi.sub(half_f2.sub(s.mul(half_f2.add(r)).add(k_lo)).sub(f));
+    let second = k_hi.sub(s.mul(f.sub(r)).sub(k_lo).sub(f));
+    let value = V::select(past_to, second, V::select(past_from, first, second));
+    log_specials(x, value)
+}
+
+/// `(m, k)` with `x = m·2ᵏ`, `1 ≤ m < 2`, for positive finite `x`, subnormals included (scaled by `2⁵⁴`
+/// first); other lanes get values of no meaning.
+#[inline(always)]
+fn split_positive<V: Lanes>(x: V) -> (V, V) {
+    let c = |k| x.token().splat(k);
+    let subnormal = c(f64::MIN_POSITIVE).gt(x);
+    let scaled = V::select(subnormal, x.mul(c(18_014_398_509_481_984.0)), x);
+    let (m, k) = scaled.split_exponent();
+    (m, V::select(subnormal, k.sub(c(54.0)), k))
+}
+
+/// `(s, R)` with `s = f/(2 + f)` and `R` fdlibm's minimax polynomial in `s²` for `(log(1+f) − 2s)/s`, as
+/// every logarithm evaluates them.
+#[inline(always)]
+fn log_polynomial<V: Lanes>(f: V) -> (V, V) {
+    let c = |k| f.token().splat(k);
     let s = f.div(c(2.0).add(f));
     let z = s.mul(s);
     let w = z.mul(z);
     let [l1, l2, l3, l4, l5, l6, l7] = LG.map(c);
     let t1 = w.mul(l2.add(w.mul(l4.add(w.mul(l6)))));
     let t2 = z.mul(l1.add(w.mul(l3.add(w.mul(l5.add(w.mul(l7)))))));
-    let r = t2.add(t1);
-    let (k_hi, k_lo) = (k.mul(c(LN2_HI)), k.mul(c(LN2_LO)));
-    let half_f2 = c(0.5).mul(f).mul(f);
-    let first = k_hi.sub(half_f2.sub(s.mul(half_f2.add(r)).add(k_lo)).sub(f));
-    let second = k_hi.sub(s.mul(f.sub(r)).sub(k_lo).sub(f));
-    let value = V::select(past_to, second, V::select(past_from, first, second));
-    // x ≤ 0: −∞ at 0, NaN below; +∞ and NaN as they are.
+    (s, t2.add(t1))
+}
+
+/// The logarithms' values for `x ≤ 0`, `+∞` and NaN in place of `value`: `−∞` at zero, NaN below.
+#[inline(always)]
+fn log_specials<V: Lanes>(x: V, value: V) -> V {
+    let c = |k| x.token().splat(k);
     let zero = c(0.0);
     let not_positive = V::select(zero.gt(x), c(f64::NAN), c(f64::NEG_INFINITY));
     let value = V::select(x.gt(zero), value, not_positive);
@@ -731,6 +758,14 @@ fn two_product<V: Lanes>(a: V, b: V) -> (V, V) {
         .add(a_lo.mul(b_hi))
         .add(a_lo.mul(b_lo));
     (p, e)
+}
+
+/// `(s, e)` with `s = a + b` rounded and `s + e = a + b` exactly, for `|a| ≥ |b|` or `a` zero (Dekker's
+/// FastTwoSum: three operations instead of six).
+#[inline(always)]
+fn fast_two_sum<V: Lanes>(a: V, b: V) -> (V, V) {
+    let s = a.add(b);
+    (s, b.sub(s.sub(a)))
 }
 
 /// `(s, e)` with `s = a + b` rounded and `s + e = a + b` exactly (Knuth's TwoSum).

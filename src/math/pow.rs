@@ -3,7 +3,7 @@
 //! lane. The same bits one value or eight at a time, on every processor.
 
 use super::logarithms::reduce;
-use super::{LN2_HI, LN2_LO, exp_reduced_parts, horner, two_product, two_sum};
+use super::{LN2_HI, LN2_LO, exp_reduced_parts, fast_two_sum, horner, scale_by_reduced, two_product, two_sum};
 use crate::simd::Lanes;
 
 /// `2/3` in two parts.
@@ -26,13 +26,6 @@ const ATANH_TAIL: [f64; 10] = [
     f64::from_bits(0x3fb8_6186_1861_8618),
     f64::from_bits(0x3fb6_42c8_590b_2164),
 ];
-
-/// `a + b` for `|a| ≥ |b|` (or `a` zero): `(s, e)` with `s + e = a + b` exactly.
-#[inline(always)]
-fn fast_two_sum<V: Lanes>(a: V, b: V) -> (V, V) {
-    let s = a.add(b);
-    (s, b.sub(s.sub(a)))
-}
 
 /// `ln x` as `hi + lo`, for positive finite `x`: `x = 2ᵏ(1 + f)`, `s = f/(2 + f)` in double-double,
 /// `ln(1 + f) = 2s + 2s³/3 + s⁵·(…)` with the first two terms in double-double, and `k ln 2` (`k·LN2_HI`
@@ -119,10 +112,7 @@ pub(crate) fn pow_lanes<V: Lanes>(x: V, y: V) -> V {
         e.add(tail)
             .mul(V::select(clamped.gt(t), zero, V::select(t.gt(clamped), zero, t_low))),
     );
-    let magnitude = e
-        .add(tail)
-        .mul(rounded.pow2_of_rounded::<5>())
-        .mul(rounded.add(c(16.0)).pow2_of_rounded::<5>());
+    let magnitude = scale_by_reduced(e.add(tail), rounded);
 
     // Whether y is an integer, and odd: below 2^52, rounding |y| and |y|/2 to integers by adding 2^52
     // tells; from 2^52 every float is an integer, odd below 2^53 where adding 2^53 rounds it away.

@@ -2,7 +2,7 @@
 //! same bits come out one value or eight at a time, on every processor: the cube root ends as fdlibm's
 //! (`s_cbrt.c`) does, `hypot` is musl's (`hypot.c`).
 
-use super::two_product;
+use super::{split_positive, two_product};
 use crate::simd::{Lanes, ROUNDER};
 
 /// A quadratic through `∛m` at the Chebyshev nodes of `[1, 2]`: within `9·10⁻⁴` of it there.
@@ -36,10 +36,7 @@ pub fn cbrt(x: f64) -> f64 {
 pub(crate) fn cbrt_lanes<V: Lanes>(x: V) -> V {
     let c = |k| x.token().splat(k);
     let a = x.abs();
-    let subnormal = c(f64::MIN_POSITIVE).gt(a);
-    let scaled = V::select(subnormal, a.mul(c(18_014_398_509_481_984.0)), a);
-    let (m, k) = scaled.split_exponent();
-    let k = V::select(subnormal, k.sub(c(54.0)), k);
+    let (m, k) = split_positive(a);
     // q = ⌊k/3⌋ ((k − 1)/3 rounds to it: it lies a third away from every half), r = k − 3q ∈ {0, 1, 2}.
     let q = k.sub(c(1.0)).div(c(3.0)).add(c(ROUNDER)).sub(c(ROUNDER));
     let r = k.sub(c(3.0).mul(q));
