@@ -477,6 +477,16 @@ fn ulps(a: f64, b: f64) -> u64 {
     key(a).abs_diff(key(b))
 }
 
+/// Numbers uniform in `[0, 1)` from a xorshift generator seeded with `seed`: the probes' inputs.
+fn uniform(mut state: u64) -> impl FnMut() -> f64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
 pub(crate) fn f64_math_is_within_two_ulp_of_the_cpu() {
     let Some(engine) = engine_in(Precision::F64) else {
         return;
@@ -484,13 +494,7 @@ pub(crate) fn f64_math_is_within_two_ulp_of_the_cpu() {
     let mut inputs = vec![
         0.0, -0.0, 1.0, -1.0, 0.5, 1e-300, -1e-300, 700.0, -700.0, 709.7, -744.0, 1e5, -1e5,
     ];
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = uniform(0x2545_f491_4f6c_dd1du64);
     while inputs.len() < 64 * 400 {
         let u = next();
         let x = match inputs.len() % 5 {
@@ -694,13 +698,7 @@ pub(crate) fn composed_math_is_within_its_ulps() {
             continue;
         };
         let accuracy = Accuracy::gpu(precision);
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniform(0x9e37_79b9_7f4a_7c15u64);
         let scales = [1e-6, 0.3, 1.0, 2.0, 5.0, 12.0, 40.0, 120.0, 700.0];
         let mut points = vec![(0.0, 0.0), (1.0, 2.5), (-1.0, -3.0), (0.5, 0.5), (2.0, 10.0)];
         while points.len() < 64 * 300 {
