@@ -118,6 +118,15 @@ impl<V: Lanes8> LaneSums<V> {
     /// adder (this is why `one` is hidden: the compiler would turn them back into additions).
     #[inline(always)]
     pub(crate) fn add(&mut self, x: V) {
+        if !V::FUSED {
+            // The same numbers as below (`b·1` is `b`), without the multiplications.
+            let t = self.sum.add(x);
+            let z = t.sub(self.sum);
+            let lost = self.sum.sub(t.sub(z)).add(x.sub(z));
+            self.compensation = self.compensation.add(lost);
+            self.sum = t;
+            return;
+        }
         let one = self.one;
         let t = self.sum.add_mul_exact(x, one);
         let z = t.sub_mul_exact(self.sum, one);

@@ -109,16 +109,15 @@ pub struct Accuracy {
 }
 
 impl Accuracy {
-    /// The CPU: IEEE `f64` arithmetic (half an ulp), hetero's own functions within one ulp (two for
-    /// `atan2`, two and a half for `erfc` near 1; `pow` carries `y ln x` in double-double, so its error
-    /// does not grow with it).
+    /// The CPU: IEEE `f64` arithmetic (half an ulp), hetero's own functions within one ulp (`pow`
+    /// carries `y ln x` in double-double, so its error does not grow with it).
     pub const CPU: Accuracy = Accuracy {
         unit: f64::EPSILON / 2.0,
         tiny: f64::MIN_POSITIVE,
         arithmetic: 0.5,
         division: 0.5,
-        function: 2.0,
-        composed: 2.5,
+        function: 1.0,
+        composed: 1.0,
         pow_growth: 0.0,
         trig_reach: f64::INFINITY,
         largest: f64::MAX,

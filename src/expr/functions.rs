@@ -7,8 +7,8 @@ use crate::simd::Lanes;
 /// A function an expression may call.
 ///
 /// Every one is hetero's own ([`crate::math`]), vectorized over lanes and within one unit in the last
-/// place (`atan2` two, `erfc` two and a half on `[0.25, 1.25)`), or an exact IEEE operation (`sqrt`,
-/// `abs`, `min`, `max`, `floor`, `ceil`): the same bits on every processor and vector width.
+/// place, or an exact IEEE operation (`sqrt`, `abs`, `min`, `max`, `floor`, `ceil`): the same bits on
+/// every processor and vector width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Function {

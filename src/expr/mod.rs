@@ -17,11 +17,10 @@
 //! Every operation is one IEEE `f64` operation or one function call, in the order the tree gives, with no
 //! reassociation and no fused multiply-adds, so an expression returns the same bits on every processor,
 //! every vector width and every backend. Every function is hetero's own ([`crate::math`], vectorized,
-//! within one unit in the last place: `atan2` two, `erfc` two and a half on `[0.25, 1.25)`) or an exact
-//! IEEE operation. On the GPU every function runs: see [`Expr::wgsl`] and [`Accuracy`]. `x^k` for an integer constant
-//! `|k| ≤ 64` is computed by repeated products (from the most significant bit of `|k|`: square, and multiply
-//! by `x` where the bit is set; `1/x^|k|` for `k < 0`), so `x^2` is exactly `x*x`; any other exponent is
-//! `pow`. Parts that do not depend on the point are computed once, by the same operations. A NaN operand
+//! within one unit in the last place) or an exact IEEE operation. On the GPU every function runs: see
+//! [`Expr::wgsl`] and [`Accuracy`]. `x^k` for an integer constant `|k| ≤ 64` is computed by repeated
+//! products (from the most significant bit of `|k|`: square, and multiply by `x` where the bit is set;
+//! `1/x^|k|` for `k < 0`), so `x^2` is exactly `x*x`; any other exponent is `pow`. Parts that do not depend on the point are computed once, by the same operations. A NaN operand
 //! makes comparisons, `min` and `max` NaN too, so that a value that is not a number is reported, never
 //! hidden.
 //!
@@ -47,7 +46,7 @@ mod wgsl;
 pub use bound::{Accuracy, Bounded, Interval};
 pub use functions::Function;
 
-pub(crate) use program::Program;
+pub(crate) use program::{Program, Sink};
 pub(crate) use tree::Node;
 pub(crate) use wgsl::abstract_literal as wgsl_literal;
 

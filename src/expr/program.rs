@@ -49,8 +49,6 @@ pub(crate) struct Program {
     ops: Vec<Op>,
     /// Slots the operations need.
     slots: usize,
-    /// The slot that holds the value.
-    result: usize,
 }
 
 /// Builds the operations, handing slots out again once their value has been read (each node's value is
@@ -132,17 +130,14 @@ impl Program {
             free: Vec::new(),
             slots: 0,
         };
-        let result = match compiler.node(node) {
-            Arg::Slot(slot) => slot,
-            other => match compiler.emit(Kind::Copy, other, other) {
-                Arg::Slot(slot) => slot,
-                _ => 0,
-            },
-        };
+        // The root's operation comes last (a walk emits a node after its operands), and its value is the
+        // program's; a variable or a constant at the root is copied, so that there is one.
+        if let value @ (Arg::Input(_) | Arg::Constant(_)) = compiler.node(node) {
+            compiler.emit(Kind::Copy, value, value);
+        }
         Program {
             ops: compiler.ops,
             slots: usize::from(compiler.slots),
-            result: usize::from(result),
         }
     }
 
@@ -158,68 +153,138 @@ impl Program {
     }
 
     /// Runs the operations on values `0..count` of a chunk `width` wide: coordinate `j` of value `k` is
-    /// `inputs[j·width + k]`, and `slots` holds [`slots`](Self::slots)`·width` values. Read each result
-    /// with [`result`](Self::result).
+    /// `inputs[j·width + k]`, and `slots` holds [`slots`](Self::slots)`·width` values. Each value's result
+    /// goes to `sink`, in order (as it is computed or after the chunk: [`Lanes::SINK_AS_COMPUTED`]), and
+    /// the sink comes back.
     #[inline(always)]
-    pub(crate) fn run<V: Lanes>(&self, token: Token<V>, inputs: &[V], slots: &mut [V], width: usize, count: usize) {
-        for op in &self.ops {
-            let out = usize::from(op.out) * width;
-            match op.kind {
-                Kind::Copy => {
-                    for k in 0..count {
-                        slots[out + k] = read(token, op.a, inputs, slots, width, k);
-                    }
-                }
-                Kind::Negate => {
-                    for k in 0..count {
-                        slots[out + k] = read(token, op.a, inputs, slots, width, k).neg();
-                    }
-                }
-                Kind::Binary(binary) => {
-                    for k in 0..count {
-                        let a = read(token, op.a, inputs, slots, width, k);
-                        let b = read(token, op.b, inputs, slots, width, k);
-                        slots[out + k] = binary.apply(a, b);
-                    }
-                }
-                Kind::PowerInt(power) => {
-                    for k in 0..count {
-                        slots[out + k] = power_int(read(token, op.a, inputs, slots, width, k), power);
-                    }
-                }
-                Kind::Call1(f) => {
-                    for k in 0..count {
-                        slots[out + k] = f.unary(read(token, op.a, inputs, slots, width, k));
-                    }
-                }
-                Kind::ExpNormal => {
-                    for k in 0..count {
-                        slots[out + k] = math::exp_lanes_normal(read(token, op.a, inputs, slots, width, k));
-                    }
-                }
-                Kind::Call2(f) => {
-                    for k in 0..count {
-                        let a = read(token, op.a, inputs, slots, width, k);
-                        let b = read(token, op.b, inputs, slots, width, k);
-                        slots[out + k] = f.binary(a, b);
-                    }
-                }
-            }
+    pub(crate) fn run<V: Lanes, S: Sink<V>>(
+        &self,
+        token: Token<V>,
+        inputs: &[V],
+        slots: &mut [V],
+        width: usize,
+        count: usize,
+        mut sink: S,
+    ) -> S {
+        let Some((last, ops)) = self.ops.split_last() else {
+            return sink;
+        };
+        for op in ops {
+            op.run(token, inputs, slots, width, count, ());
         }
-    }
-
-    /// The values of the chunk that [`run`](Self::run) has just computed, from `slots`.
-    #[inline(always)]
-    pub(crate) fn results<'a, V: Lanes>(&self, slots: &'a [V], width: usize, count: usize) -> &'a [V] {
-        &slots[self.result * width..][..count]
+        if V::SINK_AS_COMPUTED {
+            return last.run(token, inputs, slots, width, count, sink);
+        }
+        last.run(token, inputs, slots, width, count, ());
+        for &value in &slots[usize::from(last.out) * width..][..count] {
+            sink.take(value);
+        }
+        sink
     }
 
     /// The value at one point (`point[j]` coordinate `j`).
     pub(crate) fn eval(&self, point: &[f64]) -> f64 {
         let token = 0.0f64.token();
         let mut slots = vec![0.0; self.slots];
-        self.run(token, point, &mut slots, 1, 1);
-        slots[self.result]
+        self.run(token, point, &mut slots, 1, 1, Last(f64::NAN)).0
+    }
+}
+
+/// Where [`Program::run`] hands each value's result. (A trait rather than a closure: its calls are
+/// inlined into the vector loop, compiled for the processor's instruction set, where a closure's may not
+/// be.)
+pub(crate) trait Sink<V> {
+    /// Takes the next value's result.
+    fn take(&mut self, value: V);
+}
+
+/// Hands the results to nothing (the operations before the last).
+impl<V> Sink<V> for () {
+    #[inline(always)]
+    fn take(&mut self, _: V) {}
+}
+
+/// Keeps the last result.
+#[derive(Clone, Copy)]
+struct Last<V>(V);
+
+impl<V: Copy> Sink<V> for Last<V> {
+    #[inline(always)]
+    fn take(&mut self, value: V) {
+        self.0 = value;
+    }
+}
+
+impl Op {
+    /// Runs the operation on values `0..count` of a chunk (as [`Program::run`] says), handing each value
+    /// it computes to `also` as well, and returns `also`. (By value: passed by reference, its state
+    /// went through memory at every value.)
+    #[inline(always)]
+    fn run<V: Lanes, S: Sink<V>>(
+        &self,
+        token: Token<V>,
+        inputs: &[V],
+        slots: &mut [V],
+        width: usize,
+        count: usize,
+        mut also: S,
+    ) -> S {
+        let out = usize::from(self.out) * width;
+        let (a, b) = (self.a, self.b);
+        #[inline(always)]
+        fn each<V: Copy, S: Sink<V>>(k: usize, value: V, slots: &mut [V], out: usize, mut also: S) -> S {
+            slots[out + k] = value;
+            also.take(value);
+            also
+        }
+        match self.kind {
+            Kind::Copy => {
+                for k in 0..count {
+                    also = each(k, read(token, a, inputs, slots, width, k), slots, out, also);
+                }
+            }
+            Kind::Negate => {
+                for k in 0..count {
+                    also = each(k, read(token, a, inputs, slots, width, k).neg(), slots, out, also);
+                }
+            }
+            Kind::Binary(binary) => {
+                for k in 0..count {
+                    let value = binary.apply(
+                        read(token, a, inputs, slots, width, k),
+                        read(token, b, inputs, slots, width, k),
+                    );
+                    also = each(k, value, slots, out, also);
+                }
+            }
+            Kind::PowerInt(power) => {
+                for k in 0..count {
+                    let value = power_int(read(token, a, inputs, slots, width, k), power);
+                    also = each(k, value, slots, out, also);
+                }
+            }
+            Kind::Call1(f) => {
+                for k in 0..count {
+                    also = each(k, f.unary(read(token, a, inputs, slots, width, k)), slots, out, also);
+                }
+            }
+            Kind::ExpNormal => {
+                for k in 0..count {
+                    let value = math::exp_lanes_normal(read(token, a, inputs, slots, width, k));
+                    also = each(k, value, slots, out, also);
+                }
+            }
+            Kind::Call2(f) => {
+                for k in 0..count {
+                    let value = f.binary(
+                        read(token, a, inputs, slots, width, k),
+                        read(token, b, inputs, slots, width, k),
+                    );
+                    also = each(k, value, slots, out, also);
+                }
+            }
+        }
+        also
     }
 }
 

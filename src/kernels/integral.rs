@@ -19,7 +19,7 @@
 //! vector width.
 
 use crate::exact::{ExactBins, ExactSum};
-use crate::expr::{Accuracy, Bounded, Expr, Interval, Program};
+use crate::expr::{Accuracy, Bounded, Expr, Interval, Program, Sink};
 use crate::program::{
     GpuCaps, GpuKernel, GpuProgram, Precision, assemble, param_words, real_at, real_words, u64_words,
 };
@@ -278,6 +278,21 @@ struct BlockPoints<'a> {
     count: u64,
 }
 
+/// The sums of a program's values and of their squares, per lane.
+#[derive(Clone, Copy)]
+struct SumsAndSquares<V> {
+    sums: LaneSums<V>,
+    squares: LaneSums<V>,
+}
+
+impl<V: Lanes8> Sink<V> for SumsAndSquares<V> {
+    #[inline(always)]
+    fn take(&mut self, y: V) {
+        self.sums.add(y);
+        self.squares.add(y.mul(y));
+    }
+}
+
 impl LaneLoop for BlockPoints<'_> {
     type Output = ([Neumaier; LANES], [Neumaier; LANES]);
 
@@ -286,8 +301,10 @@ impl LaneLoop for BlockPoints<'_> {
         let dims = self.kernel.f.dims();
         let calls = dims.div_ceil(2) as u64;
         let key = key_from_seed(self.kernel.seed);
-        let mut sums = LaneSums::new(token);
-        let mut squares = LaneSums::new(token);
+        let mut sums = SumsAndSquares {
+            sums: LaneSums::new(token),
+            squares: LaneSums::new(token),
+        };
         let mut inputs = vec![token.splat(0.0); dims * CHUNK_VECTORS];
         let mut slots = vec![token.splat(0.0); self.program.slots() * CHUNK_VECTORS];
         let whole = self.count / LANES as u64 * LANES as u64;
@@ -310,14 +327,12 @@ impl LaneLoop for BlockPoints<'_> {
                     }
                 }
             }
-            self.program.run(token, &inputs, &mut slots, CHUNK_VECTORS, vectors);
-            for &y in self.program.results(&slots, CHUNK_VECTORS, vectors) {
-                sums.add(y);
-                squares.add(y.mul(y));
-            }
+            sums = self
+                .program
+                .run(token, &inputs, &mut slots, CHUNK_VECTORS, vectors, sums);
             j += (vectors * LANES) as u64;
         }
-        let (mut sums, mut squares) = (sums.lanes(), squares.lanes());
+        let (mut sums, mut squares) = (sums.sums.lanes(), sums.squares.lanes());
         for j in j..self.first + self.count {
             let y = self.program.eval(&self.kernel.point(j));
             let lane = (j % LANES as u64) as usize;

@@ -2,7 +2,7 @@
 //! computed and the right one selected, so that the same bits come out one value or eight at a time, on
 //! every processor.
 
-use super::{exp_reduced_parts, horner, scale_by_reduced, two_product, two_sum};
+use super::{exp_reduced_parts, horner, horner_compensated, scale_by_reduced, two_product, two_sum};
 use crate::simd::{Lanes, ROUNDER};
 
 /// `erf 1` rounded to 24 bits: erf on `[0.84375, 1.25)` is it plus a rational function of `|x| − 1`.
@@ -110,13 +110,23 @@ fn pieces<V: Lanes>(a: V) -> Pieces<V> {
     let near = horner(s, &NEAR_P).div(horner(s, &NEAR_Q));
     let far_a = a.max(c(1.25)).min(c(28.0));
     let s = c(1.0).div(far_a.mul(far_a));
-    let farther = far_a.gt(c(1.0 / 0.35));
     let ratio = V::select(
-        farther,
+        far_a.gt(c(1.0 / 0.35)),
         horner(s, &FARTHER_R).div(horner(s, &FARTHER_S)),
         horner(s, &FAR_R).div(horner(s, &FAR_S)),
     );
-    let z = far_a
+    Pieces {
+        small,
+        near,
+        far: far(far_a, ratio),
+    }
+}
+
+/// `erfc a` for `1.25 ≤ a < 28`, from `ratio = R/S` at `1/a²`: as [`Pieces::far`] says.
+#[inline(always)]
+fn far<V: Lanes>(a: V, ratio: V) -> V {
+    let c = |k| a.token().splat(k);
+    let z = a
         .mul(c(1_048_576.0))
         .add(c(ROUNDER))
         .sub(c(ROUNDER))
@@ -124,15 +134,14 @@ fn pieces<V: Lanes>(a: V) -> Pieces<V> {
     // One exponential of the exact −z² − 0.5625 plus the rest, carried in double-double: the rest's low
     // part joins the exponential's tail, and the quotient by a is taken in double-double too, so that
     // the value is rounded once.
-    let (h, l) = two_sum(z.mul(z).neg().sub(c(0.5625)), z.sub(far_a).mul(z.add(far_a)).add(ratio));
+    let (h, l) = two_sum(z.mul(z).neg().sub(c(0.5625)), z.sub(a).mul(z.add(a)).add(ratio));
     let (t, tail, rounded) = exp_reduced_parts(h.max(c(-745.0)));
     let tail = tail.add(t.add(tail).mul(l));
-    let q = t.div(far_a);
-    let (p, p_err) = two_product(q, far_a);
-    let q_low = t.sub(p).sub(p_err).add(tail).div(far_a);
-    let far = scale_by_reduced(q.add(q_low), rounded);
-    let far = V::select(c(-745.0).gt(h), c(0.0), far);
-    Pieces { small, near, far }
+    let q = t.div(a);
+    let (p, p_err) = two_product(q, a);
+    let q_low = t.sub(p).sub(p_err).add(tail).div(a);
+    let value = scale_by_reduced(q.add(q_low), rounded);
+    V::select(c(-745.0).gt(h), c(0.0), value)
 }
 
 /// The error function `erf x = (2/√π)∫₀ˣ e^(−t²) dt`, within one unit in the last place.
@@ -165,12 +174,11 @@ pub(crate) fn erf_lanes<V: Lanes>(x: V) -> V {
     V::select(x.is_nan(), x, value)
 }
 
-/// The complementary error function `erfc x = 1 − erf x`, accurate where `erf x` is near 1: within 1.1
-/// units in the last place, and 2.5 on `[0.25, 1.25)` (where fdlibm's forms cancel).
+/// The complementary error function `erfc x = 1 − erf x`, within one unit in the last place.
 ///
 /// ```
 /// let e = hetero::math::erfc(5.0);
-/// assert!((e - 1.5374597944280349e-12).abs() <= 2.0 * f64::EPSILON * e);
+/// assert!((e - 1.5374597944280349e-12).abs() <= f64::EPSILON * e);
 /// assert_eq!(hetero::math::erfc(0.0), 1.0);
 /// assert_eq!(hetero::math::erfc(-30.0), 2.0);
 /// ```
@@ -179,23 +187,91 @@ pub fn erfc(x: f64) -> f64 {
     erfc_lanes(x)
 }
 
-/// [`erfc`] in every lane: `1 − (x + x·P/Q)` below `x = 0.25` (from `−0.84375`), `0.5 − ((x − 0.5) +
-/// x·P/Q)` up to 0.84375, `(1 − ERX) − P/Q` or `1 + (ERX + P/Q)` below `|x| = 1.25`, the far form or 2
-/// less it below 28, 0 or 2 beyond.
+/// The rational approximations' numerators and denominators of the small, near, far and farther ranges,
+/// padded with zeros to one length: a compensated Horner step from zero is exact, so each lane can take
+/// its range's coefficients, one evaluation for all.
+const NUMERATORS: [[f64; 8]; 4] = [padded(&SMALL_P), padded(&NEAR_P), padded(&FAR_R), padded(&FARTHER_R)];
+const DENOMINATORS: [[f64; 9]; 4] = [padded(&SMALL_Q), padded(&NEAR_Q), padded(&FAR_S), padded(&FARTHER_S)];
+
+/// `k` followed by zeros.
+const fn padded<const N: usize>(k: &[f64]) -> [f64; N] {
+    let mut out = [0.0; N];
+    let mut i = 0;
+    while i < k.len() {
+        out[i] = k[i];
+        i += 1;
+    }
+    out
+}
+
+/// The derivatives of `SMALL_P` and `SMALL_Q`.
+const SMALL_P_SLOPE: [f64; 4] = [SMALL_P[1], 2.0 * SMALL_P[2], 3.0 * SMALL_P[3], 4.0 * SMALL_P[4]];
+const SMALL_Q_SLOPE: [f64; 5] = [
+    SMALL_Q[1],
+    2.0 * SMALL_Q[2],
+    3.0 * SMALL_Q[3],
+    4.0 * SMALL_Q[4],
+    5.0 * SMALL_Q[5],
+];
+
+/// [`erfc`] in every lane, on fdlibm's ranges and rational approximations, with each lane's rational
+/// function evaluated compensated and divided in double-double (rounded plainly, they cancel near
+/// `x = 1`, where erfc falls to a tenth of them, and move the far form's exponent by half an ulp):
+/// `1 − x − x·P/Q` in double-double below `|x| = 0.84375` (`P`, `Q` at `z = x²` rounded, plus their slopes
+/// times its rounding), `(1 − ERX) − P/Q` in double-double or `1 + (ERX + P/Q)` below 1.25, the far form
+/// or 2 less it below 28, 0 or 2 beyond.
 #[inline(always)]
 pub(crate) fn erfc_lanes<V: Lanes>(x: V) -> V {
     let c = |k| x.token().splat(k);
     let a = x.abs();
-    let p = pieces(a);
     let negative = c(0.0).gt(x);
-    let near = V::select(negative, c(1.0).add(c(ERX).add(p.near)), c(1.0 - ERX).sub(p.near));
-    let far = V::select(negative, c(2.0).sub(p.far), p.far);
+    let (small, near) = (c(0.84375).gt(a), c(1.25).gt(a));
+    let small_a = a.min(c(0.84375));
+    let (z, dz) = two_product(small_a, small_a);
+    let near_s = a.max(c(0.84375)).min(c(1.25)).sub(c(1.0));
+    let far_a = a.max(c(1.25)).min(c(28.0));
+    let far_s = c(1.0).div(far_a.mul(far_a));
+    let farther = far_a.gt(c(1.0 / 0.35));
+    let v = V::select(small, z, V::select(near, near_s, far_s));
+    let mut numerator = [c(0.0); 8];
+    let mut denominator = [c(0.0); 9];
+    for (k, lanes) in numerator.iter_mut().enumerate() {
+        let [s, n, f, ff] = NUMERATORS.map(|range| range[k]);
+        *lanes = V::select(small, c(s), V::select(near, c(n), V::select(farther, c(ff), c(f))));
+    }
+    for (k, lanes) in denominator.iter_mut().enumerate() {
+        let [s, n, f, ff] = DENOMINATORS.map(|range| range[k]);
+        *lanes = V::select(small, c(s), V::select(near, c(n), V::select(farther, c(ff), c(f))));
+    }
+    let (p, p_low) = horner_compensated(v, &numerator);
+    let (q, q_low) = horner_compensated(v, &denominator);
+    let dz = V::select(small, dz, c(0.0));
+    let p_low = p_low.add(horner(z, &SMALL_P_SLOPE).mul(dz));
+    let q_low = q_low.add(horner(z, &SMALL_Q_SLOPE).mul(dz));
+    let (y, y_low) = divide(p, p_low, q, q_low);
+    // Below 0.84375: 1 − x − x·(y + y_low).
+    let (s, s_err) = two_sum(c(1.0), x.neg());
+    let (xy, xy_err) = two_product(x, y);
+    let (t, t_err) = two_sum(s, xy.neg());
+    let small_value = t.add(s_err.add(t_err).sub(xy_err.add(x.mul(y_low))));
+    // Below 1.25: (1 − ERX) − (y + y_low), or 1 + ERX + y for negative x (near 1.8, nothing cancels).
+    let (t, t_err) = two_sum(c(1.0 - ERX), y.neg());
+    let near_value = V::select(negative, c(1.0).add(c(ERX).add(y)), t.add(t_err.sub(y_low)));
+    let far_value = far(far_a, y.add(y_low));
+    let far_value = V::select(negative, c(2.0).sub(far_value), far_value);
     let beyond = V::select(negative, c(2.0), c(0.0));
-    let value = V::select(c(1.25).gt(a), near, V::select(c(28.0).gt(a), far, beyond));
-    let xy = x.mul(p.small);
-    let small = V::select(c(0.25).gt(x), c(1.0).sub(x.add(xy)), c(0.5).sub(x.sub(c(0.5)).add(xy)));
-    let value = V::select(c(0.84375).gt(a), small, value);
+    let value = V::select(near, near_value, V::select(c(28.0).gt(a), far_value, beyond));
+    let value = V::select(small, small_value, value);
     V::select(x.is_nan(), x, value)
+}
+
+/// `(p + p_low)/(q + q_low)` as `(y, y_low)`: `y` the quotient of the high parts, `y_low` the rest from
+/// the exact remainder `p − y·q`.
+#[inline(always)]
+fn divide<V: Lanes>(p: V, p_low: V, q: V, q_low: V) -> (V, V) {
+    let y = p.div(q);
+    let (m, m_err) = two_product(y, q);
+    (y, p.sub(m).sub(m_err).add(p_low).sub(y.mul(q_low)).div(q))
 }
 
 #[cfg(test)]
@@ -254,19 +330,15 @@ mod tests {
     }
 
     #[test]
-    fn erfc_is_within_its_ulps() {
+    fn erfc_is_within_one_ulp() {
         let mut points = sample(100_000, -3.0, 3.0, 103);
         points.extend(sample(40_000, 3.0, 26.5, 104));
-        let (near, elsewhere): (Vec<f64>, Vec<f64>) = points.into_iter().partition(|x| (0.25..1.25).contains(x));
-        // Past 1.25 the rational approximation's own rounding (at most a fifth of the exponent) adds a little.
-        let (ulp, at) = worst(&elsewhere, erfc, erfc_reference);
-        assert!(ulp <= 1.1, "erfc({at:e}) is off by {ulp} ulp");
+        // Where fdlibm's forms cancel, on both sides of 1, and each range's edges.
+        points.extend(sample(100_000, 0.25, 1.25, 106));
+        points.extend([0.25, 0.84375, 1.25, 1.0 / 0.35, 6.0].map(|x: f64| x.next_down()));
+        let (ulp, at) = worst(&points, erfc, erfc_reference);
+        assert!(ulp <= 1.0, "erfc({at:e}) is off by {ulp} ulp");
         eprintln!("erfc: worst {ulp} ulp at {at:e}");
-        // On [0.25, 1.25), where fdlibm's 0.5 − ((x − 0.5) + x·P/Q) and (1 − ERX) − P/Q cancel: within two
-        // and a half.
-        let (ulp, at) = worst(&near, erfc, erfc_reference);
-        assert!(ulp <= 2.5, "erfc({at:e}) is off by {ulp} ulp");
-        eprintln!("erfc on [0.25, 1.25): worst {ulp} ulp at {at:e}");
     }
 
     #[test]

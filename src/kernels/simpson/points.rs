@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use super::Function;
-use crate::expr::Program;
+use crate::expr::{Program, Sink};
 use crate::math;
 use crate::simd::{self, LaneLoop, Lanes, Lanes8, Pair, Token};
 use crate::sum::{LANES, LaneSums, Neumaier};
@@ -189,12 +189,17 @@ impl LaneLoop for ExpressionPoints<'_> {
                 *x = lo.add(index.mul(h));
                 index = index.add(step);
             }
-            self.program.run(token, &x, &mut slots, CHUNK_VECTORS, count);
-            for &y in self.program.results(&slots, CHUNK_VECTORS, count) {
-                sums.add(y);
-            }
+            sums = self.program.run(token, &x, &mut slots, CHUNK_VECTORS, count, sums);
             i += (count * LANES) as u64;
         }
         sums.lanes()
+    }
+}
+
+/// A program's values added to the lanes.
+impl<V: Lanes8> Sink<V> for LaneSums<V> {
+    #[inline(always)]
+    fn take(&mut self, value: V) {
+        self.add(value);
     }
 }
