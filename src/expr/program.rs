@@ -231,58 +231,31 @@ impl Op {
     ) -> S {
         let out = usize::from(self.out) * width;
         let (a, b) = (self.a, self.b);
-        #[inline(always)]
-        fn each<V: Copy, S: Sink<V>>(k: usize, value: V, slots: &mut [V], out: usize, mut also: S) -> S {
-            slots[out + k] = value;
-            also.take(value);
-            also
+        // For every value `k` of the chunk: `$value` (which reads operands with `arg!(a, k)`) stored in the
+        // operation's slot and handed to `also`. (A macro, not a closure, so that it is inlined into the
+        // vector loop, and so that it may read the slots it writes.)
+        macro_rules! each {
+            (|$k:ident| $value:expr) => {
+                for $k in 0..count {
+                    let value = $value;
+                    slots[out + $k] = value;
+                    also.take(value);
+                }
+            };
+        }
+        macro_rules! arg {
+            ($arg:expr, $k:expr) => {
+                read(token, $arg, inputs, slots, width, $k)
+            };
         }
         match self.kind {
-            Kind::Copy => {
-                for k in 0..count {
-                    also = each(k, read(token, a, inputs, slots, width, k), slots, out, also);
-                }
-            }
-            Kind::Negate => {
-                for k in 0..count {
-                    also = each(k, read(token, a, inputs, slots, width, k).neg(), slots, out, also);
-                }
-            }
-            Kind::Binary(binary) => {
-                for k in 0..count {
-                    let value = binary.apply(
-                        read(token, a, inputs, slots, width, k),
-                        read(token, b, inputs, slots, width, k),
-                    );
-                    also = each(k, value, slots, out, also);
-                }
-            }
-            Kind::PowerInt(power) => {
-                for k in 0..count {
-                    let value = power_int(read(token, a, inputs, slots, width, k), power);
-                    also = each(k, value, slots, out, also);
-                }
-            }
-            Kind::Call1(f) => {
-                for k in 0..count {
-                    also = each(k, f.unary(read(token, a, inputs, slots, width, k)), slots, out, also);
-                }
-            }
-            Kind::ExpNormal => {
-                for k in 0..count {
-                    let value = math::exp_lanes_normal(read(token, a, inputs, slots, width, k));
-                    also = each(k, value, slots, out, also);
-                }
-            }
-            Kind::Call2(f) => {
-                for k in 0..count {
-                    let value = f.binary(
-                        read(token, a, inputs, slots, width, k),
-                        read(token, b, inputs, slots, width, k),
-                    );
-                    also = each(k, value, slots, out, also);
-                }
-            }
+            Kind::Copy => each!(|k| arg!(a, k)),
+            Kind::Negate => each!(|k| arg!(a, k).neg()),
+            Kind::Binary(binary) => each!(|k| binary.apply(arg!(a, k), arg!(b, k))),
+            Kind::PowerInt(power) => each!(|k| power_int(arg!(a, k), power)),
+            Kind::Call1(f) => each!(|k| f.unary(arg!(a, k))),
+            Kind::ExpNormal => each!(|k| math::exp_lanes_normal(arg!(a, k))),
+            Kind::Call2(f) => each!(|k| f.binary(arg!(a, k), arg!(b, k))),
         }
         also
     }
