@@ -43,6 +43,7 @@ pub mod kernel;
 pub mod kernels;
 pub mod math;
 mod program;
+pub mod report;
 pub mod rng;
 mod schedule;
 mod shaders;

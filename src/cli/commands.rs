@@ -3,7 +3,7 @@
 use super::args::{CalibrateArgs, MontecarloArgs, RunArgs, SimpsonArgs};
 use super::ranks::Ranks;
 use super::report;
-use super::report::{Context, Report};
+use super::report::{Context, Text};
 use super::setup::*;
 use super::signals::Signals;
 use super::{DEFAULT_INTERVALS, DEFAULT_POINTS, EXIT_FAILURE, Outcome, one_size, say};
@@ -35,7 +35,7 @@ pub(super) fn distributed<K>(
     ranks: Option<&Ranks>,
 ) -> hetero::Result<Option<Executed<K::Output>>>
 where
-    K: Report,
+    K: Text,
     K::Partial: Wire,
 {
     refuse(
@@ -100,7 +100,7 @@ pub(super) fn single<K>(
     ranks: Option<&Ranks>,
 ) -> hetero::Result<Outcome>
 where
-    K: Report,
+    K: Text,
     K::Partial: Wire,
 {
     if super::saved::wanted(args) && !args.distributed {
@@ -233,7 +233,7 @@ where
 }
 
 /// One problem on several backends, checked against each other.
-pub(super) fn compare<K: Report>(backends: Option<&[Backend]>, args: &RunArgs, kernel: &K) -> hetero::Result<Outcome> {
+pub(super) fn compare<K: Text>(backends: Option<&[Backend]>, args: &RunArgs, kernel: &K) -> hetero::Result<Outcome> {
     refuse(
         &[
             (
@@ -397,7 +397,7 @@ pub(super) fn simpson_kernel<F: hetero::kernels::Integrand>(a: &SimpsonArgs, f: 
 pub(super) fn simpson<F>(a: &SimpsonArgs, f: F, ranks: Option<&Ranks>) -> hetero::Result<Outcome>
 where
     F: hetero::kernels::Integrand + Clone + Send + 'static,
-    Simpson<F>: Report + Kernel<Output = hetero::kernels::SimpsonEstimate>,
+    Simpson<F>: Text + Kernel<Output = hetero::kernels::SimpsonEstimate>,
 {
     let kernel = simpson_kernel(a, f.clone())?;
     let (from, to) = (a.from, a.to);

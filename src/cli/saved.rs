@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::args::{MergeArgs, RunArgs};
 use super::commands::refuse;
-use super::report::{self, Context, Report, Saved};
+use super::report::{self, Context, Saved, Text};
 use super::setup::{control, engine, ensure_calibrated};
 use super::signals::Signals;
 use super::{EXIT_FAILURE, Outcome, say};
@@ -21,7 +21,7 @@ pub(super) fn wanted(args: &RunArgs) -> bool {
 }
 
 /// Runs `kernel` (or its shard) from its checkpoint, if there is one, saving as it goes.
-pub(super) fn run<K: Report>(args: &RunArgs, kernel: &K, probe: &K) -> hetero::Result<Outcome> {
+pub(super) fn run<K: Text>(args: &RunArgs, kernel: &K, probe: &K) -> hetero::Result<Outcome> {
     refuse(
         &[
             (args.explain, "--explain"),
@@ -204,7 +204,7 @@ pub(super) fn merge(args: &MergeArgs) -> hetero::Result<Outcome> {
     }
 }
 
-fn merge_as<K: Report>(kernel: &K, results: &[PartialResult], args: &MergeArgs) -> hetero::Result<Outcome> {
+fn merge_as<K: Text>(kernel: &K, results: &[PartialResult], args: &MergeArgs) -> hetero::Result<Outcome> {
     let (merged, code) = match checkpoint::merge(kernel, results) {
         Ok(merged) => (merged, 0),
         Err(Error::PartialResult(why)) if args.partial_ok => {

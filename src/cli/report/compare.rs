@@ -3,7 +3,7 @@
 use super::*;
 
 /// Several backends' runs of one problem: a table, or `{"runs": [...], "agree": ...}`.
-pub fn comparison<K: Report>(kernel: &K, comparison: &Comparison<K::Output>, as_json: bool) -> String {
+pub fn comparison<K: Text>(kernel: &K, comparison: &Comparison<K::Output>, as_json: bool) -> String {
     let serial_seconds = comparison
         .runs
         .iter()
@@ -13,31 +13,7 @@ pub fn comparison<K: Report>(kernel: &K, comparison: &Comparison<K::Output>, as_
     // No run at all when the first was interrupted.
     let reference = comparison.runs.get(comparison.reference).map(|r| r.backend);
     if as_json {
-        let runs: Vec<Value> = comparison
-            .runs
-            .iter()
-            .zip(&comparison.verdicts)
-            .map(|(run, verdict)| {
-                let mut object = run_json(kernel, run, &Context::default());
-                if let Some(map) = object.as_object_mut() {
-                    map.insert("speedup".to_owned(), json!(speedup(run)));
-                    map.insert("verdict".to_owned(), json!(verdict.to_string()));
-                    map.insert("agree".to_owned(), json!(verdict.agree));
-                }
-                object
-            })
-            .collect();
-        return format!(
-            "{}\n",
-            json!({
-                "kernel": kernel.name(),
-                "reference": reference,
-                "runs": runs,
-                "agree": comparison.agree(),
-                "disagreements": comparison.disagreements(),
-                "interrupted": comparison.interrupted,
-            })
-        );
+        return format!("{}\n", hetero::report::comparison_json(kernel, comparison));
     }
     let mut out = String::new();
     let Some(reference) = reference else {

@@ -1,13 +1,14 @@
-//! Results as text for people or as one JSON object for programs. Here: what a report adds to a run
-//! ([`Context`]) and how each kernel's results are shown ([`Report`]); one run in `run.rs`, several
-//! backends' runs in `compare.rs`, the adapter and cost-model tables in `tables.rs`.
+//! Results as text for people or as one JSON object for programs (the library's [`hetero::report`]).
+//! Here: what a report adds to a run ([`Context`]) and how each kernel's results read as text ([`Text`]);
+//! one run in `run.rs`, several backends' runs in `compare.rs`, the adapter and cost-model tables in
+//! `tables.rs`.
 
 mod compare;
 mod run;
 mod tables;
 
 pub use compare::comparison;
-pub use run::{run_json, single};
+pub use run::single;
 pub use tables::{calibration, devices};
 
 use std::f64::consts::PI;
@@ -15,14 +16,14 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use hetero::checkpoint::Resumable;
 use hetero::dispatch::{CostModel, Explanation};
 use hetero::distributed::RankReport;
-use hetero::gpu::{AdapterSummary, Precision};
+use hetero::gpu::AdapterSummary;
 use hetero::kernels::{IntegralEstimate, MonteCarloIntegral};
 use hetero::kernels::{Integrand, Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
+pub use hetero::report::Report;
 use hetero::size::{real_text, real_text_17};
-use hetero::validate::{Comparison, Validation, Verify, stamp};
+use hetero::validate::{Comparison, Validation, stamp};
 use hetero::{Backend, Run};
 
 /// What a report adds to the kernel's own output.
@@ -57,51 +58,13 @@ pub struct Saved {
     pub merged: Option<usize>,
 }
 
-/// How a kernel's results are shown (and saved: its problem line names it in MPI agreements and files).
-pub trait Report: Verify + Resumable {
-    /// What its elements are called.
-    const UNIT: &'static str;
-    fn value(output: &Self::Output) -> f64;
-    fn error_estimate(output: &Self::Output) -> f64;
-    /// The GPU agreement bound of a floating run in `precision`.
-    fn bound(&self, precision: Precision) -> Option<f64>;
-    /// The kernel's own JSON fields.
-    fn fields(&self, output: &Self::Output) -> Value;
+/// How a kernel's results are shown as text (its JSON: [`Report`]).
+pub trait Text: Report {
     /// The kernel's own lines of text.
     fn text(output: &Self::Output, out: &mut String);
-    /// A warning when `precision` cannot resolve the problem.
-    fn resolution_warning(&self, precision: Precision) -> Option<String> {
-        let _ = precision;
-        None
-    }
 }
 
-impl Report for MonteCarloPi {
-    const UNIT: &'static str = "samples";
-
-    fn value(output: &PiEstimate) -> f64 {
-        output.value
-    }
-
-    fn error_estimate(output: &PiEstimate) -> f64 {
-        output.std_error
-    }
-
-    fn bound(&self, _: Precision) -> Option<f64> {
-        None
-    }
-
-    fn fields(&self, e: &PiEstimate) -> Value {
-        json!({
-            "samples": e.samples,
-            "hits": e.hits,
-            "seed": e.seed,
-            "std_error": e.std_error,
-            "ci95": [e.ci95.0, e.ci95.1],
-            "abs_error": (e.value - PI).abs(),
-        })
-    }
-
+impl Text for MonteCarloPi {
     fn text(e: &PiEstimate, out: &mut String) {
         let abs_error = (e.value - PI).abs();
         let _ = writeln!(
@@ -132,42 +95,7 @@ impl Report for MonteCarloPi {
     }
 }
 
-/// Simpson of any integrand; an expression also reports its text as `expr`.
-impl<F: Integrand> Report for Simpson<F> {
-    const UNIT: &'static str = "points";
-
-    fn value(output: &SimpsonEstimate) -> f64 {
-        output.value
-    }
-
-    fn error_estimate(output: &SimpsonEstimate) -> f64 {
-        output.error_estimate
-    }
-
-    fn bound(&self, precision: Precision) -> Option<f64> {
-        self.gpu_bound(precision)
-    }
-
-    fn resolution_warning(&self, precision: Precision) -> Option<String> {
-        Simpson::resolution_warning(self, precision)
-    }
-
-    fn fields(&self, e: &SimpsonEstimate) -> Value {
-        let mut fields = json!({
-            "function": e.function,
-            "from": e.from,
-            "to": e.to,
-            "intervals": e.intervals,
-            "requested_intervals": e.requested_intervals,
-            "exact": e.exact,
-            "abs_error": e.exact.map(|x| (e.value - x).abs()),
-        });
-        if let Some(source) = self.integrand().source() {
-            fields["expr"] = json!(source);
-        }
-        fields
-    }
-
+impl<F: Integrand> Text for Simpson<F> {
     fn text(e: &SimpsonEstimate, out: &mut String) {
         let _ = writeln!(
             out,
@@ -193,34 +121,7 @@ impl<F: Integrand> Report for Simpson<F> {
     }
 }
 
-impl Report for MonteCarloIntegral {
-    const UNIT: &'static str = "samples";
-
-    fn value(output: &IntegralEstimate) -> f64 {
-        output.value
-    }
-
-    fn error_estimate(output: &IntegralEstimate) -> f64 {
-        output.std_error
-    }
-
-    fn bound(&self, precision: Precision) -> Option<f64> {
-        self.gpu_bound(precision)
-    }
-
-    fn fields(&self, e: &IntegralEstimate) -> Value {
-        json!({
-            "expr": e.expr,
-            "dims": e.dims,
-            "box": e.bounds.iter().map(|(a, b)| [a, b]).collect::<Vec<_>>(),
-            "samples": e.samples,
-            "seed": e.seed,
-            "mean": e.mean,
-            "std_error": e.std_error,
-            "ci95": [e.ci95.0, e.ci95.1],
-        })
-    }
-
+impl Text for MonteCarloIntegral {
     fn text(e: &IntegralEstimate, out: &mut String) {
         let ranges: Vec<String> = e
             .bounds
@@ -249,25 +150,7 @@ impl Report for MonteCarloIntegral {
     }
 }
 
-impl Report for Leibniz {
-    const UNIT: &'static str = "terms";
-
-    fn value(output: &LeibnizEstimate) -> f64 {
-        output.value
-    }
-
-    fn error_estimate(output: &LeibnizEstimate) -> f64 {
-        output.bound
-    }
-
-    fn bound(&self, precision: Precision) -> Option<f64> {
-        Some(self.gpu_bound(precision))
-    }
-
-    fn fields(&self, e: &LeibnizEstimate) -> Value {
-        json!({ "terms": e.terms, "bound": e.bound, "abs_error": (e.value - PI).abs() })
-    }
-
+impl Text for Leibniz {
     fn text(e: &LeibnizEstimate, out: &mut String) {
         let _ = writeln!(out, "pi ≈ {:.10}  (Leibniz series, {} terms)", e.value, e.terms);
         line(out, "value", real_text_17(e.value));

@@ -2,38 +2,15 @@
 
 use super::*;
 
-/// One run as JSON: the common fields, the kernel's own, and what the context adds.
-pub fn run_json<K: Report>(kernel: &K, run: &Run<K::Output>, context: &Context) -> Value {
-    let gpu_bound = run.float_precision().and_then(|p| kernel.bound(p));
-    let mut object = json!({
-        "kernel": kernel.name(),
-        "backend": run.backend,
-        "threads": run.threads,
-        "value": K::value(&run.output),
-        "error_estimate": K::error_estimate(&run.output),
-        "seconds": run.elapsed.as_secs_f64(),
-        "throughput": run.throughput(),
-        "blocks": run.blocks,
-        "elements": run.elements,
-        "gpu_bound": gpu_bound,
-        "stamp": stamp(kernel, &run.output),
-        "interrupted": run.interrupted,
-        "completed_blocks": run.completed,
-        "simd": hetero::simd_level().name(),
-    });
+/// One run as JSON: the library's fields ([`hetero::report::run_json`]) and what the context adds.
+fn run_json<K: Text>(kernel: &K, run: &Run<K::Output>, context: &Context) -> Value {
+    let mut object = hetero::report::run_json(kernel, run);
     let Some(map) = object.as_object_mut() else {
         return object;
     };
     if let Some(ranks) = &context.ranks {
         map.insert("ranks".to_owned(), json!(ranks.len()));
         map.insert("per_rank".to_owned(), json!(ranks));
-    }
-    if let Some(gpu) = &run.gpu {
-        map.insert("gpu".to_owned(), json!(gpu));
-        map.insert("precision".to_owned(), json!(gpu.precision));
-    }
-    if let Some(split) = &run.split {
-        map.insert("split".to_owned(), json!(split));
     }
     if let Some(saved) = &context.saved {
         map.insert("parts".to_owned(), json!(saved.parts));
@@ -72,14 +49,11 @@ pub fn run_json<K: Report>(kernel: &K, run: &Run<K::Output>, context: &Context) 
             }
         }
     }
-    if let Value::Object(fields) = kernel.fields(&run.output) {
-        map.extend(fields);
-    }
     object
 }
 
 /// One run, as JSON or text.
-pub fn single<K: Report>(kernel: &K, run: &Run<K::Output>, context: &Context, as_json: bool) -> String {
+pub fn single<K: Text>(kernel: &K, run: &Run<K::Output>, context: &Context, as_json: bool) -> String {
     if as_json {
         return format!("{}\n", run_json(kernel, run, context));
     }

@@ -1,0 +1,256 @@
+"""hetero from Python: Monte Carlo π, Simpson's rule, the Leibniz series and Monte Carlo integrals of your
+own expressions on every backend (serial, rayon, threads, gpu, hybrid), with the same bits on every CPU
+backend and thread count as the ``hetero`` command line gives.
+
+>>> import hetero
+>>> r = hetero.pi(10_000_000, seed=7, backend="serial")
+>>> round(r.value, 2), r.hits, len(r.stamp)
+(3.14, 7854534, 16)
+
+Every run releases the GIL, so Python threads run several at once; Ctrl-C stops a run within about 0.1 s
+and raises :class:`Interrupted` (a ``KeyboardInterrupt``) whose ``result`` holds the result of the blocks
+done. Bad input raises ``ValueError`` or ``TypeError`` with the command line's message; a GPU failure
+raises :class:`GpuError`, any other failure :class:`HeteroError`.
+
+After ``os.fork`` (``multiprocessing`` on Linux forks) the child rebuilds each engine on its next use:
+the parent's worker threads and GPU device do not exist there, and are never used broken.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _hetero
+from ._hetero import GpuError, HeteroError, Interrupted
+
+__all__ = [
+    "Comparison",
+    "Engine",
+    "GpuError",
+    "HeteroError",
+    "Interrupted",
+    "Result",
+    "compare",
+    "devices",
+    "leibniz",
+    "montecarlo",
+    "pi",
+    "simd_level",
+    "simpson",
+]
+
+__version__: str = _hetero.__version__
+
+Size = Union[int, float]
+Real = Union[int, float, str]
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_hetero.after_fork)
+
+# The fields a Result's repr shows, in this order, when it has them.
+_SHOWN = ("kernel", "value", "error_estimate", "backend", "threads", "seconds", "stamp")
+
+
+class Result:
+    """One run's result: the fields ``hetero … --json`` prints, read-only, as attributes (``value``,
+    ``error_estimate``, ``backend``, ``threads``, ``seconds``, ``throughput``, ``stamp``, and each
+    kernel's own: ``hits``, ``std_error``, ``ci95``, ``gpu``…). ``to_dict()`` gives them all."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_fields", dict(fields))
+
+    def __getattr__(self, name: str) -> Any:
+        fields = object.__getattribute__(self, "_fields")
+        try:
+            return fields[name]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__} has no field {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __dir__(self) -> List[str]:
+        return sorted(set(object.__dir__(self)) | set(self._fields))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other._fields == self._fields  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (type(self), (self._fields,))
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Every field, as the JSON of the command line has them (a copy)."""
+        return copy.deepcopy(self._fields)
+
+    def __repr__(self) -> str:
+        shown = [f"{k}={self._fields[k]!r}" for k in _SHOWN if k in self._fields]
+        if self._fields.get("interrupted"):
+            shown.append("interrupted=True")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+
+class Comparison(Result):
+    """One problem on several backends, checked against each other: ``runs`` (a :class:`Result` each,
+    with its ``verdict``, ``agree`` and ``speedup``), ``reference``, ``agree``, ``disagreements``."""
+
+    __slots__ = ()
+
+    def __init__(self, fields: Mapping[str, Any]) -> None:
+        fields = dict(fields)
+        fields["runs"] = [r if isinstance(r, Result) else Result(r) for r in fields.get("runs", [])]
+        super().__init__(fields)
+
+    def to_dict(self) -> Dict[str, Any]:
+        fields = copy.deepcopy(self._fields)
+        fields["runs"] = [r.to_dict() for r in self._fields["runs"]]
+        return fields
+
+    def __repr__(self) -> str:
+        backends = [r.backend for r in self._fields["runs"]]
+        return f"Comparison(kernel={self._fields.get('kernel')!r}, backends={backends!r}, agree={self._fields.get('agree')!r})"
+
+
+def _call(wrap: Any, method: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return wrap(method(*args, **kwargs))
+    except Interrupted as interrupted:
+        if isinstance(interrupted.result, dict):
+            interrupted.result = wrap(interrupted.result)
+        raise
+
+
+class Engine:
+    """An engine: its worker threads and (on first GPU use) its device, made once and used by every run
+    it is given. Module-level functions share one engine per ``threads``; make an Engine to hold one
+    yourself. Safe to use from several Python threads at once."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, threads: Optional[int] = None) -> None:
+        self._engine = _hetero.Engine(threads)
+
+    @property
+    def threads(self) -> int:
+        """Worker threads of the CPU backends."""
+        return self._engine.threads
+
+    def pi(self, samples: Size, seed: int = 42, backend: str = "auto", target_error: Optional[float] = None) -> Result:
+        """Monte Carlo π: ``samples`` points of the Philox stream of ``seed``, or as many as it takes for
+        the standard error to reach ``target_error``."""
+        return _call(Result, self._engine.pi, samples, seed, backend, target_error)
+
+    def simpson(
+        self,
+        f: str,
+        a: Real,
+        b: Real,
+        intervals: Optional[Size] = None,
+        backend: str = "auto",
+        target_error: Optional[float] = None,
+        *,
+        x0: Optional[float] = None,
+        sigma: Optional[float] = None,
+        power: Optional[int] = None,
+    ) -> Result:
+        """Simpson's rule for ``f`` over ``[a, b]``: a built-in (``exp``, ``sin``, ``cos``, ``pi``,
+        ``gauss`` with ``x0`` and ``sigma``, ``poly`` with ``power``) or an expression of ``x``
+        (``"exp(-x*x)"``). Bounds take numbers or text such as ``"pi"`` and ``"-pi/2"``."""
+        return _call(Result, self._engine.simpson, f, a, b, intervals, backend, target_error, x0, sigma, power)
+
+    def leibniz(self, terms: Size, backend: str = "auto", target_error: Optional[float] = None) -> Result:
+        """π from ``terms`` terms of the Leibniz series."""
+        return _call(Result, self._engine.leibniz, terms, backend, target_error)
+
+    def montecarlo(
+        self,
+        expr: str,
+        box: Sequence[Tuple[Real, Real]],
+        samples: Size,
+        seed: int = 42,
+        backend: str = "auto",
+        target_error: Optional[float] = None,
+    ) -> Result:
+        """``∫ expr`` over ``box`` (one ``(low, high)`` per variable: ``x`` alone, ``x, y, z``, or
+        ``x1 … xd``) by Monte Carlo, from the Philox stream of ``seed``."""
+        return _call(Result, self._engine.montecarlo, expr, box, samples, seed, backend, target_error)
+
+    def compare(self, kernel: str, backends: Optional[Sequence[str]] = None, **problem: Any) -> Comparison:
+        """``kernel`` ("pi", "simpson", "leibniz" or "montecarlo", with its parameters as keywords) on
+        each of ``backends`` (every one this machine has when None), checked against each other."""
+        return _call(Comparison, self._engine.compare, kernel, list(backends) if backends is not None else None, **problem)
+
+
+def _engine(threads: Optional[int]) -> Engine:
+    engine = Engine.__new__(Engine)
+    engine._engine = _hetero.engine(threads)
+    return engine
+
+
+def pi(
+    samples: Size, seed: int = 42, backend: str = "auto", threads: Optional[int] = None, target_error: Optional[float] = None
+) -> Result:
+    """Monte Carlo π (see :meth:`Engine.pi`), on the shared engine of ``threads``."""
+    return _engine(threads).pi(samples, seed, backend, target_error)
+
+
+def simpson(
+    f: str,
+    a: Real,
+    b: Real,
+    intervals: Optional[Size] = None,
+    backend: str = "auto",
+    threads: Optional[int] = None,
+    target_error: Optional[float] = None,
+    *,
+    x0: Optional[float] = None,
+    sigma: Optional[float] = None,
+    power: Optional[int] = None,
+) -> Result:
+    """Simpson's rule (see :meth:`Engine.simpson`), on the shared engine of ``threads``."""
+    return _engine(threads).simpson(f, a, b, intervals, backend, target_error, x0=x0, sigma=sigma, power=power)
+
+
+def leibniz(
+    terms: Size, backend: str = "auto", threads: Optional[int] = None, target_error: Optional[float] = None
+) -> Result:
+    """The Leibniz series (see :meth:`Engine.leibniz`), on the shared engine of ``threads``."""
+    return _engine(threads).leibniz(terms, backend, target_error)
+
+
+def montecarlo(
+    expr: str,
+    box: Sequence[Tuple[Real, Real]],
+    samples: Size,
+    seed: int = 42,
+    backend: str = "auto",
+    threads: Optional[int] = None,
+    target_error: Optional[float] = None,
+) -> Result:
+    """A Monte Carlo integral (see :meth:`Engine.montecarlo`), on the shared engine of ``threads``."""
+    return _engine(threads).montecarlo(expr, box, samples, seed, backend, target_error)
+
+
+def compare(
+    kernel: str, backends: Optional[Sequence[str]] = None, threads: Optional[int] = None, **problem: Any
+) -> Comparison:
+    """One problem on several backends (see :meth:`Engine.compare`), on the shared engine of ``threads``."""
+    return _engine(threads).compare(kernel, backends, **problem)
+
+
+def devices() -> List[Dict[str, Any]]:
+    """The GPU adapters this machine has, as ``hetero devices --json`` lists them."""
+    return _hetero.devices()
+
+
+def simd_level() -> str:
+    """The instruction set the CPU loops run in: ``"avx512"``, ``"avx2"`` or ``"portable"``."""
+    return _hetero.simd_level()

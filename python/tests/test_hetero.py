@@ -1,0 +1,244 @@
+"""The Python package against the command line, and what a Python user relies on: threads, Ctrl-C,
+errors, fork."""
+
+import json
+import math
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import hetero
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = ROOT / "target" / "release" / "hetero"
+REQUIRE_GPU = os.environ.get("HETERO_REQUIRE_GPU") == "1"
+
+
+def cli(*args):
+    """The command line's JSON for `hetero ARGS --json` (built by `cargo build --release`)."""
+    if not CLI.exists():
+        pytest.skip(f"{CLI} is not built (cargo build --release)")
+    out = subprocess.run([str(CLI), *args, "--json"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def require_gpu():
+    """Skips the test, saying why, where there is no GPU adapter; fails it where one is required."""
+    if hetero.devices():
+        return
+    if REQUIRE_GPU:
+        pytest.fail("HETERO_REQUIRE_GPU=1 but no GPU adapter was found")
+    pytest.skip("no GPU adapter on this machine")
+
+
+# Results: the command line's bits, whatever the backend.
+
+
+@pytest.mark.parametrize("backend", ["serial", "rayon", "threads"])
+def test_pi_equals_the_command_line(backend):
+    ours = hetero.pi(3_000_000, seed=11, backend=backend)
+    theirs = cli("pi", "-n", "3e6", "--seed", "11", "--backend", "serial")
+    assert ours.hits == theirs["hits"]
+    assert ours.value == theirs["value"]
+    assert ours.stamp == theirs["stamp"]
+    assert ours.backend == backend
+
+
+def test_simpson_builtin_and_expression_equal_the_command_line():
+    ours = hetero.simpson("gauss", 0, "pi/2", 400_000, backend="rayon", x0=0.3, sigma=0.7)
+    theirs = cli("simpson", "-f", "gauss", "--x0", "0.3", "--sigma", "0.7", "--from", "0", "--to", "pi/2", "-n", "4e5")
+    assert (ours.value, ours.stamp) == (theirs["value"], theirs["stamp"])
+    ours = hetero.simpson("exp(-x*x) + sin(3*x)", -1.5, 2, 1e6, backend="threads")
+    theirs = cli("simpson", "--expr", "exp(-x*x) + sin(3*x)", "--from", "-1.5", "--to", "2", "-n", "1e6")
+    assert (ours.value, ours.stamp, ours.expr) == (theirs["value"], theirs["stamp"], theirs["expr"])
+
+
+def test_leibniz_and_montecarlo_equal_the_command_line():
+    ours = hetero.leibniz(1e7, backend="serial")
+    theirs = cli("leibniz", "-n", "1e7", "--backend", "rayon")
+    assert (ours.value, ours.stamp) == (theirs["value"], theirs["stamp"])
+    ours = hetero.montecarlo("x^2 + y^2 < 1", [(0, 1), (0, 1)], 2e6, seed=5, backend="rayon")
+    theirs = cli("montecarlo", "--expr", "x^2 + y^2 < 1", "--box", "0:1,0:1", "--samples", "2e6", "--seed", "5")
+    assert (ours.value, ours.std_error, ours.stamp) == (theirs["value"], theirs["std_error"], theirs["stamp"])
+    assert ours.ci95 == theirs["ci95"] and ours.dims == 2
+
+
+def test_result_is_a_frozen_record_of_the_json_fields():
+    r = hetero.pi(1_000_000, seed=3, backend="serial", threads=1)
+    assert r.kernel == "pi" and r.samples == 1_000_000 and r.seed == 3
+    assert abs(r.value - math.pi) < 6 * r.std_error
+    assert r.ci95[0] < r.value < r.ci95[1]
+    assert r.throughput > 0 and r.seconds > 0 and not r.interrupted
+    d = r.to_dict()
+    assert d["hits"] == r.hits and set(d) >= {"value", "error_estimate", "stamp", "threads", "backend"}
+    d["hits"] = 0
+    assert r.hits != 0, "to_dict gives a copy"
+    with pytest.raises(AttributeError):
+        r.value = 3.0
+    with pytest.raises(AttributeError):
+        r.no_such_field
+    assert "pi" in repr(r) and r.stamp in repr(r)
+    assert pickle.loads(pickle.dumps(r)) == r
+
+
+def test_sizes_take_ints_up_to_two_to_the_64_and_whole_floats():
+    assert hetero.leibniz(1e4, backend="serial").terms == 10_000
+    with pytest.raises(ValueError, match="2\\^64"):
+        hetero.leibniz(2**64, backend="serial")
+    with pytest.raises(ValueError, match="whole number"):
+        hetero.leibniz(1.5, backend="serial")
+    with pytest.raises(TypeError):
+        hetero.leibniz("1000", backend="serial")
+    with pytest.raises(TypeError):
+        hetero.leibniz(True, backend="serial")
+
+
+def test_target_error_reports_whether_it_was_reached():
+    r = hetero.pi(1, seed=9, backend="rayon", target_error=1e-3)
+    assert r.target_reached and r.std_error <= 1e-3 and r.target_error == 1e-3
+    fixed = hetero.pi(r.samples, seed=9, backend="serial")
+    assert fixed.hits == r.hits
+
+
+def test_compare_checks_the_backends_against_each_other():
+    c = hetero.compare("pi", ["serial", "rayon", "threads"], samples=2e6, seed=4)
+    assert c.agree and [r.backend for r in c.runs] == ["serial", "rayon", "threads"]
+    assert len({r.hits for r in c.runs}) == 1 and all(r.agree for r in c.runs)
+    c = hetero.compare("simpson", ["serial", "rayon"], f="exp(x)", a=0, b=1, intervals=1e5)
+    assert c.agree and c.runs[0].value == c.runs[1].value
+
+
+def test_the_gpu_agrees_within_its_bound():
+    require_gpu()
+    r = hetero.simpson("exp(x)", 0, 1, 1e6, backend="gpu")
+    exact = math.e - 1
+    assert r.backend == "gpu" and r.gpu_bound is not None
+    assert abs(r.value - hetero.simpson("exp(x)", 0, 1, 1e6, backend="serial").value) <= r.gpu_bound
+    assert abs(r.value - exact) < 1e-6
+    assert hetero.pi(2e6, seed=2, backend="gpu").hits == hetero.pi(2e6, seed=2, backend="serial").hits
+
+
+# Errors: one line, the command line's message, the right type.
+
+
+def test_bad_input_is_a_value_error_with_the_command_lines_message():
+    with pytest.raises(ValueError, match="unknown function 'sinhh' at column 1"):
+        hetero.simpson("sinhh(x)", 0, 1, 100)
+    with pytest.raises(ValueError, match="unknown backend"):
+        hetero.pi(1000, backend="quantum")
+    with pytest.raises(ValueError):
+        hetero.montecarlo("x + y", [(0, 1)], 1000)
+    with pytest.raises(TypeError):
+        hetero.montecarlo("x", [0, 1], 1000)
+
+
+def test_a_non_finite_integrand_is_a_hetero_error():
+    with pytest.raises(hetero.HeteroError, match="not finite|non-finite|NaN|infinite"):
+        hetero.simpson("log(x - 0.5)", 0, 1, 1000, backend="serial")
+
+
+# The GIL is released: two Python threads run at once.
+
+
+def test_two_python_threads_run_at_once():
+    engine = hetero.Engine(1)
+    samples = 60_000_000
+
+    def once():
+        return engine.pi(samples, seed=1, backend="serial")
+
+    start = time.perf_counter()
+    once()
+    alone = time.perf_counter() - start
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(once())) for _ in range(2)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    together = time.perf_counter() - start
+    assert len(results) == 2 and results[0].hits == results[1].hits
+    # Serialized by the GIL they would take twice as long as one; with one core each, about as long.
+    if (os.cpu_count() or 1) >= 2:
+        assert together < 1.6 * alone, f"two threads took {together:.2f} s, one {alone:.2f} s"
+
+
+# Ctrl-C: a KeyboardInterrupt within about 0.1 s, with the partial result.
+
+
+def test_ctrl_c_interrupts_a_long_run_with_its_partial_result():
+    engine = hetero.Engine(1)
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt) as caught:
+        engine.pi(1e13, seed=1, backend="serial")
+    stopped = time.perf_counter() - start
+    assert isinstance(caught.value, hetero.Interrupted)
+    partial = caught.value.result
+    assert isinstance(partial, hetero.Result) and partial.interrupted
+    assert 0 < partial.samples < 1e13
+    assert stopped < 0.3 + 0.25, f"stopped after {stopped:.3f} s"
+    # The blocks done are a run of that many samples.
+    assert hetero.pi(partial.samples, seed=1, backend="rayon").hits == partial.hits
+
+
+# fork: a child never uses the parent's threads or device.
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_child_rebuilds_its_engine():
+    engine = hetero.Engine(2)
+    expected = engine.pi(4e6, seed=8, backend="rayon").hits
+    hetero.pi(1e5, seed=8, backend="rayon")
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            hits = engine.pi(4e6, seed=8, backend="rayon").hits
+            shared = hetero.pi(4e6, seed=8, backend="threads").hits
+            os.write(write, json.dumps([hits, shared]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(child, 0)
+    with os.fdopen(read) as f:
+        got = json.loads(f.read() or "null")
+    assert os.WIFEXITED(status) and got == [expected, expected]
+
+
+def test_multiprocessing_pool_workers_compute_the_same_bits():
+    import multiprocessing
+
+    hetero.pi(1e5, seed=1, backend="rayon")
+    with multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn").Pool(2) as pool:
+        results = pool.map(_pi_hits, [1, 2])
+    assert results == [hetero.pi(2e6, seed=s, backend="serial").hits for s in [1, 2]]
+
+
+def _pi_hits(seed):
+    return hetero.pi(2e6, seed=seed, backend="rayon").hits
+
+
+def test_the_docstring_examples_run():
+    import doctest
+
+    failures, tried = doctest.testmod(hetero)
+    assert tried > 0 and failures == 0
+
+
+def test_module_level_details():
+    assert hetero.simd_level() in {"avx512", "avx2", "portable"}
+    assert isinstance(hetero.devices(), list)
+    assert hetero.__version__
+    assert issubclass(hetero.GpuError, hetero.HeteroError)
+    assert issubclass(hetero.Interrupted, KeyboardInterrupt)
+    assert sys.modules["hetero._hetero"].Engine
