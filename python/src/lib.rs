@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, mpsc};
+use std::time::{Duration, Instant};
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyKeyboardInterrupt, PyTypeError, PyValueError};
@@ -158,56 +158,138 @@ fn build(threads: Option<usize>) -> PyResult<Engine> {
     )
 }
 
-/// One value handed from the run's thread to the waiting one.
-struct Slot<T> {
-    value: Mutex<Option<T>>,
-    ready: Condvar,
+/// A job for a worker thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The idle worker threads that runs go on, each waiting on its channel; made as needed (as many as
+/// Python threads have run at once) and kept, so that a run does not pay for starting a thread.
+/// After a fork the list is of the parent's threads, which the child does not have: dropped unused.
+struct Workers {
+    forks: u64,
+    idle: Vec<mpsc::Sender<Job>>,
 }
 
-/// Runs `work` in a thread of its own with the GIL released, while this thread looks at Python's signals
+static WORKERS: Mutex<Workers> = Mutex::new(Workers {
+    forks: 0,
+    idle: Vec::new(),
+});
+
+/// Runs `job` on an idle worker, or on a new one.
+fn submit(job: Job) -> PyResult<()> {
+    let forks = FORKS.load(Ordering::SeqCst);
+    let idle = {
+        let mut workers = WORKERS.lock().unwrap_or_else(PoisonError::into_inner);
+        if workers.forks != forks {
+            std::mem::forget(std::mem::take(&mut workers.idle));
+            workers.forks = forks;
+        }
+        workers.idle.pop()
+    };
+    let job = match idle {
+        Some(worker) => match worker.send(job) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::SendError(job)) => job,
+        },
+        None => job,
+    };
+    let (sender, jobs) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("hetero-python".to_owned())
+        .spawn(move || {
+            let mut job = job;
+            loop {
+                job();
+                {
+                    let mut workers = WORKERS.lock().unwrap_or_else(PoisonError::into_inner);
+                    if workers.forks != FORKS.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    workers.idle.push(sender.clone());
+                }
+                match next_job(&jobs) {
+                    Some(next) => job = next,
+                    None => return,
+                }
+            }
+        })
+        .map(drop)
+        .map_err(|e| HeteroError::new_err(format!("could not start a thread for the run: {e}")))
+}
+
+/// How long a worker or a waiting caller spins before it sleeps: a sleeping thread takes tens of
+/// microseconds to wake, more than a small run takes (see [`next_job`] and [`interruptible`]).
+const SPIN: Duration = Duration::from_micros(200);
+
+/// The worker's next job: looked for without sleeping for [`SPIN`] (a program calling hetero in a loop
+/// sends the next within microseconds), then waited for. `None` when no job can come.
+fn next_job(jobs: &mpsc::Receiver<Job>) -> Option<Job> {
+    let start = Instant::now();
+    while start.elapsed() < SPIN {
+        match jobs.try_recv() {
+            Ok(job) => return Some(job),
+            Err(mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+            Err(mpsc::TryRecvError::Disconnected) => return None,
+        }
+    }
+    jobs.recv().ok()
+}
+
+/// One value handed from the worker to the waiting thread: the work's, or its panic's message.
+struct Slot<T> {
+    value: Mutex<Option<std::thread::Result<T>>>,
+    ready: Condvar,
+    /// Set once `value` is.
+    done: AtomicBool,
+}
+
+/// Runs `work` on a worker thread with the GIL released, while this thread looks at Python's signals
 /// every 20 ms; a signal handler's exception (`KeyboardInterrupt` for Ctrl-C) stops the run through its
 /// [`Control`] and comes back beside the value, which is then that of the blocks done.
-fn interruptible<T: Send>(py: Python<'_>, work: impl FnOnce(&Control) -> T + Send) -> PyResult<(T, Option<PyErr>)> {
+fn interruptible<T: Send + 'static>(
+    py: Python<'_>,
+    work: impl FnOnce(&Control) -> T + Send + 'static,
+) -> PyResult<(T, Option<PyErr>)> {
     let stop = Arc::new(AtomicBool::new(false));
-    let control = Control::new().with_stop(Arc::clone(&stop));
-    let slot = Slot {
+    let slot = Arc::new(Slot {
         value: Mutex::new(None),
         ready: Condvar::new(),
-    };
-    std::thread::scope(|scope| {
-        let (slot, control) = (&slot, &control);
-        let worker = std::thread::Builder::new()
-            .name("hetero-python".to_owned())
-            .spawn_scoped(scope, move || {
-                let value = work(control);
-                *slot.value.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
-                slot.ready.notify_one();
-            })
-            .map_err(|e| HeteroError::new_err(format!("could not start a thread for the run: {e}")))?;
-        let mut pending = None;
-        loop {
-            let value = py.detach(|| {
-                let guard = slot.value.lock().unwrap_or_else(PoisonError::into_inner);
-                let (mut guard, _) = slot
-                    .ready
-                    .wait_timeout_while(guard, Duration::from_millis(20), |value| value.is_none())
-                    .unwrap_or_else(PoisonError::into_inner);
-                guard.take()
-            });
-            if let Some(value) = value {
-                return Ok((value, pending));
+        done: AtomicBool::new(false),
+    });
+    let (job_slot, job_stop) = (Arc::clone(&slot), Arc::clone(&stop));
+    submit(Box::new(move || {
+        let control = Control::new().with_stop(job_stop);
+        let value = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&control)));
+        *job_slot.value.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
+        job_slot.done.store(true, Ordering::Release);
+        job_slot.ready.notify_one();
+    }))?;
+    let mut pending = None;
+    loop {
+        let value = py.detach(|| {
+            // A small run is done within microseconds: looked for without sleeping first.
+            let start = Instant::now();
+            while !slot.done.load(Ordering::Acquire) && start.elapsed() < SPIN {
+                std::hint::spin_loop();
             }
-            if worker.is_finished() {
-                return Err(HeteroError::new_err("the run's thread ended without a result"));
-            }
-            if pending.is_none()
-                && let Err(e) = py.check_signals()
-            {
-                stop.store(true, Ordering::SeqCst);
-                pending = Some(e);
-            }
+            let guard = slot.value.lock().unwrap_or_else(PoisonError::into_inner);
+            let (mut guard, _) = slot
+                .ready
+                .wait_timeout_while(guard, Duration::from_millis(20), |value| value.is_none())
+                .unwrap_or_else(PoisonError::into_inner);
+            guard.take()
+        });
+        match value {
+            Some(Ok(value)) => return Ok((value, pending)),
+            Some(Err(_)) => return Err(HeteroError::new_err("internal error: the run panicked")),
+            None => {}
         }
-    })
+        if pending.is_none()
+            && let Err(e) = py.check_signals()
+        {
+            stop.store(true, Ordering::SeqCst);
+            pending = Some(e);
+        }
+    }
 }
 
 /// A JSON value as Python objects (objects as dicts, arrays as lists).
@@ -257,23 +339,30 @@ macro_rules! with_kernel {
     };
 }
 
+/// How a kernel runs to a target error.
+type ToTarget<K> = fn(&Engine, &K, f64, Choice, &Control) -> hetero::Result<TargetRun<<K as hetero::Kernel>::Output>>;
+
 /// Runs `kernel` (to `target` error with `to_target`, when given) and answers with its fields; Ctrl-C
 /// raises [`Interrupted`] with the fields of the blocks done.
 fn run_one<'py, K>(
     py: Python<'py>,
-    engine: &Engine,
-    kernel: &K,
+    engine: Arc<Engine>,
+    kernel: K,
     choice: Choice,
     target: Option<f64>,
-    to_target: impl Fn(&Engine, f64, Choice, &Control) -> hetero::Result<TargetRun<K::Output>> + Sync,
+    to_target: ToTarget<K>,
 ) -> PyResult<Bound<'py, PyAny>>
 where
-    K: Report + Sync,
+    K: Report + Send + Sync + 'static,
     K::Output: Send,
 {
-    let (done, pending) = interruptible(py, |control| match target {
-        Some(target) => to_target(engine, target, choice, control).map(|t| (t.run, Some((t.reached, t.why)))),
-        None => engine.run_with(kernel, choice, control).map(|run| (run, None)),
+    let kernel = Arc::new(kernel);
+    let job_kernel = Arc::clone(&kernel);
+    let (done, pending) = interruptible(py, move |control| match target {
+        Some(target) => {
+            to_target(&engine, &job_kernel, target, choice, control).map(|t| (t.run, Some((t.reached, t.why))))
+        }
+        None => engine.run_with(&*job_kernel, choice, control).map(|run| (run, None)),
     })?;
     let (run, reached): (Run<K::Output>, _) = match done {
         Ok(done) => done,
@@ -282,7 +371,7 @@ where
         }
         Err(error) => return Err(pending.unwrap_or_else(|| py_error(error))),
     };
-    let mut fields = run_json(kernel, &run);
+    let mut fields = run_json(&*kernel, &run);
     if let (Some(target), Some(map)) = (target, fields.as_object_mut()) {
         map.insert("target_error".to_owned(), target.into());
         if let Some((reached, why)) = reached {
@@ -318,19 +407,21 @@ fn interrupted(py: Python<'_>, message: &str, result: Option<Bound<'_, PyAny>>) 
 /// each other: `{"kernel", "reference", "runs", "agree", "disagreements", "interrupted"}`.
 fn compare_one<'py, K>(
     py: Python<'py>,
-    engine: &Engine,
-    kernel: &K,
-    backends: &[Backend],
+    engine: Arc<Engine>,
+    kernel: K,
+    backends: Vec<Backend>,
 ) -> PyResult<Bound<'py, PyAny>>
 where
-    K: Report + Sync,
+    K: Report + Send + Sync + 'static,
     K::Output: Send,
 {
-    let (done, pending) = interruptible(py, |control| {
-        hetero::validate::compare_with(engine, kernel, backends, control)
+    let kernel = Arc::new(kernel);
+    let job_kernel = Arc::clone(&kernel);
+    let (done, pending) = interruptible(py, move |control| {
+        hetero::validate::compare_with(&engine, &*job_kernel, &backends, control)
     })?;
     let comparison = done.map_err(|e| pending.as_ref().map_or_else(|| py_error(e), |p| p.clone_ref(py)))?;
-    let fields = to_python(py, &comparison_json(kernel, &comparison))?;
+    let fields = to_python(py, &comparison_json(&*kernel, &comparison))?;
     if let Some(error) = pending {
         if !error.is_instance_of::<PyKeyboardInterrupt>(py) {
             return Err(error);
@@ -412,26 +503,27 @@ impl PyEngine {
     fn run_problem<'py>(
         &self,
         py: Python<'py>,
-        problem: &Problem,
+        problem: Problem,
         backend: &str,
         target: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (engine, choice) = (self.shared.engine()?, choice(backend)?);
-        let engine = &engine;
         match problem {
-            Problem::Pi(k) => run_one(py, engine, k, choice, target, |e, t, c, control| {
+            Problem::Pi(k) => run_one(py, engine, k, choice, target, |e, k, t, c, control| {
                 hetero::target::pi_to_error(e, k.seed(), t, c, control)
             }),
-            Problem::Leibniz(k) => run_one(py, engine, k, choice, target, hetero::target::leibniz_to_error),
-            Problem::Builtin(k) => run_one(py, engine, k, choice, target, |e, t, c, control| {
+            Problem::Leibniz(k) => run_one(py, engine, k, choice, target, |e, _, t, c, control| {
+                hetero::target::leibniz_to_error(e, t, c, control)
+            }),
+            Problem::Builtin(k) => run_one(py, engine, k, choice, target, |e, k, t, c, control| {
                 let (a, b) = k.bounds();
                 hetero::target::simpson_to_error(e, *k.integrand(), a, b, t, c, control)
             }),
-            Problem::Expression(k) => run_one(py, engine, k, choice, target, |e, t, c, control| {
+            Problem::Expression(k) => run_one(py, engine, k, choice, target, |e, k, t, c, control| {
                 let (a, b) = k.bounds();
                 hetero::target::simpson_to_error(e, k.integrand().clone(), a, b, t, c, control)
             }),
-            Problem::Integral(k) => run_one(py, engine, k, choice, target, |e, t, c, control| {
+            Problem::Integral(k) => run_one(py, engine, k, choice, target, |e, k, t, c, control| {
                 hetero::target::integral_to_error(e, k.expr(), k.bounds(), k.seed(), t, c, control)
             }),
         }
@@ -465,7 +557,7 @@ impl PyEngine {
         backend: &str,
         target_error: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.run_problem(py, &Self::problem_pi(samples, seed)?, backend, target_error)
+        self.run_problem(py, Self::problem_pi(samples, seed)?, backend, target_error)
     }
 
     /// Simpson's rule for `f` (a built-in's name or an expression of x) over [a, b].
@@ -485,7 +577,7 @@ impl PyEngine {
         power: Option<u32>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let problem = Self::problem_simpson(f, a, b, intervals, x0, sigma, power)?;
-        self.run_problem(py, &problem, backend, target_error)
+        self.run_problem(py, problem, backend, target_error)
     }
 
     /// The Leibniz series for π.
@@ -498,7 +590,7 @@ impl PyEngine {
         target_error: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let problem = Problem::Leibniz(Leibniz::new(count(terms, "terms")?).map_err(py_error)?);
-        self.run_problem(py, &problem, backend, target_error)
+        self.run_problem(py, problem, backend, target_error)
     }
 
     /// `∫ expr` over a box by Monte Carlo, from the stream of `seed`.
@@ -515,7 +607,7 @@ impl PyEngine {
         target_error: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let problem = Self::problem_montecarlo(expr, r#box, samples, seed)?;
-        self.run_problem(py, &problem, backend, target_error)
+        self.run_problem(py, problem, backend, target_error)
     }
 
     /// One problem (`kernel` one of "pi", "simpson", "leibniz", "montecarlo", with its parameters) on
@@ -581,7 +673,7 @@ impl PyEngine {
                 Backend::ALL.into_iter().filter(|b| gpu || !b.uses_gpu()).collect()
             }
         };
-        with_kernel!(&problem, k => compare_one(py, &engine, k, &backends))
+        with_kernel!(problem, k => compare_one(py, engine, k, backends))
     }
 }
 
