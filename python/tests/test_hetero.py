@@ -118,10 +118,8 @@ def test_compare_checks_the_backends_against_each_other():
 def test_the_gpu_agrees_within_its_bound():
     require_gpu()
     r = hetero.simpson("exp(x)", 0, 1, 1e6, backend="gpu")
-    exact = math.e - 1
-    assert r.backend == "gpu" and r.gpu_bound is not None
+    assert r.backend == "gpu" and r.gpu_bound is not None and r.gpu["adapter"]
     assert abs(r.value - hetero.simpson("exp(x)", 0, 1, 1e6, backend="serial").value) <= r.gpu_bound
-    assert abs(r.value - exact) < 1e-6
     assert hetero.pi(2e6, seed=2, backend="gpu").hits == hetero.pi(2e6, seed=2, backend="serial").hits
 
 
@@ -137,6 +135,14 @@ def test_bad_input_is_a_value_error_with_the_command_lines_message():
         hetero.montecarlo("x + y", [(0, 1)], 1000)
     with pytest.raises(TypeError):
         hetero.montecarlo("x", [0, 1], 1000)
+
+
+def test_no_gpu_is_a_gpu_error():
+    # No adapter of a graphics API this machine lacks: the GPU backend cannot start.
+    code = "import hetero\ntry:\n    hetero.pi(1000, backend='gpu')\nexcept hetero.GpuError as e:\n    print('GpuError', e)\n"
+    env = {**os.environ, "WGPU_BACKEND": "metal" if sys.platform != "darwin" else "dx12"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.startswith("GpuError ") and len(out.strip().splitlines()) == 1
 
 
 def test_a_non_finite_integrand_is_a_hetero_error():
