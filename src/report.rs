@@ -83,16 +83,16 @@ pub fn run_json<K: Report>(kernel: &K, run: &Run<K::Output>) -> Value {
     object
 }
 
+/// How many times faster than the serial run of `comparison` `run` was (`None` when serial did not run).
+pub fn speedup<T>(comparison: &Comparison<T>, run: &Run<T>) -> Option<f64> {
+    let serial = comparison.runs.iter().find(|r| r.backend == Backend::Serial)?;
+    Some(serial.elapsed.as_secs_f64() / run.elapsed.as_secs_f64().max(1e-9))
+}
+
 /// Several backends' runs of one problem as JSON: `{"kernel", "reference", "runs", "agree",
 /// "disagreements", "interrupted"}`, each run as [`run_json`] with its `speedup` over serial (when serial
 /// ran), `verdict` and `agree`.
 pub fn comparison_json<K: Report>(kernel: &K, comparison: &Comparison<K::Output>) -> Value {
-    let serial_seconds = comparison
-        .runs
-        .iter()
-        .find(|r| r.backend == Backend::Serial)
-        .map(|r| r.elapsed.as_secs_f64());
-    let speedup = |run: &Run<K::Output>| serial_seconds.map(|s| s / run.elapsed.as_secs_f64().max(1e-9));
     // No run at all when the first was interrupted.
     let reference = comparison.runs.get(comparison.reference).map(|r| r.backend);
     let runs: Vec<Value> = comparison
@@ -102,7 +102,7 @@ pub fn comparison_json<K: Report>(kernel: &K, comparison: &Comparison<K::Output>
         .map(|(run, verdict)| {
             let mut object = run_json(kernel, run);
             if let Some(map) = object.as_object_mut() {
-                map.insert("speedup".to_owned(), json!(speedup(run)));
+                map.insert("speedup".to_owned(), json!(speedup(comparison, run)));
                 map.insert("verdict".to_owned(), json!(verdict.to_string()));
                 map.insert("agree".to_owned(), json!(verdict.agree));
             }

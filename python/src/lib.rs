@@ -383,17 +383,24 @@ where
     }
     let fields = to_python(py, &fields)?;
     if let Some(error) = pending {
-        if !error.is_instance_of::<PyKeyboardInterrupt>(py) {
-            return Err(error);
-        }
         let message = format!(
             "interrupted: blocks 0..{} of {} completed; the result covers them",
             run.completed, run.blocks
         );
-        return Err(interrupted(py, &message, Some(fields)));
+        return Err(stopped_by(py, error, &message, fields));
     }
     kernel.check(&run.output).map_err(py_error)?;
     Ok(fields)
+}
+
+/// The exception for a run that a signal handler's `error` stopped: Ctrl-C's `KeyboardInterrupt` as an
+/// [`Interrupted`] carrying the fields of what was done, any other exception as it is.
+fn stopped_by<'py>(py: Python<'py>, error: PyErr, message: &str, fields: Bound<'py, PyAny>) -> PyErr {
+    if error.is_instance_of::<PyKeyboardInterrupt>(py) {
+        interrupted(py, message, Some(fields))
+    } else {
+        error
+    }
 }
 
 /// An [`Interrupted`] exception carrying `result`.
@@ -423,14 +430,8 @@ where
     let comparison = done.map_err(|e| pending.as_ref().map_or_else(|| py_error(e), |p| p.clone_ref(py)))?;
     let fields = to_python(py, &comparison_json(&*kernel, &comparison))?;
     if let Some(error) = pending {
-        if !error.is_instance_of::<PyKeyboardInterrupt>(py) {
-            return Err(error);
-        }
-        return Err(interrupted(
-            py,
-            "interrupted: the runs that finished are in the result",
-            Some(fields),
-        ));
+        let message = "interrupted: the runs that finished are in the result";
+        return Err(stopped_by(py, error, message, fields));
     }
     Ok(fields)
 }

@@ -4,12 +4,6 @@ use super::*;
 
 /// Several backends' runs of one problem: a table, or `{"runs": [...], "agree": ...}`.
 pub fn comparison<K: Text>(kernel: &K, comparison: &Comparison<K::Output>, as_json: bool) -> String {
-    let serial_seconds = comparison
-        .runs
-        .iter()
-        .find(|r| r.backend == Backend::Serial)
-        .map(|r| r.elapsed.as_secs_f64());
-    let speedup = |run: &Run<K::Output>| serial_seconds.map(|s| s / run.elapsed.as_secs_f64().max(1e-9));
     // No run at all when the first was interrupted.
     let reference = comparison.runs.get(comparison.reference).map(|r| r.backend);
     if as_json {
@@ -33,7 +27,7 @@ pub fn comparison<K: Text>(kernel: &K, comparison: &Comparison<K::Output>, as_js
             Some(gpu) => format!("{} ({})", gpu.adapter, gpu.precision.map_or("", |p| p.name())),
             None => format!("{} threads", run.threads),
         };
-        let speed = speedup(run).map_or("-".to_owned(), |s| format!("{s:.2}×"));
+        let speed = hetero::report::speedup(comparison, run).map_or("-".to_owned(), |s| format!("{s:.2}×"));
         let verdict = if run.backend == reference {
             "reference".to_owned()
         } else {
