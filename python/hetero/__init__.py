@@ -52,11 +52,15 @@ if hasattr(os, "register_at_fork"):
 # The fields a Result's repr shows, in this order, when it has them.
 _SHOWN = ("kernel", "value", "error_estimate", "backend", "threads", "seconds", "stamp")
 
+# Fields only some runs have (the command line's JSON leaves them out): None on the others.
+_OPTIONAL = frozenset({"gpu", "precision", "split", "target_error", "target_reached", "target_missed_because"})
+
 
 class Result:
     """One run's result: the fields ``hetero … --json`` prints, read-only, as attributes (``value``,
     ``error_estimate``, ``backend``, ``threads``, ``seconds``, ``throughput``, ``stamp``, and each
-    kernel's own: ``hits``, ``std_error``, ``ci95``, ``gpu``…). ``to_dict()`` gives them all."""
+    kernel's own: ``hits``, ``std_error``, ``ci95``…). ``gpu``, ``precision``, ``split`` and the
+    ``target_…`` fields are None on runs without them. ``to_dict()`` gives the fields the run has."""
 
     __slots__ = ("_fields",)
 
@@ -68,6 +72,8 @@ class Result:
         try:
             return fields[name]
         except KeyError:
+            if name in _OPTIONAL:
+                return None
             raise AttributeError(f"{type(self).__name__} has no field {name!r}") from None
 
     def __setattr__(self, name: str, value: Any) -> None:

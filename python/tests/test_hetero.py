@@ -84,6 +84,7 @@ def test_result_is_a_frozen_record_of_the_json_fields():
         r.value = 3.0
     with pytest.raises(AttributeError):
         r.no_such_field
+    assert r.gpu is None and r.target_error is None
     assert "pi" in repr(r) and r.stamp in repr(r)
     assert pickle.loads(pickle.dumps(r)) == r
 
