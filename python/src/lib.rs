@@ -158,8 +158,10 @@ fn build(threads: Option<usize>) -> PyResult<Engine> {
     )
 }
 
-/// A job for a worker thread.
-type Job = Box<dyn FnOnce() + Send>;
+/// A job for a worker thread: it does the work and returns how to hand the result over, which the worker
+/// calls once it is listed idle again (so that the caller, once woken, never finds the list locked: a
+/// `fork` then would leave it locked in the child).
+type Job = Box<dyn FnOnce() -> Box<dyn FnOnce() + Send> + Send>;
 
 /// The idle worker threads that runs go on, each waiting on its channel; made as needed (as many as
 /// Python threads have run at once) and kept, so that a run does not pay for starting a thread.
@@ -198,13 +200,18 @@ fn submit(job: Job) -> PyResult<()> {
         .spawn(move || {
             let mut job = job;
             loop {
-                job();
-                {
+                let hand_over = job();
+                let listed = {
                     let mut workers = WORKERS.lock().unwrap_or_else(PoisonError::into_inner);
-                    if workers.forks != FORKS.load(Ordering::SeqCst) {
-                        return;
+                    let listed = workers.forks == FORKS.load(Ordering::SeqCst);
+                    if listed {
+                        workers.idle.push(sender.clone());
                     }
-                    workers.idle.push(sender.clone());
+                    listed
+                };
+                hand_over();
+                if !listed {
+                    return;
                 }
                 match next_job(&jobs) {
                     Some(next) => job = next,
@@ -259,9 +266,11 @@ fn interruptible<T: Send + 'static>(
     submit(Box::new(move || {
         let control = Control::new().with_stop(job_stop);
         let value = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&control)));
-        *job_slot.value.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
-        job_slot.done.store(true, Ordering::Release);
-        job_slot.ready.notify_one();
+        Box::new(move || {
+            *job_slot.value.lock().unwrap_or_else(PoisonError::into_inner) = Some(value);
+            job_slot.done.store(true, Ordering::Release);
+            job_slot.ready.notify_one();
+        })
     }))?;
     let mut pending = None;
     loop {
