@@ -139,19 +139,30 @@ impl Engine {
             hybrid::Worker {
                 gpu: true,
                 smallest: 1,
-                run: Box::new(|r: Range<u64>| {
+                // One pipeline of dispatches over every range the GPU takes.
+                work: hybrid::Work::Stream(Box::new(|source: &mut dyn gpu::RangeSource<K::Partial>| {
                     let mut report = GpuReport::default();
-                    let partial = gpu::reduce(&device, program, lo + r.start..lo + r.end, self.precision, &mut report)?;
-                    Ok((partial, Some(report)))
-                }),
+                    let mut shifted = Shifted { source, by: lo };
+                    let blocks = range.end - range.start;
+                    gpu::reduce_stream(
+                        &device,
+                        program,
+                        &mut shifted,
+                        blocks,
+                        self.precision,
+                        &mut report,
+                        &Control::new(),
+                    )?;
+                    Ok(report)
+                })),
             },
             hybrid::Worker {
                 gpu: false,
                 smallest: self.threads as u64,
-                run: Box::new(|r: Range<u64>| {
+                work: hybrid::Work::Each(Box::new(|r: Range<u64>| {
                     let partial = parallel::reduce(self.pool()?, self.threads, kernel, lo + r.start..lo + r.end)?;
                     Ok((partial, None))
-                }),
+                })),
             },
         ];
         let shared = hybrid::drive(range.end - range.start, &workers, control)?;
@@ -159,6 +170,23 @@ impl Engine {
         report.absorb(&shared.report);
         let incomplete = shared.chunks.blocks() < range.end - range.start;
         finish_chunks(shared.chunks, incomplete, Some(report), Some(shared.split))
+    }
+}
+
+/// A source of ranges relative to a run's range, as block numbers: shifted by the range's start.
+struct Shifted<'a, P> {
+    source: &'a mut dyn gpu::RangeSource<P>,
+    by: u64,
+}
+
+impl<P> gpu::RangeSource<P> for Shifted<'_, P> {
+    fn next_range(&mut self) -> Option<Range<u64>> {
+        self.source.next_range().map(|r| r.start + self.by..r.end + self.by)
+    }
+
+    fn finished(&mut self, range: Range<u64>, partial: Option<P>) {
+        self.source
+            .finished(range.start - self.by..range.end - self.by, partial);
     }
 }
 

@@ -1,6 +1,7 @@
-//! Runs a [`GpuProgram`](crate::program::GpuProgram) over a block range: dispatches sized to the device's
-//! limits and to short submissions, two in flight (one runs while the host reads back and combines the
-//! one before), in buffers made once per device and reused; results combined in the fixed order.
+//! Runs a [`GpuProgram`](crate::program::GpuProgram) over a block range, or over the ranges a source hands
+//! out one after another: dispatches sized to the device's limits and to short submissions, two in flight
+//! (one runs while the host reads back and combines the one before, also across ranges), in buffers made
+//! once per device and reused; results combined in the fixed order.
 
 use std::ops::Range;
 use std::sync::mpsc;
@@ -130,6 +131,8 @@ struct InFlight {
     staging: usize,
     first: u64,
     count: u64,
+    /// Whether it is the last dispatch of its range.
+    last: bool,
     submission: wgpu::SubmissionIndex,
     mapped: mpsc::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
 }
@@ -149,6 +152,16 @@ pub(crate) fn reduce<P: crate::Partial>(
     reduce_watched(gpu, kernel, range, precision, report, &Control::new()).map(|(partial, _)| partial)
 }
 
+/// Where a streamed reduction ([`reduce_stream`]) takes its block ranges and hands back their partials.
+pub(crate) trait RangeSource<P> {
+    /// The next range to compute, asked for when the last one is all dispatched; `None` when there is
+    /// none (then none is asked for again).
+    fn next_range(&mut self) -> Option<Range<u64>>;
+    /// The partial of `range` (`None` for an empty one), once all its blocks are read back: in the order
+    /// the ranges were given.
+    fn finished(&mut self, range: Range<u64>, partial: Option<P>);
+}
+
 /// [`reduce`], reporting progress to `control` after each dispatch and stopping when its flag is raised:
 /// no dispatch is submitted after that, the ones in flight are read back, and the partial of the blocks
 /// done from the range's start is returned with their count. One pipeline of dispatches for the whole
@@ -161,14 +174,52 @@ pub(crate) fn reduce_watched<P: crate::Partial>(
     report: &mut GpuReport,
     control: &Control,
 ) -> Result<(Option<P>, u64)> {
+    /// One range, and its partial once finished.
+    struct One<P> {
+        range: Option<Range<u64>>,
+        partial: Option<Option<P>>,
+    }
+    impl<P> RangeSource<P> for One<P> {
+        fn next_range(&mut self) -> Option<Range<u64>> {
+            self.range.take()
+        }
+        fn finished(&mut self, _: Range<u64>, partial: Option<P>) {
+            self.partial = Some(partial);
+        }
+    }
+    let len = range.end - range.start;
+    let mut one = One {
+        range: Some(range),
+        partial: None,
+    };
+    let open = reduce_stream(gpu, kernel, &mut one, len, precision, report, control)?;
+    // Stopped inside the range: the blocks read back from its start.
+    Ok(match (one.partial, open) {
+        (Some(partial), _) => (partial, len),
+        (None, Some((done, partial))) => (partial, done.end - done.start),
+        (None, None) => (None, 0),
+    })
+}
+
+/// Computes the ranges `source` hands out, as one pipeline of dispatches however many ranges there are:
+/// the next range's first dispatch is submitted while the last one's are still running, and each
+/// range's partial is handed back when its last dispatch is read back. No range is asked for after
+/// `control`'s flag is raised; the ones in flight are read back, and the part of the one left unfinished
+/// comes back (its blocks from its start, and their partial). `blocks` is what progress counts against.
+pub(crate) fn reduce_stream<P: crate::Partial>(
+    gpu: &Gpu,
+    kernel: &dyn GpuKernel<Partial = P>,
+    source: &mut dyn RangeSource<P>,
+    blocks: u64,
+    precision: Option<Precision>,
+    report: &mut GpuReport,
+    control: &Control,
+) -> Result<Option<(Range<u64>, Option<P>)>> {
     gpu.check_alive()?;
     let program = kernel.program(&gpu.caps(precision))?;
     report.adapter = gpu.name().to_owned();
     report.api = gpu.api();
     report.precision = Some(program.precision);
-    if range.is_empty() {
-        return Ok((None, 0));
-    }
     let (pipeline, compile) = gpu.pipeline(&program.wgsl)?;
     report.compile_seconds += compile.as_secs_f64();
 
@@ -213,7 +264,7 @@ pub(crate) fn reduce_watched<P: crate::Partial>(
     };
     gpu.queue
         .write_buffer(&buffers.params, 0, bytemuck::cast_slice(&params));
-    let outcome = dispatch_all(gpu, &program, &pipeline, buffers, range, report, control);
+    let outcome = dispatch_all(gpu, &program, &pipeline, buffers, source, blocks, report, control);
     // A failure may leave a read-back pending on a staging buffer: such buffers are not kept.
     if outcome.is_err()
         && let Some(slot) = shared.as_deref_mut()
@@ -239,17 +290,19 @@ fn dispatch_limit(gpu: &Gpu, words: u64, data_words: u64) -> u64 {
         .max(1)
 }
 
-/// Runs `program` over `range` in `buffers` (its parameters written already): the dispatch loop of
-/// [`reduce_watched`].
+/// Runs `program` over the ranges of `source` in `buffers` (its parameters written already): the dispatch
+/// loop of [`reduce_stream`].
+#[allow(clippy::too_many_arguments)]
 fn dispatch_all<P: crate::Partial>(
     gpu: &Gpu,
     program: &crate::program::GpuProgram<'_, P>,
     pipeline: &wgpu::ComputePipeline,
     buffers: &Buffers,
-    range: Range<u64>,
+    source: &mut dyn RangeSource<P>,
+    blocks: u64,
     report: &mut GpuReport,
     control: &Control,
-) -> Result<(Option<P>, u64)> {
+) -> Result<Option<(Range<u64>, Option<P>)>> {
     let started = Instant::now();
     let device = &gpu.device;
     let words = u64::from(program.words_per_block.max(1));
@@ -257,7 +310,7 @@ fn dispatch_all<P: crate::Partial>(
     let max_blocks = dispatch_limit(gpu, words, data_words);
 
     // Partials that combine exactly are folded per dispatch and the dispatches' partials combined in
-    // order; any other partial goes block by block into the tree over the whole range.
+    // order; any other partial goes block by block into the tree over its whole range.
     let mut fold = TreeFold::new();
     let mut total: Option<P> = None;
     let mut kernel_time = Duration::ZERO;
@@ -269,15 +322,46 @@ fn dispatch_all<P: crate::Partial>(
         .and_then(|sizes| sizes.get(&key).copied())
         .unwrap_or(1)
         .clamp(1, max_blocks);
-    let mut next = range.start;
+    // The range being dispatched (`next` its first block not yet dispatched), the ranges dispatched and
+    // not yet all read back (the first is the one being read back, from block `read`), and whether the
+    // source has more.
+    let mut current = 0..0;
+    let mut next = 0;
+    let mut pending: std::collections::VecDeque<Range<u64>> = std::collections::VecDeque::new();
+    let mut read = 0;
+    let mut more = true;
+    let mut read_blocks = 0;
     let mut block_data = Vec::new();
     let mut in_flight: std::collections::VecDeque<InFlight> = std::collections::VecDeque::new();
     let mut staging = 0;
     let mut last_done = Instant::now();
-    while next < range.end || !in_flight.is_empty() {
+    loop {
         // Keep the device busy: submit until IN_FLIGHT dispatches are queued.
-        while in_flight.len() < IN_FLIGHT && next < range.end && !control.stopped() {
-            let count = chunk.min(range.end - next);
+        while in_flight.len() < IN_FLIGHT && !control.stopped() {
+            if next == current.end {
+                if !more {
+                    break;
+                }
+                match source.next_range() {
+                    Some(range) if range.is_empty() => {
+                        source.finished(range, None);
+                        continue;
+                    }
+                    Some(range) => {
+                        if pending.is_empty() {
+                            read = range.start;
+                        }
+                        next = range.start;
+                        current = range.clone();
+                        pending.push_back(range);
+                    }
+                    None => {
+                        more = false;
+                        break;
+                    }
+                }
+            }
+            let count = chunk.min(current.end - next);
             let upload = Instant::now();
             let [first_lo, first_hi] = crate::program::u64_words(next);
             let header = [first_lo, first_hi, count as u32, 0];
@@ -332,6 +416,7 @@ fn dispatch_all<P: crate::Partial>(
                 staging,
                 first: next,
                 count,
+                last: next + count == current.end,
                 submission,
                 mapped,
             });
@@ -410,10 +495,23 @@ fn dispatch_all<P: crate::Partial>(
         }
         staged.unmap();
         report.readback_seconds += readback.elapsed().as_secs_f64();
-        let done_blocks = done.first + done.count - range.start;
+        read = done.first + done.count;
+        read_blocks += done.count;
+        if done.last
+            && let Some(range) = pending.pop_front()
+        {
+            let partial = match program.dispatch_fold {
+                Some(_) => total.take(),
+                None => std::mem::take(&mut fold).finish(),
+            };
+            source.finished(range, partial);
+            if let Some(following) = pending.front() {
+                read = following.start;
+            }
+        }
         control.report(Progress {
-            done: done_blocks,
-            blocks: range.end - range.start,
+            done: read_blocks,
+            blocks,
             elapsed: started.elapsed(),
         });
 
@@ -432,15 +530,15 @@ fn dispatch_all<P: crate::Partial>(
     if buffers.queries.is_some() {
         *report.kernel_seconds.get_or_insert(0.0) += kernel_time.as_secs_f64();
     }
-    // Dispatches are read back in order, so what was folded is the range's first `next − start` blocks.
-    let done = next - range.start;
-    Ok((
-        match program.dispatch_fold {
+    // Dispatches are read back in order: what was folded of a range left unfinished (stopped) is its
+    // first blocks, up to `read`.
+    Ok(pending.front().map(|range| {
+        let partial = match program.dispatch_fold {
             Some(_) => total,
             None => fold.finish(),
-        },
-        done,
-    ))
+        };
+        (range.start..read, partial)
+    }))
 }
 
 /// Pops an (out-of-memory, validation) pair of error scopes, innermost first.

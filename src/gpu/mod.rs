@@ -40,7 +40,7 @@ pub mod shaders {
     pub use crate::shaders::*;
 }
 
-pub(crate) use exec::{reduce, reduce_watched};
+pub(crate) use exec::{RangeSource, reduce, reduce_stream, reduce_watched};
 
 use crate::error::{GpuError, GpuErrorKind};
 use crate::{Error, Result};
