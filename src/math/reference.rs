@@ -87,6 +87,18 @@ pub(super) fn worst(points: &[f64], f: fn(f64) -> f64, reference: impl Fn(f64) -
         .fold((0.0, 0.0), |a, b| if b.0 > a.0 { b } else { a })
 }
 
+/// [`worst`] for a function of two arguments: the largest error over `pairs` and the pair where it is.
+pub(super) fn worst2(
+    pairs: impl IntoIterator<Item = (f64, f64)>,
+    f: fn(f64, f64) -> f64,
+    reference: impl Fn(f64, f64) -> Dd,
+) -> (f64, f64, f64) {
+    pairs
+        .into_iter()
+        .map(|(a, b)| (ulps(f(a, b), reference(a, b)), a, b))
+        .fold((0.0, 0.0, 0.0), |w, e| if e.0 > w.0 { e } else { w })
+}
+
 pub(super) fn sample(count: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
     let mut state = seed;
     (0..count)

@@ -161,14 +161,12 @@ mod tests {
         let xs = sample(200_000, -1e3, 1e3, 94);
         let ys = sample(200_000, -1.0, 1.0, 95);
         let exponents = sample(200_000, -400.0, 400.0, 96);
-        let mut worst = (0.0f64, 0.0, 0.0);
-        for ((&x, &y), &e) in xs.iter().zip(&ys).zip(&exponents) {
-            let y = y * 10f64.powf(e / 100.0);
-            let u = ulps(hypot(x, y), hypot_reference(x, y));
-            if u > worst.0 {
-                worst = (u, x, y);
-            }
-        }
+        let pairs = xs
+            .iter()
+            .zip(&ys)
+            .zip(&exponents)
+            .map(|((&x, &y), &e)| (x, y * 10f64.powf(e / 100.0)));
+        let worst = worst2(pairs, hypot, hypot_reference);
         assert!(
             worst.0 <= 1.0,
             "hypot({}, {}) is off by {} ulp",
