@@ -20,6 +20,7 @@ use crate::kernels::{
     Integrand, Leibniz, LeibnizEstimate, MAX_FLOAT_ELEMENTS, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate,
 };
 use crate::program::{Precision, unit_roundoff};
+use crate::validate::Verify;
 use crate::{Engine, Error, Kernel, Partial, Result, Run};
 
 /// A run to a target error: the run, and whether its error estimate can be trusted to be within the target.
@@ -276,6 +277,10 @@ pub fn simpson_to_error<F: Integrand + Clone>(
         if run.interrupted {
             return Ok(TargetRun::reached(run));
         }
+        // A value or estimate that is not finite stays so at every further doubling (the points of `n` are
+        // among those of `2n`, and an integral beyond the f64 range stays beyond it): an error now, not
+        // doublings up to 2^53 intervals.
+        kernel.check(&run.output)?;
         let estimate = run.output.error_estimate;
         estimates.push(estimate);
         let trusted = converging(&estimates);

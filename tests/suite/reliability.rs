@@ -195,7 +195,14 @@ pub(crate) fn overflow_is_an_answer_or_an_error_never_infinity() {
     // Flat where 2σ² is huge; tiny σ is refused.
     let v = json_of(&["simpson", "-f", "gauss", "--sigma", "1e300", "-n", "1000", "--json"]);
     assert!((v["exact"].as_f64().unwrap() - 1.0).abs() < 1e-12, "{v}");
-    for to in ["710", "1e300"] {
+    // At a fixed size, and to a target error: no doubling makes it finite, so the first run says so.
+    for (to, size) in [
+        ("710", "-n"),
+        ("1e300", "-n"),
+        ("710", "--target-error"),
+        ("1e300", "--target-error"),
+    ] {
+        let amount = if size == "-n" { "1e4" } else { "1e-2" };
         let out = hetero(&[
             "simpson",
             "-f",
@@ -204,13 +211,13 @@ pub(crate) fn overflow_is_an_answer_or_an_error_never_infinity() {
             "0",
             "--to",
             to,
-            "-n",
-            "1e4",
+            size,
+            amount,
             "--backend",
             "serial",
             "--json",
         ]);
-        assert_eq!(out.status.code(), Some(1), "{to}");
+        assert_eq!(out.status.code(), Some(1), "{to} {size}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("not finite") && out.stdout.is_empty(), "{stderr}");
         assert!(stderr.len() < 200, "{stderr}");
