@@ -240,6 +240,8 @@ pub(crate) trait Lanes: Copy + Instructions {
     fn gt(self, other: Self) -> Self::Mask;
     /// Whether any lane of `mask` is set.
     fn any(mask: Self::Mask) -> bool;
+    /// Whether every lane of `mask` is set.
+    fn all(mask: Self::Mask) -> bool;
     /// For lanes holding an integer `k` below `2^51` in magnitude: whether bit `bit` of `k` (two's
     /// complement) is set.
     fn bit(self, bit: u32) -> Self::Mask;
@@ -336,6 +338,10 @@ impl Lanes for f64 {
     }
     #[inline(always)]
     fn any(mask: bool) -> bool {
+        mask
+    }
+    #[inline(always)]
+    fn all(mask: bool) -> bool {
         mask
     }
     #[inline(always)]
@@ -462,6 +468,10 @@ impl<V: Lanes> Lanes for Pair<V> {
         V::any(mask.0) || V::any(mask.1)
     }
     #[inline(always)]
+    fn all(mask: Self::Mask) -> bool {
+        V::all(mask.0) && V::all(mask.1)
+    }
+    #[inline(always)]
     fn bit(self, bit: u32) -> Self::Mask {
         (self.0.bit(bit), self.1.bit(bit))
     }
@@ -561,6 +571,10 @@ impl Lanes for Portable {
     #[inline(always)]
     fn any(mask: [bool; 8]) -> bool {
         mask.iter().any(|&m| m)
+    }
+    #[inline(always)]
+    fn all(mask: [bool; 8]) -> bool {
+        mask.iter().all(|&m| m)
     }
     #[inline(always)]
     fn bit(self, bit: u32) -> [bool; 8] {
@@ -747,6 +761,11 @@ mod x86 {
         fn any(mask: Self::Mask) -> bool {
             // SAFETY: see the impl.
             unsafe { _mm256_movemask_pd(_mm256_or_pd(mask.0[0], mask.0[1])) != 0 }
+        }
+        #[inline(always)]
+        fn all(mask: Self::Mask) -> bool {
+            // SAFETY: see the impl.
+            unsafe { _mm256_movemask_pd(_mm256_and_pd(mask.0[0], mask.0[1])) == 0b1111 }
         }
         #[inline(always)]
         fn bit(self, bit: u32) -> Self::Mask {
@@ -1010,6 +1029,10 @@ mod x86 {
         #[inline(always)]
         fn any(mask: __mmask8) -> bool {
             mask != 0
+        }
+        #[inline(always)]
+        fn all(mask: __mmask8) -> bool {
+            mask == 0xff
         }
         #[inline(always)]
         fn bit(self, bit: u32) -> __mmask8 {

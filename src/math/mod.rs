@@ -756,10 +756,6 @@ pub(crate) fn tan_lanes<V: Lanes>(x: V) -> V {
 
 /// `sin(x + shift·π/2)` for `shift` 0 or 1; lanes beyond [`TRIG_LIMIT`] take `far` (the C library's
 /// function) instead, lane by lane, the same in every width.
-///
-/// `x = n·π/2 + (y0 + y1)`, `|y0 + y1| ≤ π/4`, with `n·π/2` subtracted in four parts and the remainder kept
-/// as a double-double; then fdlibm's kernels for `sin` and `cos` of `y0 + y1`, and the quadrant
-/// `n + shift` picks one of them and its sign.
 #[inline(always)]
 fn trig<V: Lanes>(x: V, shift: f64, far: fn(f64) -> f64) -> V {
     let c = |k| x.token().splat(k);
@@ -772,17 +768,70 @@ fn trig<V: Lanes>(x: V, shift: f64, far: fn(f64) -> f64) -> V {
             }
         });
     }
-    let (n, y0, y1) = reduce_pio2(x);
+    let value = trig_near(x, shift);
+    if shift == 0.0 {
+        // sin x rounds to x below 2^-26; returning x keeps the sign of a zero.
+        V::select(c(TINY).gt(x.abs()), x, value)
+    } else {
+        value
+    }
+}
 
+/// The arguments for which [`sin_lanes_near`] may be used: `|x|` from `2^-26` to [`TRIG_LIMIT`].
+pub(crate) const SIN_NEAR_RANGE: (f64, f64) = (TINY, TRIG_LIMIT);
+
+/// [`sin_lanes`] for lanes with `|x|` inside [`SIN_NEAR_RANGE`], where it returns the same bits with less
+/// work (no lane takes the far or the tiny path).
+#[inline(always)]
+pub(crate) fn sin_lanes_near<V: Lanes>(x: V) -> V {
+    trig_near(x, 0.0)
+}
+
+/// [`cos_lanes`] for lanes with `|x| ≤` [`TRIG_LIMIT`], where it returns the same bits with less work.
+#[inline(always)]
+pub(crate) fn cos_lanes_near<V: Lanes>(x: V) -> V {
+    trig_near(x, 1.0)
+}
+
+/// `sin(x + shift·π/2)` for `|x| ≤` [`TRIG_LIMIT`], with no special case for tiny `x`.
+///
+/// `x = n·π/2 + (y0 + y1)`, `|y0 + y1| ≤ π/4`, with `n·π/2` subtracted in four parts and the remainder kept
+/// as a double-double; then fdlibm's kernels for `sin` and `cos` of `y0 + y1`, and the quadrant
+/// `n + shift` picks one of them and its sign.
+#[inline(always)]
+fn trig_near<V: Lanes>(x: V, shift: f64) -> V {
+    let (n, y0, y1) = reduce_pio2(x);
     let z = y0.mul(y0);
-    // sin(y0 + y1)
+    let quadrant = n.add(x.token().splat(shift));
+    let odd = quadrant.bit(0);
+    // Neighbouring arguments (a rule's points, a vector of them) mostly share the parity of their
+    // quadrant: then only the kernel they need is evaluated (the same values as selecting from both).
+    let value = if !V::any(odd) {
+        sin_kernel(y0, y1, z)
+    } else if V::all(odd) {
+        cos_kernel(y0, y1, z)
+    } else {
+        V::select(odd, cos_kernel(y0, y1, z), sin_kernel(y0, y1, z))
+    };
+    V::select(quadrant.bit(1), value.neg(), value)
+}
+
+/// fdlibm's `__kernel_sin`: `sin(y0 + y1)` for `|y0 + y1| ≤ π/4`, with `z = y0²`.
+#[inline(always)]
+fn sin_kernel<V: Lanes>(y0: V, y1: V, z: V) -> V {
+    let c = |k| y0.token().splat(k);
     let v = z.mul(y0);
     let mut r = c(SIN[5]);
     for &coefficient in SIN[1..5].iter().rev() {
         r = r.mul(z).add(c(coefficient));
     }
-    let sine = y0.sub(z.mul(c(0.5).mul(y1).sub(v.mul(r))).sub(y1).sub(v.mul(c(SIN[0]))));
-    // cos(y0 + y1)
+    y0.sub(z.mul(c(0.5).mul(y1).sub(v.mul(r))).sub(y1).sub(v.mul(c(SIN[0]))))
+}
+
+/// fdlibm's `__kernel_cos`: `cos(y0 + y1)` for `|y0 + y1| ≤ π/4`, with `z = y0²`.
+#[inline(always)]
+fn cos_kernel<V: Lanes>(y0: V, y1: V, z: V) -> V {
+    let c = |k| y0.token().splat(k);
     let mut p = c(COS[5]);
     for &coefficient in COS[..5].iter().rev() {
         p = p.mul(z).add(c(coefficient));
@@ -790,17 +839,7 @@ fn trig<V: Lanes>(x: V, shift: f64, far: fn(f64) -> f64) -> V {
     let r = z.mul(p);
     let hz = c(0.5).mul(z);
     let w = c(1.0).sub(hz);
-    let cosine = w.add(c(1.0).sub(w).sub(hz).add(z.mul(r).sub(y0.mul(y1))));
-
-    let quadrant = n.add(c(shift));
-    let value = V::select(quadrant.bit(0), cosine, sine);
-    let value = V::select(quadrant.bit(1), value.neg(), value);
-    if shift == 0.0 {
-        // sin x rounds to x below 2^-26; returning x keeps the sign of a zero.
-        V::select(c(TINY).gt(x.abs()), x, value)
-    } else {
-        value
-    }
+    w.add(c(1.0).sub(w).sub(hz).add(z.mul(r).sub(y0.mul(y1))))
 }
 
 /// Below this `|x|`, `sin x` rounds to `x`.
@@ -898,12 +937,24 @@ mod tests {
     }
 
     #[test]
-    fn the_normal_range_shortcut_returns_the_same_bits() {
+    fn the_range_shortcuts_return_the_same_bits() {
         let (lo, hi) = EXP_NORMAL_RANGE;
         let mut x = sample(100_000, lo, hi, 11);
         x.extend([lo, hi, 0.0, -0.0]);
         for x in x {
             assert_eq!(exp_lanes_normal(x).to_bits(), exp(x).to_bits(), "{x}");
+        }
+        // And sin's and cos's inside their ranges, on both signs.
+        let (lo, hi) = SIN_NEAR_RANGE;
+        let mut x = sample(50_000, lo, 4.0, 12);
+        x.extend(sample(50_000, 4.0, hi, 13));
+        x.extend([lo, hi, std::f64::consts::FRAC_PI_4, std::f64::consts::FRAC_PI_2]);
+        for x in x.iter().flat_map(|&x| [x, -x]) {
+            assert_eq!(sin_lanes_near(x).to_bits(), sin(x).to_bits(), "sin {x}");
+            assert_eq!(cos_lanes_near(x).to_bits(), cos(x).to_bits(), "cos {x}");
+        }
+        for x in [0.0, -0.0, 1e-300, -1e-20] {
+            assert_eq!(cos_lanes_near(x).to_bits(), cos(x).to_bits(), "cos {x}");
         }
     }
 

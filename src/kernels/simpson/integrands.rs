@@ -220,23 +220,12 @@ impl Function {
     /// hetero's own ([`crate::math`]); `xᵏ` is the standard library's `powi`, one lane at a time.
     #[inline(always)]
     pub(super) fn eval_in<V: Lanes>(&self, x: V) -> V {
-        self.eval_in_range(x, false)
-    }
-
-    /// [`eval_in`](Self::eval_in), told whether every lane lies in [`math::EXP_NORMAL_RANGE`] (the same
-    /// bits either way, with less work when it does).
-    #[inline(always)]
-    fn eval_in_range<V: Lanes>(&self, x: V, exp_normal: bool) -> V {
         let c = |k| x.token().splat(k);
         match *self {
-            Function::Exp if exp_normal => math::exp_lanes_normal(x),
             Function::Exp => math::exp_lanes(x),
             Function::Sin => math::sin_lanes(x),
             Function::Cos => math::cos_lanes(x),
-            Function::Gauss { x0, sigma } => {
-                let z = x.sub(c(x0)).div(c(sigma));
-                math::exp_lanes(c(-0.5).mul(z).mul(z))
-            }
+            Function::Gauss { x0, sigma } => math::exp_lanes(gauss_argument(x, x0, sigma)),
             Function::Pi => c(4.0).div(c(1.0).add(x.mul(x))),
             Function::Poly { power } => x.map(|x| x.powi(power as i32)),
         }
@@ -384,6 +373,15 @@ impl Integrand for Expr {
         let bound = self.bound(&[x], &Accuracy::CPU, &gpu)?;
         Some((bound.value.magnitude(), bound.error))
     }
+}
+
+/// The argument of `exp` in `gauss`, `−½·((x − x0)/σ)²`: never positive, and, each operation being
+/// monotone, at its lowest over an interval of `x` at one of the interval's ends.
+#[inline(always)]
+pub(super) fn gauss_argument<V: Lanes>(x: V, x0: f64, sigma: f64) -> V {
+    let c = |k| x.token().splat(k);
+    let z = x.sub(c(x0)).div(c(sigma));
+    c(-0.5).mul(z).mul(z)
 }
 
 /// `eᵇ − eᵃ`: as `eᵃ·(e^(b−a) − 1)` where that is finite (accurate when `b − a` is small), else in

@@ -621,11 +621,20 @@ mod tests {
             Function::Sin,
             Function::Cos,
             Function::gauss(0.3, 0.7).unwrap(),
+            // exp's argument leaves its normal range in the blocks far from 0.3 (another loop).
+            Function::gauss(0.3, 0.01).unwrap(),
             Function::Pi,
             Function::Poly { power: 3 },
         ];
         for function in functions {
-            for (a, b, n) in [(0.0, 1.0, 1000), (-3.0, 2.5, 200_004), (5.0, -7.0, 131_075)] {
+            // The last: points 0.6 apart, so that a vector's points lie in different quadrants for sin
+            // and cos (the others mostly share one).
+            for (a, b, n) in [
+                (0.0, 1.0, 1000),
+                (-3.0, 2.5, 200_004),
+                (5.0, -7.0, 131_075),
+                (-300.0, 300.0, 1000),
+            ] {
                 let builtin = Simpson::new(function, a, b, n).unwrap();
                 let scalar = Simpson::new(|x: f64| function.eval(x), a, b, n).unwrap();
                 for block in 0..builtin.blocks() {

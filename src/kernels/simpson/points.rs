@@ -5,6 +5,7 @@
 use std::ops::Range;
 
 use super::Function;
+use super::integrands::gauss_argument;
 use crate::expr::{Program, Sink};
 use crate::math;
 use crate::simd::{self, LaneLoop, Lanes, Lanes8, Pair, Token};
@@ -68,6 +69,40 @@ impl LaneFunction for ExpNormal {
     }
 }
 
+/// `gauss` for points where the argument of its `exp` lies inside [`math::EXP_NORMAL_RANGE`].
+#[derive(Clone, Copy)]
+struct GaussNormal {
+    x0: f64,
+    sigma: f64,
+}
+
+impl LaneFunction for GaussNormal {
+    const LIGHT: bool = true;
+    #[inline(always)]
+    fn at<W: Lanes>(self, x: W) -> W {
+        math::exp_lanes_normal(gauss_argument(x, self.x0, self.sigma))
+    }
+}
+
+/// `sin` (`shift` 0) or `cos` (`shift` 1) for points with `|x|` inside [`math::SIN_NEAR_RANGE`] (`cos`:
+/// up to its end).
+#[derive(Clone, Copy)]
+struct TrigNear {
+    cosine: bool,
+}
+
+impl LaneFunction for TrigNear {
+    const LIGHT: bool = true;
+    #[inline(always)]
+    fn at<W: Lanes>(self, x: W) -> W {
+        if self.cosine {
+            math::cos_lanes_near(x)
+        } else {
+            math::sin_lanes_near(x)
+        }
+    }
+}
+
 impl BuiltinPoints {
     /// The loop, evaluating the points with `f`.
     #[inline(always)]
@@ -123,16 +158,31 @@ impl LaneLoop for BuiltinPoints {
     fn run<V: Lanes8>(self, token: Token<V>) -> [Neumaier; LANES] {
         // The points lie between x_first and x_end (h ≥ 0).
         let (low, high) = math::EXP_NORMAL_RANGE;
-        let x_end = self.lo + self.end as f64 * self.h;
-        let exp_normal = self.lo + self.first as f64 * self.h >= low && x_end <= high;
-        // The loop is compiled on its own for `exp` over the normal range, the common case, with no
-        // dispatch on the function inside it (2% faster there); the other integrands' evaluations dwarf
-        // the dispatch.
+        let (x_first, x_end) = (self.lo + self.first as f64 * self.h, self.lo + self.end as f64 * self.h);
+        // The loop is compiled on its own for `exp` and `gauss` where their `exp` stays in its normal range,
+        // and for `sin` and `cos` where no point takes their far (or, for `sin`, tiny) path: the common
+        // cases, with neither those checks nor a dispatch on the function inside it.
         match self.function {
-            Function::Exp if exp_normal => self.points(token, ExpNormal),
+            Function::Exp if x_first >= low && x_end <= high => self.points(token, ExpNormal),
+            Function::Gauss { x0, sigma }
+                if gauss_argument(x_first, x0, sigma) >= low && gauss_argument(x_end, x0, sigma) >= low =>
+            {
+                self.points(token, GaussNormal { x0, sigma })
+            }
+            Function::Sin if near(x_first, x_end, math::SIN_NEAR_RANGE) => {
+                self.points(token, TrigNear { cosine: false })
+            }
+            Function::Cos if near(x_first, x_end, (0.0, math::TRIG_LIMIT)) => {
+                self.points(token, TrigNear { cosine: true })
+            }
             function => self.points(token, function),
         }
     }
+}
+
+/// Whether every `x` from `first` to `end` has `|x|` in `low..=high` (`0 ≤ low`).
+fn near(first: f64, end: f64, (low, high): (f64, f64)) -> bool {
+    (first >= low && end <= high) || (end <= -low && first >= -high) || (low == 0.0 && first >= -high && end <= high)
 }
 
 /// Adds `f(lo + i·h)` for `i` in `points` (both ends multiples of [`LANES`]) to `lanes`, point `i` to lane
