@@ -17,6 +17,22 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet numba numpy
 fi
+# Held to hetero's instruction set: with HETERO_SIMD=avx2 (or portable) numba compiles without AVX-512 (or
+# without any AVX), unless NUMBA_CPU_FEATURES says otherwise. (NUMBA_CPU_NAME alone keeps the host's features.)
+if [ -z "${NUMBA_CPU_FEATURES:-}" ] && [ -n "${HETERO_SIMD:-}" ] && [ "${HETERO_SIMD}" != avx512 ]; then
+    NUMBA_CPU_FEATURES=$("$venv/bin/python" - "$HETERO_SIMD" <<'PY'
+import sys
+import llvmlite.binding as ll
+features = ll.get_host_cpu_features()
+off = "avx512" if sys.argv[1] == "avx2" else "avx"
+for name in list(features):
+    if name.startswith(off):
+        features[name] = False
+print(features.flatten())
+PY
+)
+    export NUMBA_CPU_FEATURES
+fi
 cargo build --release --quiet --bin hetero
 cargo build --release --quiet -p hetero-bench --example naive_rust --example hetero_cpu
 

@@ -31,6 +31,12 @@ enum Kind {
     Call1(Function),
     /// `exp` of arguments known to lie in [`math::EXP_NORMAL_RANGE`] (the same bits, less work).
     ExpNormal,
+    /// `sin` of arguments whose magnitudes are known to lie in [`math::SIN_NEAR_RANGE`] (the same bits, less
+    /// work).
+    SinNear,
+    /// `cos` of arguments whose magnitudes are known to be at most [`math::TRIG_LIMIT`] (the same bits, less
+    /// work).
+    CosNear,
     Call2(Function),
 }
 
@@ -98,14 +104,21 @@ impl Compiler<'_> {
             }
             Node::Call(f, arguments) => match &arguments[..] {
                 [x] => {
-                    let (low, high) = math::EXP_NORMAL_RANGE;
-                    let normal = *f == Function::Exp
-                        && self
-                            .domain
+                    // The argument's interval over the domain, where one is known: inside a function's
+                    // easy range, the shortcut.
+                    let within = |low: f64, high: f64| {
+                        self.domain
                             .and_then(|domain| bound(x, domain, &Accuracy::CPU, &Accuracy::CPU))
-                            .is_some_and(|b| b.value.lo >= low && b.value.hi <= high);
+                            .is_some_and(|b| b.value.lo >= low && b.value.hi <= high)
+                    };
+                    let (sin_low, limit) = math::SIN_NEAR_RANGE;
+                    let kind = match *f {
+                        Function::Exp if within(math::EXP_NORMAL_RANGE.0, math::EXP_NORMAL_RANGE.1) => Kind::ExpNormal,
+                        Function::Sin if within(sin_low, limit) || within(-limit, -sin_low) => Kind::SinNear,
+                        Function::Cos if within(-limit, limit) => Kind::CosNear,
+                        f => Kind::Call1(f),
+                    };
                     let x = self.node(x);
-                    let kind = if normal { Kind::ExpNormal } else { Kind::Call1(*f) };
                     self.emit(kind, x, none)
                 }
                 [a, b] => {
@@ -255,6 +268,8 @@ impl Op {
             Kind::PowerInt(power) => each!(|k| power_int(arg!(a, k), power)),
             Kind::Call1(f) => each!(|k| f.unary(arg!(a, k))),
             Kind::ExpNormal => each!(|k| math::exp_lanes_normal(arg!(a, k))),
+            Kind::SinNear => each!(|k| math::sin_lanes_near(arg!(a, k))),
+            Kind::CosNear => each!(|k| math::cos_lanes_near(arg!(a, k))),
             Kind::Call2(f) => each!(|k| f.binary(arg!(a, k), arg!(b, k))),
         }
         also

@@ -662,6 +662,8 @@ mod tests {
             "x",
             "2.5",
             "exp(x * 300)",
+            // sin near zero (its tiny path) and cos with a vector's points in different quadrants.
+            "sin(x - 1) + cos(200 * x)",
         ];
         for source in sources {
             for (a, b, n) in [(0.5, 4.0, 1000), (0.25, 3.5, 200_004), (3.0, 0.1, 131_075)] {
