@@ -31,10 +31,10 @@ enum Kind {
     Call1(Function),
     /// `exp` of arguments known to lie in [`math::EXP_NORMAL_RANGE`] (the same bits, less work).
     ExpNormal,
-    /// `sin` of arguments whose magnitudes are known to lie in [`math::SIN_NEAR_RANGE`] (the same bits, less
+    /// `sin` of arguments known to be inside its easy range, [`math::sin_near_over`] (the same bits, less
     /// work).
     SinNear,
-    /// `cos` of arguments whose magnitudes are known to be at most [`math::TRIG_LIMIT`] (the same bits, less
+    /// `cos` of arguments known to be inside its easy range, [`math::cos_near_over`] (the same bits, less
     /// work).
     CosNear,
     Call2(Function),
@@ -104,19 +104,20 @@ impl Compiler<'_> {
             }
             Node::Call(f, arguments) => match &arguments[..] {
                 [x] => {
-                    // The argument's interval over the domain, where one is known: inside a function's
-                    // easy range, the shortcut.
-                    let within = |low: f64, high: f64| {
-                        self.domain
-                            .and_then(|domain| bound(x, domain, &Accuracy::CPU, &Accuracy::CPU))
-                            .is_some_and(|b| b.value.lo >= low && b.value.hi <= high)
-                    };
-                    let (sin_low, limit) = math::SIN_NEAR_RANGE;
-                    let kind = match *f {
-                        Function::Exp if within(math::EXP_NORMAL_RANGE.0, math::EXP_NORMAL_RANGE.1) => Kind::ExpNormal,
-                        Function::Sin if within(sin_low, limit) || within(-limit, -sin_low) => Kind::SinNear,
-                        Function::Cos if within(-limit, limit) => Kind::CosNear,
-                        f => Kind::Call1(f),
+                    // The argument's interval over the domain, where one is known and the function has a
+                    // shortcut: inside the shortcut's range, it is taken.
+                    let interval = matches!(f, Function::Exp | Function::Sin | Function::Cos)
+                        .then(|| {
+                            self.domain
+                                .and_then(|domain| bound(x, domain, &Accuracy::CPU, &Accuracy::CPU))
+                        })
+                        .flatten()
+                        .map(|b| (b.value.lo, b.value.hi));
+                    let kind = match (*f, interval) {
+                        (Function::Exp, Some((lo, hi))) if math::exp_normal_over(lo, hi) => Kind::ExpNormal,
+                        (Function::Sin, Some((lo, hi))) if math::sin_near_over(lo, hi) => Kind::SinNear,
+                        (Function::Cos, Some((lo, hi))) if math::cos_near_over(lo, hi) => Kind::CosNear,
+                        (f, _) => Kind::Call1(f),
                     };
                     let x = self.node(x);
                     self.emit(kind, x, none)

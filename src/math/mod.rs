@@ -121,6 +121,12 @@ fn scale_by_reduced<V: Lanes>(y: V, rounded: V) -> V {
         .mul(rounded.add(rounded.token().splat(16.0)).pow2_of_rounded::<5>())
 }
 
+/// Whether every `x` in `[lo, hi]` lies in [`EXP_NORMAL_RANGE`], where [`exp_lanes_normal`] may be used.
+pub(crate) fn exp_normal_over(lo: f64, hi: f64) -> bool {
+    let (low, high) = EXP_NORMAL_RANGE;
+    lo >= low && hi <= high
+}
+
 /// [`exp_lanes`] for arguments inside [`EXP_NORMAL_RANGE`], where it returns the same bits with less work:
 /// no clamping, and one scaling by `2^k` (both of `exp_lanes`' scalings are then exact).
 #[inline(always)]
@@ -777,17 +783,26 @@ fn trig<V: Lanes>(x: V, shift: f64, far: fn(f64) -> f64) -> V {
     }
 }
 
-/// The arguments for which [`sin_lanes_near`] may be used: `|x|` from `2^-26` to [`TRIG_LIMIT`].
-pub(crate) const SIN_NEAR_RANGE: (f64, f64) = (TINY, TRIG_LIMIT);
+/// Whether every `x` in `[lo, hi]` has `|x|` from `2^-26` to [`TRIG_LIMIT`], where [`sin_lanes_near`] may be
+/// used.
+pub(crate) fn sin_near_over(lo: f64, hi: f64) -> bool {
+    cos_near_over(lo, hi) && (lo >= TINY || hi <= -TINY)
+}
 
-/// [`sin_lanes`] for lanes with `|x|` inside [`SIN_NEAR_RANGE`], where it returns the same bits with less
-/// work (no lane takes the far or the tiny path).
+/// Whether every `x` in `[lo, hi]` has `|x| ≤` [`TRIG_LIMIT`], where [`cos_lanes_near`] may be used.
+pub(crate) fn cos_near_over(lo: f64, hi: f64) -> bool {
+    lo >= -TRIG_LIMIT && hi <= TRIG_LIMIT
+}
+
+/// [`sin_lanes`] for lanes with `|x|` from `2^-26` to [`TRIG_LIMIT`] ([`sin_near_over`]), where it returns
+/// the same bits with less work (no lane takes the far or the tiny path).
 #[inline(always)]
 pub(crate) fn sin_lanes_near<V: Lanes>(x: V) -> V {
     trig_near(x, 0.0)
 }
 
-/// [`cos_lanes`] for lanes with `|x| ≤` [`TRIG_LIMIT`], where it returns the same bits with less work.
+/// [`cos_lanes`] for lanes with `|x| ≤` [`TRIG_LIMIT`] ([`cos_near_over`]), where it returns the same bits
+/// with less work.
 #[inline(always)]
 pub(crate) fn cos_lanes_near<V: Lanes>(x: V) -> V {
     trig_near(x, 1.0)
@@ -945,7 +960,8 @@ mod tests {
             assert_eq!(exp_lanes_normal(x).to_bits(), exp(x).to_bits(), "{x}");
         }
         // And sin's and cos's inside their ranges, on both signs.
-        let (lo, hi) = SIN_NEAR_RANGE;
+        let (lo, hi) = (TINY, TRIG_LIMIT);
+        assert!(sin_near_over(lo, hi) && sin_near_over(-hi, -lo) && !sin_near_over(-lo, lo) && cos_near_over(-hi, hi));
         let mut x = sample(50_000, lo, 4.0, 12);
         x.extend(sample(50_000, 4.0, hi, 13));
         x.extend([lo, hi, std::f64::consts::FRAC_PI_4, std::f64::consts::FRAC_PI_2]);

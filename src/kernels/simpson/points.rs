@@ -84,18 +84,16 @@ impl LaneFunction for GaussNormal {
     }
 }
 
-/// `sin` (`shift` 0) or `cos` (`shift` 1) for points with `|x|` inside [`math::SIN_NEAR_RANGE`] (`cos`:
-/// up to its end).
+/// `sin` (`COSINE` false) or `cos` for points where neither takes its far (nor, for `sin`, its tiny) path:
+/// [`math::sin_near_over`], [`math::cos_near_over`].
 #[derive(Clone, Copy)]
-struct TrigNear {
-    cosine: bool,
-}
+struct TrigNear<const COSINE: bool>;
 
-impl LaneFunction for TrigNear {
+impl<const COSINE: bool> LaneFunction for TrigNear<COSINE> {
     const LIGHT: bool = true;
     #[inline(always)]
     fn at<W: Lanes>(self, x: W) -> W {
-        if self.cosine {
+        if COSINE {
             math::cos_lanes_near(x)
         } else {
             math::sin_lanes_near(x)
@@ -157,32 +155,26 @@ impl LaneLoop for BuiltinPoints {
     #[inline(always)]
     fn run<V: Lanes8>(self, token: Token<V>) -> [Neumaier; LANES] {
         // The points lie between x_first and x_end (h ≥ 0).
-        let (low, high) = math::EXP_NORMAL_RANGE;
         let (x_first, x_end) = (self.lo + self.first as f64 * self.h, self.lo + self.end as f64 * self.h);
         // The loop is compiled on its own for `exp` and `gauss` where their `exp` stays in its normal range,
         // and for `sin` and `cos` where no point takes their far (or, for `sin`, tiny) path: the common
         // cases, with neither those checks nor a dispatch on the function inside it.
         match self.function {
-            Function::Exp if x_first >= low && x_end <= high => self.points(token, ExpNormal),
+            Function::Exp if math::exp_normal_over(x_first, x_end) => self.points(token, ExpNormal),
+            // gauss's argument is never positive, and lowest at one of the ends.
             Function::Gauss { x0, sigma }
-                if gauss_argument(x_first, x0, sigma) >= low && gauss_argument(x_end, x0, sigma) >= low =>
+                if math::exp_normal_over(
+                    gauss_argument(x_first, x0, sigma).min(gauss_argument(x_end, x0, sigma)),
+                    0.0,
+                ) =>
             {
                 self.points(token, GaussNormal { x0, sigma })
             }
-            Function::Sin if near(x_first, x_end, math::SIN_NEAR_RANGE) => {
-                self.points(token, TrigNear { cosine: false })
-            }
-            Function::Cos if near(x_first, x_end, (0.0, math::TRIG_LIMIT)) => {
-                self.points(token, TrigNear { cosine: true })
-            }
+            Function::Sin if math::sin_near_over(x_first, x_end) => self.points(token, TrigNear::<false>),
+            Function::Cos if math::cos_near_over(x_first, x_end) => self.points(token, TrigNear::<true>),
             function => self.points(token, function),
         }
     }
-}
-
-/// Whether every `x` from `first` to `end` has `|x|` in `low..=high` (`0 ≤ low`).
-fn near(first: f64, end: f64, (low, high): (f64, f64)) -> bool {
-    (first >= low && end <= high) || (end <= -low && first >= -high) || (low == 0.0 && first >= -high && end <= high)
 }
 
 /// Adds `f(lo + i·h)` for `i` in `points` (both ends multiples of [`LANES`]) to `lanes`, point `i` to lane
