@@ -223,8 +223,9 @@ pub(crate) trait Lanes: Copy + Instructions {
     fn scale_by_rounded<const SHIFT: u32>(self, rounded: Self) -> Self {
         self.mul(rounded.pow2_of_rounded::<SHIFT>())
     }
-    /// For lanes holding `ROUNDER + m` as in [`pow2_of_rounded`](Lanes::pow2_of_rounded): `table[m mod 16]`.
-    fn lookup16(self, table: &[f64; 16]) -> Self;
+    /// For lanes holding `ROUNDER + m` as in [`pow2_of_rounded`](Lanes::pow2_of_rounded): the two tables'
+    /// entries `m mod 16`.
+    fn lookup16(self, tables: &Tables16) -> (Self, Self);
     /// `f` of each lane, one lane at a time.
     fn map(self, f: impl Fn(f64) -> f64) -> Self;
     /// `|self|`.
@@ -245,6 +246,28 @@ pub(crate) trait Lanes: Copy + Instructions {
     /// For lanes holding an integer `k` below `2^51` in magnitude: whether bit `bit` of `k` (two's
     /// complement) is set.
     fn bit(self, bit: u32) -> Self::Mask;
+}
+
+/// Two tables of 16 numbers read at the same index ([`Lanes::lookup16`]), held both ways: each table
+/// whole, for lanes that pick from registers, and the two interleaved, for lanes that load one pair per
+/// lane.
+pub(crate) struct Tables16 {
+    first: [f64; 16],
+    second: [f64; 16],
+    pairs: [[f64; 2]; 16],
+}
+
+impl Tables16 {
+    /// The two tables.
+    pub(crate) const fn new(first: [f64; 16], second: [f64; 16]) -> Self {
+        let mut pairs = [[0.0; 2]; 16];
+        let mut j = 0;
+        while j < 16 {
+            pairs[j] = [first[j], second[j]];
+            j += 1;
+        }
+        Tables16 { first, second, pairs }
+    }
 }
 
 /// The constant whose addition rounds an `f64` below `2^51` in magnitude to an integer: `1.5 · 2^52`.
@@ -306,8 +329,9 @@ impl Lanes for f64 {
         f64::from_bits(((self.to_bits() >> SHIFT).wrapping_add(EXPONENT_BIAS)) << 52)
     }
     #[inline(always)]
-    fn lookup16(self, table: &[f64; 16]) -> Self {
-        table[(self.to_bits() & 15) as usize]
+    fn lookup16(self, tables: &Tables16) -> (Self, Self) {
+        let [first, second] = tables.pairs[(self.to_bits() & 15) as usize];
+        (first, second)
     }
     #[inline(always)]
     fn map(self, f: impl Fn(f64) -> f64) -> Self {
@@ -435,8 +459,9 @@ impl<V: Lanes> Lanes for Pair<V> {
         )
     }
     #[inline(always)]
-    fn lookup16(self, table: &[f64; 16]) -> Self {
-        Pair(self.0.lookup16(table), self.1.lookup16(table))
+    fn lookup16(self, tables: &Tables16) -> (Self, Self) {
+        let ((first0, second0), (first1, second1)) = (self.0.lookup16(tables), self.1.lookup16(tables));
+        (Pair(first0, first1), Pair(second0, second1))
     }
     #[inline(always)]
     fn map(self, f: impl Fn(f64) -> f64) -> Self {
@@ -540,8 +565,12 @@ impl Lanes for Portable {
         Portable(self.0.map(Lanes::pow2_of_rounded::<SHIFT>))
     }
     #[inline(always)]
-    fn lookup16(self, table: &[f64; 16]) -> Self {
-        Portable(self.0.map(|x| x.lookup16(table)))
+    fn lookup16(self, tables: &Tables16) -> (Self, Self) {
+        let both = self.0.map(|x| x.lookup16(tables));
+        (
+            Portable(both.map(|(first, _)| first)),
+            Portable(both.map(|(_, second)| second)),
+        )
     }
     #[inline(always)]
     fn map(self, f: impl Fn(f64) -> f64) -> Self {
@@ -596,7 +625,7 @@ impl Lanes8 for Portable {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{EXPONENT_BIAS, Instructions, Lanes, Lanes8, ROUNDER, Token};
+    use super::{EXPONENT_BIAS, Instructions, Lanes, Lanes8, ROUNDER, Tables16, Token};
     use std::arch::x86_64::*;
 
     /// Eight lanes in two AVX2 registers. The field is private: values are made only from a
@@ -717,8 +746,10 @@ mod x86 {
             })
         }
         #[inline(always)]
-        fn lookup16(self, table: &[f64; 16]) -> Self {
-            Avx2([lookup16_avx2(self.0[0], table), lookup16_avx2(self.0[1], table)])
+        fn lookup16(self, tables: &Tables16) -> (Self, Self) {
+            let ((first0, second0), (first1, second1)) =
+                (lookup16_avx2(self.0[0], tables), lookup16_avx2(self.0[1], tables));
+            (Avx2([first0, first1]), Avx2([second0, second1]))
         }
         #[inline(always)]
         fn scale_by_rounded<const SHIFT: u32>(self, rounded: Self) -> Self {
@@ -831,31 +862,23 @@ mod x86 {
         }
     }
 
-    /// [`Lanes::lookup16`] on one register. No gather (slow on AMD): each quarter of the table is one
-    /// register, `vpermps` picks from all four with the low two bits of the index (as a pair of 32-bit
-    /// halves), and bits 2 and 3, shifted into the sign bit, pick among the four with `vblendvpd`. (A
-    /// function, not a closure, so that it is always inlined into the AVX2 code that calls it.)
+    /// [`Lanes::lookup16`] on one register. No gather (slow on AMD), and no picking from registers (four
+    /// permutes and three blends per table, on the vector units that the arithmetic needs): the indices go
+    /// through memory to the integer unit, one load per lane fetches both tables' entries, and two
+    /// unpacks sort them into the two registers. (A function, not a closure, so that it is always inlined
+    /// into the AVX2 code that calls it.)
     #[inline(always)]
-    fn lookup16_avx2(m: __m256d, table: &[f64; 16]) -> __m256d {
-        // SAFETY: only `Avx2` methods call this, on values made from a `Token<Avx2>`; the loads read the
-        // 4 × 4 elements of `table`.
+    fn lookup16_avx2(m: __m256d, tables: &Tables16) -> (__m256d, __m256d) {
+        let mut bits = [0_u64; 4];
+        // SAFETY: only `Avx2` methods call this, on values made from a `Token<Avx2>`; the store writes the
+        // 4 elements of `bits`, each load reads the 2 elements of one pair.
         unsafe {
-            let index = _mm256_castpd_si256(m);
-            let twice = _mm256_slli_epi64::<1>(_mm256_and_si256(index, _mm256_set1_epi64x(3)));
-            let halves = _mm256_or_si256(
-                twice,
-                _mm256_slli_epi64::<32>(_mm256_add_epi64(twice, _mm256_set1_epi64x(1))),
-            );
-            let t = table.as_ptr().cast::<f32>();
-            let q0 = _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_loadu_ps(t), halves));
-            let q1 = _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_loadu_ps(t.add(8)), halves));
-            let q2 = _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_loadu_ps(t.add(16)), halves));
-            let q3 = _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_loadu_ps(t.add(24)), halves));
-            let bit2 = _mm256_castsi256_pd(_mm256_slli_epi64::<61>(index));
-            let bit3 = _mm256_castsi256_pd(_mm256_slli_epi64::<60>(index));
-            let low = _mm256_blendv_pd(q0, q1, bit2);
-            let high = _mm256_blendv_pd(q2, q3, bit2);
-            _mm256_blendv_pd(low, high, bit3)
+            _mm256_storeu_si256(bits.as_mut_ptr().cast(), _mm256_castpd_si256(m));
+            let pair = |l: usize| _mm_loadu_pd(tables.pairs[(bits[l] & 15) as usize].as_ptr());
+            // [first₀, second₀, first₂, second₂] and [first₁, second₁, first₃, second₃].
+            let even = _mm256_insertf128_pd::<1>(_mm256_castpd128_pd256(pair(0)), pair(2));
+            let odd = _mm256_insertf128_pd::<1>(_mm256_castpd128_pd256(pair(1)), pair(3));
+            (_mm256_unpacklo_pd(even, odd), _mm256_unpackhi_pd(even, odd))
         }
     }
 
@@ -978,13 +1001,14 @@ mod x86 {
             })
         }
         #[inline(always)]
-        fn lookup16(self, table: &[f64; 16]) -> Self {
-            // SAFETY: see the impl; the loads read the 8 + 8 elements of `table`, and `vpermt2pd` uses the
+        fn lookup16(self, tables: &Tables16) -> (Self, Self) {
+            // SAFETY: see the impl; the loads read the 8 + 8 elements of a table, and `vpermt2pd` uses the
             // low four bits of each index.
-            Avx512(unsafe {
+            let pick = |table: &[f64; 16]| unsafe {
                 let (low, high) = (_mm512_loadu_pd(table.as_ptr()), _mm512_loadu_pd(table.as_ptr().add(8)));
-                _mm512_permutex2var_pd(low, _mm512_castpd_si512(self.0), high)
-            })
+                Avx512(_mm512_permutex2var_pd(low, _mm512_castpd_si512(self.0), high))
+            };
+            (pick(&tables.first), pick(&tables.second))
         }
         #[inline(always)]
         fn map(self, f: impl Fn(f64) -> f64) -> Self {

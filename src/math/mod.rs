@@ -7,7 +7,7 @@
 //! every step is one IEEE operation; a fused multiply-add is used only where the product is exact, so
 //! that it rounds as the multiplication and addition do.
 
-use crate::simd::{Lanes, ROUNDER};
+use crate::simd::{Lanes, ROUNDER, Tables16};
 
 mod erf;
 mod hyperbolic;
@@ -79,6 +79,9 @@ const EXP2_SIXTEENTHS_LOW: [f64; 16] = [
     f64::from_bits(0x3c82_ed02_d75b_3707),
     f64::from_bits(0xbc9e_9c23_179c_2893),
 ];
+
+/// [`EXP2_SIXTEENTHS`] and [`EXP2_SIXTEENTHS_LOW`], read together.
+static EXP2_SIXTEENTHS_BOTH: Tables16 = Tables16::new(EXP2_SIXTEENTHS, EXP2_SIXTEENTHS_LOW);
 
 /// `eˣ`, within one unit in the last place (and usually correctly rounded).
 ///
@@ -163,10 +166,7 @@ fn exp_reduced_parts<V: Lanes>(x: V) -> (V, V, V) {
         .add(r2.mul(c4.add(c5.mul(r)).add(r2.mul(c6.add(c7.mul(r))))));
     // eʳ − 1, within 2·10⁻¹⁸.
     let u = r.add(r2.mul(p));
-    let (t, t_low) = (
-        rounded.lookup16(&EXP2_SIXTEENTHS),
-        rounded.lookup16(&EXP2_SIXTEENTHS_LOW),
-    );
+    let (t, t_low) = rounded.lookup16(&EXP2_SIXTEENTHS_BOTH);
     // 2^(j/16)·eʳ = t + t·u + t_low + t_low·u; the last term is below 5·10⁻¹⁸.
     (t, t.mul(u).add(t_low), rounded)
 }
