@@ -401,6 +401,8 @@ unsafe impl<V: Instructions> Instructions for Pair<V> {
 
 impl<V: Lanes> Lanes for Pair<V> {
     type Mask = (V::Mask, V::Mask);
+    const SINK_AS_COMPUTED: bool = V::SINK_AS_COMPUTED;
+    const FUSED: bool = V::FUSED;
 
     #[inline(always)]
     fn splat(token: Token<Self>, x: f64) -> Self {
@@ -426,6 +428,10 @@ impl<V: Lanes> Lanes for Pair<V> {
     #[inline(always)]
     fn sub_mul_exact(self, a: Self, b: Self) -> Self {
         Pair(self.0.sub_mul_exact(a.0, b.0), self.1.sub_mul_exact(a.1, b.1))
+    }
+    #[inline(always)]
+    fn mul_sub_fused(self, b: Self, c: Self) -> Self {
+        Pair(self.0.mul_sub_fused(b.0, c.0), self.1.mul_sub_fused(b.1, c.1))
     }
     #[inline(always)]
     fn div(self, other: Self) -> Self {
@@ -864,9 +870,9 @@ mod x86 {
 
     /// [`Lanes::lookup16`] on one register. No gather (slow on AMD), and no picking from registers (four
     /// permutes and three blends per table, on the vector units that the arithmetic needs): the indices go
-    /// through memory to the integer unit, one load per lane fetches both tables' entries, and two
-    /// unpacks sort them into the two registers. (A function, not a closure, so that it is always inlined
-    /// into the AVX2 code that calls it.)
+    /// to the integer unit (written as a store; the compiler may extract them instead), one load per lane
+    /// fetches both tables' entries, and two unpacks sort them into the two registers. (A function, not a
+    /// closure, so that it is always inlined into the AVX2 code that calls it.)
     #[inline(always)]
     fn lookup16_avx2(m: __m256d, tables: &Tables16) -> (__m256d, __m256d) {
         let mut bits = [0_u64; 4];
