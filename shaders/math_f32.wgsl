@@ -265,6 +265,12 @@ fn hx_atan2f(y: f32, x: f32) -> f32 {
         let corner: f32 = select(f32(0.78539816339744830962), f32(2.35619449019234492885), left);
         return select(corner, -corner, below);
     }
+    // x = ±0 (y is not): ±π/2, as the steep case below returns, without dividing by zero (a driver may
+    // not give the infinity that IEEE division would).
+    if (ax == 0.0) {
+        let half_pi: f32 = 1.57079632679489661923;
+        return select(half_pi, -half_pi, below);
+    }
     let ratio = ay / ax;
     var z = hx_atanf(ratio);
     let steep = ratio > 1152921504606846976.0;

@@ -368,6 +368,12 @@ fn hx_atan2(y: f64, x: f64) -> f64 {
         let corner: f64 = select(f64(0x1.921fb54442d18p-1), f64(0x1.2d97c7f3321d2p1), left);
         return select(corner, -corner, below);
     }
+    // x = ±0 (y is not): ±π/2, as the steep case below returns, without dividing by zero (a driver may
+    // not give the infinity that IEEE division would).
+    if (ax == 0.0) {
+        let half_pi: f64 = 0x1.921fb54442d18p0;
+        return select(half_pi, -half_pi, below);
+    }
     let ratio = ay / ax;
     var z = hx_atan(ratio);
     let steep = ratio > 1152921504606846976.0;
