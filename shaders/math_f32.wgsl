@@ -252,8 +252,10 @@ fn hx_atan2f(y: f32, x: f32) -> f32 {
     if (x != x || y != y) {
         return x + y;
     }
-    let below = y < 0.0 || (y == 0.0 && 1.0 / y < 0.0);
-    let left = x < 0.0 || (x == 0.0 && 1.0 / x < 0.0);
+    // The sign of a zero from its bits: a driver's division by zero need not give the infinity whose sign
+    // IEEE division would.
+    let below = y < 0.0 || (y == 0.0 && (bitcast<u32>(y) >> 31u) == 1u);
+    let left = x < 0.0 || (x == 0.0 && (bitcast<u32>(x) >> 31u) == 1u);
     let ay = abs(y);
     let ax = abs(x);
     let pi: f32 = 3.14159265358979311600;

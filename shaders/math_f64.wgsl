@@ -355,8 +355,10 @@ fn hx_atan2(y: f64, x: f64) -> f64 {
     if (x != x || y != y) {
         return x + y;
     }
-    let below = y < 0.0 || (y == 0.0 && 1.0 / y < 0.0);
-    let left = x < 0.0 || (x == 0.0 && 1.0 / x < 0.0);
+    // The sign of a zero from its bits (through f32, which keeps it): a driver's division by zero need
+    // not give the infinity whose sign IEEE division would.
+    let below = y < 0.0 || (y == 0.0 && (bitcast<u32>(f32(y)) >> 31u) == 1u);
+    let left = x < 0.0 || (x == 0.0 && (bitcast<u32>(f32(x)) >> 31u) == 1u);
     let ay = abs(y);
     let ax = abs(x);
     let pi: f64 = 0x1.921fb54442d18p1;

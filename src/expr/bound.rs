@@ -504,10 +504,13 @@ fn binary_call(
                 error: error + rounding(&|s| s.composed + exponent * s.pow_growth, &value),
             }
         }
-        // atan2 turns by 1/r for a move of the point at distance r from the origin.
+        // atan2 turns by 1/r for a move of the point at distance r from the origin, and jumps by 2π across
+        // the negative x axis, where only the sign of a zero `y` says which side (which a GPU need not
+        // keep): no bound where the points may reach it.
         Function::Atan2 => {
-            let r = libm::hypot(p.widened(x.error).mignitude(), q.widened(y.error).mignitude());
-            if r == 0.0 {
+            let (y_reach, x_reach) = (p.widened(x.error), q.widened(y.error));
+            let r = libm::hypot(y_reach.mignitude(), x_reach.mignitude());
+            if r == 0.0 || (y_reach.contains(0.0) && x_reach.lo < 0.0) {
                 return None;
             }
             let value = Interval::new(-std::f64::consts::PI, std::f64::consts::PI);

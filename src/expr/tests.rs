@@ -273,6 +273,12 @@ fn no_bound_where_values_may_not_be_finite_or_jump() {
     assert!(bound("exp(x)", 0.0, 1000.0).is_none());
     assert!(bound("tan(x)", 1.0, 2.0).is_none());
     assert!(bound("tan(x)", -1.0, 1.0).is_some());
+    // atan2's jump across the negative x axis, where only a zero's sign picks the side.
+    assert!(bound("atan2(0*x, -1)", 0.25, 0.35).is_none());
+    assert!(bound("atan2(x - 0.3, -1)", 0.25, 0.35).is_none());
+    assert!(bound("atan2(x, -1)", 0.25, 0.35).is_some());
+    assert!(bound("atan2(0*x, 1)", 0.25, 0.35).is_some());
+    assert!(bound("atan2(x, 0)", 0.25, 0.35).is_some());
     // Values past f32's largest number: no bound for an f32 GPU, one for f64.
     assert!(bound("exp(x^3)", 2.0, 4.5).is_none());
     let input = Bounded {

@@ -435,7 +435,7 @@ impl GpuKernel for MonteCarloIntegral {
         if self.gpu_bound(precision).is_none() {
             return Err(Error::Unsupported(format!(
                 "no GPU error bound can be derived for {} over the box in {precision}: it may not be finite \
-                 there, or it jumps (<, floor, ceil) where rounding could move a point across, or sin/cos reach \
+                 there, or it jumps (<, floor, ceil, atan2 across the negative x axis) where rounding could move a point across, or sin/cos reach \
                  past the GPU's argument reduction; use a CPU backend",
                 self.f.source()
             )));

@@ -57,7 +57,7 @@ impl<F: Integrand> GpuKernel for Simpson<F> {
                 if self.gpu_bound(precision).is_none() {
                     return Err(Error::Unsupported(format!(
                         "no GPU error bound can be derived for {} over [{}, {}] in {precision}: it may not be \
-                         finite there, or it jumps (<, floor, ceil) where rounding could move a point across, or \
+                         finite there, or it jumps (<, floor, ceil, atan2 across the negative x axis) where rounding could move a point across, or \
                          sin/cos reach past the GPU's argument reduction; use a CPU backend",
                         self.f.describe(),
                         real_text(self.a),
