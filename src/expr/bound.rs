@@ -9,12 +9,18 @@
 //! `g`: the inputs' errors move `g` by at most its largest slope over the inputs' intervals widened by
 //! their errors (a Lipschitz constant, from the interval of `g′` — forward differentiation, one operation
 //! at a time), and each side's own rounding adds its ulps of the largest `|g|`, plus the smallest normal
-//! number of its precision for results that may flush to zero. A jump (a comparison, `floor`, `ceil`)
-//! whose inputs' intervals allow both sides of the jump has no bound: the result is then `None`, as it is
-//! wherever a value may not be finite.
+//! number of its precision for results that may flush to zero. A jump (a comparison, `floor`, `ceil`,
+//! `atan2` across the negative x axis) whose inputs' intervals allow both sides of the jump has no bound:
+//! the result is then `None`, as it is wherever a value may not be finite.
 
 use super::functions::Function;
 use super::tree::{Binary, Node};
+
+/// Why an expression may have no GPU bound, for the refusal that names the expression and domain: the
+/// cases where [`Expr::bound`](super::Expr::bound) returns none.
+pub(crate) const NO_GPU_BOUND_BECAUSE: &str = "it may not be finite there, or it jumps (<, floor, ceil, atan2 \
+     across the negative x axis) where rounding could move a point across, or sin/cos reach past the GPU's \
+     argument reduction; use a CPU backend";
 
 /// A closed interval `[lo, hi]`; `lo = −∞` and `hi = +∞` where nothing better is known (also when a value
 /// may be NaN).

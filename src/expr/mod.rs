@@ -43,6 +43,7 @@ mod program;
 mod tree;
 mod wgsl;
 
+pub(crate) use bound::NO_GPU_BOUND_BECAUSE;
 pub use bound::{Accuracy, Bounded, Interval};
 pub use functions::Function;
 

@@ -19,7 +19,7 @@
 //! vector width.
 
 use crate::exact::{ExactBins, ExactSum};
-use crate::expr::{Accuracy, Bounded, Expr, Interval, Program, Sink};
+use crate::expr::{Accuracy, Bounded, Expr, Interval, NO_GPU_BOUND_BECAUSE, Program, Sink};
 use crate::program::{
     GpuCaps, GpuKernel, GpuProgram, Precision, assemble, param_words, real_at, real_words, u64_words,
 };
@@ -434,9 +434,7 @@ impl GpuKernel for MonteCarloIntegral {
         let user = self.f.wgsl("user_integrand");
         if self.gpu_bound(precision).is_none() {
             return Err(Error::Unsupported(format!(
-                "no GPU error bound can be derived for {} over the box in {precision}: it may not be finite \
-                 there, or it jumps (<, floor, ceil, atan2 across the negative x axis) where rounding could move a point across, or sin/cos reach \
-                 past the GPU's argument reduction; use a CPU backend",
+                "no GPU error bound can be derived for {} over the box in {precision}: {NO_GPU_BOUND_BECAUSE}",
                 self.f.source()
             )));
         }

@@ -2,6 +2,7 @@
 
 use super::{BLOCK_POINTS, Function, Integrand, Simpson, SimpsonPartial};
 use crate::exact::ExactBins;
+use crate::expr::NO_GPU_BOUND_BECAUSE;
 use crate::program::{
     GpuCaps, GpuKernel, GpuProgram, Precision, assemble, param_words, real_at, real_words, u64_words,
 };
@@ -56,9 +57,8 @@ impl<F: Integrand> GpuKernel for Simpson<F> {
             (None, Some(code)) => {
                 if self.gpu_bound(precision).is_none() {
                     return Err(Error::Unsupported(format!(
-                        "no GPU error bound can be derived for {} over [{}, {}] in {precision}: it may not be \
-                         finite there, or it jumps (<, floor, ceil, atan2 across the negative x axis) where rounding could move a point across, or \
-                         sin/cos reach past the GPU's argument reduction; use a CPU backend",
+                        "no GPU error bound can be derived for {} over [{}, {}] in {precision}: \
+                         {NO_GPU_BOUND_BECAUSE}",
                         self.f.describe(),
                         real_text(self.a),
                         real_text(self.b)
