@@ -135,6 +135,31 @@ impl<V: Lanes8> LaneSums<V> {
         self.sum = t;
     }
 
+    /// Whether every lane's sum is at least `bound`'s lane (or NaN).
+    #[inline(always)]
+    pub(crate) fn at_least(&self, bound: V) -> bool {
+        !V::any(bound.gt(self.sum))
+    }
+
+    /// [`add`](Self::add) for `x` with `0 ≤ x[l] ≤` lane `l`'s sum (see [`at_least`](Self::at_least)):
+    /// Dekker's Fast2Sum, which for such `x` computes the same exact rounding error of `sum + x` as
+    /// TwoSum, in four additions instead of seven. A sum at least every `x` of a run of nonnegative values
+    /// stays so while they are added (it only grows), so one check covers the run.
+    #[inline(always)]
+    pub(crate) fn add_ordered(&mut self, x: V) {
+        if !V::FUSED {
+            let t = self.sum.add(x);
+            self.compensation = self.compensation.add(x.sub(t.sub(self.sum)));
+            self.sum = t;
+            return;
+        }
+        let one = self.one;
+        let t = self.sum.add_mul_exact(x, one);
+        let lost = x.sub(t.sub_mul_exact(self.sum, one));
+        self.compensation = self.compensation.add_mul_exact(lost, one);
+        self.sum = t;
+    }
+
     /// The lanes as [`Neumaier`] sums.
     #[inline(always)]
     pub(crate) fn lanes(self) -> [Neumaier; LANES] {

@@ -134,8 +134,7 @@ pub(crate) fn exp_normal_over(lo: f64, hi: f64) -> bool {
 /// no clamping, and one scaling by `2^k` (both of `exp_lanes`' scalings are then exact).
 #[inline(always)]
 pub(crate) fn exp_lanes_normal<V: Lanes>(x: V) -> V {
-    let (y, rounded) = exp_reduced(x);
-    y.scale_by_rounded::<4>(rounded)
+    exp_normal_of_reduction(exp_reduction(x))
 }
 
 /// `(2^(j/16) · eʳ, ROUNDER + 16k + j)` with `x = (16k + j)·ln2/16 + r`, for `|x| ≤ 746`.
@@ -149,12 +148,33 @@ fn exp_reduced<V: Lanes>(x: V) -> (V, V) {
 /// `0.15` ulp of the sum), for functions that add more to the tail first.
 #[inline(always)]
 fn exp_reduced_parts<V: Lanes>(x: V) -> (V, V, V) {
+    let (r, rounded) = exp_reduction(x);
+    exp_parts_of_reduction(r, rounded)
+}
+
+/// `(r, ROUNDER + 16k + j)` with `x = (16k + j)·ln2/16 + r` ([`exp_lanes`]' reduction): the first half
+/// of [`exp_lanes_normal`], for loops that run each half over many vectors in turn.
+#[inline(always)]
+pub(crate) fn exp_reduction<V: Lanes>(x: V) -> (V, V) {
     let c = |k| x.token().splat(k);
     let rounded = x.mul(c(16.0 * std::f64::consts::LOG2_E)).add(c(ROUNDER));
     let m = rounded.sub(c(ROUNDER));
     // Exact: m·LN2_HI/16 has at most 47 significant bits, and x − m·ln2/16 is smaller than x.
     let hi = x.sub_mul_exact(m, c(LN2_HI / 16.0));
-    let r = hi.sub(m.mul(c(LN2_LO / 16.0)));
+    (hi.sub(m.mul(c(LN2_LO / 16.0))), rounded)
+}
+
+/// [`exp_lanes_normal`] from [`exp_reduction`]'s `(r, rounded)`: its second half.
+#[inline(always)]
+pub(crate) fn exp_normal_of_reduction<V: Lanes>((r, rounded): (V, V)) -> V {
+    let (t, tail, rounded) = exp_parts_of_reduction(r, rounded);
+    t.add(tail).scale_by_rounded::<4>(rounded)
+}
+
+/// [`exp_reduced_parts`] from [`exp_reduction`]'s `(r, rounded)`.
+#[inline(always)]
+fn exp_parts_of_reduction<V: Lanes>(r: V, rounded: V) -> (V, V, V) {
+    let c = |k| r.token().splat(k);
 
     // (eʳ − 1 − r)/r² in Estrin's order, which shortens the dependency chain from Horner's ten operations
     // to six.
@@ -475,7 +495,7 @@ pub(crate) fn cos_lanes<V: Lanes>(x: V) -> V {
 /// `x = n·π/2 + (y0 + y1)` with `n` the nearest integer to `x·2/π` and `|y0 + y1| ≤ π/4` as a
 /// double-double, for `|x| ≤` [`TRIG_LIMIT`]: `n·π/2` subtracted in four parts.
 #[inline(always)]
-fn reduce_pio2<V: Lanes>(x: V) -> (V, V, V) {
+pub(crate) fn reduce_pio2<V: Lanes>(x: V) -> (V, V, V) {
     let c = |k| x.token().splat(k);
     let n = x.mul(c(TWO_OVER_PI)).add(c(ROUNDER)).sub(c(ROUNDER));
     // Exact: n·P1 has at most 53 significant bits and lies within a factor of two of x.
@@ -815,9 +835,15 @@ pub(crate) fn cos_lanes_near<V: Lanes>(x: V) -> V {
 /// `n + shift` picks one of them and its sign.
 #[inline(always)]
 fn trig_near<V: Lanes>(x: V, shift: f64) -> V {
-    let (n, y0, y1) = reduce_pio2(x);
+    trig_near_of_reduction(reduce_pio2(x), shift)
+}
+
+/// [`sin_lanes_near`] (`shift` 0) or [`cos_lanes_near`] (`shift` 1) from [`reduce_pio2`]'s `(n, y0, y1)`:
+/// their second half, for loops that run each half over many vectors in turn.
+#[inline(always)]
+pub(crate) fn trig_near_of_reduction<V: Lanes>((n, y0, y1): (V, V, V), shift: f64) -> V {
     let z = y0.mul(y0);
-    let quadrant = n.add(x.token().splat(shift));
+    let quadrant = n.add(n.token().splat(shift));
     let odd = quadrant.bit(0);
     // Neighbouring arguments (a rule's points, a vector of them) mostly share the parity of their
     // quadrant: then only the kernel they need is evaluated (the same values as selecting from both).

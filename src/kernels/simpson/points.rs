@@ -1,6 +1,6 @@
-//! The vector loop over a built-in integrand's points: eight at a time in registers (four vectors side by
-//! side), with the same operations in the same order as the scalar loop, so the same bits on every
-//! processor.
+//! The vector loop over a built-in integrand's points: eight at a time in registers, a chunk of such
+//! vectors per pass, with the same operations in the same order as the scalar loop, so the same bits on
+//! every processor.
 
 use std::ops::Range;
 
@@ -8,7 +8,7 @@ use super::Function;
 use super::integrands::gauss_argument;
 use crate::expr::{Program, Sink};
 use crate::math;
-use crate::simd::{self, LaneLoop, Lanes, Lanes8, Pair, Token};
+use crate::simd::{self, LaneLoop, Lanes, Lanes8, Token};
 use crate::sum::{LANES, LaneSums, Neumaier};
 
 /// Adds `f(lo + i·h)` for `i` in `points` (both ends multiples of [`LANES`]) to `lanes`, point `i` to lane
@@ -41,18 +41,30 @@ struct BuiltinPoints {
     lanes: [Neumaier; LANES],
 }
 
-/// A built-in integrand as the vector loop evaluates it, in lanes of any width.
+/// A built-in integrand as the vector loop evaluates it, in lanes of any width, in two halves: the loop
+/// runs the first over a chunk of vectors, then the second over the chunk (see [`BuiltinPoints::points`]).
 trait LaneFunction: Copy {
-    /// Whether evaluating the function takes few registers, as `exp` does (see [`Lanes8::SIDE_BY_SIDE`]).
-    const LIGHT: bool;
-    /// The function in every lane of `x`.
-    fn at<W: Lanes>(self, x: W) -> W;
+    /// Whether every value is at least zero and none is NaN, so that the chunk's values may be added with
+    /// [`LaneSums::add_ordered`] where the lanes' sums are at least as large.
+    const NONNEGATIVE: bool;
+    /// What the first half hands to the second.
+    type Reduced<W: Lanes>: Copy;
+    /// The first half (for the elementary functions, the argument reduction) in every lane of `x`.
+    fn reduce<W: Lanes>(self, x: W) -> Self::Reduced<W>;
+    /// The function's values from the first half's.
+    fn finish<W: Lanes>(self, reduced: Self::Reduced<W>) -> W;
 }
 
+/// Any built-in integrand, special cases included: all of it in the second half.
 impl LaneFunction for Function {
-    const LIGHT: bool = false;
+    const NONNEGATIVE: bool = false;
+    type Reduced<W: Lanes> = W;
     #[inline(always)]
-    fn at<W: Lanes>(self, x: W) -> W {
+    fn reduce<W: Lanes>(self, x: W) -> W {
+        x
+    }
+    #[inline(always)]
+    fn finish<W: Lanes>(self, x: W) -> W {
         self.eval_in(x)
     }
 }
@@ -62,10 +74,15 @@ impl LaneFunction for Function {
 struct ExpNormal;
 
 impl LaneFunction for ExpNormal {
-    const LIGHT: bool = true;
+    const NONNEGATIVE: bool = true;
+    type Reduced<W: Lanes> = (W, W);
     #[inline(always)]
-    fn at<W: Lanes>(self, x: W) -> W {
-        math::exp_lanes_normal(x)
+    fn reduce<W: Lanes>(self, x: W) -> (W, W) {
+        math::exp_reduction(x)
+    }
+    #[inline(always)]
+    fn finish<W: Lanes>(self, reduced: (W, W)) -> W {
+        math::exp_normal_of_reduction(reduced)
     }
 }
 
@@ -77,10 +94,15 @@ struct GaussNormal {
 }
 
 impl LaneFunction for GaussNormal {
-    const LIGHT: bool = true;
+    const NONNEGATIVE: bool = true;
+    type Reduced<W: Lanes> = (W, W);
     #[inline(always)]
-    fn at<W: Lanes>(self, x: W) -> W {
-        math::exp_lanes_normal(gauss_argument(x, self.x0, self.sigma))
+    fn reduce<W: Lanes>(self, x: W) -> (W, W) {
+        math::exp_reduction(gauss_argument(x, self.x0, self.sigma))
+    }
+    #[inline(always)]
+    fn finish<W: Lanes>(self, reduced: (W, W)) -> W {
+        math::exp_normal_of_reduction(reduced)
     }
 }
 
@@ -90,58 +112,62 @@ impl LaneFunction for GaussNormal {
 struct TrigNear<const COSINE: bool>;
 
 impl<const COSINE: bool> LaneFunction for TrigNear<COSINE> {
-    const LIGHT: bool = true;
+    const NONNEGATIVE: bool = false;
+    type Reduced<W: Lanes> = (W, W, W);
     #[inline(always)]
-    fn at<W: Lanes>(self, x: W) -> W {
-        if COSINE {
-            math::cos_lanes_near(x)
-        } else {
-            math::sin_lanes_near(x)
-        }
+    fn reduce<W: Lanes>(self, x: W) -> (W, W, W) {
+        math::reduce_pio2(x)
+    }
+    #[inline(always)]
+    fn finish<W: Lanes>(self, reduced: (W, W, W)) -> W {
+        math::trig_near_of_reduction(reduced, if COSINE { 1.0 } else { 0.0 })
     }
 }
 
+/// Vectors of points per chunk of the built-in loop (measured: fewer overlap less, more run slower).
+const CHUNK: usize = 8;
+
 impl BuiltinPoints {
     /// The loop, evaluating the points with `f`.
+    ///
+    /// A chunk of vectors at a time: the first half of `f` over the chunk, then the second half, then the
+    /// values added to the lanes in order (the same operations on each point, and the same sums, as one
+    /// point at a time). Each pass's dependency chains are short, so the processor overlaps the chunk's
+    /// vectors: the whole function and the addition for one vector make a chain too long for its window.
     #[inline(always)]
     fn points<V: Lanes8, F: LaneFunction>(self, token: Token<V>, f: F) -> [Neumaier; LANES] {
-        let side_by_side = V::SIDE_BY_SIDE[usize::from(!F::LIGHT)];
         let (lo, h) = (token.splat(self.lo), token.splat(self.h));
         let mut sums = LaneSums::from_lanes(token, &self.lanes);
         // Point `i + l` is `lo + (i + l)·h`, with `i + l` kept in `index`: exact below 2^53.
         let x = |index: V| lo.add(index.mul(h));
         let mut index = token.load(std::array::from_fn(|l| (self.first + l as u64) as f64));
         let step = LANES as u64;
-        let [one, two, three, four] = [1.0, 2.0, 3.0, 4.0].map(|k| token.splat(k * step as f64));
+        let one = token.splat(step as f64);
+        let zero = token.splat(0.0);
+        let mut reduced = [f.reduce(zero); CHUNK];
+        let mut values = [zero; CHUNK];
         let mut i = self.first;
-        // Several vectors of points at a time, evaluated side by side so that the processor overlaps their
-        // dependency chains (four: 27% faster than one at a time for `exp` with AVX-512), as many as the
-        // registers hold ([`Lanes8::SIDE_BY_SIDE`]; more spill), and added to the lanes in order: the same sums as one
-        // vector at a time.
-        if side_by_side == 4 {
-            while self.end - i >= 4 * step {
-                let points = Pair(
-                    Pair(x(index), x(index.add(one))),
-                    Pair(x(index.add(two)), x(index.add(three))),
-                );
-                let Pair(Pair(y0, y1), Pair(y2, y3)) = f.at(points);
-                for y in [y0, y1, y2, y3] {
-                    sums.add(y);
+        while self.end - i >= (CHUNK * LANES) as u64 {
+            for reduced in &mut reduced {
+                *reduced = f.reduce(x(index));
+                index = index.add(one);
+            }
+            for (value, &reduced) in values.iter_mut().zip(&reduced) {
+                *value = f.finish(reduced);
+            }
+            if F::NONNEGATIVE && sums.at_least(values.iter().fold(zero, |max, &value| max.max(value))) {
+                for &value in &values {
+                    sums.add_ordered(value);
                 }
-                index = index.add(four);
-                i += 4 * step;
+            } else {
+                for &value in &values {
+                    sums.add(value);
+                }
             }
-        } else if side_by_side == 2 {
-            while self.end - i >= 2 * step {
-                let Pair(y0, y1) = f.at(Pair(x(index), x(index.add(one))));
-                sums.add(y0);
-                sums.add(y1);
-                index = index.add(two);
-                i += 2 * step;
-            }
+            i += (CHUNK * LANES) as u64;
         }
         while i < self.end {
-            sums.add(f.at(x(index)));
+            sums.add(f.finish(f.reduce(x(index))));
             index = index.add(one);
             i += step;
         }
