@@ -156,24 +156,52 @@ fn exp_reduced_parts<V: Lanes>(x: V) -> (V, V, V) {
 /// of [`exp_lanes_normal`], for loops that run each half over many vectors in turn.
 #[inline(always)]
 pub(crate) fn exp_reduction<V: Lanes>(x: V) -> (V, V) {
+    let rounded = x
+        .mul(x.token().splat(16.0 * std::f64::consts::LOG2_E))
+        .add(x.token().splat(ROUNDER));
+    (exp_remainder(x, rounded), rounded)
+}
+
+/// [`exp_reduction`]'s `r` for its `rounded`: all of the reduction that is left for points known to share
+/// `rounded`.
+#[inline(always)]
+pub(crate) fn exp_remainder<V: Lanes>(x: V, rounded: V) -> V {
     let c = |k| x.token().splat(k);
-    let rounded = x.mul(c(16.0 * std::f64::consts::LOG2_E)).add(c(ROUNDER));
     let m = rounded.sub(c(ROUNDER));
     // Exact: m·LN2_HI/16 has at most 47 significant bits, and x − m·ln2/16 is smaller than x.
     let hi = x.sub_mul_exact(m, c(LN2_HI / 16.0));
-    (hi.sub(m.mul(c(LN2_LO / 16.0))), rounded)
+    hi.sub(m.mul(c(LN2_LO / 16.0)))
 }
 
 /// [`exp_lanes_normal`] from [`exp_reduction`]'s `(r, rounded)`: its second half.
 #[inline(always)]
 pub(crate) fn exp_normal_of_reduction<V: Lanes>((r, rounded): (V, V)) -> V {
-    let (t, tail, rounded) = exp_parts_of_reduction(r, rounded);
+    exp_normal_of_parts(r, rounded.lookup16(&EXP2_SIXTEENTHS_BOTH), rounded)
+}
+
+/// The two parts of `2^(j/16)` for `rounded = ROUNDER + 16k + j` from [`exp_reduction`].
+pub(crate) fn exp_table(rounded: f64) -> (f64, f64) {
+    rounded.lookup16(&EXP2_SIXTEENTHS_BOTH)
+}
+
+/// [`exp_normal_of_reduction`] with the table's entries for `rounded` given ([`exp_table`]), for points
+/// known to share them.
+#[inline(always)]
+pub(crate) fn exp_normal_of_parts<V: Lanes>(r: V, entries: (V, V), rounded: V) -> V {
+    let (t, tail) = exp_parts(r, entries);
     t.add(tail).scale_by_rounded::<4>(rounded)
 }
 
 /// [`exp_reduced_parts`] from [`exp_reduction`]'s `(r, rounded)`.
 #[inline(always)]
 fn exp_parts_of_reduction<V: Lanes>(r: V, rounded: V) -> (V, V, V) {
+    let (t, tail) = exp_parts(r, rounded.lookup16(&EXP2_SIXTEENTHS_BOTH));
+    (t, tail, rounded)
+}
+
+/// `2^(j/16) · eʳ = t + tail` from `r` and the table's two parts `(t, t_low)` of `2^(j/16)`.
+#[inline(always)]
+fn exp_parts<V: Lanes>(r: V, (t, t_low): (V, V)) -> (V, V) {
     let c = |k| r.token().splat(k);
 
     // (eʳ − 1 − r)/r² in Estrin's order, which shortens the dependency chain from Horner's ten operations
@@ -186,9 +214,8 @@ fn exp_parts_of_reduction<V: Lanes>(r: V, rounded: V) -> (V, V, V) {
         .add(r2.mul(c4.add(c5.mul(r)).add(r2.mul(c6.add(c7.mul(r))))));
     // eʳ − 1, within 2·10⁻¹⁸.
     let u = r.add(r2.mul(p));
-    let (t, t_low) = rounded.lookup16(&EXP2_SIXTEENTHS_BOTH);
     // 2^(j/16)·eʳ = t + t·u + t_low + t_low·u; the last term is below 5·10⁻¹⁸.
-    (t, t.mul(u).add(t_low), rounded)
+    (t, t.mul(u).add(t_low))
 }
 
 /// fdlibm's (FreeBSD's `e_log.c`) minimax coefficients of `(log(1+f) − 2s)/s` in `s² = (f/(2+f))²`.

@@ -623,6 +623,9 @@ mod tests {
             Function::gauss(0.3, 0.7).unwrap(),
             // exp's argument leaves its normal range in the blocks far from 0.3 (another loop).
             Function::gauss(0.3, 0.01).unwrap(),
+            // With 128 intervals on [0, 1], a chunk of the loop runs from 0.0625 to 0.5625: its ends reduce
+            // with the same m = -1, the points near 0.3125 with m = 0 (the chunk shares no reduction).
+            Function::gauss(0.3125, 1.0).unwrap(),
             Function::Pi,
             Function::Poly { power: 3 },
         ];
@@ -634,6 +637,7 @@ mod tests {
                 (-3.0, 2.5, 200_004),
                 (5.0, -7.0, 131_075),
                 (-300.0, 300.0, 1000),
+                (0.0, 1.0, 128),
             ] {
                 let builtin = Simpson::new(function, a, b, n).unwrap();
                 let scalar = Simpson::new(|x: f64| function.eval(x), a, b, n).unwrap();

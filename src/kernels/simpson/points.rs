@@ -53,6 +53,59 @@ trait LaneFunction: Copy {
     fn reduce<W: Lanes>(self, x: W) -> Self::Reduced<W>;
     /// The function's values from the first half's.
     fn finish<W: Lanes>(self, reduced: Self::Reduced<W>) -> W;
+    /// What the points of a chunk may share, so that each half does less for each point (for `exp`, the
+    /// reduction's integer and its table entries).
+    type Shared: Copy;
+    /// What every point from `first` to `last` (in order) shares, where the function can tell from those
+    /// two: `None` elsewhere.
+    fn shared(self, first: f64, last: f64) -> Option<Self::Shared>;
+    /// [`reduce`](Self::reduce) for points that share `shared`.
+    fn reduce_shared<W: Lanes>(self, x: W, shared: Self::Shared) -> W;
+    /// [`finish`](Self::finish) for points that share `shared`, from [`reduce_shared`](Self::reduce_shared).
+    fn finish_shared<W: Lanes>(self, reduced: W, shared: Self::Shared) -> W;
+}
+
+/// For functions whose points share nothing.
+macro_rules! nothing_shared {
+    () => {
+        type Shared = std::convert::Infallible;
+        fn shared(self, _: f64, _: f64) -> Option<std::convert::Infallible> {
+            None
+        }
+        fn reduce_shared<W: Lanes>(self, _: W, shared: std::convert::Infallible) -> W {
+            match shared {}
+        }
+        fn finish_shared<W: Lanes>(self, _: W, shared: std::convert::Infallible) -> W {
+            match shared {}
+        }
+    };
+}
+
+/// What the points of a chunk share where their `exp` arguments all reduce with the same `m = 16k + j`:
+/// `ROUNDER + m` and the table's two parts of `2^(j/16)`.
+#[derive(Clone, Copy)]
+struct SharedReduction {
+    rounded: f64,
+    entries: (f64, f64),
+}
+
+impl SharedReduction {
+    /// Where the `exp` arguments `first` and `last`, the ends of a run that is monotone, reduce with the same
+    /// `m`: then every argument between them does (the reduction's rounding is monotone).
+    fn between(first: f64, last: f64) -> Option<Self> {
+        let rounded = math::exp_reduction(first).1;
+        (math::exp_reduction(last).1 == rounded).then(|| SharedReduction {
+            rounded,
+            entries: math::exp_table(rounded),
+        })
+    }
+
+    /// The value of `exp` at argument `x` in lanes, from the shared reduction.
+    #[inline(always)]
+    fn exp<W: Lanes>(self, r: W) -> W {
+        let c = |k| r.token().splat(k);
+        math::exp_normal_of_parts(r, (c(self.entries.0), c(self.entries.1)), c(self.rounded))
+    }
 }
 
 /// Any built-in integrand, special cases included: all of it in the second half.
@@ -67,6 +120,7 @@ impl LaneFunction for Function {
     fn finish<W: Lanes>(self, x: W) -> W {
         self.eval_in(x)
     }
+    nothing_shared!();
 }
 
 /// `exp` for points inside [`math::EXP_NORMAL_RANGE`].
@@ -83,6 +137,19 @@ impl LaneFunction for ExpNormal {
     #[inline(always)]
     fn finish<W: Lanes>(self, reduced: (W, W)) -> W {
         math::exp_normal_of_reduction(reduced)
+    }
+    // The points increase (h ≥ 0), and so do their reductions' `m`.
+    type Shared = SharedReduction;
+    fn shared(self, first: f64, last: f64) -> Option<SharedReduction> {
+        SharedReduction::between(first, last)
+    }
+    #[inline(always)]
+    fn reduce_shared<W: Lanes>(self, x: W, shared: SharedReduction) -> W {
+        math::exp_remainder(x, x.token().splat(shared.rounded))
+    }
+    #[inline(always)]
+    fn finish_shared<W: Lanes>(self, r: W, shared: SharedReduction) -> W {
+        shared.exp(r)
     }
 }
 
@@ -104,6 +171,22 @@ impl LaneFunction for GaussNormal {
     fn finish<W: Lanes>(self, reduced: (W, W)) -> W {
         math::exp_normal_of_reduction(reduced)
     }
+    // The argument is monotone on either side of x0 (each operation of `gauss_argument` rounds
+    // monotonically), so where the ends lie on the same side.
+    type Shared = SharedReduction;
+    fn shared(self, first: f64, last: f64) -> Option<SharedReduction> {
+        let one_side = (first >= self.x0) == (last >= self.x0);
+        let argument = |x| gauss_argument(x, self.x0, self.sigma);
+        one_side.then(|| SharedReduction::between(argument(first), argument(last)))?
+    }
+    #[inline(always)]
+    fn reduce_shared<W: Lanes>(self, x: W, shared: SharedReduction) -> W {
+        math::exp_remainder(gauss_argument(x, self.x0, self.sigma), x.token().splat(shared.rounded))
+    }
+    #[inline(always)]
+    fn finish_shared<W: Lanes>(self, r: W, shared: SharedReduction) -> W {
+        shared.exp(r)
+    }
 }
 
 /// `sin` (`COSINE` false) or `cos` for points where neither takes its far (nor, for `sin`, its tiny) path:
@@ -122,6 +205,7 @@ impl<const COSINE: bool> LaneFunction for TrigNear<COSINE> {
     fn finish<W: Lanes>(self, reduced: (W, W, W)) -> W {
         math::trig_near_of_reduction(reduced, if COSINE { 1.0 } else { 0.0 })
     }
+    nothing_shared!();
 }
 
 /// Vectors of points per chunk of the built-in loop (measured: fewer overlap less, more run slower).
@@ -147,13 +231,26 @@ impl BuiltinPoints {
         let mut reduced = [f.reduce(zero); CHUNK];
         let mut values = [zero; CHUNK];
         let mut i = self.first;
+        let mut remainders = [zero; CHUNK];
         while self.end - i >= (CHUNK * LANES) as u64 {
-            for reduced in &mut reduced {
-                *reduced = f.reduce(x(index));
-                index = index.add(one);
-            }
-            for (value, &reduced) in values.iter_mut().zip(&reduced) {
-                *value = f.finish(reduced);
+            // The chunk's first and last points, as the lanes compute them.
+            let (first, last) = (i as f64, (i + (CHUNK * LANES) as u64 - 1) as f64);
+            if let Some(shared) = f.shared(self.lo + first * self.h, self.lo + last * self.h) {
+                for remainder in &mut remainders {
+                    *remainder = f.reduce_shared(x(index), shared);
+                    index = index.add(one);
+                }
+                for (value, &remainder) in values.iter_mut().zip(&remainders) {
+                    *value = f.finish_shared(remainder, shared);
+                }
+            } else {
+                for reduced in &mut reduced {
+                    *reduced = f.reduce(x(index));
+                    index = index.add(one);
+                }
+                for (value, &reduced) in values.iter_mut().zip(&reduced) {
+                    *value = f.finish(reduced);
+                }
             }
             if F::NONNEGATIVE && sums.at_least(values.iter().fold(zero, |max, &value| max.max(value))) {
                 for &value in &values {
