@@ -100,7 +100,8 @@ impl SharedReduction {
         })
     }
 
-    /// The value of `exp` at argument `x` in lanes, from the shared reduction.
+    /// `exp` in every lane, from the remainders `r` that [`math::exp_remainder`] left of the arguments with
+    /// the shared `rounded`.
     #[inline(always)]
     fn exp<W: Lanes>(self, r: W) -> W {
         let c = |k| r.token().splat(k);
