@@ -149,7 +149,8 @@ fn exp_reduced<V: Lanes>(x: V) -> (V, V) {
 #[inline(always)]
 fn exp_reduced_parts<V: Lanes>(x: V) -> (V, V, V) {
     let (r, rounded) = exp_reduction(x);
-    exp_parts_of_reduction(r, rounded)
+    let (t, tail) = exp_parts(r, exp_table(rounded));
+    (t, tail, rounded)
 }
 
 /// `(r, ROUNDER + 16k + j)` with `x = (16k + j)·ln2/16 + r` ([`exp_lanes`]' reduction): the first half
@@ -176,11 +177,12 @@ pub(crate) fn exp_remainder<V: Lanes>(x: V, rounded: V) -> V {
 /// [`exp_lanes_normal`] from [`exp_reduction`]'s `(r, rounded)`: its second half.
 #[inline(always)]
 pub(crate) fn exp_normal_of_reduction<V: Lanes>((r, rounded): (V, V)) -> V {
-    exp_normal_of_parts(r, rounded.lookup16(&EXP2_SIXTEENTHS_BOTH), rounded)
+    exp_normal_of_parts(r, exp_table(rounded), rounded)
 }
 
 /// The two parts of `2^(j/16)` for `rounded = ROUNDER + 16k + j` from [`exp_reduction`].
-pub(crate) fn exp_table(rounded: f64) -> (f64, f64) {
+#[inline(always)]
+pub(crate) fn exp_table<V: Lanes>(rounded: V) -> (V, V) {
     rounded.lookup16(&EXP2_SIXTEENTHS_BOTH)
 }
 
@@ -190,13 +192,6 @@ pub(crate) fn exp_table(rounded: f64) -> (f64, f64) {
 pub(crate) fn exp_normal_of_parts<V: Lanes>(r: V, entries: (V, V), rounded: V) -> V {
     let (t, tail) = exp_parts(r, entries);
     t.add(tail).scale_by_rounded::<4>(rounded)
-}
-
-/// [`exp_reduced_parts`] from [`exp_reduction`]'s `(r, rounded)`.
-#[inline(always)]
-fn exp_parts_of_reduction<V: Lanes>(r: V, rounded: V) -> (V, V, V) {
-    let (t, tail) = exp_parts(r, rounded.lookup16(&EXP2_SIXTEENTHS_BOTH));
-    (t, tail, rounded)
 }
 
 /// `2^(j/16) · eʳ = t + tail` from `r` and the table's two parts `(t, t_low)` of `2^(j/16)`.
