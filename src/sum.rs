@@ -141,10 +141,21 @@ impl<V: Lanes8> LaneSums<V> {
         !V::any(bound.gt(self.sum))
     }
 
-    /// [`add`](Self::add) for `x` with `0 ≤ x[l] ≤` lane `l`'s sum (see [`at_least`](Self::at_least)):
-    /// Dekker's Fast2Sum, which for such `x` computes the same exact rounding error of `sum + x` as
-    /// TwoSum, in four additions instead of seven. A sum at least every `x` of a run of nonnegative values
-    /// stays so while they are added (it only grows), so one check covers the run.
+    /// Whether every lane's sum is at least `2·count·bound` in magnitude (or NaN): then `count` values of
+    /// magnitude at most `bound`, of either sign, may be added in turn to each lane with
+    /// [`add_ordered`](Self::add_ordered), as each addition leaves the sum above `count·bound` in magnitude
+    /// (less a few roundings).
+    #[inline(always)]
+    pub(crate) fn far_above(&self, bound: f64, count: usize) -> bool {
+        let token = self.sum.token();
+        !V::any(token.splat(2.0 * count as f64 * bound).gt(self.sum.abs()))
+    }
+
+    /// [`add`](Self::add) for `x` with `|x[l]|` at most lane `l`'s sum in magnitude (see
+    /// [`at_least`](Self::at_least) and [`far_above`](Self::far_above)): Dekker's Fast2Sum, which for such
+    /// `x` computes the same exact rounding error of `sum + x` as TwoSum, in four additions instead of
+    /// seven. A sum at least every `x` of a run of nonnegative values stays so while they are added (it
+    /// only grows), so one check covers the run.
     #[inline(always)]
     pub(crate) fn add_ordered(&mut self, x: V) {
         if !V::FUSED {

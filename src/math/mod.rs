@@ -518,16 +518,51 @@ pub(crate) fn cos_lanes<V: Lanes>(x: V) -> V {
 /// double-double, for `|x| ≤` [`TRIG_LIMIT`]: `n·π/2` subtracted in four parts.
 #[inline(always)]
 pub(crate) fn reduce_pio2<V: Lanes>(x: V) -> (V, V, V) {
-    let c = |k| x.token().splat(k);
-    let n = x.mul(c(TWO_OVER_PI)).add(c(ROUNDER)).sub(c(ROUNDER));
-    // Exact: n·P1 has at most 53 significant bits and lies within a factor of two of x.
-    let a = x.sub(n.mul(c(PIO2[0])));
-    let (h, l) = two_sum(a, n.mul(c(PIO2[1])).neg());
-    let (h, l2) = two_sum(h, n.mul(c(PIO2[2])).neg());
-    let l = l.add(l2).sub(n.mul(c(PIO2[3])));
-    let y0 = h.add(l);
-    let y1 = h.sub(y0).add(l);
+    let n = pio2_multiple(x);
+    let (y0, y1) = reduce_pio2_by(x, pio2_parts(n));
     (n, y0, y1)
+}
+
+/// [`reduce_pio2`]'s `n`, the nearest integer to `x·2/π`: it never decreases as `x` grows (each operation
+/// rounds monotonically).
+#[inline(always)]
+pub(crate) fn pio2_multiple<V: Lanes>(x: V) -> V {
+    let c = |k| x.token().splat(k);
+    x.mul(c(TWO_OVER_PI)).add(c(ROUNDER)).sub(c(ROUNDER))
+}
+
+/// The four parts of `n·π/2` as [`reduce_pio2_by`] takes them: `n·P1`, `−n·P2`, `−n·P3` and `n·P4` (the
+/// first three exact, with the sign in the constant).
+#[inline(always)]
+pub(crate) fn pio2_parts<V: Lanes>(n: V) -> [V; 4] {
+    let c = |k| n.token().splat(k);
+    [
+        n.mul(c(PIO2[0])),
+        n.mul(c(-PIO2[1])),
+        n.mul(c(-PIO2[2])),
+        n.mul(c(PIO2[3])),
+    ]
+}
+
+/// [`reduce_pio2`]'s `(y0, y1)` from `n·π/2` in [`pio2_parts`].
+///
+/// Its two exact sums take Dekker's FastTwoSum (three operations instead of TwoSum's six): it is exact
+/// where the first addend is the larger in magnitude, or where the sum itself is exact, and here one of
+/// the two always holds (`|n| ≤ 2^20`). `a = x − n·P1` is a multiple of `2^-65` (`x` of `2^-53`, as
+/// `|x| > 1/2` for `n ≠ 0`; `n·P1` of `2^-30`), and so is `n·P2` (`P2`'s 32 bits end at `2^-65`), below
+/// `2^-13`: where `|a|` is the smaller, their sum is a multiple of `2^-65` below `2^-12`, which 53 bits
+/// hold. Its rounding `h` is again a multiple of `2^-65`, and `n·P3` one of `2^-96` below `2^-48`: the
+/// same argument. The same two numbers as TwoSum, so the same bits. For `n = 0` (`|x| ≤ π/4`) the
+/// parts are zeros and the result is `(x, +0)`.
+#[inline(always)]
+pub(crate) fn reduce_pio2_by<V: Lanes>(x: V, parts: [V; 4]) -> (V, V) {
+    // Exact: n·P1 has at most 53 significant bits and lies within a factor of two of x.
+    let a = x.sub(parts[0]);
+    let (h, l) = fast_two_sum(a, parts[1]);
+    let (h, l2) = fast_two_sum(h, parts[2]);
+    let l = l.add(l2).sub(parts[3]);
+    let y0 = h.add(l);
+    (y0, h.sub(y0).add(l))
 }
 
 /// `atan2(y, x)`, the angle of the point `(x, y)` in `[−π, π]`, within one unit in the last place.
@@ -870,18 +905,32 @@ pub(crate) fn trig_near_of_reduction<V: Lanes>((n, y0, y1): (V, V, V), shift: f6
     // Neighbouring arguments (a rule's points, a vector of them) mostly share the parity of their
     // quadrant: then only the kernel they need is evaluated (the same values as selecting from both).
     let value = if !V::any(odd) {
-        sin_kernel(y0, y1, z)
+        sin_kernel_of(y0, y1, z)
     } else if V::all(odd) {
-        cos_kernel(y0, y1, z)
+        cos_kernel_of(y0, y1, z)
     } else {
-        V::select(odd, cos_kernel(y0, y1, z), sin_kernel(y0, y1, z))
+        V::select(odd, cos_kernel_of(y0, y1, z), sin_kernel_of(y0, y1, z))
     };
     V::select(quadrant.bit(1), value.neg(), value)
 }
 
-/// fdlibm's `__kernel_sin`: `sin(y0 + y1)` for `|y0 + y1| ≤ π/4`, with `z = y0²`.
+/// fdlibm's `__kernel_sin`: `sin(y0 + y1)` for `|y0 + y1| ≤ π/4` ([`reduce_pio2`]'s remainder): for lanes
+/// that share their quadrant, with `n + shift` even.
 #[inline(always)]
-fn sin_kernel<V: Lanes>(y0: V, y1: V, z: V) -> V {
+pub(crate) fn sin_kernel<V: Lanes>(y0: V, y1: V) -> V {
+    sin_kernel_of(y0, y1, y0.mul(y0))
+}
+
+/// fdlibm's `__kernel_cos`: `cos(y0 + y1)` for `|y0 + y1| ≤ π/4`: for lanes that share their quadrant, with
+/// `n + shift` odd.
+#[inline(always)]
+pub(crate) fn cos_kernel<V: Lanes>(y0: V, y1: V) -> V {
+    cos_kernel_of(y0, y1, y0.mul(y0))
+}
+
+/// [`sin_kernel`] with `z = y0²`.
+#[inline(always)]
+fn sin_kernel_of<V: Lanes>(y0: V, y1: V, z: V) -> V {
     let c = |k| y0.token().splat(k);
     let v = z.mul(y0);
     let mut r = c(SIN[5]);
@@ -891,9 +940,9 @@ fn sin_kernel<V: Lanes>(y0: V, y1: V, z: V) -> V {
     y0.sub(z.mul(c(0.5).mul(y1).sub(v.mul(r))).sub(y1).sub(v.mul(c(SIN[0]))))
 }
 
-/// fdlibm's `__kernel_cos`: `cos(y0 + y1)` for `|y0 + y1| ≤ π/4`, with `z = y0²`.
+/// [`cos_kernel`] with `z = y0²`.
 #[inline(always)]
-fn cos_kernel<V: Lanes>(y0: V, y1: V, z: V) -> V {
+fn cos_kernel_of<V: Lanes>(y0: V, y1: V, z: V) -> V {
     let c = |k| y0.token().splat(k);
     let mut p = c(COS[5]);
     for &coefficient in COS[..5].iter().rev() {
@@ -1516,6 +1565,46 @@ mod tests {
                 assert!(same(y, log(x)), "{width:?} at {x}: {y} against {}", log(x));
             }
         }
+    }
+
+    #[test]
+    fn the_reduction_by_pio2_is_exact_with_fast_two_sums() {
+        // reduce_pio2_by's FastTwoSums against TwoSums: the same (y0, y1) bits at the doubles nearest to
+        // every multiple of π/2 up to the limit (where x − n·P1 is smallest, the only places the first
+        // addend can be the smaller) with their neighbours, and at random points.
+        let with_two_sums = |x: f64| {
+            let parts = pio2_parts(pio2_multiple(x));
+            let (h, l) = super::two_sum(x - parts[0], parts[1]);
+            let (h, l2) = super::two_sum(h, parts[2]);
+            let l = l + l2 - parts[3];
+            let y0 = h + l;
+            (y0, h - y0 + l)
+        };
+        let mut x = sample(100_000, -TRIG_LIMIT, TRIG_LIMIT, 33);
+        x.extend(sample(100_000, -4.0, 4.0, 34));
+        for k in 1..=1u64 << 20 {
+            let near = k as f64 * std::f64::consts::FRAC_PI_2;
+            for step in -3i64..=3 {
+                let x0 = f64::from_bits((near.to_bits() as i64 + step) as u64);
+                x.extend([x0, -x0]);
+            }
+        }
+        // For n = 0, x itself.
+        for x in sample(10_000, -std::f64::consts::FRAC_PI_4, std::f64::consts::FRAC_PI_4, 35) {
+            let (y0, y1) = reduce_pio2_by(x, pio2_parts(pio2_multiple(x)));
+            assert_eq!((y0.to_bits(), y1.to_bits()), (x.to_bits(), 0f64.to_bits()), "{x}");
+        }
+        let mut fewer_than_two = 0;
+        for x in x.into_iter().filter(|x| x.abs() <= TRIG_LIMIT) {
+            let (y0, y1) = reduce_pio2_by(x, pio2_parts(pio2_multiple(x)));
+            let (t0, t1) = with_two_sums(x);
+            assert_eq!((y0.to_bits(), y1.to_bits()), (t0.to_bits(), t1.to_bits()), "{x}");
+            // Points where the first sum's first addend is the smaller: the case the exactness argument
+            // covers apart from Dekker's condition.
+            let parts = pio2_parts(pio2_multiple(x));
+            fewer_than_two += usize::from((x - parts[0]).abs() < parts[1].abs());
+        }
+        assert!(fewer_than_two > 0, "no point tested the smaller first addend");
     }
 
     #[test]

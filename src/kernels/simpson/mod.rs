@@ -630,14 +630,19 @@ mod tests {
             Function::Poly { power: 3 },
         ];
         for function in functions {
-            // The last: points 0.6 apart, so that a vector's points lie in different quadrants for sin
-            // and cos (the others mostly share one).
+            // Points 0.6 apart (-300 to 300), so that a vector's points lie in different quadrants for
+            // sin and cos (the others mostly share one); chunks of points around π/2 and 10⁶·π/2 that
+            // share their quadrant (the reduction's remainder changing sign in one of them).
+            use std::f64::consts::FRAC_PI_2;
+            let far = 1e6 * FRAC_PI_2;
             for (a, b, n) in [
                 (0.0, 1.0, 1000),
                 (-3.0, 2.5, 200_004),
                 (5.0, -7.0, 131_075),
                 (-300.0, 300.0, 1000),
                 (0.0, 1.0, 128),
+                (FRAC_PI_2 - 1e-9, FRAC_PI_2 + 1e-9, 128),
+                (far - 1e-6, far + 3e-6, 128),
             ] {
                 let builtin = Simpson::new(function, a, b, n).unwrap();
                 let scalar = Simpson::new(|x: f64| function.eval(x), a, b, n).unwrap();
