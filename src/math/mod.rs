@@ -552,8 +552,8 @@ pub(crate) fn pio2_parts<V: Lanes>(n: V) -> [V; 4] {
 /// `|x| > 1/2` for `n ≠ 0`; `n·P1` of `2^-30`), and so is `n·P2` (`P2`'s 32 bits end at `2^-65`), below
 /// `2^-13`: where `|a|` is the smaller, their sum is a multiple of `2^-65` below `2^-12`, which 53 bits
 /// hold. Its rounding `h` is again a multiple of `2^-65`, and `n·P3` one of `2^-96` below `2^-48`: the
-/// same argument. The same two numbers as TwoSum, so the same bits. For `n = 0` (`|x| ≤ π/4`) the
-/// parts are zeros and the result is `(x, +0)`.
+/// same argument. The same two numbers as TwoSum, so the same bits. For `n = 0` (`|x|` up to about π/4)
+/// the parts are zeros and the result is `(x, +0)`.
 #[inline(always)]
 pub(crate) fn reduce_pio2_by<V: Lanes>(x: V, parts: [V; 4]) -> (V, V) {
     // Exact: n·P1 has at most 53 significant bits and lies within a factor of two of x.
@@ -1570,8 +1570,8 @@ mod tests {
     #[test]
     fn the_reduction_by_pio2_is_exact_with_fast_two_sums() {
         // reduce_pio2_by's FastTwoSums against TwoSums: the same (y0, y1) bits at the doubles nearest to
-        // every multiple of π/2 up to the limit (where x − n·P1 is smallest, the only places the first
-        // addend can be the smaller) with their neighbours, and at random points.
+        // every multiple of π/2 up to the limit and their neighbours (where x − n·P1 is smallest, so that
+        // the first addend is the smaller and only the sum's own exactness holds), and at random points.
         let with_two_sums = |x: f64| {
             let parts = pio2_parts(pio2_multiple(x));
             let (h, l) = super::two_sum(x - parts[0], parts[1]);
@@ -1594,7 +1594,7 @@ mod tests {
             let (y0, y1) = reduce_pio2_by(x, pio2_parts(pio2_multiple(x)));
             assert_eq!((y0.to_bits(), y1.to_bits()), (x.to_bits(), 0f64.to_bits()), "{x}");
         }
-        let mut fewer_than_two = 0;
+        let mut smaller_first = 0;
         for x in x.into_iter().filter(|x| x.abs() <= TRIG_LIMIT) {
             let (y0, y1) = reduce_pio2_by(x, pio2_parts(pio2_multiple(x)));
             let (t0, t1) = with_two_sums(x);
@@ -1602,9 +1602,9 @@ mod tests {
             // Points where the first sum's first addend is the smaller: the case the exactness argument
             // covers apart from Dekker's condition.
             let parts = pio2_parts(pio2_multiple(x));
-            fewer_than_two += usize::from((x - parts[0]).abs() < parts[1].abs());
+            smaller_first += usize::from((x - parts[0]).abs() < parts[1].abs());
         }
-        assert!(fewer_than_two > 0, "no point tested the smaller first addend");
+        assert!(smaller_first > 0, "no point tested the smaller first addend");
     }
 
     #[test]
