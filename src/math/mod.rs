@@ -519,8 +519,18 @@ pub(crate) fn cos_lanes<V: Lanes>(x: V) -> V {
 #[inline(always)]
 pub(crate) fn reduce_pio2<V: Lanes>(x: V) -> (V, V, V) {
     let n = pio2_multiple(x);
-    let (y0, y1) = reduce_pio2_by(x, pio2_parts(n));
+    let (y0, y1) = reduce_pio2_by(x, pio2_parts(n), false);
     (n, y0, y1)
+}
+
+/// Whether [`reduce_pio2_by`]'s second sum `h + (−n·P3)` rounds to `h` for every `x` from `first` to
+/// `last` (`first ≤ last`, `n ≠ 0` the same for all, `parts` its [`pio2_parts`]): where `|h| ≥ 2^54·|n·P3|`,
+/// `n·P3` is below half a unit in `h`'s last place. `h = (x − n·P1) + (−n·P2)` never decreases as `x`
+/// grows, so where it keeps one sign over the run its smallest magnitude is at an end.
+pub(crate) fn pio2_settled_over(first: f64, last: f64, parts: [f64; 4]) -> bool {
+    let h = |x: f64| (x - parts[0]) + parts[1];
+    let bound = parts[2].abs() * (1u64 << 54) as f64;
+    parts[2] != 0.0 && (h(first) >= bound || h(last) <= -bound)
 }
 
 /// [`reduce_pio2`]'s `n`, the nearest integer to `x·2/π`: it never decreases as `x` grows (each operation
@@ -554,12 +564,19 @@ pub(crate) fn pio2_parts<V: Lanes>(n: V) -> [V; 4] {
 /// hold. Its rounding `h` is again a multiple of `2^-65`, and `n·P3` one of `2^-96` below `2^-48`: the
 /// same argument. The same two numbers as TwoSum, so the same bits. For `n = 0` (`|x|` up to about π/4)
 /// the parts are zeros and the result is `(x, +0)`.
+///
+/// `settled`: the second sum is known to round to its first addend ([`pio2_settled_over`]), so that it is
+/// `(h, −n·P3)` without computing it.
 #[inline(always)]
-pub(crate) fn reduce_pio2_by<V: Lanes>(x: V, parts: [V; 4]) -> (V, V) {
+pub(crate) fn reduce_pio2_by<V: Lanes>(x: V, parts: [V; 4], settled: bool) -> (V, V) {
     // Exact: n·P1 has at most 53 significant bits and lies within a factor of two of x.
     let a = x.sub(parts[0]);
     let (h, l) = fast_two_sum(a, parts[1]);
-    let (h, l2) = fast_two_sum(h, parts[2]);
+    let (h, l2) = if settled {
+        (h, parts[2])
+    } else {
+        fast_two_sum(h, parts[2])
+    };
     let l = l.add(l2).sub(parts[3]);
     let y0 = h.add(l);
     (y0, h.sub(y0).add(l))
@@ -1591,20 +1608,48 @@ mod tests {
         }
         // For n = 0, x itself.
         for x in sample(10_000, -std::f64::consts::FRAC_PI_4, std::f64::consts::FRAC_PI_4, 35) {
-            let (y0, y1) = reduce_pio2_by(x, pio2_parts(pio2_multiple(x)));
+            let (y0, y1) = reduce_pio2_by(x, pio2_parts(pio2_multiple(x)), false);
             assert_eq!((y0.to_bits(), y1.to_bits()), (x.to_bits(), 0f64.to_bits()), "{x}");
         }
-        let mut smaller_first = 0;
+        let (mut smaller_first, mut settled) = (0, 0);
         for x in x.into_iter().filter(|x| x.abs() <= TRIG_LIMIT) {
-            let (y0, y1) = reduce_pio2_by(x, pio2_parts(pio2_multiple(x)));
+            let (y0, y1) = reduce_pio2_by(x, pio2_parts(pio2_multiple(x)), false);
             let (t0, t1) = with_two_sums(x);
             assert_eq!((y0.to_bits(), y1.to_bits()), (t0.to_bits(), t1.to_bits()), "{x}");
+            // And without the second sum where it is settled.
+            let parts = pio2_parts(pio2_multiple(x));
+            if pio2_settled_over(x, x, parts) {
+                let (s0, s1) = reduce_pio2_by(x, parts, true);
+                assert_eq!((s0.to_bits(), s1.to_bits()), (t0.to_bits(), t1.to_bits()), "{x}");
+                settled += 1;
+            }
             // Points where the first sum's first addend is the smaller: the case the exactness argument
             // covers apart from Dekker's condition.
             let parts = pio2_parts(pio2_multiple(x));
             smaller_first += usize::from((x - parts[0]).abs() < parts[1].abs());
         }
         assert!(smaller_first > 0, "no point tested the smaller first addend");
+        assert!(settled > 50_000, "only {settled} points tested a settled second sum");
+        // A run settled at its ends is settled between them (h is monotone), including runs that stop
+        // just short of a multiple of π/2.
+        let mut runs = 0;
+        for (i, first) in sample(20_000, -1e4, 1e4, 36).into_iter().enumerate() {
+            let last = first + [1e-3, 0.1, 0.7][i % 3];
+            let n = pio2_multiple(first);
+            let parts = pio2_parts(n);
+            if n != pio2_multiple(last) || !pio2_settled_over(first, last, parts) {
+                continue;
+            }
+            runs += 1;
+            for k in 0..=16 {
+                let x = first + (last - first) * (k as f64 / 16.0);
+                let settled = reduce_pio2_by(x, parts, true);
+                let computed = reduce_pio2_by(x, parts, false);
+                assert_eq!(settled.0.to_bits(), computed.0.to_bits(), "{x}");
+                assert_eq!(settled.1.to_bits(), computed.1.to_bits(), "{x}");
+            }
+        }
+        assert!(runs > 5_000, "only {runs} settled runs");
     }
 
     #[test]

@@ -218,6 +218,7 @@ impl LaneFunction for GaussNormal {
 #[derive(Clone, Copy)]
 struct SharedQuadrant {
     parts: Option<[f64; 4]>,
+    settled: bool,
     odd: bool,
     negated: bool,
 }
@@ -230,8 +231,10 @@ impl SharedQuadrant {
         let n = math::pio2_multiple(first);
         (math::pio2_multiple(last) == n).then(|| {
             let quadrant = n + shift;
+            let parts = math::pio2_parts(n);
             SharedQuadrant {
-                parts: (n != 0.0).then(|| math::pio2_parts(n)),
+                parts: (n != 0.0).then_some(parts),
+                settled: math::pio2_settled_over(first, last, parts),
                 odd: quadrant.bit(0),
                 negated: quadrant.bit(1),
             }
@@ -274,7 +277,7 @@ impl<const COSINE: bool> LaneFunction for TrigNear<COSINE> {
     #[inline(always)]
     fn reduce_shared<W: Lanes>(self, x: W, shared: SharedQuadrant) -> (W, W) {
         match shared.parts {
-            Some(parts) => math::reduce_pio2_by(x, parts.map(|part| x.token().splat(part))),
+            Some(parts) => math::reduce_pio2_by(x, parts.map(|part| x.token().splat(part)), shared.settled),
             None => (x, x.token().splat(0.0)),
         }
     }
