@@ -214,7 +214,8 @@ impl LaneFunction for GaussNormal {
 
 /// What the points of a chunk share where their `sin` or `cos` arguments all reduce with the same `n`
 /// ([`math::reduce_pio2`]): `n·π/2`'s parts (none for `n = 0`, where the reduction leaves `x` as it is),
-/// and the quadrant's kernel and sign.
+/// whether the reduction's second sum is settled ([`math::pio2_settled_over`]), and the quadrant's kernel
+/// and sign.
 #[derive(Clone, Copy)]
 struct SharedQuadrant {
     parts: Option<[f64; 4]>,
