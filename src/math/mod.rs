@@ -1613,11 +1613,11 @@ mod tests {
         }
         let (mut smaller_first, mut settled) = (0, 0);
         for x in x.into_iter().filter(|x| x.abs() <= TRIG_LIMIT) {
-            let (y0, y1) = reduce_pio2_by(x, pio2_parts(pio2_multiple(x)), false);
+            let parts = pio2_parts(pio2_multiple(x));
+            let (y0, y1) = reduce_pio2_by(x, parts, false);
             let (t0, t1) = with_two_sums(x);
             assert_eq!((y0.to_bits(), y1.to_bits()), (t0.to_bits(), t1.to_bits()), "{x}");
             // And without the second sum where it is settled.
-            let parts = pio2_parts(pio2_multiple(x));
             if pio2_settled_over(x, x, parts) {
                 let (s0, s1) = reduce_pio2_by(x, parts, true);
                 assert_eq!((s0.to_bits(), s1.to_bits()), (t0.to_bits(), t1.to_bits()), "{x}");
@@ -1625,7 +1625,6 @@ mod tests {
             }
             // Points where the first sum's first addend is the smaller: the case the exactness argument
             // covers apart from Dekker's condition.
-            let parts = pio2_parts(pio2_multiple(x));
             smaller_first += usize::from((x - parts[0]).abs() < parts[1].abs());
         }
         assert!(smaller_first > 0, "no point tested the smaller first addend");

@@ -283,14 +283,13 @@ impl<const COSINE: bool> LaneFunction for TrigNear<COSINE> {
         }
     }
     #[inline(always)]
-    fn finish_shared<W: Lanes>(self, reduced: (W, W), shared: SharedQuadrant) -> W {
-        if shared.odd {
-            let value = math::cos_kernel(reduced.0, reduced.1);
-            if shared.negated { value.neg() } else { value }
+    fn finish_shared<W: Lanes>(self, (y0, y1): (W, W), shared: SharedQuadrant) -> W {
+        let value = if shared.odd {
+            math::cos_kernel(y0, y1)
         } else {
-            let value = math::sin_kernel(reduced.0, reduced.1);
-            if shared.negated { value.neg() } else { value }
-        }
+            math::sin_kernel(y0, y1)
+        };
+        if shared.negated { value.neg() } else { value }
     }
 }
 
