@@ -950,25 +950,69 @@ pub(crate) fn cos_kernel<V: Lanes>(y0: V, y1: V) -> V {
 fn sin_kernel_of<V: Lanes>(y0: V, y1: V, z: V) -> V {
     let c = |k| y0.token().splat(k);
     let v = z.mul(y0);
+    let r = sin_polynomial(z);
+    y0.sub(z.mul(c(0.5).mul(y1).sub(v.mul(r))).sub(y1).sub(v.mul(c(SIN[0]))))
+}
+
+/// [`sin_kernel`] for a remainder that is one double (`y1 = +0`, as [`reduce_pio2_by`] leaves `x` for
+/// `n = 0`), with the same bits for `2^-26 ≤ |y0| ≤ π/4`, in five operations after the polynomial
+/// instead of eight (and two fewer in the chain). With `y1 = +0`, `0.5·y1 − v·r` is `−(v·r)` exactly (as
+/// `v·r ≠ 0`) and subtracting `y1` leaves a number as it is; rounding to nearest is symmetric, so
+/// `y0 − (z·(−(v·r)) − v·S1)` is `y0 + (z·(v·r) + v·S1)`.
+#[inline(always)]
+pub(crate) fn sin_kernel_single<V: Lanes>(y0: V) -> V {
+    let c = |k| y0.token().splat(k);
+    let z = y0.mul(y0);
+    let v = z.mul(y0);
+    let r = sin_polynomial(z);
+    y0.add(z.mul(v.mul(r)).add(v.mul(c(SIN[0]))))
+}
+
+/// The polynomial of fdlibm's `__kernel_sin` in `z = y0²` (`S2 + z·(S3 + …)`).
+#[inline(always)]
+fn sin_polynomial<V: Lanes>(z: V) -> V {
+    let c = |k| z.token().splat(k);
     let mut r = c(SIN[5]);
     for &coefficient in SIN[1..5].iter().rev() {
         r = r.mul(z).add(c(coefficient));
     }
-    y0.sub(z.mul(c(0.5).mul(y1).sub(v.mul(r))).sub(y1).sub(v.mul(c(SIN[0]))))
+    r
 }
 
 /// [`cos_kernel`] with `z = y0²`.
 #[inline(always)]
 fn cos_kernel_of<V: Lanes>(y0: V, y1: V, z: V) -> V {
-    let c = |k| y0.token().splat(k);
+    cos_kernel_finish(z, z.mul(z.mul(cos_polynomial(z))).sub(y0.mul(y1)))
+}
+
+/// [`cos_kernel`] for a remainder that is one double (`y1 = +0`): the same bits for every `|y0| ≤ π/4`,
+/// without the correction `y0·y1`. `y0·(+0)` is a zero, and `z·r` is at least `+0` (`z ≥ 0`, `r = z·p`
+/// with `p > 0`), so that `z·r − y0·y1` is `z·r` (`+0 − (±0)` is `+0`).
+#[inline(always)]
+pub(crate) fn cos_kernel_single<V: Lanes>(y0: V) -> V {
+    let z = y0.mul(y0);
+    cos_kernel_finish(z, z.mul(z.mul(cos_polynomial(z))))
+}
+
+/// The polynomial `p` of fdlibm's `__kernel_cos` in `z = y0²` (`C1 + z·(C2 + …)`), `r = z·p`.
+#[inline(always)]
+fn cos_polynomial<V: Lanes>(z: V) -> V {
+    let c = |k| z.token().splat(k);
     let mut p = c(COS[5]);
     for &coefficient in COS[..5].iter().rev() {
         p = p.mul(z).add(c(coefficient));
     }
-    let r = z.mul(p);
+    p
+}
+
+/// The end of fdlibm's `__kernel_cos`: `cos(y0 + y1)` from `z = y0²` and `z·r − y0·y1`, with
+/// `1 − z/2` split so that its rounding error is added back.
+#[inline(always)]
+fn cos_kernel_finish<V: Lanes>(z: V, tail: V) -> V {
+    let c = |k| z.token().splat(k);
     let hz = c(0.5).mul(z);
     let w = c(1.0).sub(hz);
-    w.add(c(1.0).sub(w).sub(hz).add(z.mul(r).sub(y0.mul(y1))))
+    w.add(c(1.0).sub(w).sub(hz).add(tail))
 }
 
 /// Below this `|x|`, `sin x` rounds to `x`.
@@ -1649,6 +1693,29 @@ mod tests {
             }
         }
         assert!(runs > 5_000, "only {runs} settled runs");
+    }
+
+    #[test]
+    fn the_single_double_kernels_return_the_bits_of_the_pair_ones() {
+        // sin_kernel_single and cos_kernel_single against the kernels with y1 = +0: uniform points of
+        // [−π/4, π/4], magnitudes spread over 2^-60 .. 1 (cos down to zero; sin from TINY, where its near
+        // path starts), and the ends.
+        let quarter = std::f64::consts::FRAC_PI_4;
+        let mut y = sample(200_000, -quarter, quarter, 37);
+        y.extend(sample(100_000, -60.0, 0.0, 38).into_iter().map(|e| e.exp2() * quarter));
+        y.extend([0.0, TINY, quarter, f64::from_bits(quarter.to_bits() + 1)]);
+        let y: Vec<f64> = y.iter().flat_map(|&y| [y, -y]).collect();
+        let mut sines = 0;
+        for &y0 in &y {
+            let cos = cos_kernel_single(y0);
+            assert_eq!(cos.to_bits(), cos_kernel(y0, 0.0).to_bits(), "cos {y0:e}");
+            if y0.abs() >= TINY {
+                let sin = sin_kernel_single(y0);
+                assert_eq!(sin.to_bits(), sin_kernel(y0, 0.0).to_bits(), "sin {y0:e}");
+                sines += 1;
+            }
+        }
+        assert!(sines > 250_000, "only {sines} sines");
     }
 
     #[test]

@@ -284,10 +284,13 @@ impl<const COSINE: bool> LaneFunction for TrigNear<COSINE> {
     }
     #[inline(always)]
     fn finish_shared<W: Lanes>(self, (y0, y1): (W, W), shared: SharedQuadrant) -> W {
-        let value = if shared.odd {
-            math::cos_kernel(y0, y1)
-        } else {
-            math::sin_kernel(y0, y1)
+        // For n = 0 the remainder is x alone (y1 = +0), with kernels that leave y1 out: the same bits
+        // (for sin, as |x| ≥ 2^-26 here).
+        let value = match (shared.odd, shared.parts) {
+            (true, None) => math::cos_kernel_single(y0),
+            (false, None) => math::sin_kernel_single(y0),
+            (true, Some(_)) => math::cos_kernel(y0, y1),
+            (false, Some(_)) => math::sin_kernel(y0, y1),
         };
         if shared.negated { value.neg() } else { value }
     }
