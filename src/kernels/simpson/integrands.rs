@@ -377,11 +377,28 @@ impl Integrand for Expr {
 
 /// The argument of `exp` in `gauss`, `−½·((x − x0)/σ)²`: never positive, and, each operation being
 /// monotone, at its lowest over an interval of `x` at one of the interval's ends.
+///
+/// Where `σ` is a power of two whose reciprocal is a normal number (the default `σ = 1` among them), the
+/// division is a multiplication by that reciprocal: the same real number, so the same rounding, and a
+/// multiplication costs a fraction of a division.
 #[inline(always)]
 pub(super) fn gauss_argument<V: Lanes>(x: V, x0: f64, sigma: f64) -> V {
     let c = |k| x.token().splat(k);
-    let z = x.sub(c(x0)).div(c(sigma));
+    let d = x.sub(c(x0));
+    let z = match exact_reciprocal(sigma) {
+        Some(reciprocal) => d.mul(c(reciprocal)),
+        None => d.div(c(sigma)),
+    };
     c(-0.5).mul(z).mul(z)
+}
+
+/// `1/σ` where it is exact and normal: for `σ` a power of two (a normal number with no fraction bits) whose
+/// reciprocal lies in the normal range.
+#[inline(always)]
+fn exact_reciprocal(sigma: f64) -> Option<f64> {
+    const FRACTION: u64 = (1 << 52) - 1;
+    let reciprocal = 1.0 / sigma;
+    (sigma.is_normal() && sigma.to_bits() & FRACTION == 0 && reciprocal.is_normal()).then_some(reciprocal)
 }
 
 /// `eᵇ − eᵃ`: as `eᵃ·(e^(b−a) − 1)` where that is finite (accurate when `b − a` is small), else in
@@ -436,4 +453,38 @@ fn poly_integral(power: u32, a: f64, b: f64) -> f64 {
         }
     };
     term(b) - term(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gauss_multiplies_only_where_the_reciprocal_is_exact() {
+        let power = |e: i32| 2f64.powi(e);
+        for sigma in [1.0, 2.0, 0.5, power(-500), power(500), power(-1022), power(1022)] {
+            assert_eq!(exact_reciprocal(sigma), Some(1.0 / sigma), "{sigma:e}");
+        }
+        // Not powers of two, or a reciprocal out of the normal range (2^1023's is subnormal).
+        for sigma in [3.0, 0.1, 1.0 + f64::EPSILON, power(1023), f64::MIN_POSITIVE / 4.0] {
+            assert_eq!(exact_reciprocal(sigma), None, "{sigma:e}");
+        }
+        // The same bits as the division, down to results below the normal range.
+        let mut state = 5u64;
+        for i in 0..20_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let sigma = [1.0, 0.25, power(300), power(-300)][i % 4];
+            let x = (unit - 0.5) * [10.0, 1e-2, 1e-150, 1e150][i % 4];
+            let z = (x - 0.3) / sigma;
+            let divided = -0.5 * z * z;
+            assert_eq!(
+                gauss_argument(x, 0.3, sigma).to_bits(),
+                divided.to_bits(),
+                "{x:e} {sigma:e}"
+            );
+        }
+    }
 }
