@@ -151,7 +151,7 @@ impl<V: Lanes8> LaneSums<V> {
         !V::any(token.splat(2.0 * count as f64 * bound).gt(self.sum.abs()))
     }
 
-    /// [`add`](Self::add) for `x` with `|x[l]|` at most lane `l`'s sum in magnitude (see
+    /// [`add`](Self::add) for `x` with `|x[l]|` at most lane `l`'s sum in magnitude, or that sum zero (see
     /// [`at_least`](Self::at_least) and [`far_above`](Self::far_above)): Dekker's Fast2Sum, which for such
     /// `x` computes the same exact rounding error of `sum + x` as TwoSum, in four additions instead of
     /// seven. A sum at least every `x` of a run of nonnegative values stays so while they are added (it

@@ -84,6 +84,9 @@ impl LaneLoop for SumPairs {
     fn run<V: Lanes8>(self, token: Token<V>) -> [Neumaier; LANES] {
         let lanes_count = LANES as u64;
         let eight = token.splat(8.0);
+        // The lanes start at zero and every term is positive and smaller than the one before it in its
+        // lane, so each lane's sum is zero or at least the term added to it: Fast2Sum's condition
+        // (`add_ordered`, the same bits as TwoSum in four additions instead of seven).
         let mut sums = LaneSums::new(token);
         let mut j = self.first;
         // `pair_at`, lane by lane. While 4(j + l) + 3 stays within 2^53 the two odd numbers are exact
@@ -93,7 +96,7 @@ impl LaneLoop for SumPairs {
             let two = token.splat(2.0);
             while j + lanes_count <= self.end {
                 let low = token.splat((4 * j + 1) as f64).add(offsets);
-                sums.add(eight.div(low.mul(low.add(two))));
+                sums.add_ordered(eight.div(low.mul(low.add(two))));
                 j += lanes_count;
             }
         }
@@ -103,7 +106,7 @@ impl LaneLoop for SumPairs {
         while j + lanes_count <= self.end {
             // j + l < 2^52 converts exactly, so adding l after the conversion is the same number.
             let q = four.mul(token.splat(j as f64).add(offsets));
-            sums.add(eight.div(q.add(one).mul(q.add(three))));
+            sums.add_ordered(eight.div(q.add(one).mul(q.add(three))));
             j += lanes_count;
         }
         let mut lanes = sums.lanes();
