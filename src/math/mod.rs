@@ -14,7 +14,7 @@ mod hyperbolic;
 mod logarithms;
 mod pow;
 #[cfg(test)]
-mod reference;
+pub(crate) mod reference;
 mod roots;
 
 pub use erf::{erf, erfc};
@@ -982,7 +982,7 @@ fn sin_polynomial<V: Lanes>(z: V) -> V {
 /// [`cos_kernel`] with `z = y0²`.
 #[inline(always)]
 fn cos_kernel_of<V: Lanes>(y0: V, y1: V, z: V) -> V {
-    cos_kernel_finish(z, z.mul(z.mul(cos_polynomial(z))).sub(y0.mul(y1)))
+    cos_kernel_finish(z, cos_zr(z).sub(y0.mul(y1)))
 }
 
 /// [`cos_kernel`] for a remainder that is one double (`y1 = +0`): the same bits for every `|y0| ≤ π/4`,
@@ -991,18 +991,18 @@ fn cos_kernel_of<V: Lanes>(y0: V, y1: V, z: V) -> V {
 #[inline(always)]
 pub(crate) fn cos_kernel_single<V: Lanes>(y0: V) -> V {
     let z = y0.mul(y0);
-    cos_kernel_finish(z, z.mul(z.mul(cos_polynomial(z))))
+    cos_kernel_finish(z, cos_zr(z))
 }
 
-/// The polynomial `p` of fdlibm's `__kernel_cos` in `z = y0²` (`C1 + z·(C2 + …)`), `r = z·p`.
+/// `z·r` of fdlibm's `__kernel_cos` in `z = y0²`: `r = z·p`, `p = C1 + z·(C2 + …)`.
 #[inline(always)]
-fn cos_polynomial<V: Lanes>(z: V) -> V {
+fn cos_zr<V: Lanes>(z: V) -> V {
     let c = |k| z.token().splat(k);
     let mut p = c(COS[5]);
     for &coefficient in COS[..5].iter().rev() {
         p = p.mul(z).add(c(coefficient));
     }
-    p
+    z.mul(z.mul(p))
 }
 
 /// The end of fdlibm's `__kernel_cos`: `cos(y0 + y1)` from `z = y0²` and `z·r − y0·y1`, with

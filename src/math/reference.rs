@@ -99,7 +99,8 @@ pub(super) fn worst2(
         .fold((0.0, 0.0, 0.0), |w, e| if e.0 > w.0 { e } else { w })
 }
 
-pub(super) fn sample(count: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
+/// `count` numbers spread over `[lo, hi)`, from a linear congruential generator seeded with `seed`.
+pub(crate) fn sample(count: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
     let mut state = seed;
     (0..count)
         .map(|_| {

@@ -225,7 +225,7 @@ impl Function {
             Function::Exp => math::exp_lanes(x),
             Function::Sin => math::sin_lanes(x),
             Function::Cos => math::cos_lanes(x),
-            Function::Gauss { x0, sigma } => math::exp_lanes(gauss_argument(x, x0, sigma)),
+            Function::Gauss { x0, sigma } => math::exp_lanes(GaussArgument::new(x0, sigma).of(x)),
             Function::Pi => c(4.0).div(c(1.0).add(x.mul(x))),
             Function::Poly { power } => x.map(|x| x.powi(power as i32)),
         }
@@ -380,21 +380,41 @@ impl Integrand for Expr {
 ///
 /// Where `σ` is a power of two whose reciprocal is a normal number (the default `σ = 1` among them), the
 /// division is a multiplication by that reciprocal: the same real number, so the same rounding, and a
-/// multiplication costs a fraction of a division.
-#[inline(always)]
-pub(super) fn gauss_argument<V: Lanes>(x: V, x0: f64, sigma: f64) -> V {
-    let c = |k| x.token().splat(k);
-    let d = x.sub(c(x0));
-    let z = match exact_reciprocal(sigma) {
-        Some(reciprocal) => d.mul(c(reciprocal)),
-        None => d.div(c(sigma)),
-    };
-    c(-0.5).mul(z).mul(z)
+/// multiplication costs a fraction of a division. Which one is decided once, when the argument is made.
+#[derive(Clone, Copy)]
+pub(super) struct GaussArgument {
+    /// The centre `x0`.
+    pub(super) x0: f64,
+    sigma: f64,
+    /// `1/σ` where it is exact and normal ([`exact_reciprocal`]).
+    reciprocal: Option<f64>,
+}
+
+impl GaussArgument {
+    /// The argument for centre `x0` and width `sigma`.
+    pub(super) fn new(x0: f64, sigma: f64) -> Self {
+        GaussArgument {
+            x0,
+            sigma,
+            reciprocal: exact_reciprocal(sigma),
+        }
+    }
+
+    /// `−½·((x − x0)/σ)²` in every lane.
+    #[inline(always)]
+    pub(super) fn of<V: Lanes>(self, x: V) -> V {
+        let c = |k| x.token().splat(k);
+        let d = x.sub(c(self.x0));
+        let z = match self.reciprocal {
+            Some(reciprocal) => d.mul(c(reciprocal)),
+            None => d.div(c(self.sigma)),
+        };
+        c(-0.5).mul(z).mul(z)
+    }
 }
 
 /// `1/σ` where it is exact and normal: for `σ` a power of two (a normal number with no fraction bits) whose
 /// reciprocal lies in the normal range.
-#[inline(always)]
 fn exact_reciprocal(sigma: f64) -> Option<f64> {
     const FRACTION: u64 = (1 << 52) - 1;
     let reciprocal = 1.0 / sigma;
@@ -470,21 +490,14 @@ mod tests {
             assert_eq!(exact_reciprocal(sigma), None, "{sigma:e}");
         }
         // The same bits as the division, down to results below the normal range.
-        let mut state = 5u64;
-        for i in 0..20_000 {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
+        let units = crate::math::reference::sample(20_000, -0.5, 0.5, 5);
+        for (i, unit) in units.into_iter().enumerate() {
             let sigma = [1.0, 0.25, power(300), power(-300)][i % 4];
-            let x = (unit - 0.5) * [10.0, 1e-2, 1e-150, 1e150][i % 4];
+            let x = unit * [10.0, 1e-2, 1e-150, 1e150][i % 4];
             let z = (x - 0.3) / sigma;
             let divided = -0.5 * z * z;
-            assert_eq!(
-                gauss_argument(x, 0.3, sigma).to_bits(),
-                divided.to_bits(),
-                "{x:e} {sigma:e}"
-            );
+            let argument = GaussArgument::new(0.3, sigma);
+            assert_eq!(argument.of(x).to_bits(), divided.to_bits(), "{x:e} {sigma:e}");
         }
     }
 }

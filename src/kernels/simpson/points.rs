@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use super::Function;
-use super::integrands::gauss_argument;
+use super::integrands::GaussArgument;
 use crate::expr::{Program, Sink};
 use crate::math;
 use crate::simd::{self, LaneLoop, Lanes, Lanes8, Pair, Token};
@@ -173,10 +173,7 @@ impl LaneFunction for ExpNormal {
 
 /// `gauss` for points where the argument of its `exp` lies inside [`math::EXP_NORMAL_RANGE`].
 #[derive(Clone, Copy)]
-struct GaussNormal {
-    x0: f64,
-    sigma: f64,
-}
+struct GaussNormal(GaussArgument);
 
 impl LaneFunction for GaussNormal {
     const NONNEGATIVE: bool = true;
@@ -184,13 +181,13 @@ impl LaneFunction for GaussNormal {
     type Reduced<W: Lanes> = (W, W);
     #[inline(always)]
     fn reduce<W: Lanes>(self, x: W) -> (W, W) {
-        math::exp_reduction(gauss_argument(x, self.x0, self.sigma))
+        math::exp_reduction(self.0.of(x))
     }
     #[inline(always)]
     fn finish<W: Lanes>(self, reduced: (W, W)) -> W {
         math::exp_normal_of_reduction(reduced)
     }
-    // The argument is monotone on either side of x0 (each operation of `gauss_argument` rounds
+    // The argument is monotone on either side of x0 (each operation of `GaussArgument::of` rounds
     // monotonically), so where the ends lie on the same side.
     type Shared = SharedReduction;
     type ReducedShared<W: Lanes> = W;
@@ -198,13 +195,12 @@ impl LaneFunction for GaussNormal {
         zero
     }
     fn shared(self, first: f64, last: f64) -> Option<SharedReduction> {
-        let one_side = (first >= self.x0) == (last >= self.x0);
-        let argument = |x| gauss_argument(x, self.x0, self.sigma);
-        one_side.then(|| SharedReduction::between(argument(first), argument(last)))?
+        let one_side = (first >= self.0.x0) == (last >= self.0.x0);
+        one_side.then(|| SharedReduction::between(self.0.of(first), self.0.of(last)))?
     }
     #[inline(always)]
     fn reduce_shared<W: Lanes>(self, x: W, shared: SharedReduction) -> W {
-        math::exp_remainder(gauss_argument(x, self.x0, self.sigma), x.token().splat(shared.rounded))
+        math::exp_remainder(self.0.of(x), x.token().splat(shared.rounded))
     }
     #[inline(always)]
     fn finish_shared<W: Lanes>(self, r: W, shared: SharedReduction) -> W {
@@ -383,17 +379,15 @@ impl LaneLoop for BuiltinPoints {
         // The loop is compiled on its own for `exp` and `gauss` where their `exp` stays in its normal range,
         // and for `sin` and `cos` where no point takes their far (or, for `sin`, tiny) path: the common
         // cases, with neither those checks nor a dispatch on the function inside it.
+        if let Function::Gauss { x0, sigma } = self.function {
+            // gauss's argument is never positive, and lowest at one of the ends.
+            let argument = GaussArgument::new(x0, sigma);
+            if math::exp_normal_over(argument.of(x_first).min(argument.of(x_end)), 0.0) {
+                return self.points(token, GaussNormal(argument));
+            }
+        }
         match self.function {
             Function::Exp if math::exp_normal_over(x_first, x_end) => self.points(token, ExpNormal),
-            // gauss's argument is never positive, and lowest at one of the ends.
-            Function::Gauss { x0, sigma }
-                if math::exp_normal_over(
-                    gauss_argument(x_first, x0, sigma).min(gauss_argument(x_end, x0, sigma)),
-                    0.0,
-                ) =>
-            {
-                self.points(token, GaussNormal { x0, sigma })
-            }
             Function::Sin if math::sin_near_over(x_first, x_end) => self.points(token, TrigNear::<false>),
             Function::Cos if math::cos_near_over(x_first, x_end) => self.points(token, TrigNear::<true>),
             function => self.points(token, function),
