@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 pub struct Control {
     stop: Option<Arc<AtomicBool>>,
     progress: Option<Arc<ProgressFn>>,
+    deadline: Option<Instant>,
 }
 
 /// A progress callback.
@@ -58,6 +59,7 @@ impl std::fmt::Debug for Control {
         f.debug_struct("Control")
             .field("stop", &self.stop)
             .field("progress", &self.progress.is_some())
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -84,13 +86,37 @@ impl Control {
         }
     }
 
-    /// Whether runs go in chunks (there is someone to report to or a flag to watch).
+    /// Stops the run at the first chunk boundary after `deadline`, as a stop flag would: what a time
+    /// limit is. [`timed_out`](Control::timed_out) then tells a deadline's stop from the flag's.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use hetero::{Backend, Control, Engine, kernels::MonteCarloPi};
+    ///
+    /// let control = Control::new().with_deadline(Instant::now() + Duration::from_millis(1));
+    /// let run = Engine::with_threads(1)?.run_with(&MonteCarloPi::new(1 << 40, 7)?, Backend::Serial, &control)?;
+    /// assert!(run.interrupted && control.timed_out());
+    /// # Ok::<(), hetero::Error>(())
+    /// ```
+    pub fn with_deadline(self, deadline: Instant) -> Self {
+        Control {
+            deadline: Some(deadline),
+            ..self
+        }
+    }
+
+    /// Whether the deadline of [`with_deadline`](Control::with_deadline) has passed.
+    pub fn timed_out(&self) -> bool {
+        self.deadline.is_some_and(|deadline| Instant::now() >= deadline)
+    }
+
+    /// Whether runs go in chunks (there is someone to report to, a flag to watch or a deadline).
     pub(crate) fn chunked(&self) -> bool {
-        self.stop.is_some() || self.progress.is_some()
+        self.stop.is_some() || self.progress.is_some() || self.deadline.is_some()
     }
 
     pub(crate) fn stopped(&self) -> bool {
-        self.stop.as_ref().is_some_and(|flag| flag.load(Ordering::Relaxed))
+        self.stop.as_ref().is_some_and(|flag| flag.load(Ordering::Relaxed)) || self.timed_out()
     }
 
     pub(crate) fn report(&self, progress: Progress) {
@@ -114,6 +140,7 @@ impl Control {
         Control {
             stop: self.stop.clone(),
             progress,
+            deadline: self.deadline,
         }
     }
 }

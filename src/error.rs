@@ -182,6 +182,30 @@ pub(crate) fn check_range(range: &std::ops::Range<u64>, blocks: u64) -> Result<(
 }
 
 impl Error {
+    /// Whether the error is the caller's input, not a failure while running: what the command line
+    /// answers with exit code 2 and Python with `ValueError`. Bad parameters, expressions that do not
+    /// parse, a kernel that cannot run the way it was asked, a saved partial result that does not fit the
+    /// problem, and an adapter name that names none.
+    ///
+    /// ```
+    /// use hetero::{Error, kernels::MonteCarloPi};
+    ///
+    /// assert!(MonteCarloPi::new(0, 1).unwrap_err().is_bad_input());
+    /// assert!(!Error::NotFinite("an integral beyond the f64 range".into()).is_bad_input());
+    /// ```
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            Error::InvalidParameter { .. }
+            | Error::InvalidRange { .. }
+            | Error::EmptyKernel
+            | Error::Unsupported(_)
+            | Error::Expression { .. }
+            | Error::PartialResult(_) => true,
+            Error::NoGpu(e) => e.kind() == GpuErrorKind::UnknownAdapter,
+            _ => false,
+        }
+    }
+
     /// Shorthand for [`Error::Gpu`] of a [`GpuError`] of `kind`.
     pub(crate) fn gpu(kind: GpuErrorKind, message: impl Into<String>) -> Self {
         Error::Gpu(GpuError::new(kind, message))

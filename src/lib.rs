@@ -39,6 +39,7 @@ mod error;
 mod exact;
 pub mod expr;
 pub mod gpu;
+pub mod integrate;
 pub mod kernel;
 pub mod kernels;
 pub mod math;

@@ -172,15 +172,48 @@ pub fn integral_to_error(
     choice: impl Into<Choice>,
     control: &Control,
 ) -> Result<TargetRun<crate::kernels::IntegralEstimate>> {
-    use crate::kernels::MonteCarloIntegral;
     check_target(target)?;
+    let goal = Goal {
+        z: 1.0,
+        tolerance: &|_| target,
+        max_elements: None,
+    };
+    integral_to_goal(engine, f, bounds, seed, &goal, choice.into(), control)
+}
+
+/// What a run towards a tolerance aims at: an error of `z` standard errors (or, for deterministic
+/// rules, the rule's own estimate) at most `tolerance(value)`, within `max_elements` points (`None`: a
+/// target that needs more than the kernel's limit is refused up front, as the commands' `--target-error`
+/// does; `Some`: the run stops at the budget and says so).
+pub(crate) struct Goal<'a> {
+    /// The error is `z` standard errors (1 for `--target-error`, 1.96 for a 95% interval's half-width).
+    pub z: f64,
+    /// The largest error accepted for a value.
+    pub tolerance: &'a dyn Fn(f64) -> f64,
+    /// Most elements (points, or evaluations summed over the runs of a doubling rule) to spend.
+    pub max_elements: Option<u64>,
+}
+
+/// [`integral_to_error`] towards a [`Goal`].
+pub(crate) fn integral_to_goal(
+    engine: &Engine,
+    f: &crate::expr::Expr,
+    bounds: &[(f64, f64)],
+    seed: u64,
+    goal: &Goal<'_>,
+    choice: Choice,
+    control: &Control,
+) -> Result<TargetRun<crate::kernels::IntegralEstimate>> {
+    use crate::kernels::MonteCarloIntegral;
     let block = 1u64 << 14;
-    let mut samples = 1u64 << 16;
+    let cap = goal.max_elements.unwrap_or(u64::MAX).max(1);
+    let mut samples = (1u64 << 16).min(cap);
     let kernel_of = |samples: u64| MonteCarloIntegral::new(f.clone(), bounds, samples, seed);
-    let backend = engine.resolve(&kernel_of(samples)?, choice.into())?;
+    let backend = engine.resolve(&kernel_of(samples)?, choice)?;
     let start = Instant::now();
     let mut total = None;
     let (mut done, mut gpu, mut interrupted) = (0u64, None, false);
+    let mut budget_spent = false;
     let planned = loop {
         let kernel = kernel_of(samples)?;
         let driven = engine.drive(&kernel, backend, done..kernel.blocks(), control)?;
@@ -201,34 +234,49 @@ pub fn integral_to_error(
             interrupted = true;
             break kernel.blocks();
         }
-        if estimate.std_error <= target || !estimate.std_error.is_finite() {
+        let error = goal.z * estimate.std_error;
+        let tolerance = (goal.tolerance)(estimate.value);
+        if error <= tolerance || !estimate.std_error.is_finite() {
             break kernel.blocks();
         }
-        // N such that std_error · sqrt(n / N) = target.
-        let ratio = estimate.std_error / target;
+        if samples >= cap {
+            budget_spent = true;
+            break kernel.blocks();
+        }
+        // N such that error · sqrt(n / N) = tolerance.
+        let ratio = error / tolerance;
         let needed = (estimate.samples as f64 * ratio * ratio).ceil();
-        if needed > MAX_TARGET_SAMPLES as f64 {
+        if goal.max_elements.is_none() && needed > MAX_TARGET_SAMPLES as f64 {
             return Err(Error::invalid(
                 "target error",
-                format!("{target:e} needs about {needed:.1e} points, more than the 2^62 allowed"),
+                format!(
+                    "{:e} needs about {needed:.1e} points, more than the 2^62 allowed",
+                    tolerance
+                ),
             ));
         }
-        samples = (needed as u64).max(samples + samples / 8).next_multiple_of(block);
+        let needed = needed.min(MAX_TARGET_SAMPLES as f64) as u64;
+        samples = needed.max(samples + samples / 8).next_multiple_of(block).min(cap);
     };
     let sums = total.ok_or(Error::EmptyKernel)?;
     let kernel = kernel_of(sums.points.max(1))?;
-    Ok(TargetRun::reached(Run {
+    let run = Run {
         output: kernel.finish(sums.clone()),
         backend,
         threads: engine.threads_for(backend),
         blocks: if interrupted { planned } else { done },
         completed: done,
         interrupted,
-        elements: sums.points,
         elapsed: start.elapsed(),
+        elements: sums.points,
         gpu,
         split: None,
-    }))
+    };
+    if budget_spent {
+        let why = format!("the budget of {cap} points is spent");
+        return Ok(TargetRun::missed(run, why));
+    }
+    Ok(TargetRun::reached(run))
 }
 
 /// Simpson's rule for `f` over `[a, b]`, doubling the intervals from 1024 until Richardson's estimate is
@@ -259,29 +307,78 @@ pub fn simpson_to_error<F: Integrand + Clone>(
     control: &Control,
 ) -> Result<TargetRun<SimpsonEstimate>> {
     check_target(target)?;
-    let choice = choice.into();
+    let goal = Goal {
+        z: 1.0,
+        tolerance: &|_| target,
+        max_elements: None,
+    };
+    simpson_to_goal(engine, f, a, b, &goal, choice.into(), control).map(|(run, _)| run)
+}
+
+/// [`simpson_to_error`] towards a [`Goal`] (its `z` unused: Richardson's estimate is the error), with
+/// the evaluations spent over every doubling: a doubling that would take the sum past the goal's
+/// `max_elements` is not started, and a deadline's stop ([`Control::with_deadline`]) returns the run it
+/// would have returned at that budget, so that the evaluations reported reproduce the result.
+pub(crate) fn simpson_to_goal<F: Integrand + Clone>(
+    engine: &Engine,
+    f: F,
+    a: f64,
+    b: f64,
+    goal: &Goal<'_>,
+    choice: Choice,
+    control: &Control,
+) -> Result<(TargetRun<SimpsonEstimate>, u64)> {
     let start = Instant::now();
     let mut n = 1024u64;
+    // Evaluations of f by the runs completed.
+    let mut evals = 0u64;
+    let max_evals = goal.max_elements.unwrap_or(u64::MAX);
     // The estimates so far, latest last.
     let mut estimates: Vec<f64> = Vec::new();
     // The best run whose estimate was trusted.
     let mut best: Option<Run<SimpsonEstimate>> = None;
+    // The last run completed.
+    let mut last: Option<Run<SimpsonEstimate>> = None;
     // Doublings since the estimate was last trusted, once it has been.
     let mut untrusted_since = 0;
     // The smallest estimate so far, and doublings since one fell below a quarter of it.
     let (mut smallest, mut stale) = (f64::INFINITY, 0);
+    // Where the evaluations or the time ran out: the best trusted run, or else the last one.
+    let short = |best: Option<Run<SimpsonEstimate>>, last: Option<Run<SimpsonEstimate>>, evals: u64, why: &str| {
+        let trusted = best.is_some();
+        best.or(last).map(|run| {
+            let estimate = if trusted { "" } else { ", not trusted" };
+            let why = format!(
+                "{why} after {evals} evaluations; the best run has {} intervals (estimate {:.3e}{estimate})",
+                run.output.intervals, run.output.error_estimate
+            );
+            (TargetRun::missed(run, why), evals)
+        })
+    };
     loop {
+        if evals.saturating_add(n + 1) > max_evals
+            && let Some(done) = short(best.clone(), last.clone(), evals, "the budget of evaluations is spent")
+        {
+            return Ok(done);
+        }
         let kernel = Simpson::new(f.clone(), a, b, n)?;
         let mut run = engine.run_with(&kernel, choice, control)?;
         run.elapsed = start.elapsed();
         if run.interrupted {
-            return Ok(TargetRun::reached(run));
+            if control.timed_out()
+                && let Some(done) = short(best, last, evals, "the time limit was reached")
+            {
+                return Ok(done);
+            }
+            return Ok((TargetRun::reached(run), evals));
         }
+        evals = evals.saturating_add(n + 1);
         // A value or estimate that is not finite stays so at every further doubling (the points of `n` are
         // among those of `2n`, and an integral beyond the f64 range stays beyond it): an error now, not
         // doublings up to 2^53 intervals.
         kernel.check(&run.output)?;
         let estimate = run.output.error_estimate;
+        let target = (goal.tolerance)(run.output.value);
         estimates.push(estimate);
         let trusted = converging(&estimates);
         // The value itself is rounded to the run's precision: a target below half its last place is out
@@ -296,9 +393,9 @@ pub fn simpson_to_error<F: Integrand + Clone>(
                     precision.map_or("f64".to_owned(), |p| p.to_string()),
                     run.output.intervals
                 );
-                return Ok(TargetRun::missed(run, why));
+                return Ok((TargetRun::missed(run, why), evals));
             }
-            return Ok(TargetRun::reached(run));
+            return Ok((TargetRun::reached(run), evals));
         }
         if estimate < smallest / 4.0 || smallest.is_infinite() {
             stale = 0;
@@ -316,7 +413,7 @@ pub fn simpson_to_error<F: Integrand + Clone>(
                 run.output.intervals,
                 run.output.error_estimate
             );
-            return Ok(TargetRun::missed(run, why));
+            return Ok((TargetRun::missed(run, why), evals));
         }
         if trusted {
             if best.as_ref().is_none_or(|b| estimate < b.output.error_estimate) {
@@ -336,7 +433,7 @@ pub fn simpson_to_error<F: Integrand + Clone>(
                 "the estimate stopped shrinking at {:.3e} with {} intervals (rounding in {precision} limits it)",
                 best.output.error_estimate, best.output.intervals
             );
-            return Ok(TargetRun::missed(best, why));
+            return Ok((TargetRun::missed(best, why), evals));
         }
         if n.saturating_mul(2) > MAX_FLOAT_ELEMENTS {
             let converged = best.is_some();
@@ -353,8 +450,9 @@ pub fn simpson_to_error<F: Integrand + Clone>(
                     best.output.intervals, best.output.error_estimate
                 )
             };
-            return Ok(TargetRun::missed(best, why));
+            return Ok((TargetRun::missed(best, why), evals));
         }
+        last = Some(run);
         n *= 2;
     }
 }

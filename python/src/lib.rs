@@ -48,11 +48,7 @@ create_exception!(
 fn py_error(error: Error) -> PyErr {
     let message = error.to_string();
     match error {
-        Error::InvalidParameter { .. }
-        | Error::Expression { .. }
-        | Error::InvalidRange { .. }
-        | Error::EmptyKernel
-        | Error::Unsupported(_) => PyValueError::new_err(message),
+        ref bad if bad.is_bad_input() => PyValueError::new_err(message),
         Error::NoGpu(_) | Error::Gpu(_) => GpuError::new_err(message),
         _ => HeteroError::new_err(message),
     }

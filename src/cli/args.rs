@@ -1,6 +1,6 @@
 //! The command line's grammar (clap derive).
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Arg, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 use hetero::gpu::{AdapterChoice, Precision};
 use hetero::size::{parse_count, parse_positive, parse_real};
@@ -19,6 +19,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Integrate an expression over an interval or a box, by a method, to a tolerance or of a fixed size.
+    Integrate(IntegrateArgs),
     /// Estimate π by Monte Carlo on the Philox4x32-10 stream (exact, reproducible hit counts).
     Pi(PiArgs),
     /// Integrate a function with composite Simpson's rule.
@@ -37,6 +39,132 @@ pub enum Command {
     Bench(BenchArgs),
     /// Combine the partial results of shards (--shard … --partial FILE) into the single run's result.
     Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct IntegrateArgs {
+    /// The integrand: an expression in x (one dimension), x, y, z (up to three) or x1 … xd.
+    #[arg(value_name = "EXPR", allow_hyphen_values = true)]
+    pub expr: String,
+    /// Lower bound of an interval (numbers, or pi, -pi/2…) [default: 0].
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_real, conflicts_with = "bounds")]
+    pub from: Option<f64>,
+    /// Upper bound of an interval [default: 1].
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_real, conflicts_with = "bounds")]
+    pub to: Option<f64>,
+    /// A box instead of an interval, one range per variable: A1:B1,A2:B2,…
+    #[arg(long = "box", value_name = "A1:B1,…", allow_hyphen_values = true, value_parser = parse_box)]
+    pub bounds: Option<Bounds>,
+    #[arg(long, value_name = "NAME", help = method_help())]
+    pub method: Option<String>,
+    /// Absolute tolerance: done when error ≤ max(atol, rtol·|value|).
+    #[arg(long, value_name = "E", allow_hyphen_values = true, value_parser = parse_real)]
+    pub atol: Option<f64>,
+    /// Relative tolerance [default: the method's, without a size or atol].
+    #[arg(long, value_name = "E", allow_hyphen_values = true, value_parser = parse_real)]
+    pub rtol: Option<f64>,
+    /// Most evaluations of the integrand to spend [default: the method's].
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_positive)]
+    pub max_evals: Option<u64>,
+    /// Most seconds to spend: the run stops at a run or block boundary and reports the evaluations it
+    /// reached (--max-evals with that count gives the same result).
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true, value_parser = parse_seconds)]
+    pub time_limit: Option<f64>,
+    #[command(flatten)]
+    pub options: MethodOptions,
+    /// Where to run: auto (the backend predicted fastest), serial, rayon, threads, cpu (= rayon), gpu or
+    /// hybrid (GPU and CPU together).
+    #[arg(long, default_value = "auto", value_parser = parse_choice)]
+    pub backend: Choice,
+    /// Worker threads for rayon and threads [default: one per core].
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// GPU adapter: auto, an index or part of a name from 'hetero devices'.
+    #[arg(long, value_name = "NAME|INDEX", default_value = "auto", value_parser = parse_adapter)]
+    pub adapter: AdapterChoice,
+    /// Floating-point precision on the GPU: f32 or f64 [default: f64 where the GPU has it].
+    #[arg(long, value_parser = parse_precision)]
+    pub precision: Option<Precision>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `--method`'s help: the registered methods, each with its one line.
+fn method_help() -> String {
+    let methods: Vec<String> = hetero::integrate::methods()
+        .iter()
+        .map(|m| format!("{} ({})", m.name(), m.summary()))
+        .collect();
+    format!(
+        "The method [default: simpson in one dimension, mc in more]: {}",
+        methods.join("; ")
+    )
+}
+
+/// Every method's own options as flags (`--NAME VALUE`), derived from the library's registry: a flag
+/// that two methods declare appears once. The values go to the library as text, which parses them.
+#[derive(Debug, Default)]
+pub struct MethodOptions(pub hetero::integrate::Options);
+
+impl MethodOptions {
+    /// Each option declared by some method, once, with the methods that declare it.
+    fn specs() -> Vec<(hetero::integrate::OptionSpec, Vec<&'static str>)> {
+        let mut specs: Vec<(hetero::integrate::OptionSpec, Vec<&'static str>)> = Vec::new();
+        for method in hetero::integrate::methods() {
+            for spec in method.options() {
+                match specs.iter_mut().find(|(known, _)| known.name == spec.name) {
+                    Some((_, owners)) => owners.push(method.name()),
+                    None => specs.push((*spec, vec![method.name()])),
+                }
+            }
+        }
+        specs
+    }
+}
+
+impl FromArgMatches for MethodOptions {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut options = hetero::integrate::Options::new();
+        for (spec, _) in Self::specs() {
+            if let Some(value) = matches.get_one::<String>(spec.name) {
+                options.set(spec.name, value.as_str());
+            }
+        }
+        Ok(MethodOptions(options))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for MethodOptions {
+    fn augment_args(mut command: clap::Command) -> clap::Command {
+        for (spec, owners) in Self::specs() {
+            let value_name = match spec.kind {
+                hetero::integrate::OptionKind::Real => "X",
+                _ => "N",
+            };
+            command = command.arg(
+                Arg::new(spec.name)
+                    .long(spec.name.replace('_', "-"))
+                    .value_name(value_name)
+                    .allow_hyphen_values(true)
+                    .help_heading("Method options")
+                    .help(format!("{} [{}]", spec.help, owners.join(", "))),
+            );
+        }
+        command
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
 }
 
 #[derive(Args, Debug)]

@@ -5,6 +5,7 @@
 mod args;
 mod bench;
 mod commands;
+mod integrate;
 mod ranks;
 mod report;
 mod saved;
@@ -18,7 +19,7 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use hetero::kernels::{Leibniz, MonteCarloPi};
-use hetero::{Control, Engine, Error, GpuErrorKind};
+use hetero::{Control, Engine, Error};
 
 use args::{Cli, Command, Problem, RunArgs};
 use commands::*;
@@ -48,13 +49,7 @@ pub fn main() -> ExitCode {
         },
         Err(e) => {
             let code = match e {
-                Error::InvalidParameter { .. }
-                | Error::InvalidRange { .. }
-                | Error::EmptyKernel
-                | Error::Unsupported(_)
-                | Error::Expression { .. }
-                | Error::PartialResult(_) => EXIT_USAGE,
-                Error::NoGpu(ref e) if e.kind() == GpuErrorKind::UnknownAdapter => EXIT_USAGE,
+                ref bad if bad.is_bad_input() => EXIT_USAGE,
                 // Stopped before anything could be reported: the signal's code, as for a stopped run.
                 Error::Interrupted { .. } => signals::Signals::get().exit_code(),
                 Error::Stopped(ref during) => {
@@ -163,6 +158,7 @@ const DEFAULT_POINTS: u64 = 100_000_000;
 
 fn run(cli: Cli, ranks: Option<&ranks::Ranks>) -> hetero::Result<Outcome> {
     match cli.command {
+        Command::Integrate(a) => integrate::integrate(&a),
         Command::Pi(a) => {
             one_size(a.samples, &a.run)?;
             let kernel = MonteCarloPi::new(a.samples.unwrap_or(DEFAULT_SAMPLES), a.seed)?;

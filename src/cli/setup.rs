@@ -21,9 +21,20 @@ pub(super) fn engine_on(threads: Option<usize>, adapter: &AdapterChoice) -> hete
 }
 
 pub(super) fn engine(run: &RunArgs) -> hetero::Result<Engine> {
-    let engine = engine_on(run.threads, &run.adapter)?.with_precision(run.precision);
     // Only auto and --explain read the cached model: a run on a named backend touches no file.
     let wants_model = run.backend == Choice::Auto || run.explain;
+    engine_with_model(run.threads, &run.adapter, run.precision, wants_model)
+}
+
+/// An engine of `threads` workers on `adapter` in `precision`, with the cached cost model when
+/// `wants_model`.
+pub(super) fn engine_with_model(
+    threads: Option<usize>,
+    adapter: &AdapterChoice,
+    precision: Option<hetero::gpu::Precision>,
+    wants_model: bool,
+) -> hetero::Result<Engine> {
+    let engine = engine_on(threads, adapter)?.with_precision(precision);
     let cached = wants_model
         .then(CostModel::default_path)
         .flatten()

@@ -3,10 +3,12 @@
 //! one run in `run.rs`, several backends' runs in `compare.rs`, the adapter and cost-model tables in
 //! `tables.rs`.
 
+mod answer;
 mod compare;
 mod run;
 mod tables;
 
+pub use answer::answer;
 pub use compare::comparison;
 pub use run::single;
 pub use tables::{calibration, devices};

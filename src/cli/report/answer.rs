@@ -1,0 +1,94 @@
+//! The answer of `hetero integrate`, as text.
+
+use super::*;
+use hetero::integrate::Answer;
+
+/// The answer: the value and its error, the goal, the cost, where it ran and the stamp.
+pub fn answer(answer: &Answer) -> String {
+    let mut out = String::new();
+    let run = &answer.run;
+    let integrand = run["expr"]
+        .as_str()
+        .or(run["function"].as_str())
+        .unwrap_or("the integrand");
+    let domain = match run["box"].as_array() {
+        Some(ranges) => {
+            let ranges: Vec<String> = ranges
+                .iter()
+                .map(|r| format!("[{}, {}]", number(&r[0]), number(&r[1])))
+                .collect();
+            ranges.join(" × ")
+        }
+        None => format!("[{}, {}]", number(&run["from"]), number(&run["to"])),
+    };
+    let _ = writeln!(out, "∫ {integrand} over {domain}, by {}", answer.method);
+    line(&mut out, "value", real_text_17(answer.value));
+    line(
+        &mut out,
+        "error",
+        format!("{:.3e} ({})", answer.error, error_words(answer)),
+    );
+    if let Some(tolerance) = answer.tolerance {
+        let outcome = match answer.reached {
+            Some(true) => "reached".to_owned(),
+            _ => format!("NOT reached: {}", answer.why.as_deref().unwrap_or("")),
+        };
+        let mut asked = Vec::new();
+        if tolerance.atol > 0.0 {
+            asked.push(format!("atol {:e}", tolerance.atol));
+        }
+        if tolerance.rtol > 0.0 {
+            asked.push(format!("rtol {:e}", tolerance.rtol));
+        }
+        let at = tolerance.at(answer.value);
+        line(
+            &mut out,
+            "tolerance",
+            format!("{at:.3e} ({}), {outcome}", asked.join(", ")),
+        );
+    } else if let Some(why) = &answer.why {
+        line(&mut out, "cut short", why.clone());
+    }
+    line(
+        &mut out,
+        "evaluations",
+        format!("{} in {}", answer.evals, duration(answer.seconds)),
+    );
+    let threads = run["threads"].as_u64().unwrap_or(1);
+    let plural = if threads == 1 { "" } else { "s" };
+    line(
+        &mut out,
+        "backend",
+        format!("{} ({threads} thread{plural})", answer.backend),
+    );
+    if answer.interrupted {
+        line(
+            &mut out,
+            "interrupted",
+            "the answer covers what was completed".to_owned(),
+        );
+    }
+    line(&mut out, "stamp", answer.stamp.clone());
+    out
+}
+
+/// What the error is, in words.
+fn error_words(answer: &Answer) -> &'static str {
+    match answer.error_kind.name() {
+        "ci95" => "half-width of the 95% interval",
+        _ => "the rule's estimate",
+    }
+}
+
+/// Seconds as milliseconds below one.
+fn duration(seconds: f64) -> String {
+    match seconds < 1.0 {
+        true => format!("{:.3} ms", seconds * 1e3),
+        false => format!("{seconds:.3} s"),
+    }
+}
+
+/// A JSON number as the command line writes bounds.
+fn number(value: &Value) -> String {
+    value.as_f64().map_or_else(|| value.to_string(), real_text)
+}

@@ -1,0 +1,502 @@
+//! One front door for integrals: an [`Integrand`] over a domain (a [`Problem`]), computed by a [`Method`]
+//! towards a goal (a fixed size, or a tolerance within a budget), on any backend.
+//!
+//! ```
+//! use hetero::{Engine, integrate::{Problem, Request, integrate}};
+//!
+//! let engine = Engine::with_threads(2)?;
+//! let problem = Problem::expr("exp(-x^2)", &[(0.0, 1.0)])?;
+//! let answer = integrate(&engine, &Request::new(problem).rtol(1e-10))?;
+//! assert_eq!(answer.method, "simpson");
+//! assert_eq!(answer.reached, Some(true));
+//! assert!(answer.error <= 1e-10 * answer.value.abs());
+//! assert!((answer.value - 0.746824132812427).abs() < 1e-12);
+//! # Ok::<(), hetero::Error>(())
+//! ```
+//!
+//! # What an answer means
+//!
+//! Every method reports `value` and `error`, and says what `error` is ([`ErrorKind`]): for a stochastic
+//! method, the half-width of a stated confidence interval (Monte Carlo's is 95%: 1.96 standard errors);
+//! for a deterministic rule, the rule's own estimate, labelled as such. A goal is met when
+//! `error ≤ max(atol, rtol·|value|)`. With no tolerance and no size given, the method's default `rtol`
+//! applies. Every goal has a budget, counted in evaluations of the integrand (the method's default, or
+//! `max_evals`); a time limit stops at a run or block boundary and reports the evaluations it reached, so
+//! that `max_evals` with that count gives the same bits. A goal not met is an [`Answer`] with `reached:
+//! Some(false)` and the reason in `why`: the command line exits with 1, Python warns.
+//!
+//! # Methods
+//!
+//! A method is one file implementing [`Method`], registered once in [`methods`]: its options, its
+//! defaults, its target loop and its report fields all come from that file, and the command line and
+//! Python derive theirs from it. Today: `simpson` (1-D, the composite Simpson rule doubled until
+//! Richardson's estimate is met and trusted) and `mc` (Monte Carlo on the Philox stream, any dimension).
+
+mod monte_carlo;
+mod options;
+mod simpson;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub use options::{OptionKind, OptionSpec, OptionValue, Options};
+
+use crate::expr::Expr;
+use crate::kernels::Function;
+use crate::size::real_text;
+use crate::{Backend, Choice, Control, Engine, Error, Result};
+
+/// The function integrated.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Integrand {
+    /// A built-in function of one variable, with its own vector loops and exact integral.
+    Builtin(Function),
+    /// An expression ([`crate::expr`]) of as many variables as the domain has dimensions.
+    Expr(Expr),
+}
+
+impl Integrand {
+    /// How many variables it takes.
+    pub fn dims(&self) -> usize {
+        match self {
+            Integrand::Builtin(_) => 1,
+            Integrand::Expr(f) => f.dims(),
+        }
+    }
+
+    /// How it reads in a report: the expression's text, or the built-in's name.
+    pub fn text(&self) -> String {
+        match self {
+            Integrand::Builtin(f) => f.name().to_owned(),
+            Integrand::Expr(f) => f.source().to_owned(),
+        }
+    }
+}
+
+/// An integral to compute: an integrand over a box (an interval in one dimension) of finite bounds.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    integrand: Integrand,
+    domain: Vec<(f64, f64)>,
+}
+
+impl Problem {
+    /// `∫ integrand` over `domain`, one `(a, b)` per variable; `a > b` integrates in the other direction.
+    pub fn new(integrand: Integrand, domain: &[(f64, f64)]) -> Result<Self> {
+        if domain.is_empty() {
+            return Err(Error::invalid("domain", "it has no dimensions"));
+        }
+        if domain.len() != integrand.dims() {
+            return Err(Error::invalid(
+                "domain",
+                format!(
+                    "{} ranges given for a function of {} variables",
+                    domain.len(),
+                    integrand.dims()
+                ),
+            ));
+        }
+        if let Some((a, b)) = domain.iter().find(|(a, b)| !(a.is_finite() && b.is_finite())) {
+            return Err(Error::invalid(
+                "domain",
+                format!("{}:{} is not a finite range", real_text(*a), real_text(*b)),
+            ));
+        }
+        Ok(Problem {
+            integrand,
+            domain: domain.to_vec(),
+        })
+    }
+
+    /// `∫ source` over `domain`: the expression in as many variables as `domain` has ranges (`x` in one
+    /// dimension; `x, y, z` or `x1 … xd`).
+    pub fn expr(source: &str, domain: &[(f64, f64)]) -> Result<Self> {
+        Problem::new(Integrand::Expr(Expr::parse(source, domain.len())?), domain)
+    }
+
+    /// The integrand.
+    pub fn integrand(&self) -> &Integrand {
+        &self.integrand
+    }
+
+    /// The domain, one `(a, b)` per variable.
+    pub fn domain(&self) -> &[(f64, f64)] {
+        &self.domain
+    }
+
+    /// How many dimensions it has.
+    pub fn dims(&self) -> usize {
+        self.domain.len()
+    }
+}
+
+/// What a method's `error` is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The half-width of a 95% confidence interval (1.96 standard errors).
+    Ci95,
+    /// A deterministic rule's own estimate of its error: not a bound.
+    Estimate,
+}
+
+impl ErrorKind {
+    /// Its name in JSON and text: `ci95`, `estimate`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Ci95 => "ci95",
+            ErrorKind::Estimate => "estimate",
+        }
+    }
+}
+
+/// An integral to compute, and how: the problem, the method (its default for the problem when none is
+/// named), the goal and where to run. Built in steps; checked by [`integrate`].
+#[derive(Clone, Debug)]
+pub struct Request {
+    problem: Problem,
+    method: Option<String>,
+    atol: Option<f64>,
+    rtol: Option<f64>,
+    max_evals: Option<u64>,
+    time_limit: Option<f64>,
+    options: Options,
+    choice: Choice,
+}
+
+impl Request {
+    /// `problem` by its default method, to that method's default tolerance, on the backend auto picks.
+    pub fn new(problem: Problem) -> Self {
+        Request {
+            problem,
+            method: None,
+            atol: None,
+            rtol: None,
+            max_evals: None,
+            time_limit: None,
+            options: Options::new(),
+            choice: Choice::Auto,
+        }
+    }
+
+    /// By the method named `name` (see [`methods`]).
+    pub fn method(self, name: &str) -> Self {
+        Request {
+            method: Some(name.to_owned()),
+            ..self
+        }
+    }
+
+    /// An absolute tolerance: the goal is met when `error ≤ max(atol, rtol·|value|)`.
+    pub fn atol(self, atol: f64) -> Self {
+        Request {
+            atol: Some(atol),
+            ..self
+        }
+    }
+
+    /// A relative tolerance: the goal is met when `error ≤ max(atol, rtol·|value|)`.
+    pub fn rtol(self, rtol: f64) -> Self {
+        Request {
+            rtol: Some(rtol),
+            ..self
+        }
+    }
+
+    /// The most evaluations of the integrand to spend (the method's default budget otherwise).
+    pub fn max_evals(self, evals: u64) -> Self {
+        Request {
+            max_evals: Some(evals),
+            ..self
+        }
+    }
+
+    /// The most seconds to spend: the run stops at the first run or block boundary after them.
+    pub fn time_limit(self, seconds: f64) -> Self {
+        Request {
+            time_limit: Some(seconds),
+            ..self
+        }
+    }
+
+    /// The method's own options ([`Method::options`]).
+    pub fn options(self, options: Options) -> Self {
+        Request { options, ..self }
+    }
+
+    /// Where to run: a backend, or auto.
+    pub fn on(self, choice: impl Into<Choice>) -> Self {
+        Request {
+            choice: choice.into(),
+            ..self
+        }
+    }
+
+    /// The problem.
+    pub fn problem(&self) -> &Problem {
+        &self.problem
+    }
+}
+
+/// What a method is given to compute: the request, checked, with its goal made definite.
+pub struct Job<'a> {
+    /// The engine to run on.
+    pub engine: &'a Engine,
+    /// The problem.
+    pub problem: &'a Problem,
+    /// The method's options, checked against its declared ones.
+    pub options: &'a Options,
+    /// Where to run.
+    pub choice: Choice,
+    /// The stop flag, progress and deadline.
+    pub control: &'a Control,
+    /// The goal: `None` for a run of a fixed size (an option that sets the size was given).
+    pub tolerance: Option<Tolerance>,
+    /// The most evaluations to spend.
+    pub max_evals: u64,
+}
+
+/// A tolerance `max(atol, rtol·|value|)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tolerance {
+    /// The absolute tolerance (0 when only a relative one was given).
+    pub atol: f64,
+    /// The relative tolerance (0 when only an absolute one was given).
+    pub rtol: f64,
+}
+
+impl Tolerance {
+    /// The largest error accepted for `value`.
+    pub fn at(&self, value: f64) -> f64 {
+        self.atol.max(self.rtol * value.abs())
+    }
+}
+
+/// An integration method: one file, registered once in [`methods`].
+///
+/// The front ends derive everything they show of a method from this trait: the command line's
+/// `--method NAME` and one flag per [`OptionSpec`], Python's keywords, the JSON fields.
+pub trait Method: Sync {
+    /// Its name (`--method NAME`, `method="NAME"`).
+    fn name(&self) -> &'static str;
+    /// One line: what it does and where it is the right tool.
+    fn summary(&self) -> &'static str;
+    /// Its own options.
+    fn options(&self) -> &'static [OptionSpec];
+    /// What its `error` is.
+    fn error_kind(&self) -> ErrorKind;
+    /// The relative tolerance it aims at when neither a size nor a tolerance is given.
+    fn default_rtol(&self) -> f64;
+    /// The evaluations it spends at most when no budget is given.
+    fn default_max_evals(&self) -> u64;
+    /// Whether it can compute `problem`: an error saying why not (a method of one dimension given a box).
+    fn accepts(&self, problem: &Problem) -> Result<()>;
+    /// Computes the integral.
+    fn integrate(&self, job: &Job<'_>) -> Result<Answer>;
+}
+
+/// Every method, in the order the front ends list them.
+pub fn methods() -> &'static [&'static dyn Method] {
+    &[&simpson::Simpson, &monte_carlo::MonteCarlo]
+}
+
+/// The method named `name`; an error lists the names.
+pub fn method(name: &str) -> Result<&'static dyn Method> {
+    let name = name.trim();
+    methods()
+        .iter()
+        .copied()
+        .find(|m| m.name().eq_ignore_ascii_case(name))
+        .ok_or_else(|| {
+            let names: Vec<&str> = methods().iter().map(|m| m.name()).collect();
+            Error::invalid(
+                "method",
+                format!("no method '{name}': the methods are {}", names.join(", ")),
+            )
+        })
+}
+
+/// The method used when none is named: Simpson in one dimension, Monte Carlo in more.
+pub fn default_method(problem: &Problem) -> &'static dyn Method {
+    match problem.dims() {
+        1 => &simpson::Simpson,
+        _ => &monte_carlo::MonteCarlo,
+    }
+}
+
+/// The answer to a [`Request`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Answer {
+    /// The method's name.
+    pub method: &'static str,
+    /// The estimate of the integral.
+    pub value: f64,
+    /// Its error, of the kind [`error_kind`](Answer::error_kind) says.
+    pub error: f64,
+    /// What `error` is.
+    pub error_kind: ErrorKind,
+    /// Evaluations of the integrand spent, over every run the method made.
+    pub evals: u64,
+    /// Whether the goal was met: `None` for a run of a fixed size.
+    pub reached: Option<bool>,
+    /// Why the goal was not met, in one line.
+    pub why: Option<String>,
+    /// The tolerance aimed at, if any.
+    pub tolerance: Option<Tolerance>,
+    /// Whether a stop flag (Ctrl-C) cut the run short: the answer covers what was completed.
+    pub interrupted: bool,
+    /// Where it ran.
+    pub backend: Backend,
+    /// The stamp of the result ([`crate::validate::stamp`]): equal stamps, equal bits.
+    pub stamp: String,
+    /// Seconds spent, over every run.
+    pub seconds: f64,
+    /// The last run's JSON ([`crate::report::run_json`]): the kernel's own fields.
+    pub run: Value,
+}
+
+impl Answer {
+    /// The answer as one JSON object: the run's fields, then `method`, `value`, `error`, `error_kind`,
+    /// `evals`, `reached`, `why`, `atol`, `rtol`, `seconds`: what `hetero integrate --json` prints and
+    /// Python's result holds.
+    pub fn to_json(&self) -> Value {
+        let mut object = self.run.clone();
+        if let Some(map) = object.as_object_mut() {
+            let fields = json!({
+                "method": self.method,
+                "value": self.value,
+                "error": self.error,
+                "error_kind": self.error_kind,
+                "evals": self.evals,
+                "reached": self.reached,
+                "why": self.why,
+                "atol": self.tolerance.map(|t| t.atol),
+                "rtol": self.tolerance.map(|t| t.rtol),
+                "interrupted": self.interrupted,
+                "seconds": self.seconds,
+            });
+            if let Value::Object(fields) = fields {
+                map.extend(fields);
+            }
+        }
+        object
+    }
+}
+
+/// Computes `request` on `engine`: see the [module](self) docs.
+pub fn integrate(engine: &Engine, request: &Request) -> Result<Answer> {
+    integrate_with(engine, request, &Control::new())
+}
+
+/// [`integrate`], reporting progress and watching for a stop as `control` says; a time limit adds its
+/// deadline to `control`.
+pub fn integrate_with(engine: &Engine, request: &Request, control: &Control) -> Result<Answer> {
+    let method = match &request.method {
+        Some(name) => method(name)?,
+        None => default_method(&request.problem),
+    };
+    method.accepts(&request.problem)?;
+    request.options.check_against(method.name(), method.options())?;
+    for (what, tolerance) in [("atol", request.atol), ("rtol", request.rtol)] {
+        if let Some(t) = tolerance
+            && !(t.is_finite() && t >= 0.0)
+        {
+            return Err(Error::invalid(what, format!("{t} is not a number ≥ 0")));
+        }
+    }
+    let sized = request.options.sets_size(method.options());
+    let tolerance = match (request.atol, request.rtol) {
+        (None, None) if sized => None,
+        (None, None) => Some(Tolerance {
+            atol: 0.0,
+            rtol: method.default_rtol(),
+        }),
+        (atol, rtol) if !sized => Some(Tolerance {
+            atol: atol.unwrap_or(0.0),
+            rtol: rtol.unwrap_or(0.0),
+        }),
+        _ => {
+            return Err(Error::Unsupported(
+                "give a size or a tolerance (atol, rtol), not both".to_owned(),
+            ));
+        }
+    };
+    if tolerance.is_some_and(|t| t.atol == 0.0 && t.rtol == 0.0) {
+        return Err(Error::invalid(
+            "tolerance",
+            "atol and rtol are both 0: no error could meet it",
+        ));
+    }
+    if request.max_evals == Some(0) {
+        return Err(Error::invalid("max_evals", "must be at least 1"));
+    }
+    let control = match request.time_limit {
+        Some(seconds) => {
+            let limit = Duration::try_from_secs_f64(seconds)
+                .ok()
+                .filter(|limit| !limit.is_zero())
+                .ok_or_else(|| Error::invalid("time limit", format!("{seconds} is not a number of seconds above 0")))?;
+            match Instant::now().checked_add(limit) {
+                Some(deadline) => control.clone().with_deadline(deadline),
+                None => control.clone(),
+            }
+        }
+        None => control.clone(),
+    };
+    let job = Job {
+        engine,
+        problem: &request.problem,
+        options: &request.options,
+        choice: request.choice,
+        control: &control,
+        tolerance,
+        max_evals: request.max_evals.unwrap_or(method.default_max_evals()),
+    };
+    method.integrate(&job)
+}
+
+/// The answer of a run to a tolerance or of a fixed size, from its parts: the common tail of every
+/// method's `integrate`.
+pub(crate) struct Outcome {
+    pub value: f64,
+    pub error: f64,
+    pub evals: u64,
+    pub met: bool,
+    pub why: Option<String>,
+    pub interrupted: bool,
+    pub backend: Backend,
+    pub seconds: f64,
+    pub run: Value,
+}
+
+impl Outcome {
+    /// The [`Answer`] of `method` for `job`.
+    pub fn answer(self, method: &dyn Method, job: &Job<'_>) -> Answer {
+        let stamp = self.run["stamp"].as_str().unwrap_or_default().to_owned();
+        let reached = job.tolerance.map(|_| self.met && !self.interrupted);
+        let why = match (reached, self.why) {
+            (Some(false), None) if self.interrupted => Some("the run was interrupted".to_owned()),
+            (Some(false), None) => Some("the error is above the tolerance".to_owned()),
+            (_, why) => why,
+        };
+        Answer {
+            method: method.name(),
+            value: self.value,
+            error: self.error,
+            error_kind: method.error_kind(),
+            evals: self.evals,
+            reached,
+            why,
+            tolerance: job.tolerance,
+            interrupted: self.interrupted,
+            backend: self.backend,
+            stamp,
+            seconds: self.seconds,
+            run: self.run,
+        }
+    }
+}

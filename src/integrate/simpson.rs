@@ -1,0 +1,132 @@
+//! The `simpson` method: the composite Simpson rule ([`crate::kernels::Simpson`]) in one dimension, of a
+//! fixed size (`intervals`) or doubled from 1024 intervals until Richardson's estimate meets the tolerance
+//! and the rule is seen converging at its order ([`crate::target`] explains the checks).
+
+use super::{Answer, ErrorKind, Integrand, Job, Method, OptionSpec, Outcome, Problem};
+use crate::kernels::{Integrand as SimpsonIntegrand, Simpson as Kernel};
+use crate::report::run_json;
+use crate::target::{Goal, simpson_to_goal};
+use crate::validate::Verify;
+use crate::{Error, Result};
+
+/// The evaluations of the first run of a run to a tolerance (1024 intervals).
+const FIRST_EVALS: u64 = 1025;
+
+/// The `simpson` method.
+pub(super) struct Simpson;
+
+const OPTIONS: &[OptionSpec] = &[OptionSpec::size(
+    "intervals",
+    "A run of this many intervals (rounded up to a multiple of 4) instead of one to a tolerance",
+)];
+
+impl Method for Simpson {
+    fn name(&self) -> &'static str {
+        "simpson"
+    }
+
+    fn summary(&self) -> &'static str {
+        "composite Simpson rule in one dimension, doubled until Richardson's estimate meets the tolerance"
+    }
+
+    fn options(&self) -> &'static [OptionSpec] {
+        OPTIONS
+    }
+
+    fn error_kind(&self) -> ErrorKind {
+        ErrorKind::Estimate
+    }
+
+    fn default_rtol(&self) -> f64 {
+        1e-10
+    }
+
+    /// 2^32 evaluations: a few seconds on two cores.
+    fn default_max_evals(&self) -> u64 {
+        1 << 32
+    }
+
+    fn accepts(&self, problem: &Problem) -> Result<()> {
+        match problem.dims() {
+            1 => Ok(()),
+            d => Err(Error::Unsupported(format!(
+                "the method simpson integrates over an interval, not a box of {d} dimensions: use mc"
+            ))),
+        }
+    }
+
+    fn integrate(&self, job: &Job<'_>) -> Result<Answer> {
+        let (a, b) = job.problem.domain()[0];
+        match job.problem.integrand() {
+            Integrand::Builtin(f) => run(self, job, *f, a, b),
+            Integrand::Expr(f) => run(self, job, f.clone(), a, b),
+        }
+    }
+}
+
+/// `job` on the integrand `f` over `[a, b]`.
+fn run<F>(method: &Simpson, job: &Job<'_>, f: F, a: f64, b: f64) -> Result<Answer>
+where
+    F: SimpsonIntegrand + Clone,
+{
+    let Some(tolerance) = job.tolerance else {
+        let intervals = job.options.size("intervals")?.unwrap_or(FIRST_EVALS - 1);
+        let kernel = Kernel::new(f, a, b, intervals)?;
+        let run = job.engine.run_with(&kernel, job.choice, job.control)?;
+        kernel.check(&run.output)?;
+        let why = (run.interrupted && job.control.timed_out()).then(|| {
+            format!(
+                "the time limit was reached: blocks 0..{} of {} completed, the value covers only them",
+                run.completed, run.blocks
+            )
+        });
+        return Ok(Outcome {
+            value: run.output.value,
+            error: run.output.error_estimate,
+            evals: run.elements,
+            met: true,
+            why,
+            interrupted: run.interrupted,
+            backend: run.backend,
+            seconds: run.elapsed.as_secs_f64(),
+            run: run_json(&kernel, &run),
+        }
+        .answer(method, job));
+    };
+    if job.max_evals < FIRST_EVALS {
+        return Err(Error::invalid(
+            "max_evals",
+            format!("the method simpson needs at least {FIRST_EVALS} evaluations (its first run)"),
+        ));
+    }
+    let goal = Goal {
+        z: 1.0,
+        tolerance: &|value| tolerance.at(value),
+        max_elements: Some(job.max_evals),
+    };
+    let (done, evals) = simpson_to_goal(job.engine, f.clone(), a, b, &goal, job.choice, job.control)?;
+    let run = done.run;
+    let kernel = Kernel::new(f, a, b, run.output.intervals)?;
+    kernel.check(&run.output)?;
+    let timed_out = run.interrupted && job.control.timed_out();
+    let why = match timed_out {
+        true => Some(format!(
+            "the time limit was reached before the first run ({} intervals) was done: the value covers blocks \
+             0..{} of {} only",
+            run.output.requested_intervals, run.completed, run.blocks
+        )),
+        false => done.why,
+    };
+    Ok(Outcome {
+        value: run.output.value,
+        error: run.output.error_estimate,
+        evals: if run.interrupted { evals + run.elements } else { evals },
+        met: done.reached,
+        why,
+        interrupted: run.interrupted && !timed_out,
+        backend: run.backend,
+        seconds: run.elapsed.as_secs_f64(),
+        run: run_json(&kernel, &run),
+    }
+    .answer(method, job))
+}
