@@ -4,8 +4,10 @@
 //!   most the target; the blocks already done are kept, so the result is the one a fixed-`N` run with the
 //!   `N` reached gives, hit for hit.
 //! - Simpson doubles `n` (from 1024) until Richardson's estimate is at most the target **and** the rule is
-//!   seen converging at its order: the estimate shrank by a factor of about 16 (between 8 and 32) at each of
-//!   the last two doublings. An estimate outside that regime (an oscillation the points do not resolve, say)
+//!   seen converging at its order or faster: the estimate shrank by a factor of 12 to 80 at each of the last
+//!   three doublings, the three within a factor of 2 of each other (16 at order 4; 64 where the `h^4` term
+//!   vanishes), or the estimate was at the rounding of the value (4 units of its last place) at each of
+//!   the last three doublings: the rule agrees with itself to rounding at three resolutions. An estimate outside that regime (an oscillation the points do not resolve, say)
 //!   is not trusted, however small. Once converging, a run whose estimate no longer halves means rounding
 //!   has taken over: the best trusted run is returned, marked as not reaching the target.
 //! - Leibniz computes `N` from its truncation bound `4/(2N+1)` and runs once.
@@ -335,6 +337,9 @@ pub(crate) fn simpson_to_goal<F: Integrand + Clone>(
     let max_evals = goal.max_elements.unwrap_or(u64::MAX);
     // The estimates so far, latest last.
     let mut estimates: Vec<f64> = Vec::new();
+    // Whether each estimate was at the rounding of its value (4 units of its last place or less): `S_n`
+    // and `S_{n/2}` agreeing to rounding at three doublings in a row is convergence whatever the order.
+    let mut settled: Vec<bool> = Vec::new();
     // The best run whose estimate was trusted.
     let mut best: Option<Run<SimpsonEstimate>> = None;
     // The last run completed.
@@ -346,7 +351,8 @@ pub(crate) fn simpson_to_goal<F: Integrand + Clone>(
     // Where the evaluations or the time ran out: the best trusted run, or else the last one.
     let short = |best: Option<Run<SimpsonEstimate>>, last: Option<Run<SimpsonEstimate>>, evals: u64, why: &str| {
         let trusted = best.is_some();
-        best.or(last).map(|run| {
+        best.or(last).map(|mut run| {
+            run.elapsed = start.elapsed();
             let estimate = if trusted { "" } else { ", not trusted" };
             let why = format!(
                 "{why} after {evals} evaluations; the best run has {} intervals (estimate {:.3e}{estimate})",
@@ -380,11 +386,12 @@ pub(crate) fn simpson_to_goal<F: Integrand + Clone>(
         let estimate = run.output.error_estimate;
         let target = (goal.tolerance)(run.output.value);
         estimates.push(estimate);
-        let trusted = converging(&estimates);
         // The value itself is rounded to the run's precision: a target below half its last place is out
         // of reach, however small the estimate.
         let precision = run.float_precision();
         let resolution = unit_roundoff(precision.unwrap_or(Precision::F64)) * run.output.value.abs();
+        settled.push(estimate <= 4.0 * resolution);
+        let trusted = converging(&estimates) || settled.ends_with(&[true; 3]);
         if trusted && estimate <= target {
             if target < resolution {
                 let why = format!(
@@ -457,10 +464,14 @@ pub(crate) fn simpson_to_goal<F: Integrand + Clone>(
     }
 }
 
-/// Whether the last estimates show Simpson's rule converging at its order: each of the last three
-/// doublings divided the estimate by a factor between 12 and 21 (16 in the limit), or the estimate is exactly
-/// 0 twice running (the rule is exact, as for cubics). Three doublings, because estimates from points that
-/// do not resolve the integrand vary erratically and two ratios near 16 in a row happen by chance.
+/// Whether the last estimates show Simpson's rule converging at its order or faster: each of the last
+/// three doublings divided the estimate by a factor between 12 and 80 (16 in the limit for order 4, 64
+/// where the `h^4` term vanishes, as when the third derivative is equal at both ends), the three factors
+/// within a factor of 2 of each other (one order, settled), or the estimate is exactly 0 twice running
+/// (the rule is exact, as for cubics). At an order above 4, Richardson's estimate `|S_n − S_{n/2}|/15`
+/// overstates the error (which is then about `|S_n − S_{n/2}|/63`), so trusting it there is safe. Three
+/// doublings, because estimates from points that do not resolve the integrand vary erratically and two
+/// ratios near 16 in a row happen by chance.
 fn converging(estimates: &[f64]) -> bool {
     if let [.., e1, e2] = estimates
         && *e1 == 0.0
@@ -471,8 +482,12 @@ fn converging(estimates: &[f64]) -> bool {
     let [.., e0, e1, e2, e3] = estimates else {
         return false;
     };
-    let order = |before: f64, after: f64| after > 0.0 && (12.0..=21.0).contains(&(before / after));
-    order(*e0, *e1) && order(*e1, *e2) && order(*e2, *e3)
+    let ratio = |before: f64, after: f64| (after > 0.0).then(|| before / after);
+    let (Some(r1), Some(r2), Some(r3)) = (ratio(*e0, *e1), ratio(*e1, *e2), ratio(*e2, *e3)) else {
+        return false;
+    };
+    let (low, high) = (r1.min(r2).min(r3), r1.max(r2).max(r3));
+    low >= 12.0 && high <= 80.0 && high <= 2.0 * low
 }
 
 /// The Leibniz series with the fewest terms `N` whose truncation bound `4/(2N+1)` is at most `target`.
@@ -521,6 +536,11 @@ mod tests {
         assert!(!converging(&[1e-2, 1e-3, 2e-3, 1.2e-4]));
         assert!(converging(&[7.0, 0.0, 0.0]));
         assert!(!converging(&[1e-3, 6.2e-5, 3.9e-6, 0.0]));
+        // Order 6 (the h^4 term vanishes): trusted; an order that changes from one doubling to the next,
+        // or a fall too steep for any order of the rule, not.
+        assert!(converging(&[1e-3, 1.6e-5, 2.5e-7, 3.9e-9]));
+        assert!(!converging(&[1e-3, 6.2e-5, 1e-6, 1.6e-8]));
+        assert!(!converging(&[1e-3, 1e-5, 1e-7, 1e-9]));
     }
 
     #[test]

@@ -1,8 +1,11 @@
-"""hetero from Python: Monte Carlo π, Simpson's rule, the Leibniz series and Monte Carlo integrals of your
+"""hetero from Python: integrals of your own expressions to a tolerance (:func:`integrate`), Monte Carlo π, Simpson's rule, the Leibniz series and Monte Carlo integrals of your
 own expressions on every backend (serial, rayon, threads, gpu, hybrid), with the same bits on every CPU
 backend and thread count as the ``hetero`` command line gives.
 
 >>> import hetero
+>>> r = hetero.integrate("exp(-x^2)", (0, 1), rtol=1e-10, backend="serial")
+>>> round(r.value, 12), r.method, r.reached
+(0.746824132812, 'simpson', True)
 >>> r = hetero.pi(10_000_000, seed=7, backend="serial")
 >>> round(r.value, 2), r.hits, len(r.stamp)
 (3.14, 7854534, 16)
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import os
+import warnings
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _hetero
@@ -31,9 +35,12 @@ __all__ = [
     "GpuError",
     "HeteroError",
     "Interrupted",
+    "NotReached",
+    "NotReachedWarning",
     "Result",
     "compare",
     "devices",
+    "integrate",
     "leibniz",
     "montecarlo",
     "pi",
@@ -50,10 +57,22 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_hetero.after_fork)
 
 # The fields a Result's repr shows, in this order, when it has them.
-_SHOWN = ("kernel", "value", "error_estimate", "backend", "threads", "seconds", "stamp")
+_SHOWN = ("method", "kernel", "value", "error", "error_estimate", "reached", "evals", "backend", "threads", "seconds", "stamp")
 
 # Fields only some runs have (the command line's JSON leaves them out): None on the others.
 _OPTIONAL = frozenset({"gpu", "precision", "split", "target_error", "target_reached", "target_missed_because"})
+
+
+class NotReachedWarning(UserWarning):
+    """An integral whose tolerance was not reached: the result (``reached`` False, ``why`` saying why)
+    is returned, the best the method found within its budget."""
+
+
+class NotReached(HeteroError):
+    """An integral whose tolerance was not reached, raised instead of a warning with ``strict=True``:
+    ``result`` holds the best answer found."""
+
+    result: Any
 
 
 class Result:
@@ -96,6 +115,9 @@ class Result:
     def to_dict(self) -> Dict[str, Any]:
         """Every field, as the JSON of the command line has them (a copy)."""
         return copy.deepcopy(self._fields)
+
+    def __float__(self) -> float:
+        return float(self._fields["value"])
 
     def __repr__(self) -> str:
         shown = [f"{k}={self._fields[k]!r}" for k in _SHOWN if k in self._fields]
@@ -189,10 +211,94 @@ class Engine:
         ``x1 … xd``) by Monte Carlo, from the Philox stream of ``seed``."""
         return _call(Result, self._engine.montecarlo, expr, box, samples, seed, backend, target_error)
 
+    def integrate(
+        self,
+        f: str,
+        domain: Union[Tuple[Real, Real], Sequence[Tuple[Real, Real]]],
+        *,
+        method: Optional[str] = None,
+        atol: Optional[float] = None,
+        rtol: Optional[float] = None,
+        max_evals: Optional[Size] = None,
+        time_limit: Optional[float] = None,
+        backend: str = "auto",
+        strict: bool = False,
+        **options: Any,
+    ) -> Result:
+        """``∫ f`` over ``domain`` by ``method``, to a tolerance or of a fixed size.
+
+        Parameters
+        ----------
+        f : str
+            The integrand, an expression in ``x`` (one dimension), ``x, y, z`` or ``x1 … xd``.
+        domain : (a, b) or sequence of (low, high)
+            An interval, or a box with one range per variable. Bounds take numbers or text (``"pi/2"``).
+        method : str, optional
+            ``"simpson"`` (one dimension; the default there) or ``"mc"`` (Monte Carlo; the default in
+            more). The methods' own options are keywords: ``intervals`` (simpson), ``samples`` and
+            ``seed`` (mc); a size makes a run of that size instead of one to a tolerance.
+        atol, rtol : float, optional
+            The goal: ``error <= max(atol, rtol * |value|)``; without either (and without a size), the
+            method's default ``rtol``.
+        max_evals : int, optional
+            The most evaluations of ``f`` to spend (the method's default otherwise).
+        time_limit : float, optional
+            The most seconds to spend; the result reports the evaluations reached, and ``max_evals`` of
+            that count gives the same bits.
+        backend : str
+            ``"auto"``, ``"serial"``, ``"rayon"``, ``"threads"``, ``"gpu"`` or ``"hybrid"``.
+        strict : bool
+            Raise :class:`NotReached` instead of warning when the tolerance is not reached.
+
+        Returns
+        -------
+        Result
+            ``value``, ``error`` (``error_kind`` says what it is: ``"ci95"``, the half-width of a 95%
+            interval, or ``"estimate"``, a rule's own estimate), ``evals``, ``reached``, ``why``,
+            ``method``, ``backend``, ``stamp``, and the run's own fields.
+
+        Raises
+        ------
+        ValueError
+            Bad input: an expression that does not parse, a bad bound, an unknown method or option.
+        NotReached
+            With ``strict=True``, when the tolerance was not reached.
+        """
+        return self._integrate(f, domain, method, atol, rtol, max_evals, time_limit, backend, strict, options)
+
+    def _integrate(
+        self,
+        f: str,
+        domain: Any,
+        method: Optional[str],
+        atol: Optional[float],
+        rtol: Optional[float],
+        max_evals: Optional[Size],
+        time_limit: Optional[float],
+        backend: str,
+        strict: bool,
+        options: Dict[str, Any],
+    ) -> Result:
+        result = _call(Result, self._engine.integrate, f, domain, method, atol, rtol, max_evals, time_limit, backend, options)
+        # The warning names the caller's line: the caller, integrate, _integrate, _judged.
+        return _judged(result, strict, stacklevel=4)
+
     def compare(self, kernel: str, backends: Optional[Sequence[str]] = None, **problem: Any) -> Comparison:
         """``kernel`` ("pi", "simpson", "leibniz" or "montecarlo", with its parameters as keywords) on
         each of ``backends`` (every one this machine has when None), checked against each other."""
         return _call(Comparison, self._engine.compare, kernel, list(backends) if backends is not None else None, **problem)
+
+
+def _judged(result: Result, strict: bool, stacklevel: int) -> Result:
+    """``result``, after a warning (or, when ``strict``, an exception) if its tolerance was not reached."""
+    if result.reached is False:
+        message = f"the tolerance was not reached: {result.why}"
+        if strict:
+            error = NotReached(message)
+            error.result = result
+            raise error
+        warnings.warn(message, NotReachedWarning, stacklevel=stacklevel)
+    return result
 
 
 def _engine(threads: Optional[int]) -> Engine:
@@ -243,6 +349,24 @@ def montecarlo(
 ) -> Result:
     """A Monte Carlo integral (see :meth:`Engine.montecarlo`), on the shared engine of ``threads``."""
     return _engine(threads).montecarlo(expr, box, samples, seed, backend, target_error)
+
+
+def integrate(
+    f: str,
+    domain: Union[Tuple[Real, Real], Sequence[Tuple[Real, Real]]],
+    *,
+    method: Optional[str] = None,
+    atol: Optional[float] = None,
+    rtol: Optional[float] = None,
+    max_evals: Optional[Size] = None,
+    time_limit: Optional[float] = None,
+    backend: str = "auto",
+    threads: Optional[int] = None,
+    strict: bool = False,
+    **options: Any,
+) -> Result:
+    """``∫ f`` over ``domain`` (see :meth:`Engine.integrate`), on the shared engine of ``threads``."""
+    return _engine(threads)._integrate(f, domain, method, atol, rtol, max_evals, time_limit, backend, strict, options)
 
 
 def compare(

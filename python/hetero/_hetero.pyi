@@ -44,6 +44,18 @@ class Engine:
         backend: str = "auto",
         target_error: Optional[float] = None,
     ) -> Dict[str, Any]: ...
+    def integrate(
+        self,
+        f: str,
+        domain: Any,
+        method: Optional[str] = None,
+        atol: Optional[float] = None,
+        rtol: Optional[float] = None,
+        max_evals: Optional[Size] = None,
+        time_limit: Optional[float] = None,
+        backend: str = "auto",
+        options: Optional[Dict[str, Any]] = None,
+    ) -> Dict[str, Any]: ...
     def compare(self, kernel: str, backends: Optional[List[str]] = None, **problem: Any) -> Dict[str, Any]: ...
 
 def engine(threads: Optional[int] = None) -> Engine: ...

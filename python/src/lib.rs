@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use hetero::dispatch::CostModel;
 use hetero::expr::Expr;
+use hetero::integrate::{OptionValue, Options, Problem as Integral, Request, integrate_with};
 use hetero::kernels::{Function, Leibniz, MonteCarloIntegral, MonteCarloPi, Simpson};
 use hetero::report::{Report, comparison_json, run_json};
 use hetero::target::TargetRun;
@@ -441,6 +442,52 @@ where
     Ok(fields)
 }
 
+/// The domain of an integral: `(a, b)` for an interval, or a sequence of `(low, high)` pairs for a box.
+fn domain(value: &Bound<'_, PyAny>) -> PyResult<Vec<(f64, f64)>> {
+    let shape = || PyTypeError::new_err("domain must be (a, b) or a sequence of (low, high) pairs");
+    let items: Vec<Bound<'_, PyAny>> = value.try_iter().map_err(|_| shape())?.collect::<PyResult<_>>()?;
+    let is_bound = |item: &Bound<'_, PyAny>| item.is_instance_of::<PyString>() || item.extract::<f64>().is_ok();
+    if items.len() == 2 && items.iter().all(is_bound) {
+        return Ok(vec![(real(&items[0], "domain")?, real(&items[1], "domain")?)]);
+    }
+    items
+        .iter()
+        .map(|range| {
+            let (low, high): (Bound<'_, PyAny>, Bound<'_, PyAny>) = range.extract().map_err(|_| shape())?;
+            Ok((real(&low, "domain")?, real(&high, "domain")?))
+        })
+        .collect()
+}
+
+/// A method's options from keywords: ints as counts, floats as reals, text as the command line's.
+fn options(given: Option<&Bound<'_, PyDict>>) -> PyResult<Options> {
+    let mut options = Options::new();
+    for (name, value) in given.into_iter().flat_map(|d| d.iter()) {
+        let name: String = name.extract()?;
+        let value =
+            if value.is_instance_of::<PyBool>() {
+                return Err(PyTypeError::new_err(format!(
+                    "{name} must be a number or a string, not bool"
+                )));
+            } else if let Ok(int) = value.cast::<PyInt>() {
+                OptionValue::Count(int.extract::<u64>().map_err(|_| {
+                    PyValueError::new_err(format!("invalid {name}: {int} is not between 0 and 2^64 - 1"))
+                })?)
+            } else if let Ok(text) = value.cast::<PyString>() {
+                OptionValue::Text(text.extract()?)
+            } else if let Ok(x) = value.extract::<f64>() {
+                OptionValue::Real(x)
+            } else {
+                return Err(PyTypeError::new_err(format!(
+                    "{name} must be a number or a string, not {}",
+                    value.get_type().name()?
+                )));
+            };
+        options.set(&name, value);
+    }
+    Ok(options)
+}
+
 /// A hetero engine: its worker threads and (on first GPU use) its device, made once and used by every
 /// run; safe to share between Python threads, and rebuilt in the child after a `fork`.
 #[pyclass(name = "Engine", module = "hetero._hetero", frozen)]
@@ -614,6 +661,58 @@ impl PyEngine {
     ) -> PyResult<Bound<'py, PyAny>> {
         let problem = Self::problem_montecarlo(expr, r#box, samples, seed)?;
         self.run_problem(py, problem, backend, target_error)
+    }
+
+    /// `∫ f` over `domain` by `method` (see `hetero.integrate`): the answer's fields.
+    #[pyo3(signature = (f, domain, method=None, atol=None, rtol=None, max_evals=None, time_limit=None, backend="auto", options=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn integrate<'py>(
+        &self,
+        py: Python<'py>,
+        f: &str,
+        domain: &Bound<'py, PyAny>,
+        method: Option<&str>,
+        atol: Option<f64>,
+        rtol: Option<f64>,
+        max_evals: Option<&Bound<'py, PyAny>>,
+        time_limit: Option<f64>,
+        backend: &str,
+        options: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let problem = Integral::expr(f, &self::domain(domain)?).map_err(py_error)?;
+        let mut request = Request::new(problem)
+            .options(self::options(options)?)
+            .on(choice(backend)?);
+        if let Some(method) = method {
+            request = request.method(method);
+        }
+        if let Some(atol) = atol {
+            request = request.atol(atol);
+        }
+        if let Some(rtol) = rtol {
+            request = request.rtol(rtol);
+        }
+        if let Some(evals) = max_evals {
+            request = request.max_evals(count(evals, "max_evals")?);
+        }
+        if let Some(seconds) = time_limit {
+            request = request.time_limit(seconds);
+        }
+        let engine = self.shared.engine()?;
+        let (done, pending) = interruptible(py, move |control| integrate_with(&engine, &request, control))?;
+        let answer = match done {
+            Ok(answer) => answer,
+            Err(error @ Error::Interrupted { .. }) if pending.is_some() => {
+                return Err(interrupted(py, &error.to_string(), None));
+            }
+            Err(error) => return Err(pending.unwrap_or_else(|| py_error(error))),
+        };
+        let fields = to_python(py, &answer.to_json())?;
+        if let Some(error) = pending {
+            let message = "interrupted: the answer covers what was completed";
+            return Err(stopped_by(py, error, message, fields));
+        }
+        Ok(fields)
     }
 
     /// One problem (`kernel` one of "pi", "simpson", "leibniz", "montecarlo", with its parameters) on

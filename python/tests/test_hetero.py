@@ -138,6 +138,67 @@ def test_bad_input_is_a_value_error_with_the_command_lines_message():
         hetero.montecarlo("x", [0, 1], 1000)
 
 
+# integrate: the front door for integrals.
+
+
+def test_integrate_of_a_fixed_size_equals_the_command_lines_shorthands():
+    ours = hetero.integrate("exp(-x*x) + sin(3*x)", (-1.5, "pi"), intervals=1e6, backend="threads")
+    theirs = cli("simpson", "--expr", "exp(-x*x) + sin(3*x)", "--from", "-1.5", "--to", "pi", "-n", "1e6")
+    assert (ours.value, ours.stamp, ours.method, ours.reached) == (theirs["value"], theirs["stamp"], "simpson", None)
+    ours = hetero.integrate("x*y + z", [(0, 1), (0, 2), ("-pi", "pi")], samples=2**18, seed=5, backend="rayon")
+    theirs = cli("integrate", "x*y + z", "--box", "0:1,0:2,-pi:pi", "--samples", "2^18", "--seed", "5")
+    assert (ours.value, ours.error, ours.stamp, ours.method) == (theirs["value"], theirs["error"], theirs["stamp"], "mc")
+    assert float(ours) == ours.value == ours.to_dict()["value"]
+
+
+@pytest.mark.parametrize("backend", ["serial", "rayon", "threads"])
+def test_integrate_meets_a_tolerance_with_the_same_bits_everywhere(backend):
+    ours = hetero.integrate("1/(1+x^2)", (0, 1), rtol=1e-12, backend=backend)
+    theirs = cli("integrate", "1/(1+x^2)", "--rtol", "1e-12", "--backend", "serial")
+    assert ours.reached is True and ours.error <= 1e-12 * ours.value
+    assert abs(ours.value - math.pi / 4) < 1e-12
+    assert (ours.value, ours.stamp, ours.evals) == (theirs["value"], theirs["stamp"], theirs["evals"])
+
+
+def test_integrate_warns_or_raises_when_the_tolerance_is_not_reached():
+    with pytest.warns(hetero.NotReachedWarning, match="budget") as caught:
+        result = hetero.integrate("x*y", [(0, 1), (0, 1)], rtol=1e-9, max_evals=100_000)
+    assert caught[0].filename == __file__
+    assert result.reached is False and result.evals == 100_000 and "budget" in result.why
+    with pytest.raises(hetero.NotReached) as caught:
+        hetero.Engine(1).integrate("x*y", [(0, 1), (0, 1)], rtol=1e-9, max_evals=100_000, strict=True)
+    assert caught.value.result.evals == 100_000
+    assert isinstance(caught.value, hetero.HeteroError)
+    # A time limit's evaluations, as a budget, give the same bits.
+    with pytest.warns(hetero.NotReachedWarning, match="time limit"):
+        timed = hetero.integrate("x*y*z", [(0, 1)] * 3, rtol=1e-9, time_limit=0.05, backend="rayon")
+    with pytest.warns(hetero.NotReachedWarning):
+        again = hetero.integrate("x*y*z", [(0, 1)] * 3, rtol=1e-9, max_evals=timed.evals, backend="serial")
+    assert (again.value, again.stamp) == (timed.value, timed.stamp)
+
+
+def test_integrate_bad_input_is_a_value_error():
+    for bad in [
+        dict(method="romberg"),
+        dict(samples=10),
+        dict(intervals=1000, rtol=1e-3),
+        dict(rtol=-1.0),
+        dict(time_limit=0.0),
+        dict(max_evals=10),
+    ]:
+        with pytest.raises(ValueError):
+            hetero.integrate("x", (0, 1), **bad)
+    with pytest.raises(ValueError, match="simpson"):
+        hetero.integrate("x*y", [(0, 1), (0, 1)], method="simpson")
+    with pytest.raises(TypeError):
+        hetero.integrate("x", 1)
+    with pytest.raises(TypeError):
+        hetero.integrate("x", (0, 1), intervals=True)
+    # A partial-result error is bad input in Python as on the command line (exit 2).
+    with pytest.raises(ValueError, match="unknown backend"):
+        hetero.integrate("x", (0, 1), backend="quantum")
+
+
 def test_no_gpu_is_a_gpu_error():
     # No adapter of a graphics API this machine lacks: the GPU backend cannot start.
     code = "import hetero\ntry:\n    hetero.pi(1000, backend='gpu')\nexcept hetero.GpuError as e:\n    print('GpuError', e)\n"

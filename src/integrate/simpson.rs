@@ -1,13 +1,16 @@
 //! The `simpson` method: the composite Simpson rule ([`crate::kernels::Simpson`]) in one dimension, of a
 //! fixed size (`intervals`) or doubled from 1024 intervals until Richardson's estimate meets the tolerance
-//! and the rule is seen converging at its order ([`crate::target`] explains the checks).
+//! and the rule is seen converging at its order ([`crate::target`] explains the checks). Its `error` is
+//! Richardson's estimate, at least the rounding of the value (half its last place).
 
 use super::{Answer, ErrorKind, Integrand, Job, Method, OptionSpec, Outcome, Problem};
-use crate::kernels::{Integrand as SimpsonIntegrand, Simpson as Kernel};
+use crate::gpu::Precision;
+use crate::kernels::{Integrand as SimpsonIntegrand, Simpson as Kernel, SimpsonEstimate};
+use crate::program::unit_roundoff;
 use crate::report::run_json;
 use crate::target::{Goal, simpson_to_goal};
 use crate::validate::Verify;
-use crate::{Error, Result};
+use crate::{Error, Result, Run};
 
 /// The evaluations of the first run of a run to a tolerance (1024 intervals).
 const FIRST_EVALS: u64 = 1025;
@@ -82,7 +85,7 @@ where
         });
         return Ok(Outcome {
             value: run.output.value,
-            error: run.output.error_estimate,
+            error: floored(&run),
             evals: run.elements,
             met: true,
             why,
@@ -119,7 +122,7 @@ where
     };
     Ok(Outcome {
         value: run.output.value,
-        error: run.output.error_estimate,
+        error: floored(&run),
         evals: if run.interrupted { evals + run.elements } else { evals },
         met: done.reached,
         why,
@@ -129,4 +132,13 @@ where
         run: run_json(&kernel, &run),
     }
     .answer(method, job))
+}
+
+/// Richardson's estimate, but never below the rounding of the value in the run's precision (half its last
+/// place): no rule's value is closer than that to the integral, whatever its estimate says.
+fn floored(run: &Run<SimpsonEstimate>) -> f64 {
+    let precision = run.float_precision().unwrap_or(Precision::F64);
+    run.output
+        .error_estimate
+        .max(unit_roundoff(precision) * run.output.value.abs())
 }

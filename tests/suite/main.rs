@@ -11,6 +11,7 @@ mod cli;
 mod cross_backend;
 mod dispatch;
 mod gpu;
+mod integrate;
 mod pinned;
 mod random_expr;
 mod reliability;
@@ -104,6 +105,11 @@ fn main() {
     #[cfg(unix)]
     cases.extend(cases!(Needs::Cpu => saved: sigterm_saves_the_checkpoint_and_the_same_command_resumes));
     cases.extend(cases!(Needs::Gpu => saved: gpu_shards_merge_with_cpu_shards));
+    cases.extend(cases!(Needs::Cpu => integrate:
+        fixed_sizes_are_the_shorthands_runs, tolerances_are_met_with_the_same_bits_on_every_cpu_backend,
+        budgets_and_time_limits_end_runs_that_max_evals_reproduces, bad_requests_are_bad_input,
+        integrate_from_the_command_line,
+    ));
     cases.extend(cases!(Needs::Cpu => pinned:
         simpson_results_are_pinned, leibniz_results_are_pinned, monte_carlo_hit_counts_are_pinned,
     ));

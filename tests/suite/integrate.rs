@@ -1,0 +1,289 @@
+//! The front door for integrals ([`hetero::integrate`] and `hetero integrate`): the shorthands' bits and
+//! stamps, tolerances met on every CPU backend, budgets and time limits that end runs reproducibly, and bad
+//! requests as bad input.
+
+use hetero::integrate::{Answer, ErrorKind, Integrand, Options, Problem, Request, integrate, methods};
+use hetero::kernels::{Function, MonteCarloIntegral, Simpson};
+use hetero::report::run_json;
+use hetero::{Backend, Engine};
+
+use super::cli::hetero;
+
+fn engine(threads: usize) -> Engine {
+    Engine::with_threads(threads).unwrap()
+}
+
+fn answer(request: &Request, backend: Backend, threads: usize) -> Answer {
+    integrate(&engine(threads), &request.clone().on(backend)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The bits of an answer: value, error and stamp.
+fn bits(answer: &Answer) -> (u64, u64, String) {
+    (answer.value.to_bits(), answer.error.to_bits(), answer.stamp.clone())
+}
+
+pub(crate) fn fixed_sizes_are_the_shorthands_runs() {
+    let engine = engine(2);
+    let problem = Problem::expr("exp(-x^2) * sin(3*x)", &[(-1.0, 2.5)]).unwrap();
+    let request = Request::new(problem).options(Options::new().with("intervals", 1_000_001u64));
+    let ours = answer(&request, Backend::Rayon, 2);
+    let kernel = Simpson::expr("exp(-x^2) * sin(3*x)", -1.0, 2.5, 1_000_001).unwrap();
+    let run = engine.run(&kernel, Backend::Serial).unwrap();
+    let theirs = run_json(&kernel, &run);
+    assert_eq!(ours.value, run.output.value);
+    // Richardson's estimate, at least the rounding of the value.
+    let rounding = f64::EPSILON / 2.0 * run.output.value.abs();
+    assert_eq!(ours.error, run.output.error_estimate.max(rounding));
+    assert_eq!(ours.stamp, theirs["stamp"].as_str().unwrap());
+    assert_eq!((ours.reached, ours.evals, ours.method), (None, 1_000_005, "simpson"));
+
+    let bounds = [(0.0, 1.0), (-1.0, 2.0), (0.5, 0.75)];
+    let problem = Problem::expr("x*y + exp(z)", &bounds).unwrap();
+    let options = Options::new().with("samples", "1e6").with("seed", 9u64);
+    let ours = answer(&Request::new(problem).options(options), Backend::Threads, 3);
+    let f = hetero::expr::Expr::parse("x*y + exp(z)", 3).unwrap();
+    let kernel = MonteCarloIntegral::new(f, &bounds, 1_000_000, 9).unwrap();
+    let run = engine.run(&kernel, Backend::Serial).unwrap();
+    assert_eq!(ours.value, run.output.value);
+    assert_eq!(ours.error, 1.96 * run.output.std_error);
+    assert_eq!(ours.error_kind, ErrorKind::Ci95);
+    assert_eq!(ours.stamp, run_json(&kernel, &run)["stamp"].as_str().unwrap());
+    assert_eq!((ours.method, ours.evals), ("mc", 1_000_000));
+}
+
+pub(crate) fn tolerances_are_met_with_the_same_bits_on_every_cpu_backend() {
+    use std::f64::consts::PI;
+    // An integrand, its domain, the goal, and the exact integral.
+    type Case = (&'static str, Vec<(f64, f64)>, f64, f64);
+    let cases: [Case; 5] = [
+        ("exp(-x^2)", vec![(0.0, 1.0)], 1e-10, 0.746_824_132_812_427_1),
+        ("1/(1+x^2)", vec![(0.0, 1.0)], 1e-12, PI / 4.0),
+        ("sin(100*x)", vec![(0.0, 3.0)], 1e-8, (1.0 - 300f64.cos()) / 100.0),
+        ("x*y", vec![(0.0, 1.0), (0.0, 2.0)], 1e-3, 1.0),
+        (
+            "x1^2 + x2^2 + x3^2 + x4^2 < 1",
+            vec![(-1.0, 1.0); 4],
+            3e-3,
+            PI * PI / 2.0,
+        ),
+    ];
+    for (source, domain, rtol, exact) in cases {
+        let request = Request::new(Problem::expr(source, &domain).unwrap()).rtol(rtol);
+        let reference = answer(&request, Backend::Serial, 1);
+        assert_eq!(reference.reached, Some(true), "{source}: {:?}", reference.why);
+        assert!(reference.error <= rtol * reference.value.abs(), "{source}");
+        // An estimate and a 95% interval may miss; by more than three times is a defect.
+        assert!(
+            (reference.value - exact).abs() <= 3.0 * reference.error.max(1e-15 * exact.abs()),
+            "{source}: {} ± {:e} against {exact}",
+            reference.value,
+            reference.error
+        );
+        for threads in [1, 3] {
+            for backend in [Backend::Rayon, Backend::Threads] {
+                let other = answer(&request, backend, threads);
+                assert_eq!(
+                    bits(&other),
+                    bits(&reference),
+                    "{source} on {backend} with {threads} threads"
+                );
+                assert_eq!(other.evals, reference.evals);
+            }
+        }
+    }
+    // A built-in integrand through the library's front door: Simpson's own vector loop.
+    let problem = Problem::new(Integrand::Builtin(Function::Exp), &[(0.0, 1.0)]).unwrap();
+    let done = answer(&Request::new(problem).atol(1e-13), Backend::Rayon, 2);
+    assert_eq!(done.reached, Some(true));
+    assert!((done.value - (std::f64::consts::E - 1.0)).abs() < 1e-13);
+}
+
+pub(crate) fn budgets_and_time_limits_end_runs_that_max_evals_reproduces() {
+    // Unreachable tolerances: the budget ends the run with the best answer, labelled.
+    // 2^27 evaluations to converge: a tenth of a second on two cores.
+    let simpson = Request::new(Problem::expr("sin(10000*x)*x", &[(0.0, 10.0)]).unwrap()).rtol(1e-13);
+    let spent = answer(&simpson.clone().max_evals(100_000), Backend::Rayon, 2);
+    assert_eq!(spent.reached, Some(false));
+    assert!(spent.evals <= 100_000 && spent.evals > 50_000, "{}", spent.evals);
+    assert!(spent.why.as_deref().unwrap().contains("budget"), "{:?}", spent.why);
+    let mc = Request::new(Problem::expr("x*y*z", &[(0.0, 1.0); 3]).unwrap()).rtol(1e-9);
+    let spent = answer(&mc.clone().max_evals(300_000), Backend::Rayon, 2);
+    assert_eq!((spent.reached, spent.evals), (Some(false), 300_000));
+
+    // A time limit ends where it ends; the evaluations it reports, as a budget, give the same bits.
+    for request in [simpson, mc] {
+        let timed = answer(&request.clone().time_limit(0.02), Backend::Rayon, 2);
+        assert_eq!(timed.reached, Some(false), "{:?}", timed.why);
+        assert!(!timed.interrupted);
+        assert!(timed.why.as_deref().unwrap().contains("time limit"), "{:?}", timed.why);
+        let again = answer(&request.clone().max_evals(timed.evals), Backend::Serial, 1);
+        assert_eq!(bits(&again), bits(&timed), "{:?}", request.problem());
+        assert_eq!(again.evals, timed.evals);
+    }
+}
+
+pub(crate) fn bad_requests_are_bad_input() {
+    let engine = engine(1);
+    let interval = || Problem::expr("x", &[(0.0, 1.0)]).unwrap();
+    let square = || Problem::expr("x*y", &[(0.0, 1.0); 2]).unwrap();
+    let bad = [
+        Request::new(interval()).method("romberg"),
+        Request::new(interval()).options(Options::new().with("samples", 10u64)),
+        Request::new(interval()).options(Options::new().with("intervals", 0u64)),
+        Request::new(interval())
+            .options(Options::new().with("intervals", 8u64))
+            .rtol(1e-3),
+        Request::new(interval()).rtol(-1.0),
+        Request::new(interval()).atol(f64::NAN),
+        Request::new(interval()).rtol(0.0),
+        Request::new(interval()).max_evals(0),
+        Request::new(interval()).max_evals(100),
+        Request::new(interval()).time_limit(-1.0),
+        Request::new(square()).method("simpson"),
+        Request::new(Problem::new(Integrand::Builtin(Function::Exp), &[(0.0, 1.0)]).unwrap()).method("mc"),
+    ];
+    for request in bad {
+        let error = integrate(&engine, &request).unwrap_err();
+        assert!(error.is_bad_input(), "{request:?}: {error}");
+    }
+    assert!(Problem::expr("x*y", &[(0.0, 1.0)]).unwrap_err().is_bad_input());
+    assert!(Problem::expr("x", &[(0.0, f64::INFINITY)]).unwrap_err().is_bad_input());
+    assert!(Problem::expr("x", &[]).unwrap_err().is_bad_input());
+    // Every method is found by its name and declares options the command line can show.
+    for method in methods() {
+        assert_eq!(hetero::integrate::method(method.name()).unwrap().name(), method.name());
+        assert!(method.options().iter().all(|o| !o.help.is_empty()));
+    }
+}
+
+pub(crate) fn integrate_from_the_command_line() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = hetero(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // Fixed sizes give the shorthands' stamps.
+    let ours = json(&[
+        "integrate",
+        "exp(-x^2)",
+        "--from",
+        "-1",
+        "--to",
+        "pi",
+        "--intervals",
+        "1e5",
+        "--json",
+    ]);
+    let theirs = json(&[
+        "simpson",
+        "--expr",
+        "exp(-x^2)",
+        "--from",
+        "-1",
+        "--to",
+        "pi",
+        "-n",
+        "1e5",
+        "--json",
+    ]);
+    assert_eq!((&ours["stamp"], &ours["value"]), (&theirs["stamp"], &theirs["value"]));
+    assert_eq!(
+        (&ours["method"], &ours["error_kind"]),
+        (&"simpson".into(), &"estimate".into())
+    );
+    let ours = json(&[
+        "integrate",
+        "x*y",
+        "--box",
+        "0:1,0:2",
+        "--samples",
+        "2^18",
+        "--seed",
+        "3",
+        "--json",
+    ]);
+    let theirs = json(&[
+        "montecarlo",
+        "--expr",
+        "x*y",
+        "--box",
+        "0:1,0:2",
+        "-n",
+        "2^18",
+        "--seed",
+        "3",
+        "--json",
+    ]);
+    assert_eq!((&ours["stamp"], &ours["value"]), (&theirs["stamp"], &theirs["value"]));
+    assert_eq!(ours["method"], "mc");
+
+    // A tolerance met: exit 0, the fields every answer has.
+    let done = json(&[
+        "integrate",
+        "1/(1+x^2)",
+        "--rtol",
+        "1e-12",
+        "--backend",
+        "threads",
+        "--json",
+    ]);
+    assert_eq!(done["reached"], true);
+    assert!(done["error"].as_f64().unwrap() <= 1e-12 * done["value"].as_f64().unwrap());
+    for field in [
+        "value",
+        "error",
+        "error_kind",
+        "evals",
+        "method",
+        "backend",
+        "stamp",
+        "rtol",
+        "atol",
+        "seconds",
+    ] {
+        assert!(done.get(field).is_some(), "{field}");
+    }
+    let text = hetero(&["integrate", "1/(1+x^2)", "--atol", "1e-9", "--backend", "serial"]);
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    for word in ["value", "error", "tolerance", "reached", "evaluations", "stamp"] {
+        assert!(text.contains(word), "{word} in {text}");
+    }
+
+    // Not reached: exit 1, the best answer printed, the reason on stderr.
+    let out = hetero(&[
+        "integrate",
+        "x*y",
+        "--box",
+        "0:1,0:1",
+        "--rtol",
+        "1e-9",
+        "--max-evals",
+        "1e5",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let missed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((&missed["reached"], &missed["evals"]), (&false.into(), &100_000.into()));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("was not reached"));
+
+    // Bad input: one line, exit 2.
+    for args in [
+        &["integrate", "x", "--method", "romberg"][..],
+        &["integrate", "x", "--samples", "10"],
+        &["integrate", "x*y", "--box", "0:1,0:1", "--method", "simpson"],
+        &["integrate", "x", "--intervals", "1e3", "--rtol", "1e-3"],
+        &["integrate", "x", "--rtol", "-1"],
+        &["integrate", "x", "--time-limit", "0"],
+        &["integrate", "x +", "--rtol", "1e-3"],
+        &["integrate", "x", "--from", "0", "--box", "0:1"],
+    ] {
+        let out = hetero(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
