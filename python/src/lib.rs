@@ -17,7 +17,6 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 use serde_json::Value;
 
-use hetero::dispatch::CostModel;
 use hetero::expr::Expr;
 use hetero::integrate::{OptionValue, Options, Problem as Integral, Request, integrate_with};
 use hetero::kernels::{Function, Leibniz, MonteCarloIntegral, MonteCarloPi, Simpson};
@@ -147,12 +146,7 @@ fn build(threads: Option<usize>) -> PyResult<Engine> {
         None => Engine::new(),
     }
     .map_err(py_error)?;
-    Ok(
-        match CostModel::default_path().and_then(|path| CostModel::load(&path)) {
-            Some(model) => engine.with_model(model),
-            None => engine,
-        },
-    )
+    Ok(engine.with_cached_model())
 }
 
 /// A job for a worker thread: it does the work and returns how to hand the result over, which the worker
@@ -345,6 +339,18 @@ macro_rules! with_kernel {
     };
 }
 
+/// `work()` on `engine`; when auto measured costs on the way, the model is merged into the machine's
+/// cache, as the command line does, so that the next process (or `hetero`) pays nothing for them. A model
+/// that cannot be saved is dropped silently: never a reason to lose the result.
+fn keeping_model<T>(engine: &Engine, choice: Choice, work: impl FnOnce() -> T) -> T {
+    let before = (choice == Choice::Auto).then(|| engine.model());
+    let done = work();
+    if before.is_some_and(|before| before != engine.model()) {
+        let _ = engine.save_model();
+    }
+    done
+}
+
 /// How a kernel runs to a target error.
 type ToTarget<K> = fn(&Engine, &K, f64, Choice, &Control) -> hetero::Result<TargetRun<<K as hetero::Kernel>::Output>>;
 
@@ -364,11 +370,13 @@ where
 {
     let kernel = Arc::new(kernel);
     let job_kernel = Arc::clone(&kernel);
-    let (done, pending) = interruptible(py, move |control| match target {
-        Some(target) => {
-            to_target(&engine, &job_kernel, target, choice, control).map(|t| (t.run, Some((t.reached, t.why))))
-        }
-        None => engine.run_with(&*job_kernel, choice, control).map(|run| (run, None)),
+    let (done, pending) = interruptible(py, move |control| {
+        keeping_model(&engine, choice, || match target {
+            Some(target) => {
+                to_target(&engine, &job_kernel, target, choice, control).map(|t| (t.run, Some((t.reached, t.why))))
+            }
+            None => engine.run_with(&*job_kernel, choice, control).map(|run| (run, None)),
+        })
     })?;
     let (run, reached): (Run<K::Output>, _) = match done {
         Ok(done) => done,
@@ -699,7 +707,10 @@ impl PyEngine {
             request = request.time_limit(seconds);
         }
         let engine = self.shared.engine()?;
-        let (done, pending) = interruptible(py, move |control| integrate_with(&engine, &request, control))?;
+        let choice = choice(backend)?;
+        let (done, pending) = interruptible(py, move |control| {
+            keeping_model(&engine, choice, || integrate_with(&engine, &request, control))
+        })?;
         let answer = match done {
             Ok(answer) => answer,
             Err(error @ Error::Interrupted { .. }) if pending.is_some() => {

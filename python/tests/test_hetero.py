@@ -199,6 +199,19 @@ def test_integrate_bad_input_is_a_value_error():
         hetero.integrate("x", (0, 1), backend="quantum")
 
 
+def test_python_and_the_command_line_share_the_cost_model(tmp_path):
+    env = {**os.environ, "HETERO_CACHE_DIR": str(tmp_path)}
+    code = "import hetero\nhetero.integrate('exp(-x*x) + x', (0, 1), intervals=1e6)\n"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+    assert (tmp_path / "cost-model.json").exists(), "auto's costs were not saved"
+    if not CLI.exists():
+        pytest.skip(f"{CLI} is not built (cargo build --release)")
+    # The command line finds what Python measured: it measures nothing before it chooses.
+    args = [str(CLI), "simpson", "--expr", "exp(-x*x) + x", "-n", "1e6", "--explain"]
+    out = subprocess.run(args, env=env, capture_output=True, text=True, check=True, timeout=120)
+    assert "measuring" not in out.stderr, out.stderr
+
+
 def test_no_gpu_is_a_gpu_error():
     # No adapter of a graphics API this machine lacks: the GPU backend cannot start.
     code = "import hetero\ntry:\n    hetero.pi(1000, backend='gpu')\nexcept hetero.GpuError as e:\n    print('GpuError', e)\n"

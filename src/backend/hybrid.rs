@@ -282,6 +282,8 @@ pub(crate) fn drive<P: Partial>(len: u64, workers: &[Worker<'_, P>], control: &C
 }
 
 /// The ranges of a [`Work::Stream`] worker, pulled from the schedule as it asks.
+// Read by the GPU's streamed reduction only: unused in a build without the `gpu` feature.
+#[cfg_attr(not(feature = "gpu"), allow(dead_code))]
 struct Pull<'s, 'a, P> {
     state: &'s Mutex<State<P>>,
     me: usize,
@@ -403,9 +405,22 @@ mod tests {
 
     #[test]
     fn a_failing_cpu_fails_the_run() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        // The GPU finishes its first range only once the CPU has tried one: were it faster, it could take
+        // every block before the CPU asked, and the run would pass without the CPU's failure.
+        let tried = AtomicBool::new(false);
         let workers = [
-            gpu_worker(|r| Ok((Some(shape_of(r)), Some(GpuReport::default())))),
-            cpu_worker(2, |_| Err(Error::Threads("refused".to_owned()))),
+            gpu_worker(|r| {
+                let start = std::time::Instant::now();
+                while !tried.load(Ordering::Acquire) && start.elapsed() < std::time::Duration::from_secs(30) {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Ok((Some(shape_of(r)), Some(GpuReport::default())))
+            }),
+            cpu_worker(2, |_| {
+                tried.store(true, Ordering::Release);
+                Err(Error::Threads("refused".to_owned()))
+            }),
         ];
         let result = drive(50, &workers, &Control::new());
         assert!(matches!(result, Err(Error::Threads(_))));

@@ -35,13 +35,10 @@ pub(super) fn engine_with_model(
     wants_model: bool,
 ) -> hetero::Result<Engine> {
     let engine = engine_on(threads, adapter)?.with_precision(precision);
-    let cached = wants_model
-        .then(CostModel::default_path)
-        .flatten()
-        .and_then(|path| CostModel::load(&path));
-    Ok(match cached {
-        Some(model) => engine.with_model(model),
-        None => engine,
+    Ok(if wants_model {
+        engine.with_cached_model()
+    } else {
+        engine
     })
 }
 
@@ -57,17 +54,17 @@ pub(super) fn ensure_calibrated<K: Kernel>(engine: &Engine, probe: &K, quiet: bo
         );
         say("note", &message);
     }
-    engine.calibrate_with(probe, &Control::new().with_stop(Signals::get().flag()))?;
+    engine.ensure_calibrated(probe, &Control::new().with_stop(Signals::get().flag()))?;
     save_model(engine, quiet);
     Ok(())
 }
 
 pub(super) fn save_model(engine: &Engine, quiet: bool) -> Option<std::path::PathBuf> {
-    let path = CostModel::default_path()?;
-    match engine.model().merge_into(&path) {
-        Ok(()) => Some(path),
+    match engine.save_model() {
+        Ok(path) => path,
         Err(e) => {
             if !quiet {
+                let path = CostModel::default_path().unwrap_or_default();
                 say(
                     "note",
                     &format!("cannot save the cost model to {}: {e}", path.display()),

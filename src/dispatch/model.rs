@@ -139,7 +139,7 @@ impl CostModel {
         }
     }
 
-    /// The file the command line keeps the model in: `$HETERO_CACHE_DIR/cost-model.json` when that is set,
+    /// The file the command line and Python keep the model in: `$HETERO_CACHE_DIR/cost-model.json` when that is set,
     /// else `hetero/cost-model.json` in the platform's cache directory (`~/.cache` on Linux).
     pub fn default_path() -> Option<PathBuf> {
         let dir = match std::env::var_os("HETERO_CACHE_DIR") {

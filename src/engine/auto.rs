@@ -105,6 +105,39 @@ impl Engine {
         self.model.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
+    /// Calibrates the model on `probe` ([`Engine::calibrate_with`]) unless it can already predict its
+    /// kernel: whether it measured. Give it a probe of a few hundred blocks or more (a problem's first
+    /// small run would measure too little to predict a large one).
+    pub fn ensure_calibrated<K: Kernel>(&self, probe: &K, control: &Control) -> Result<bool> {
+        if self.is_calibrated(probe) {
+            return Ok(false);
+        }
+        self.calibrate_with(probe, control)?;
+        Ok(true)
+    }
+
+    /// The engine predicting with the cost model cached on this machine ([`CostModel::default_path`]:
+    /// `$HETERO_CACHE_DIR`, or the platform's cache directory), when one can be read: the model the
+    /// command line and Python share, so that neither calibrates what the other measured. A missing,
+    /// corrupt or stale file leaves the model empty (it is rebuilt as auto needs it).
+    pub fn with_cached_model(self) -> Self {
+        match CostModel::default_path().and_then(|path| CostModel::load(&path)) {
+            Some(model) => self.with_model(model),
+            None => self,
+        }
+    }
+
+    /// Merges the model into the machine's cache (see [`Engine::with_cached_model`]), under a lock that
+    /// lets processes calibrating at once keep each other's costs. The path written, `None` where the
+    /// platform has no cache directory.
+    pub fn save_model(&self) -> std::io::Result<Option<std::path::PathBuf>> {
+        let Some(path) = CostModel::default_path() else {
+            return Ok(None);
+        };
+        self.model().merge_into(&path)?;
+        Ok(Some(path))
+    }
+
     /// Auto's choice for `kernel`: the backend [`Engine::explain`] chooses, found with less work when no
     /// GPU backend can win (its GPU program is then never looked at).
     ///

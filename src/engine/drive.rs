@@ -174,6 +174,8 @@ impl Engine {
 }
 
 /// A source of ranges relative to a run's range, as block numbers: shifted by the range's start.
+// Read by the GPU's streamed reduction only: unused in a build without the `gpu` feature.
+#[cfg_attr(not(feature = "gpu"), allow(dead_code))]
 struct Shifted<'a, P> {
     source: &'a mut dyn gpu::RangeSource<P>,
     by: u64,

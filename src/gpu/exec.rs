@@ -7,7 +7,7 @@ use std::ops::Range;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::{Gpu, GpuReport};
+use super::{Gpu, GpuReport, RangeSource};
 use crate::control::{Control, Progress};
 use crate::error::{GpuError, GpuErrorKind};
 use crate::program::{GpuKernel, Precision};
@@ -150,16 +150,6 @@ pub(crate) fn reduce<P: crate::Partial>(
     report: &mut GpuReport,
 ) -> Result<Option<P>> {
     reduce_watched(gpu, kernel, range, precision, report, &Control::new()).map(|(partial, _)| partial)
-}
-
-/// Where a streamed reduction ([`reduce_stream`]) takes its block ranges and hands back their partials.
-pub(crate) trait RangeSource<P> {
-    /// The next range to compute, asked for when the last one is all dispatched; `None` when there is
-    /// none (then none is asked for again).
-    fn next_range(&mut self) -> Option<Range<u64>>;
-    /// The partial of `range` (`None` for an empty one), once all its blocks are read back: in the order
-    /// the ranges were given.
-    fn finished(&mut self, range: Range<u64>, partial: Option<P>);
 }
 
 /// [`reduce`], reporting progress to `control` after each dispatch and stopping when its flag is raised:

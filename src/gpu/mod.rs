@@ -24,12 +24,14 @@
 //! bound derived for the precision otherwise (`Simpson::gpu_bound`, `Leibniz::gpu_bound`).
 //! `examples/gpu_kernel.rs` is a complete kernel of one's own with its WGSL.
 
+#[cfg(not(feature = "gpu"))]
+mod absent;
+#[cfg(feature = "gpu")]
+mod device;
+#[cfg(feature = "gpu")]
 mod exec;
 
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::ops::Range;
 
 pub use crate::program::{
     BlockDataFn, DecodeFn, DispatchFoldFn, GpuCaps, GpuKernel, GpuProgram, Precision, WgslProgram, unit_roundoff,
@@ -40,10 +42,26 @@ pub mod shaders {
     pub use crate::shaders::*;
 }
 
-pub(crate) use exec::{RangeSource, reduce, reduce_stream, reduce_watched};
+#[cfg(not(feature = "gpu"))]
+pub use absent::{Gpu, adapters};
+#[cfg(not(feature = "gpu"))]
+pub(crate) use absent::{reduce, reduce_stream, reduce_watched};
+#[cfg(feature = "gpu")]
+pub use device::{Gpu, adapters};
+#[cfg(feature = "gpu")]
+pub(crate) use exec::{reduce, reduce_stream, reduce_watched};
 
-use crate::error::{GpuError, GpuErrorKind};
-use crate::{Error, Result};
+/// Where a streamed reduction (`reduce_stream`) takes its block ranges and hands back their partials.
+// Read by the GPU's streamed reduction only: unused in a build without the `gpu` feature.
+#[cfg_attr(not(feature = "gpu"), allow(dead_code))]
+pub(crate) trait RangeSource<P> {
+    /// The next range to compute, asked for when the last one is all dispatched; `None` when there is
+    /// none (then none is asked for again).
+    fn next_range(&mut self) -> Option<Range<u64>>;
+    /// The partial of `range` (`None` for an empty one), once all its blocks are read back: in the order
+    /// the ranges were given.
+    fn finished(&mut self, range: Range<u64>, partial: Option<P>);
+}
 
 /// Which adapter to use.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -102,336 +120,10 @@ pub struct AdapterSummary {
     pub max_buffer_size: u64,
 }
 
-/// An instance for `backends`, unless the `WGPU_BACKEND` environment variable names others.
-fn instance(backends: wgpu::Backends) -> wgpu::Instance {
-    let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
-    if std::env::var_os("WGPU_BACKEND").is_none() {
-        descriptor.backends = backends;
-    }
-    wgpu::Instance::new(descriptor)
-}
-
-/// Lower is better: hardware before software, native APIs before GL.
-fn rank(info: &wgpu::AdapterInfo) -> (u8, u8) {
-    let device = match info.device_type {
-        wgpu::DeviceType::DiscreteGpu => 0,
-        wgpu::DeviceType::IntegratedGpu => 1,
-        wgpu::DeviceType::VirtualGpu => 2,
-        wgpu::DeviceType::Other => 3,
-        wgpu::DeviceType::Cpu => 4,
-    };
-    let api = match info.backend {
-        wgpu::Backend::Vulkan | wgpu::Backend::Metal | wgpu::Backend::Dx12 => 0,
-        _ => 1,
-    };
-    (device, api)
-}
-
-/// Every adapter, best first (the order [`AdapterChoice::Index`] counts in).
-fn ranked_adapters() -> Vec<wgpu::Adapter> {
-    let mut adapters = pollster::block_on(instance(wgpu::Backends::all()).enumerate_adapters(wgpu::Backends::all()));
-    adapters.sort_by_key(|a| rank(&a.get_info()));
-    adapters
-}
-
-/// The best adapter, looking at GL only when no Vulkan, Metal or DX12 adapter exists (GL drivers are the
-/// last resort, and probing them can print driver noise).
-fn best_adapter() -> Option<wgpu::Adapter> {
-    let mut primary = pollster::block_on(instance(wgpu::Backends::PRIMARY).enumerate_adapters(wgpu::Backends::all()));
-    primary.sort_by_key(|a| rank(&a.get_info()));
-    primary
-        .into_iter()
-        .next()
-        .or_else(|| ranked_adapters().into_iter().next())
-}
-
-/// Lists every adapter wgpu finds, best first.
-pub fn adapters() -> Vec<AdapterSummary> {
-    ranked_adapters()
-        .iter()
-        .enumerate()
-        .map(|(index, adapter)| {
-            let info = adapter.get_info();
-            let features = adapter.features();
-            let limits = adapter.limits();
-            AdapterSummary {
-                index,
-                name: info.name.clone(),
-                backend: format!("{:?}", info.backend),
-                device_type: format!("{:?}", info.device_type),
-                driver: format!("{} {}", info.driver, info.driver_info).trim().to_owned(),
-                shader_f64: features.contains(wgpu::Features::SHADER_F64),
-                shader_int64: features.contains(wgpu::Features::SHADER_INT64),
-                timestamp_query: features.contains(wgpu::Features::TIMESTAMP_QUERY),
-                max_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
-                max_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
-                max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
-                max_buffer_size: limits.max_buffer_size,
-            }
-        })
-        .collect()
-}
-
 /// What to say when no adapter is found.
 pub const NO_ADAPTER_HELP: &str = "no GPU adapter found (looked for Vulkan, Metal, DX12 and GL adapters through \
 wgpu); install a GPU driver, or the software Vulkan driver (Debian/Ubuntu: apt-get install mesa-vulkan-drivers \
 libvulkan1), and check with 'hetero devices'";
-
-/// A GPU device, its queue, and the pipelines compiled on it.
-pub struct Gpu {
-    info: wgpu::AdapterInfo,
-    device: wgpu::Device,
-    queue: wgpu::Queue,
-    layout: wgpu::BindGroupLayout,
-    pipeline_layout: wgpu::PipelineLayout,
-    pipelines: Mutex<HashMap<u64, Arc<wgpu::ComputePipeline>>>,
-    /// The buffers of a reduction, made once and reused by every call that finds them free and big
-    /// enough (grown when one needs more).
-    buffers: Mutex<Option<exec::Buffers>>,
-    /// The dispatch size each pipeline last settled on, so that a later call (the next chunk of a
-    /// run) starts there instead of at one block.
-    dispatch_blocks: Mutex<HashMap<u64, u64>>,
-    lost: Arc<Mutex<Option<String>>>,
-    timestamp_period: f32,
-    setup: Duration,
-}
-
-impl std::fmt::Debug for Gpu {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gpu")
-            .field("adapter", &self.info.name)
-            .field("backend", &self.info.backend)
-            .finish()
-    }
-}
-
-/// The optional features hetero uses when the adapter has them.
-const WANTED_FEATURES: wgpu::Features = wgpu::Features::SHADER_F64
-    .union(wgpu::Features::SHADER_INT64)
-    .union(wgpu::Features::TIMESTAMP_QUERY);
-
-impl Gpu {
-    /// Opens the adapter `choice` names and creates a device on it.
-    pub fn new(choice: &AdapterChoice) -> Result<Self> {
-        let start = Instant::now();
-        let adapter = match choice {
-            AdapterChoice::Auto => best_adapter(),
-            AdapterChoice::Index(i) => {
-                let adapters = ranked_adapters();
-                let count = adapters.len();
-                Some(adapters.into_iter().nth(*i).ok_or_else(|| {
-                    Error::NoGpu(GpuError::new(
-                        GpuErrorKind::UnknownAdapter,
-                        format!("there is no adapter {i}: {count} found (see 'hetero devices')"),
-                    ))
-                })?)
-            }
-            AdapterChoice::Name(name) => {
-                let wanted = name.to_lowercase();
-                Some(
-                    ranked_adapters()
-                        .into_iter()
-                        .find(|a| a.get_info().name.to_lowercase().contains(&wanted))
-                        .ok_or_else(|| {
-                            Error::NoGpu(GpuError::new(
-                                GpuErrorKind::UnknownAdapter,
-                                format!("no adapter's name contains '{name}' (see 'hetero devices')"),
-                            ))
-                        })?,
-                )
-            }
-        };
-        let adapter = adapter.ok_or_else(|| Error::NoGpu(GpuError::new(GpuErrorKind::NoAdapter, NO_ADAPTER_HELP)))?;
-        let features = adapter.features() & WANTED_FEATURES;
-        let descriptor = wgpu::DeviceDescriptor {
-            label: Some("hetero"),
-            required_features: features,
-            required_limits: adapter.limits(),
-            ..wgpu::DeviceDescriptor::default()
-        };
-        let (device, queue) = pollster::block_on(adapter.request_device(&descriptor)).map_err(|e| {
-            let message = format!("cannot open {}: {e}", adapter.get_info().name);
-            Error::NoGpu(GpuError::new(GpuErrorKind::NoAdapter, message).with_source(e))
-        })?;
-        let mut gpu = Self::from_device(&adapter, device, queue);
-        gpu.setup = start.elapsed();
-        Ok(gpu)
-    }
-
-    /// Wraps a device the caller created (tests and benches inject their own). Features the device lacks
-    /// (64-bit floats, timestamps) are simply not used.
-    pub fn from_device(adapter: &wgpu::Adapter, device: wgpu::Device, queue: wgpu::Queue) -> Self {
-        let lost = Arc::new(Mutex::new(None));
-        let lost_writer = Arc::clone(&lost);
-        device.set_device_lost_callback(move |reason, message| {
-            if let Ok(mut slot) = lost_writer.lock() {
-                *slot = Some(format!("{reason:?}: {message}"));
-            }
-        });
-        let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("hetero kernel interface"),
-            entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
-                storage(1, true),
-                storage(2, false),
-                storage(3, true),
-            ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("hetero kernel interface"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let timestamp_period = queue.get_timestamp_period();
-        Gpu {
-            info: adapter.get_info(),
-            device,
-            queue,
-            layout,
-            pipeline_layout,
-            pipelines: Mutex::new(HashMap::new()),
-            buffers: Mutex::new(None),
-            dispatch_blocks: Mutex::new(HashMap::new()),
-            lost,
-            timestamp_period,
-            setup: Duration::ZERO,
-        }
-    }
-
-    /// The adapter's name.
-    pub fn name(&self) -> &str {
-        &self.info.name
-    }
-
-    /// The adapter's graphics API (Vulkan, Metal, Dx12, Gl).
-    pub fn api(&self) -> String {
-        format!("{:?}", self.info.backend)
-    }
-
-    /// Whether the adapter is a software (CPU) implementation, such as lavapipe.
-    pub fn is_software(&self) -> bool {
-        self.info.device_type == wgpu::DeviceType::Cpu
-    }
-
-    /// Time spent finding the adapter and creating the device.
-    pub fn setup_time(&self) -> Duration {
-        self.setup
-    }
-
-    /// What the device offers, with `requested` as the caller's precision.
-    pub fn caps(&self, requested: Option<Precision>) -> GpuCaps {
-        let features = self.device.features();
-        GpuCaps {
-            shader_f64: features.contains(wgpu::Features::SHADER_F64),
-            shader_int64: features.contains(wgpu::Features::SHADER_INT64),
-            requested,
-        }
-    }
-
-    fn has_timestamps(&self) -> bool {
-        self.device.features().contains(wgpu::Features::TIMESTAMP_QUERY)
-    }
-
-    fn limits(&self) -> wgpu::Limits {
-        self.device.limits()
-    }
-
-    /// An error if the device was lost.
-    fn check_alive(&self) -> Result<()> {
-        match self.lost.lock().map(|slot| slot.clone()) {
-            Ok(None) => Ok(()),
-            Ok(Some(why)) => Err(Error::gpu(
-                GpuErrorKind::DeviceLost,
-                format!("the GPU device was lost ({why})"),
-            )),
-            Err(_) => Err(Error::gpu(GpuErrorKind::DeviceLost, "the GPU device state is poisoned")),
-        }
-    }
-
-    /// The pipeline for `program`, compiled on first use and cached; returns it and the compile time
-    /// (zero when it came from the cache).
-    /// The pipeline cache's key of `program`.
-    fn pipeline_key(program: &WgslProgram) -> u64 {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        program.source.hash(&mut hasher);
-        program.entry_point.hash(&mut hasher);
-        for (name, value) in &program.constants {
-            name.hash(&mut hasher);
-            value.to_bits().hash(&mut hasher);
-        }
-        hasher.finish()
-    }
-
-    /// Whether `program` is compiled already, so that running it compiles nothing.
-    pub(crate) fn is_compiled(&self, program: &WgslProgram) -> bool {
-        let key = Self::pipeline_key(program);
-        self.pipelines.lock().is_ok_and(|cache| cache.contains_key(&key))
-    }
-
-    fn pipeline(&self, program: &WgslProgram) -> Result<(Arc<wgpu::ComputePipeline>, Duration)> {
-        let key = Self::pipeline_key(program);
-        if let Some(pipeline) = self.pipelines.lock().ok().and_then(|cache| cache.get(&key).cloned()) {
-            return Ok((pipeline, Duration::ZERO));
-        }
-        let start = Instant::now();
-        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(&program.entry_point),
-            source: wgpu::ShaderSource::Wgsl(program.source.clone()),
-        });
-        let constants: Vec<(&str, f64)> = program
-            .constants
-            .iter()
-            .map(|(name, value)| (&**name, *value))
-            .collect();
-        let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(&program.entry_point),
-            layout: Some(&self.pipeline_layout),
-            module: &module,
-            entry_point: Some(&program.entry_point),
-            compilation_options: wgpu::PipelineCompilationOptions {
-                constants: &constants,
-                ..wgpu::PipelineCompilationOptions::default()
-            },
-            cache: None,
-        });
-        if let Some(error) = pollster::block_on(scope.pop()) {
-            return Err(Error::gpu(
-                GpuErrorKind::ShaderRejected,
-                format!("the shader '{}' does not compile: {error}", program.entry_point),
-            ));
-        }
-        let pipeline = Arc::new(pipeline);
-        if let Ok(mut cache) = self.pipelines.lock() {
-            cache.insert(key, Arc::clone(&pipeline));
-        }
-        Ok((pipeline, start.elapsed()))
-    }
-
-    /// Pipelines compiled so far.
-    pub fn compiled_pipelines(&self) -> usize {
-        self.pipelines.lock().map_or(0, |cache| cache.len())
-    }
-}
 
 /// How a GPU run spent its time.
 #[derive(Clone, Debug, Default, serde::Serialize)]

@@ -253,6 +253,9 @@ pub struct Job<'a> {
     pub choice: Choice,
     /// The stop flag, progress and deadline.
     pub control: &'a Control,
+    /// The caller's control, without the time limit: for calibrating auto's cost model, which the time
+    /// limit does not count (it is measured once per machine and kept).
+    pub calibration: &'a Control,
     /// The goal: `None` for a run of a fixed size (an option that sets the size was given).
     pub tolerance: Option<Tolerance>,
     /// The most evaluations to spend.
@@ -434,7 +437,7 @@ pub fn integrate_with(engine: &Engine, request: &Request, control: &Control) -> 
     if request.max_evals == Some(0) {
         return Err(Error::invalid("max_evals", "must be at least 1"));
     }
-    let control = match request.time_limit {
+    let deadline = match request.time_limit {
         Some(seconds) => {
             let limit = Duration::try_from_secs_f64(seconds)
                 .ok()
@@ -452,7 +455,8 @@ pub fn integrate_with(engine: &Engine, request: &Request, control: &Control) -> 
         problem: &request.problem,
         options: &request.options,
         choice: request.choice,
-        control: &control,
+        control: &deadline,
+        calibration: control,
         tolerance,
         max_evals: request.max_evals.unwrap_or(method.default_max_evals()),
     };

@@ -8,7 +8,7 @@ use crate::kernels::MonteCarloIntegral;
 use crate::report::run_json;
 use crate::target::{Goal, integral_to_goal};
 use crate::validate::Verify;
-use crate::{Error, Result};
+use crate::{Choice, Error, Result};
 
 /// Standard errors in the half-width of a 95% interval.
 const Z95: f64 = 1.96;
@@ -70,6 +70,11 @@ impl Method for MonteCarlo {
         };
         let bounds = job.problem.domain();
         let seed = job.options.count("seed")?.unwrap_or(DEFAULT_SEED);
+        if job.choice == Choice::Auto {
+            // Auto's costs from a probe of 256 blocks, as the montecarlo command measures them.
+            let probe = MonteCarloIntegral::new(f.clone(), bounds, 1 << 22, seed)?;
+            job.engine.ensure_calibrated(&probe, job.calibration)?;
+        }
         let (run, met, why) = match job.tolerance {
             None => {
                 let samples = job.options.size("samples")?.unwrap_or(1);

@@ -10,7 +10,7 @@ use crate::program::unit_roundoff;
 use crate::report::run_json;
 use crate::target::{Goal, simpson_to_goal};
 use crate::validate::Verify;
-use crate::{Error, Result, Run};
+use crate::{Choice, Error, Result, Run};
 
 /// The evaluations of the first run of a run to a tolerance (1024 intervals).
 const FIRST_EVALS: u64 = 1025;
@@ -72,6 +72,12 @@ fn run<F>(method: &Simpson, job: &Job<'_>, f: F, a: f64, b: f64) -> Result<Answe
 where
     F: SimpsonIntegrand + Clone,
 {
+    if job.choice == Choice::Auto {
+        // Auto's costs from a probe of 1024 blocks, as the simpson command measures them, not from the
+        // first run of a few blocks.
+        job.engine
+            .ensure_calibrated(&Kernel::new(f.clone(), a, b, (1 << 26) - 4)?, job.calibration)?;
+    }
     let Some(tolerance) = job.tolerance else {
         let intervals = job.options.size("intervals")?.unwrap_or(FIRST_EVALS - 1);
         let kernel = Kernel::new(f, a, b, intervals)?;

@@ -16,6 +16,7 @@ mod pinned;
 mod random_expr;
 mod reliability;
 mod saved;
+mod wgsl;
 
 use libtest_mimic::{Arguments, Completion, Trial};
 
@@ -110,6 +111,7 @@ fn main() {
         budgets_and_time_limits_end_runs_that_max_evals_reproduces, bad_requests_are_bad_input,
         integrate_from_the_command_line,
     ));
+    cases.extend(cases!(Needs::Cpu => wgsl: every_wgsl_program_validates));
     cases.extend(cases!(Needs::Cpu => pinned:
         simpson_results_are_pinned, leibniz_results_are_pinned, monte_carlo_hit_counts_are_pinned,
     ));
