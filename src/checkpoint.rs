@@ -63,7 +63,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::check_range;
 use crate::tree::{append, rank_range};
 use crate::wire::Wire;
-use crate::{Backend, Choice, Control, Engine, Error, Kernel, Result, Run};
+use crate::{Backend, Choice, Control, Engine, Error, Result, Run};
 
 /// The format's version, in the header line. A reader refuses any other.
 pub const FORMAT_VERSION: u32 = 1;
@@ -71,16 +71,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The first line of every file.
 const HEADER: &str = "hetero partial result, format 1";
 
-/// A kernel whose partial results can be saved, resumed and merged.
-///
-/// Its partials must combine **exactly** associatively (integer counts, [`ExactSum`](crate::ExactSum)s), so
-/// that a range computed in pieces combines to the same bits as in one run; the built-in kernels' do.
-pub trait Resumable: Kernel<Partial: Wire> {
-    /// The problem in one canonical line: the kernel's name, then every parameter that decides a block's
-    /// partial as `key=value` (floats as their bits), so that two kernels with equal lines have equal
-    /// blocks. `None` when the problem cannot be named (a Simpson integrand that is a Rust closure).
-    fn problem(&self) -> Option<String>;
-}
+pub use crate::kernel::Resumable;
 
 /// The most seconds the parts of a saved result may add up to (about 31 million years).
 const MAX_SECONDS: f64 = 1e15;
@@ -695,6 +686,7 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     use super::*;
+    use crate::Kernel;
     use crate::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
 
     /// A control that stops a run once `after` of its blocks are done.

@@ -85,6 +85,9 @@ pub enum Error {
     /// problem, format or version of hetero, or results that do not fit together (overlaps, gaps).
     #[error("{0}")]
     PartialResult(String),
+    /// A time limit ended a run before it had anything to report (its first run or block was not done).
+    #[error("{0}")]
+    TimeLimit(String),
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {

@@ -1,5 +1,7 @@
 //! The [`Kernel`] trait: a computation cut into blocks fixed by the problem, and the fixed order in which
-//! the blocks' partial results are combined.
+//! the blocks' partial results are combined; and what a kernel implements for the layers above it, here
+//! so that kernels import only downwards: [`Verify`] for the agreement rules and stamps
+//! ([`crate::validate`]), [`Resumable`] for saved partial results ([`crate::checkpoint`]).
 //!
 //! # The contract
 //!
@@ -50,8 +52,11 @@
 
 use std::ops::Range;
 
+use crate::Result;
 pub use crate::program::GpuKernel;
+use crate::program::Precision;
 pub use crate::tree::{Partial, TreeFold, split_point};
+use crate::wire::Wire;
 
 /// A computation cut into blocks fixed by the problem; see the [module](self) docs for the contract.
 ///
@@ -116,6 +121,47 @@ pub trait Kernel: Sync {
     fn gpu(&self) -> Option<&dyn GpuKernel<Partial = Self::Partial>> {
         None
     }
+}
+
+/// What the rules compare of a result: its exact identity and its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measure {
+    /// Words that are equal exactly when the results are (counts, or the bits of floats).
+    pub exact: Vec<u64>,
+    /// The value, in the kernel's unit, for the size of a difference.
+    pub value: f64,
+}
+
+/// A kernel whose results the agreement rules can check.
+pub trait Verify: Kernel {
+    /// The measure of a partial (of one block or a range).
+    fn measure_partial(&self, partial: &Self::Partial) -> Measure;
+    /// The measure of an output.
+    fn measure_output(&self, output: &Self::Output) -> Measure;
+    /// How far a result the GPU computed in `precision` may lie from the exact one, covering any subset
+    /// of the blocks as well as the whole; `None` when it must be equal.
+    fn gpu_allowance(&self, precision: Precision) -> Option<f64>;
+    /// The problem `output` answers, in one canonical line (floats as their bits): what [`stamp`](crate::validate::stamp) hashes
+    /// besides the result.
+    fn problem(&self, output: &Self::Output) -> String;
+    /// Whether `output` can be trusted as a number: an error ([`Error::NotFinite`](crate::Error::NotFinite)) naming why when it
+    /// is not (an integral beyond the `f64` range, an integrand that is not finite somewhere). The
+    /// default trusts every output.
+    fn check(&self, output: &Self::Output) -> Result<()> {
+        let _ = output;
+        Ok(())
+    }
+}
+
+/// A kernel whose partial results can be saved, resumed and merged.
+///
+/// Its partials must combine **exactly** associatively (integer counts, [`ExactSum`](crate::ExactSum)s), so
+/// that a range computed in pieces combines to the same bits as in one run; the built-in kernels' do.
+pub trait Resumable: Kernel<Partial: Wire> {
+    /// The problem in one canonical line: the kernel's name, then every parameter that decides a block's
+    /// partial as `key=value` (floats as their bits), so that two kernels with equal lines have equal
+    /// blocks. `None` when the problem cannot be named (a Simpson integrand that is a Rust closure).
+    fn problem(&self) -> Option<String>;
 }
 
 /// Combines blocks `range` of `kernel` in the fixed order on the calling thread: the reference every

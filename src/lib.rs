@@ -28,6 +28,7 @@
 //! # Ok::<(), hetero::Error>(())
 //! ```
 #![deny(missing_docs)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod backend;
 pub mod checkpoint;

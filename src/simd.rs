@@ -685,17 +685,23 @@ mod x86 {
         }
         #[inline(always)]
         fn add_mul_exact(self, a: Self, b: Self) -> Self {
-            Avx2([
-                fmadd_avx2(a.0[0], b.0[0], self.0[0]),
-                fmadd_avx2(a.0[1], b.0[1], self.0[1]),
-            ])
+            // SAFETY: see the impl: these lanes come from a `Token<Avx2>`, which proves AVX2 and FMA.
+            Avx2(unsafe {
+                [
+                    fmadd_avx2(a.0[0], b.0[0], self.0[0]),
+                    fmadd_avx2(a.0[1], b.0[1], self.0[1]),
+                ]
+            })
         }
         #[inline(always)]
         fn sub_mul_exact(self, a: Self, b: Self) -> Self {
-            Avx2([
-                fnmadd_avx2(a.0[0], b.0[0], self.0[0]),
-                fnmadd_avx2(a.0[1], b.0[1], self.0[1]),
-            ])
+            // SAFETY: as in `add_mul_exact`.
+            Avx2(unsafe {
+                [
+                    fnmadd_avx2(a.0[0], b.0[0], self.0[0]),
+                    fnmadd_avx2(a.0[1], b.0[1], self.0[1]),
+                ]
+            })
         }
         #[inline(always)]
         fn mul_sub_fused(self, b: Self, c: Self) -> Self {
@@ -764,16 +770,20 @@ mod x86 {
                     return (Avx2([t, t]), Avx2([t_low, t_low]));
                 }
             }
+            // SAFETY: as in `add_mul_exact`.
             let ((first0, second0), (first1, second1)) =
-                (lookup16_avx2(self.0[0], tables), lookup16_avx2(self.0[1], tables));
+                unsafe { (lookup16_avx2(self.0[0], tables), lookup16_avx2(self.0[1], tables)) };
             (Avx2([first0, first1]), Avx2([second0, second1]))
         }
         #[inline(always)]
         fn scale_by_rounded<const SHIFT: u32>(self, rounded: Self) -> Self {
-            Avx2([
-                scale_avx2::<SHIFT>(self.0[0], rounded.0[0]),
-                scale_avx2::<SHIFT>(self.0[1], rounded.0[1]),
-            ])
+            // SAFETY: as in `add_mul_exact`.
+            Avx2(unsafe {
+                [
+                    scale_avx2::<SHIFT>(self.0[0], rounded.0[0]),
+                    scale_avx2::<SHIFT>(self.0[1], rounded.0[1]),
+                ]
+            })
         }
         #[inline(always)]
         fn map(self, f: impl Fn(f64) -> f64) -> Self {
@@ -791,8 +801,8 @@ mod x86 {
         }
         #[inline(always)]
         fn split_exponent(self) -> (Self, Self) {
-            let (m0, k0) = split_exponent_avx2(self.0[0]);
-            let (m1, k1) = split_exponent_avx2(self.0[1]);
+            // SAFETY: as in `add_mul_exact`.
+            let ((m0, k0), (m1, k1)) = unsafe { (split_exponent_avx2(self.0[0]), split_exponent_avx2(self.0[1])) };
             (Avx2([m0, m1]), Avx2([k0, k1]))
         }
         #[inline(always)]
@@ -832,9 +842,13 @@ mod x86 {
     /// [`Lanes::split_exponent`] on one register: the mantissa with the exponent field of 1, and the
     /// biased exponent turned into an `f64` by placing it in the mantissa of `2^52` (exact) and
     /// subtracting `2^52` and the bias.
+    ///
+    /// # Safety
+    ///
+    /// The processor must have AVX2 (a caller holding `Avx2` lanes, made from a `Token<Avx2>`, has proof).
     #[inline(always)]
-    fn split_exponent_avx2(x: __m256d) -> (__m256d, __m256d) {
-        // SAFETY: only `Avx2` methods call this, on values made from a `Token<Avx2>`.
+    unsafe fn split_exponent_avx2(x: __m256d) -> (__m256d, __m256d) {
+        // SAFETY: the caller guarantees AVX2.
         unsafe {
             let bits = _mm256_castpd_si256(x);
             let mantissa = _mm256_or_si256(
@@ -854,24 +868,36 @@ mod x86 {
 
     /// `a·b + c` on one register, rounded once. (Functions, not closures, so that they are always
     /// inlined into the AVX2 code that calls them.)
+    ///
+    /// # Safety
+    ///
+    /// The processor must have FMA (a `Token<Avx2>` proves AVX2 and FMA).
     #[inline(always)]
-    fn fmadd_avx2(a: __m256d, b: __m256d, c: __m256d) -> __m256d {
-        // SAFETY: only `Avx2` methods call this, on values made from a `Token<Avx2>`, which proves FMA.
+    unsafe fn fmadd_avx2(a: __m256d, b: __m256d, c: __m256d) -> __m256d {
+        // SAFETY: the caller guarantees FMA.
         unsafe { _mm256_fmadd_pd(a, b, c) }
     }
 
     /// `c − a·b` on one register, rounded once.
+    ///
+    /// # Safety
+    ///
+    /// As `fmadd_avx2`.
     #[inline(always)]
-    fn fnmadd_avx2(a: __m256d, b: __m256d, c: __m256d) -> __m256d {
-        // SAFETY: as `fmadd_avx2`.
+    unsafe fn fnmadd_avx2(a: __m256d, b: __m256d, c: __m256d) -> __m256d {
+        // SAFETY: the caller guarantees FMA.
         unsafe { _mm256_fnmadd_pd(a, b, c) }
     }
 
     /// [`Lanes::scale_by_rounded`] on one register: `m >> SHIFT` added to the exponent field, as the
     /// AVX-512 version does.
+    ///
+    /// # Safety
+    ///
+    /// As `split_exponent_avx2`.
     #[inline(always)]
-    fn scale_avx2<const SHIFT: u32>(x: __m256d, rounded: __m256d) -> __m256d {
-        // SAFETY: only `Avx2` methods call this, on values made from a `Token<Avx2>`.
+    unsafe fn scale_avx2<const SHIFT: u32>(x: __m256d, rounded: __m256d) -> __m256d {
+        // SAFETY: the caller guarantees AVX2.
         unsafe {
             let shifted = _mm256_srl_epi64(_mm256_castpd_si256(rounded), _mm_set_epi64x(0, i64::from(SHIFT)));
             let exponent = _mm256_slli_epi64::<52>(shifted);
@@ -884,10 +910,14 @@ mod x86 {
     /// to the integer unit (written as a store; the compiler may extract them instead), one load per lane
     /// fetches both tables' entries, and two unpacks sort them into the two registers. (A function, not a
     /// closure, so that it is always inlined into the AVX2 code that calls it.)
+    ///
+    /// # Safety
+    ///
+    /// As `split_exponent_avx2`.
     #[inline(always)]
-    fn lookup16_avx2(m: __m256d, tables: &Tables16) -> (__m256d, __m256d) {
+    unsafe fn lookup16_avx2(m: __m256d, tables: &Tables16) -> (__m256d, __m256d) {
         let mut bits = [0_u64; 4];
-        // SAFETY: only `Avx2` methods call this, on values made from a `Token<Avx2>`; the store writes the
+        // SAFETY: the caller guarantees AVX2; the store writes the
         // 4 elements of `bits`, each load reads the 2 elements of one pair.
         unsafe {
             _mm256_storeu_si256(bits.as_mut_ptr().cast(), _mm256_castpd_si256(m));

@@ -361,20 +361,30 @@ pub(crate) fn simpson_to_goal<F: Integrand + Clone>(
             (TargetRun::missed(run, why), evals)
         })
     };
+    let too_soon =
+        || Error::TimeLimit("the time limit was reached before the first run of 1024 intervals was done".to_owned());
     loop {
+        // A deadline ends the run at a doubling's boundary, as a budget of the evaluations done would.
+        if control.timed_out() {
+            return short(best, last, evals, "the time limit was reached").ok_or_else(too_soon);
+        }
         if evals.saturating_add(n + 1) > max_evals
             && let Some(done) = short(best.clone(), last.clone(), evals, "the budget of evaluations is spent")
         {
             return Ok(done);
         }
         let kernel = Simpson::new(f.clone(), a, b, n)?;
-        let mut run = engine.run_with(&kernel, choice, control)?;
+        let mut run = match engine.run_with(&kernel, choice, control) {
+            Err(Error::Interrupted { .. }) if control.timed_out() => {
+                return short(best, last, evals, "the time limit was reached").ok_or_else(too_soon);
+            }
+            run => run?,
+        };
         run.elapsed = start.elapsed();
         if run.interrupted {
-            if control.timed_out()
-                && let Some(done) = short(best, last, evals, "the time limit was reached")
-            {
-                return Ok(done);
+            // A doubling cut short is not the integral: a deadline's stop answers with the runs done.
+            if control.timed_out() {
+                return short(best, last, evals, "the time limit was reached").ok_or_else(too_soon);
             }
             return Ok((TargetRun::reached(run), evals));
         }

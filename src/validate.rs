@@ -20,37 +20,9 @@ use crate::control::Control;
 use crate::gpu::GpuReport;
 use crate::program::Precision;
 use crate::rng::philox4x32_10;
-use crate::{Backend, Engine, Kernel, Result, Run};
+use crate::{Backend, Engine, Result, Run};
 
-/// What the rules compare of a result: its exact identity and its value.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Measure {
-    /// Words that are equal exactly when the results are (counts, or the bits of floats).
-    pub exact: Vec<u64>,
-    /// The value, in the kernel's unit, for the size of a difference.
-    pub value: f64,
-}
-
-/// A kernel whose results the agreement rules can check.
-pub trait Verify: Kernel {
-    /// The measure of a partial (of one block or a range).
-    fn measure_partial(&self, partial: &Self::Partial) -> Measure;
-    /// The measure of an output.
-    fn measure_output(&self, output: &Self::Output) -> Measure;
-    /// How far a result the GPU computed in `precision` may lie from the exact one, covering any subset
-    /// of the blocks as well as the whole; `None` when it must be equal.
-    fn gpu_allowance(&self, precision: Precision) -> Option<f64>;
-    /// The problem `output` answers, in one canonical line (floats as their bits): what [`stamp`] hashes
-    /// besides the result.
-    fn problem(&self, output: &Self::Output) -> String;
-    /// Whether `output` can be trusted as a number: an error ([`Error::NotFinite`](crate::Error::NotFinite)) naming why when it
-    /// is not (an integral beyond the `f64` range, an integrand that is not finite somewhere). The
-    /// default trusts every output.
-    fn check(&self, output: &Self::Output) -> Result<()> {
-        let _ = output;
-        Ok(())
-    }
-}
+pub use crate::kernel::{Measure, Verify};
 
 /// A reproducibility stamp: the first 16 hex digits of the SHA-256 of hetero's version, the kernel's
 /// name, the problem (its parameters and seed) and the result's exact words. Equal stamps mean the same

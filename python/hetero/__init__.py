@@ -291,8 +291,9 @@ class Engine:
 
 def _judged(result: Result, strict: bool, stacklevel: int) -> Result:
     """``result``, after a warning (or, when ``strict``, an exception) if its tolerance was not reached."""
-    if result.reached is False:
-        message = f"the tolerance was not reached: {result.why}"
+    if result.reached is False or (result.interrupted and result.why):
+        goal = "the tolerance was not reached" if result.reached is False else "the run was cut short"
+        message = f"{goal}: {result.why}"
         if strict:
             error = NotReached(message)
             error.result = result

@@ -194,7 +194,6 @@ def test_integrate_bad_input_is_a_value_error():
         hetero.integrate("x", 1)
     with pytest.raises(TypeError):
         hetero.integrate("x", (0, 1), intervals=True)
-    # A partial-result error is bad input in Python as on the command line (exit 2).
     with pytest.raises(ValueError, match="unknown backend"):
         hetero.integrate("x", (0, 1), backend="quantum")
 

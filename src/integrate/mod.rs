@@ -253,9 +253,6 @@ pub struct Job<'a> {
     pub choice: Choice,
     /// The stop flag, progress and deadline.
     pub control: &'a Control,
-    /// The caller's control, without the time limit: for calibrating auto's cost model, which the time
-    /// limit does not count (it is measured once per machine and kept).
-    pub calibration: &'a Control,
     /// The goal: `None` for a run of a fixed size (an option that sets the size was given).
     pub tolerance: Option<Tolerance>,
     /// The most evaluations to spend.
@@ -297,6 +294,10 @@ pub trait Method: Sync {
     fn default_max_evals(&self) -> u64;
     /// Whether it can compute `problem`: an error saying why not (a method of one dimension given a box).
     fn accepts(&self, problem: &Problem) -> Result<()>;
+    /// Measures auto's costs for the kernels it runs on `problem`, where `engine`'s model cannot predict
+    /// them, from a probe large enough to predict large runs (not a first run of a few blocks). Called for
+    /// [`Choice::Auto`] before the time limit starts: costs are measured once per machine and kept.
+    fn calibrate(&self, engine: &Engine, problem: &Problem, options: &Options, control: &Control) -> Result<()>;
     /// Computes the integral.
     fn integrate(&self, job: &Job<'_>) -> Result<Answer>;
 }
@@ -437,6 +438,14 @@ pub fn integrate_with(engine: &Engine, request: &Request, control: &Control) -> 
     if request.max_evals == Some(0) {
         return Err(Error::invalid("max_evals", "must be at least 1"));
     }
+    if sized && request.max_evals.is_some() {
+        return Err(Error::Unsupported(
+            "give a size or a budget (max_evals) with a tolerance, not a size and a budget".to_owned(),
+        ));
+    }
+    if request.choice == Choice::Auto {
+        method.calibrate(engine, &request.problem, &request.options, control)?;
+    }
     let deadline = match request.time_limit {
         Some(seconds) => {
             let limit = Duration::try_from_secs_f64(seconds)
@@ -456,11 +465,21 @@ pub fn integrate_with(engine: &Engine, request: &Request, control: &Control) -> 
         options: &request.options,
         choice: request.choice,
         control: &deadline,
-        calibration: control,
         tolerance,
         max_evals: request.max_evals.unwrap_or(method.default_max_evals()),
     };
     method.integrate(&job)
+}
+
+/// `result`, with a stop before anything was done ([`Error::Interrupted`]) told as the time limit's
+/// ([`Error::TimeLimit`]) when the deadline caused it, not a signal.
+pub(crate) fn time_limited<T>(result: Result<T>, control: &Control) -> Result<T> {
+    match result {
+        Err(Error::Interrupted { .. }) if control.timed_out() => Err(Error::TimeLimit(
+            "the time limit was reached before the first block was done".to_owned(),
+        )),
+        result => result,
+    }
 }
 
 /// The answer of a run to a tolerance or of a fixed size, from its parts: the common tail of every

@@ -3,12 +3,14 @@
 //! the tolerance. The points of a run to a tolerance are the first points of the stream, so the answer is
 //! that of a run of the size reached, bit for bit.
 
-use super::{Answer, ErrorKind, Integrand, Job, Method, OptionKind, OptionSpec, Outcome, Problem};
+use super::{
+    Answer, ErrorKind, Integrand, Job, Method, OptionKind, OptionSpec, Options, Outcome, Problem, time_limited,
+};
+use crate::kernel::Verify;
 use crate::kernels::MonteCarloIntegral;
 use crate::report::run_json;
 use crate::target::{Goal, integral_to_goal};
-use crate::validate::Verify;
-use crate::{Choice, Error, Result};
+use crate::{Control, Engine, Error, Result};
 
 /// Standard errors in the half-width of a 95% interval.
 const Z95: f64 = 1.96;
@@ -64,22 +66,28 @@ impl Method for MonteCarlo {
         }
     }
 
+    /// A probe of 2^22 points (256 blocks), as `hetero montecarlo` measures.
+    fn calibrate(&self, engine: &Engine, problem: &Problem, options: &Options, control: &Control) -> Result<()> {
+        let Integrand::Expr(f) = problem.integrand() else {
+            return Ok(());
+        };
+        let seed = options.count("seed")?.unwrap_or(DEFAULT_SEED);
+        let probe = MonteCarloIntegral::new(f.clone(), problem.domain(), 1 << 22, seed)?;
+        engine.ensure_calibrated(&probe, control).map(drop)
+    }
+
     fn integrate(&self, job: &Job<'_>) -> Result<Answer> {
         let Integrand::Expr(f) = job.problem.integrand() else {
             return Err(Error::Internal("mc was given a built-in integrand".to_owned()));
         };
         let bounds = job.problem.domain();
         let seed = job.options.count("seed")?.unwrap_or(DEFAULT_SEED);
-        if job.choice == Choice::Auto {
-            // Auto's costs from a probe of 256 blocks, as the montecarlo command measures them.
-            let probe = MonteCarloIntegral::new(f.clone(), bounds, 1 << 22, seed)?;
-            job.engine.ensure_calibrated(&probe, job.calibration)?;
-        }
         let (run, met, why) = match job.tolerance {
             None => {
                 let samples = job.options.size("samples")?.unwrap_or(1);
                 let kernel = MonteCarloIntegral::new(f.clone(), bounds, samples, seed)?;
-                (job.engine.run_with(&kernel, job.choice, job.control)?, true, None)
+                let run = time_limited(job.engine.run_with(&kernel, job.choice, job.control), job.control)?;
+                (run, true, None)
             }
             Some(tolerance) => {
                 let goal = Goal {
@@ -87,17 +95,10 @@ impl Method for MonteCarlo {
                     tolerance: &|value| tolerance.at(value),
                     max_elements: Some(job.max_evals),
                 };
-                let done = integral_to_goal(job.engine, f, bounds, seed, &goal, job.choice, job.control).map_err(
-                    |e| match e {
-                        Error::Interrupted { .. } if job.control.timed_out() => Error::Unsupported(
-                            "the time limit ended before the first block of points was done: nothing was computed"
-                                .to_owned(),
-                        ),
-                        e => e,
-                    },
-                )?;
+                let done = integral_to_goal(job.engine, f, bounds, seed, &goal, job.choice, job.control);
+                let done = time_limited(done, job.control)?;
                 let met = Z95 * done.run.output.std_error <= tolerance.at(done.run.output.value);
-                (done.run, met, done.why)
+                (done.run, met, if met { None } else { done.why })
             }
         };
         let kernel = MonteCarloIntegral::new(f.clone(), bounds, run.output.samples.max(1), seed)?;

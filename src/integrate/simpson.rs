@@ -3,14 +3,14 @@
 //! and the rule is seen converging at its order ([`crate::target`] explains the checks). Its `error` is
 //! Richardson's estimate, at least the rounding of the value (half its last place).
 
-use super::{Answer, ErrorKind, Integrand, Job, Method, OptionSpec, Outcome, Problem};
+use super::{Answer, ErrorKind, Integrand, Job, Method, OptionSpec, Options, Outcome, Problem, time_limited};
 use crate::gpu::Precision;
+use crate::kernel::Verify;
 use crate::kernels::{Integrand as SimpsonIntegrand, Simpson as Kernel, SimpsonEstimate};
 use crate::program::unit_roundoff;
 use crate::report::run_json;
 use crate::target::{Goal, simpson_to_goal};
-use crate::validate::Verify;
-use crate::{Choice, Error, Result, Run};
+use crate::{Control, Engine, Error, Result, Run};
 
 /// The evaluations of the first run of a run to a tolerance (1024 intervals).
 const FIRST_EVALS: u64 = 1025;
@@ -58,6 +58,16 @@ impl Method for Simpson {
         }
     }
 
+    /// A probe of 2^26 intervals (1024 blocks), as `hetero simpson` measures.
+    fn calibrate(&self, engine: &Engine, problem: &Problem, _: &Options, control: &Control) -> Result<()> {
+        let (a, b) = problem.domain()[0];
+        let probe = |n| match problem.integrand() {
+            Integrand::Builtin(f) => engine.ensure_calibrated(&Kernel::new(*f, a, b, n)?, control),
+            Integrand::Expr(f) => engine.ensure_calibrated(&Kernel::new(f.clone(), a, b, n)?, control),
+        };
+        probe((1 << 26) - 4).map(drop)
+    }
+
     fn integrate(&self, job: &Job<'_>) -> Result<Answer> {
         let (a, b) = job.problem.domain()[0];
         match job.problem.integrand() {
@@ -72,16 +82,10 @@ fn run<F>(method: &Simpson, job: &Job<'_>, f: F, a: f64, b: f64) -> Result<Answe
 where
     F: SimpsonIntegrand + Clone,
 {
-    if job.choice == Choice::Auto {
-        // Auto's costs from a probe of 1024 blocks, as the simpson command measures them, not from the
-        // first run of a few blocks.
-        job.engine
-            .ensure_calibrated(&Kernel::new(f.clone(), a, b, (1 << 26) - 4)?, job.calibration)?;
-    }
     let Some(tolerance) = job.tolerance else {
         let intervals = job.options.size("intervals")?.unwrap_or(FIRST_EVALS - 1);
         let kernel = Kernel::new(f, a, b, intervals)?;
-        let run = job.engine.run_with(&kernel, job.choice, job.control)?;
+        let run = time_limited(job.engine.run_with(&kernel, job.choice, job.control), job.control)?;
         kernel.check(&run.output)?;
         let why = (run.interrupted && job.control.timed_out()).then(|| {
             format!(
@@ -117,22 +121,14 @@ where
     let run = done.run;
     let kernel = Kernel::new(f, a, b, run.output.intervals)?;
     kernel.check(&run.output)?;
-    let timed_out = run.interrupted && job.control.timed_out();
-    let why = match timed_out {
-        true => Some(format!(
-            "the time limit was reached before the first run ({} intervals) was done: the value covers blocks \
-             0..{} of {} only",
-            run.output.requested_intervals, run.completed, run.blocks
-        )),
-        false => done.why,
-    };
     Ok(Outcome {
         value: run.output.value,
         error: floored(&run),
+        // A run that Ctrl-C cut short counts what it evaluated.
         evals: if run.interrupted { evals + run.elements } else { evals },
         met: done.reached,
-        why,
-        interrupted: run.interrupted && !timed_out,
+        why: done.why,
+        interrupted: run.interrupted,
         backend: run.backend,
         seconds: run.elapsed.as_secs_f64(),
         run: run_json(&kernel, &run),

@@ -20,6 +20,7 @@
 
 use crate::exact::{ExactBins, ExactSum};
 use crate::expr::{Accuracy, Bounded, Expr, Interval, NO_GPU_BOUND_BECAUSE, Program, Sink};
+use crate::kernel::{Measure, Verify};
 use crate::program::{
     GpuCaps, GpuKernel, GpuProgram, Precision, assemble, param_words, real_at, real_words, u64_words,
 };
@@ -29,7 +30,6 @@ use crate::simd::{self, LaneLoop, Lanes8, Token};
 use crate::size::real_text;
 use crate::sum::add_compensated;
 use crate::sum::{LANES, LaneSums, Neumaier};
-use crate::validate::{Measure, Verify};
 use crate::wire::Wire;
 use crate::{Error, Kernel, Partial, Result};
 
@@ -591,7 +591,7 @@ impl Wire for IntegralPartial {
     }
 }
 
-impl crate::checkpoint::Resumable for MonteCarloIntegral {
+impl crate::kernel::Resumable for MonteCarloIntegral {
     /// `montecarlo expr=HEX box=A:B,… samples=N seed=S`: the expression as the hexadecimal of its text, the
     /// bounds as the bits of their `f64`s.
     fn problem(&self) -> Option<String> {

@@ -5,13 +5,13 @@
 //! an odd `N` leaves one last positive term. The truncation error is below `4 / (2N + 1)`.
 
 use crate::exact::ExactBins;
+use crate::kernel::{Measure, Verify};
 use crate::program::{
     GpuCaps, GpuKernel, GpuProgram, Precision, assemble, param_words, real_at, real_words, u64_words, unit_roundoff,
 };
 use crate::shaders;
 use crate::simd::{self, LaneLoop, Lanes8, Token};
 use crate::sum::{LANES, LaneSums, Neumaier, add_compensated, lanes_to_exact};
-use crate::validate::{Measure, Verify};
 use crate::{Error, ExactSum, Kernel, Result};
 
 use super::MAX_FLOAT_ELEMENTS;
@@ -245,7 +245,7 @@ impl Verify for Leibniz {
     }
 }
 
-impl crate::checkpoint::Resumable for Leibniz {
+impl crate::kernel::Resumable for Leibniz {
     fn problem(&self) -> Option<String> {
         Some(format!("leibniz terms={}", self.terms))
     }

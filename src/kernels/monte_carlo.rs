@@ -8,10 +8,10 @@
 //! estimate is `4 · hits / N` over samples `0 .. N`. The hit count is therefore a pure function of
 //! `(seed, N)`, and every backend must reproduce it exactly.
 
+use crate::kernel::{Measure, Verify};
 use crate::program::{GpuCaps, GpuKernel, GpuProgram, Precision, assemble, param_words, u64_words};
 use crate::rng::{counter_for_call, key_from_seed, philox4x32_10, philox4x32_10_lanes};
 use crate::shaders;
-use crate::validate::{Measure, Verify};
 use crate::wire::Wire;
 use crate::{Error, Kernel, Partial, Result};
 
@@ -313,7 +313,7 @@ impl Wire for Hits {
     }
 }
 
-impl crate::checkpoint::Resumable for MonteCarloPi {
+impl crate::kernel::Resumable for MonteCarloPi {
     fn problem(&self) -> Option<String> {
         Some(format!("pi samples={} seed={}", self.samples, self.seed))
     }

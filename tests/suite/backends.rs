@@ -4,21 +4,24 @@
 
 use std::sync::OnceLock;
 
-use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
-use hetero::{Backend, Engine, Error, Kernel, Partial};
+use hetero::expr::Expr;
+use hetero::kernels::{Function, Leibniz, MonteCarloIntegral, MonteCarloPi, Simpson};
+use hetero::{Backend, Control, Engine, Error, Kernel, Partial};
 
 /// A case of the suite, run once per backend.
 pub(crate) type Case = fn(Backend);
 
 /// Every case on every backend, named `backends::BACKEND::CASE`.
 pub(crate) fn cases() -> Vec<(String, Case, Backend)> {
-    let cases: [(&str, Case); 6] = [
+    let cases: [(&str, Case); 8] = [
         ("monte_carlo_agrees_with_serial", monte_carlo_agrees_with_serial),
         ("simpson_agrees_with_serial", simpson_agrees_with_serial),
         ("leibniz_agrees_with_serial", leibniz_agrees_with_serial),
         ("sub_ranges_combine_to_the_whole", sub_ranges_combine_to_the_whole),
         ("bad_and_empty_ranges", bad_and_empty_ranges),
         ("closures_run_on_the_cpu_only", closures_run_on_the_cpu_only),
+        ("expressions_agree_with_serial", expressions_agree_with_serial),
+        ("chunked_runs_agree_with_one_pass", chunked_runs_agree_with_one_pass),
     ];
     Backend::ALL
         .iter()
@@ -146,5 +149,49 @@ fn closures_run_on_the_cpu_only(backend: Backend) {
         let run = result.unwrap().output;
         assert_eq!(run.value.to_bits(), serial.value.to_bits());
         assert_eq!(run.error_estimate.to_bits(), serial.error_estimate.to_bits());
+    }
+}
+
+/// Expressions, in one dimension by Simpson and in two by Monte Carlo: the CPU backends give serial's
+/// bits, the GPU ones agree within the bound derived from the expression.
+fn expressions_agree_with_serial(backend: Backend) {
+    let simpson = Simpson::expr("exp(-x^2) * sin(3*x) + sqrt(x + 1)", -0.5, 2.0, 300_004).unwrap();
+    agrees(&simpson, backend);
+    let f = Expr::parse("exp(-x*y) + cos(x + y) * x", 2).unwrap();
+    let integral = MonteCarloIntegral::new(f, &[(0.0, 1.0), (-1.0, 2.0)], 200_003, 5).unwrap();
+    agrees(&integral, backend);
+}
+
+/// A run in chunks (a progress callback makes one: about 50 ms each, for stopping and reporting) computes
+/// what one pass does: the same hit counts everywhere, serial's floats on the CPU backends, and floats
+/// within the GPU bound on the GPU ones.
+fn chunked_runs_agree_with_one_pass(backend: Backend) {
+    let engine = engine(backend);
+    let reports = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = std::sync::Arc::clone(&reports);
+    let control = Control::new().with_progress(move |_| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    let pi = MonteCarloPi::new(20_000_017, 4).unwrap();
+    let chunked = engine.run_with(&pi, backend, &control).unwrap();
+    assert!(!chunked.interrupted && chunked.completed == pi.blocks());
+    assert_eq!(
+        chunked.output.hits,
+        engine.run(&pi, Backend::Serial).unwrap().output.hits
+    );
+    assert!(
+        reports.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "no progress was reported"
+    );
+    let simpson = Simpson::expr("exp(-x^2) * cos(x)", 0.0, 2.0, 4_000_000).unwrap();
+    let chunked = engine.run_with(&simpson, backend, &control).unwrap();
+    let serial = engine.run(&simpson, Backend::Serial).unwrap().output;
+    match chunked.float_precision() {
+        None => assert_eq!(chunked.output.value.to_bits(), serial.value.to_bits(), "{backend}"),
+        Some(precision) => {
+            let bound = simpson.gpu_bound(precision).unwrap();
+            let difference = (chunked.output.value - serial.value).abs();
+            assert!(difference <= bound, "{backend}: {difference:e} beyond {bound:e}");
+        }
     }
 }

@@ -112,7 +112,7 @@ pub(crate) fn budgets_and_time_limits_end_runs_that_max_evals_reproduces() {
 
     // A time limit ends where it ends; the evaluations it reports, as a budget, give the same bits.
     for request in [simpson, mc] {
-        let timed = answer(&request.clone().time_limit(0.02), Backend::Rayon, 2);
+        let timed = answer(&request.clone().time_limit(0.03), Backend::Rayon, 2);
         assert_eq!(timed.reached, Some(false), "{:?}", timed.why);
         assert!(!timed.interrupted);
         assert!(timed.why.as_deref().unwrap().contains("time limit"), "{:?}", timed.why);
@@ -133,6 +133,9 @@ pub(crate) fn bad_requests_are_bad_input() {
         Request::new(interval())
             .options(Options::new().with("intervals", 8u64))
             .rtol(1e-3),
+        Request::new(interval())
+            .options(Options::new().with("intervals", 8u64))
+            .max_evals(100_000),
         Request::new(interval()).rtol(-1.0),
         Request::new(interval()).atol(f64::NAN),
         Request::new(interval()).rtol(0.0),

@@ -3,7 +3,8 @@
 //!
 //! A test that needs a GPU is reported as **ignored** where no adapter can be opened, with a line saying
 //! why, never as passed; with `HETERO_REQUIRE_GPU=1` (as in CI, on the software Vulkan driver) it runs
-//! anyway and fails. The usual test-harness flags work (`cargo test --release -- NAME`, `--list`,
+//! anyway and fails. A test that needs 64-bit float shaders is reported as ignored, with the adapter's
+//! name, on an adapter without them. The usual test-harness flags work (`cargo test --release -- NAME`, `--list`,
 //! `--ignored`, `--test-threads N`).
 
 mod backends;
@@ -25,6 +26,9 @@ use libtest_mimic::{Arguments, Completion, Trial};
 enum Needs {
     Cpu,
     Gpu,
+    /// An adapter with 64-bit float shaders: ignored, saying so, on one without them (also in CI, whose
+    /// software adapter has none).
+    GpuF64,
 }
 
 /// `module: name, …` as (`"module::name"`, the function, what it needs).
@@ -59,10 +63,12 @@ fn main() {
         gpu_and_cpu_sub_ranges_combine_to_the_whole, leibniz_agrees_within_the_bound_of_each_precision,
         simpson_agrees_within_the_bound_of_each_precision,
         expressions_agree_within_their_derived_bound, monte_carlo_integrals_agree_within_their_derived_bound,
-        random_expressions_on_the_gpu, simpson_f64_meets_one_part_in_a_trillion,
-        f64_math_is_within_two_ulp_of_the_cpu, composed_math_is_within_its_ulps, a_second_run_compiles_nothing,
+        random_expressions_on_the_gpu, composed_math_is_within_its_ulps, a_second_run_compiles_nothing,
         gpu_errors_are_values_not_panics, hybrid_equals_the_cpu, chunked_gpu_runs_equal_one_pass,
         auto_and_compare_include_the_gpu,
+    ));
+    cases.extend(cases!(Needs::GpuF64 => gpu:
+        simpson_f64_meets_one_part_in_a_trillion, f64_math_is_within_two_ulp_of_the_cpu,
     ));
     cases.extend(cases!(Needs::Cpu => cli:
         pi_json_matches_the_library_on_every_backend, seeds_span_all_of_u64, simpson_json_has_its_fields,
@@ -131,7 +137,7 @@ fn main() {
 /// without one it is reported as ignored, with the reason, unless `HETERO_REQUIRE_GPU=1`.
 fn trial(name: String, needs: Needs, test: impl FnOnce() + Send + 'static) -> Trial {
     Trial::ignorable_test(name, move || {
-        if needs == Needs::Gpu
+        if needs != Needs::Cpu
             && let Err(why) = gpu::shared()
             && !std::env::var("HETERO_REQUIRE_GPU").is_ok_and(|v| v == "1")
         {
@@ -139,6 +145,12 @@ fn trial(name: String, needs: Needs, test: impl FnOnce() + Send + 'static) -> Tr
             return Ok(Completion::ignored_with(format!(
                 "{why}; HETERO_REQUIRE_GPU=1 fails instead"
             )));
+        }
+        if needs == Needs::GpuF64
+            && gpu::shared().is_ok()
+            && let Some(why) = gpu::lacks_f64()
+        {
+            return Ok(Completion::ignored_with(why));
         }
         test();
         Ok(Completion::Completed)

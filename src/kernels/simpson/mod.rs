@@ -22,10 +22,10 @@ mod points;
 pub use integrands::{Function, Integrand};
 
 use crate::expr::Expr;
+use crate::kernel::{Measure, Verify};
 use crate::program::{GpuKernel, Precision, unit_roundoff};
 use crate::size::real_text;
 use crate::sum::{LANES, Neumaier};
-use crate::validate::{Measure, Verify};
 use crate::wire::Wire;
 use crate::{Error, ExactSum, Kernel, Partial, Result};
 
@@ -495,7 +495,7 @@ impl Wire for SimpsonPartial {
     }
 }
 
-impl<F: Integrand> crate::checkpoint::Resumable for Simpson<F> {
+impl<F: Integrand> crate::kernel::Resumable for Simpson<F> {
     /// `simpson f=NAME [PARAMETERS] from=BITS to=BITS intervals=N`, the bounds (and a Gaussian's
     /// parameters) as the hex bits of their `f64`s, `intervals` as requested; an expression is
     /// `f=expr expr=HEX`, the hexadecimal of its text. Built-in integrands and expressions have one.
