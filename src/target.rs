@@ -414,6 +414,22 @@ pub(crate) fn simpson_to_goal<F: Integrand + Clone>(
             }
             return Ok((TargetRun::reached(run), evals));
         }
+        // At the value's rounding three doublings running, above the target: more points cannot shrink the
+        // estimate (rounding limits it), so the run ends here with the best of the runs.
+        if settled.ends_with(&[true; 3]) {
+            let best = match best {
+                Some(best) if best.output.error_estimate <= estimate => best,
+                _ => run,
+            };
+            let why = format!(
+                "the estimate stopped shrinking at {:.3e} with {} intervals: it is at the rounding of the value in \
+                 {} ({resolution:.3e}, half its last place), which more points cannot reduce",
+                best.output.error_estimate,
+                best.output.intervals,
+                precision.map_or("f64".to_owned(), |p| p.to_string()),
+            );
+            return Ok((TargetRun::missed(best, why), evals));
+        }
         if estimate < smallest / 4.0 || smallest.is_infinite() {
             stale = 0;
         } else {
