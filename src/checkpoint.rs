@@ -595,7 +595,7 @@ pub fn merge_prefix<K: Resumable>(kernel: &K, results: &[PartialResult]) -> Resu
 
 /// The run a result makes, when its done blocks start at block 0: the kernel's output of the whole
 /// problem when every block is done (the same bits as a single run), else that of the prefix done
-/// ([`Kernel::finish_prefix`]), marked interrupted. Its backend and threads are the last part's; its time
+/// ([`Kernel::finish_prefix`](crate::Kernel::finish_prefix)), marked interrupted. Its backend and threads are the last part's; its time
 /// the parts' seconds added up.
 pub fn finish<K: Resumable>(kernel: &K, result: &PartialResult) -> Result<Run<K::Output>> {
     let partial = result.partial(kernel)?;

@@ -443,20 +443,21 @@ pub fn integrate_with(engine: &Engine, request: &Request, control: &Control) -> 
             "give a size or a budget (max_evals) with a tolerance, not a size and a budget".to_owned(),
         ));
     }
+    let limit = match request.time_limit {
+        Some(seconds) => Some(
+            Duration::try_from_secs_f64(seconds)
+                .ok()
+                .filter(|limit| !limit.is_zero())
+                .ok_or_else(|| Error::invalid("time limit", format!("{seconds} is not a number of seconds above 0")))?,
+        ),
+        None => None,
+    };
     if request.choice == Choice::Auto {
         method.calibrate(engine, &request.problem, &request.options, control)?;
     }
-    let deadline = match request.time_limit {
-        Some(seconds) => {
-            let limit = Duration::try_from_secs_f64(seconds)
-                .ok()
-                .filter(|limit| !limit.is_zero())
-                .ok_or_else(|| Error::invalid("time limit", format!("{seconds} is not a number of seconds above 0")))?;
-            match Instant::now().checked_add(limit) {
-                Some(deadline) => control.clone().with_deadline(deadline),
-                None => control.clone(),
-            }
-        }
+    // The time limit starts after auto's calibration, which is measured once per machine and kept.
+    let deadline = match limit.and_then(|limit| Instant::now().checked_add(limit)) {
+        Some(deadline) => control.clone().with_deadline(deadline),
         None => control.clone(),
     };
     let job = Job {
