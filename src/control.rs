@@ -98,7 +98,7 @@ impl Control {
     /// let control = Control::new().with_deadline(Instant::now() + Duration::from_millis(20));
     /// match engine.run_with(&kernel, Backend::Serial, &control) {
     ///     // The blocks done before the deadline.
-    ///     Ok(run) => assert!(run.interrupted && run.completed < kernel.blocks()),
+    ///     Ok(run) => assert!(run.interrupted && run.completed < run.blocks),
     ///     // None done before it (a machine busy elsewhere).
     ///     Err(e) => assert!(matches!(e, hetero::Error::Interrupted { .. })),
     /// }
