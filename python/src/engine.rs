@@ -14,11 +14,11 @@ use hetero::integrate::{Problem as Integral, Request, integrate_with};
 use hetero::kernels::{Function, Leibniz, MonteCarloIntegral, MonteCarloPi, Simpson};
 use hetero::report::{Report, comparison_json, run_json};
 use hetero::target::TargetRun;
-use hetero::{Backend, Choice, Control, Engine, Error, Run};
+use hetero::{Backend, Choice, Control, Engine, Run};
 
 use crate::FORKS;
 use crate::convert::{choice, count, domain, options, real, to_python};
-use crate::errors::{interrupted, py_error, stopped_by};
+use crate::errors::{py_error, settled, stopped_by};
 use crate::worker::interruptible;
 
 /// An engine, rebuilt after a `fork`: the child has none of the parent's threads, so a thread pool or
@@ -122,13 +122,7 @@ where
             None => engine.run_with(&*job_kernel, choice, control).map(|run| (run, None)),
         })
     })?;
-    let (run, reached): (Run<K::Output>, _) = match done {
-        Ok(done) => done,
-        Err(error @ Error::Interrupted { .. }) if pending.is_some() => {
-            return Err(interrupted(py, &error.to_string(), None));
-        }
-        Err(error) => return Err(pending.unwrap_or_else(|| py_error(error))),
-    };
+    let ((run, reached), pending): ((Run<K::Output>, _), _) = settled(py, done, pending)?;
     let mut fields = run_json(&*kernel, &run);
     if let (Some(target), Some(map)) = (target, fields.as_object_mut()) {
         map.insert("target_error".to_owned(), target.into());
@@ -392,13 +386,7 @@ impl PyEngine {
         let (done, pending) = interruptible(py, move |control| {
             keeping_model(&engine, choice, || integrate_with(&engine, &request, control))
         })?;
-        let answer = match done {
-            Ok(answer) => answer,
-            Err(error @ Error::Interrupted { .. }) if pending.is_some() => {
-                return Err(interrupted(py, &error.to_string(), None));
-            }
-            Err(error) => return Err(pending.unwrap_or_else(|| py_error(error))),
-        };
+        let (answer, pending) = settled(py, done, pending)?;
         let fields = to_python(py, &answer.to_json())?;
         if let Some(error) = pending {
             let message = "interrupted: the answer covers what was completed";

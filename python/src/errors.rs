@@ -54,3 +54,19 @@ pub(crate) fn interrupted(py: Python<'_>, message: &str, result: Option<Bound<'_
     let _ = error.value(py).setattr("result", result);
     error
 }
+
+/// The value of a run that a signal handler's exception (`pending`) may have stopped, with that exception
+/// for the caller to raise once it has the result: a run stopped before anything was done is an
+/// [`Interrupted`] without a result, any other error the signal's exception when there is one, else the
+/// library's error as Python's.
+pub(crate) fn settled<T>(
+    py: Python<'_>,
+    done: hetero::Result<T>,
+    pending: Option<PyErr>,
+) -> PyResult<(T, Option<PyErr>)> {
+    match done {
+        Ok(value) => Ok((value, pending)),
+        Err(error @ Error::Interrupted { .. }) if pending.is_some() => Err(interrupted(py, &error.to_string(), None)),
+        Err(error) => Err(pending.unwrap_or_else(|| py_error(error))),
+    }
+}
