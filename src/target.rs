@@ -158,7 +158,7 @@ pub fn pi_to_error(
 /// use hetero::{Backend, Control, Engine, expr::Expr, kernels::MonteCarloIntegral, target::integral_to_error};
 ///
 /// let engine = Engine::with_threads(2)?;
-/// let f = Expr::parse("exp(-x*y)", 2)?;
+/// let f = Expr::parse("exp(-x*y)", 2)?.into();
 /// let run = integral_to_error(&engine, &f, &[(0.0, 1.0); 2], 9, 1e-4, Backend::Rayon, &Control::new())?.run;
 /// assert!(run.output.std_error <= 1e-4);
 /// let fixed = MonteCarloIntegral::new(f, &[(0.0, 1.0); 2], run.output.samples, 9)?;
@@ -167,7 +167,7 @@ pub fn pi_to_error(
 /// ```
 pub fn integral_to_error(
     engine: &Engine,
-    f: &crate::expr::Expr,
+    f: &crate::integrand::Integrand,
     bounds: &[(f64, f64)],
     seed: u64,
     target: f64,
@@ -199,7 +199,7 @@ pub(crate) struct Goal<'a> {
 /// [`integral_to_error`] towards a [`Goal`].
 pub(crate) fn integral_to_goal(
     engine: &Engine,
-    f: &crate::expr::Expr,
+    f: &crate::integrand::Integrand,
     bounds: &[(f64, f64)],
     seed: u64,
     goal: &Goal<'_>,

@@ -260,7 +260,7 @@ impl PyEngine {
                 hetero::target::simpson_to_error(e, k.integrand().clone(), a, b, t, c, control)
             }),
             Problem::Integral(k) => run_one(py, engine, k, choice, target, |e, k, t, c, control| {
-                hetero::target::integral_to_error(e, k.expr(), k.bounds(), k.seed(), t, c, control)
+                hetero::target::integral_to_error(e, k.integrand(), k.bounds(), k.seed(), t, c, control)
             }),
         }
     }

@@ -418,8 +418,8 @@ pub(super) fn montecarlo_kernel(a: &MontecarloArgs) -> hetero::Result<MonteCarlo
 pub(super) fn montecarlo(a: &MontecarloArgs, ranks: Option<&Ranks>) -> hetero::Result<Outcome> {
     one_size(a.samples, &a.run)?;
     let kernel = montecarlo_kernel(a)?;
-    let probe = MonteCarloIntegral::new(kernel.expr().clone(), &a.bounds.0, 1 << 22, a.seed)?;
-    let (f, bounds, seed) = (kernel.expr().clone(), a.bounds.0.clone(), a.seed);
+    let probe = MonteCarloIntegral::new(kernel.integrand().clone(), &a.bounds.0, 1 << 22, a.seed)?;
+    let (f, bounds, seed) = (kernel.integrand().clone(), a.bounds.0.clone(), a.seed);
     let to_target = move |engine: &Engine, target, choice, control: &Control| {
         hetero::target::integral_to_error(engine, &f, &bounds, seed, target, choice, control)
     };

@@ -40,40 +40,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+pub use crate::integrand::{Integrand, RustFunction};
 pub use options::{OptionKind, OptionSpec, OptionValue, Options};
 
 use crate::expr::Expr;
-use crate::kernels::Function;
 use crate::size::real_text;
 use crate::{Backend, Choice, Control, Engine, Error, Result};
-
-/// The function integrated.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum Integrand {
-    /// A built-in function of one variable, with its own vector loops and exact integral.
-    Builtin(Function),
-    /// An expression ([`crate::expr`]) of as many variables as the domain has dimensions.
-    Expr(Expr),
-}
-
-impl Integrand {
-    /// How many variables it takes.
-    pub fn dims(&self) -> usize {
-        match self {
-            Integrand::Builtin(_) => 1,
-            Integrand::Expr(f) => f.dims(),
-        }
-    }
-
-    /// How it reads in a report: the expression's text, or the built-in's name.
-    pub fn text(&self) -> String {
-        match self {
-            Integrand::Builtin(f) => f.name().to_owned(),
-            Integrand::Expr(f) => f.source().to_owned(),
-        }
-    }
-}
 
 /// An integral to compute: an integrand over a box (an interval in one dimension) of finite bounds.
 #[derive(Clone, Debug)]

@@ -64,6 +64,7 @@ impl Method for Simpson {
         let probe = |n| match problem.integrand() {
             Integrand::Builtin(f) => engine.ensure_calibrated(&Kernel::new(*f, a, b, n)?, control),
             Integrand::Expr(f) => engine.ensure_calibrated(&Kernel::new(f.clone(), a, b, n)?, control),
+            Integrand::Rust(f) => engine.ensure_calibrated(&Kernel::new(f.clone(), a, b, n)?, control),
         };
         probe((1 << 26) - 4).map(drop)
     }
@@ -73,6 +74,7 @@ impl Method for Simpson {
         match job.problem.integrand() {
             Integrand::Builtin(f) => run(self, job, *f, a, b),
             Integrand::Expr(f) => run(self, job, f.clone(), a, b),
+            Integrand::Rust(f) => run(self, job, f.clone(), a, b),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Monte Carlo integration of an expression over a box in 1 to 16 dimensions.
+//! Monte Carlo integration of an expression (1 to 16 dimensions) or a Rust function (any number) over a
+//! box.
 //!
 //! # The points (a public contract)
 //!
@@ -19,28 +20,28 @@
 //! vector width.
 
 use crate::exact::{ExactBins, ExactSum};
-use crate::expr::{Accuracy, Bounded, Expr, Interval, NO_GPU_BOUND_BECAUSE, Program, Sink};
+use crate::expr::{Accuracy, Bounded, Expr, Interval, NO_GPU_BOUND_BECAUSE};
+use crate::integrand::Integrand;
 use crate::kernel::{Measure, Verify};
+use crate::points::{self, Evaluable, PointSource, sums_and_squares};
 use crate::program::{
     GpuCaps, GpuKernel, GpuProgram, Precision, assemble, param_words, real_at, real_words, u64_words,
 };
 use crate::rng::{counter_for_call, key_from_seed, philox4x32_10, philox4x32_10_lanes};
 use crate::shaders;
-use crate::simd::{self, LaneLoop, Lanes8, Token};
+use crate::simd::{Lanes8, Token};
 use crate::size::real_text;
 use crate::sum::add_compensated;
-use crate::sum::{LANES, LaneSums, Neumaier};
+use crate::sum::{LANES, Neumaier};
 use crate::wire::Wire;
 use crate::{Error, Kernel, Partial, Result};
 
 /// Points per block (a multiple of [`LANES`]).
 pub(crate) const BLOCK_POINTS: u64 = 1 << 14;
 
-/// Points per chunk of the vector loop: each operation of the expression's program runs over a chunk.
-const CHUNK_VECTORS: usize = 32;
-
 /// `∫ f` over a box by Monte Carlo: the mean of `f` at `samples` points of the stream of `seed`, times the
-/// volume.
+/// volume. `f` is an expression or a Rust function ([`Integrand`]); a Rust function runs on the CPU
+/// backends only.
 ///
 /// ```
 /// use hetero::{Backend, Engine, expr::Expr, kernels::MonteCarloIntegral};
@@ -54,8 +55,8 @@ const CHUNK_VECTORS: usize = 32;
 /// ```
 #[derive(Clone, Debug)]
 pub struct MonteCarloIntegral {
-    /// The expression, compiled for the box.
-    f: Expr,
+    /// The integrand (an expression compiled for the box).
+    f: Integrand,
     bounds: Vec<(f64, f64)>,
     samples: u64,
     seed: u64,
@@ -85,7 +86,7 @@ impl Partial for IntegralPartial {
 /// The outcome of [`MonteCarloIntegral`].
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct IntegralEstimate {
-    /// The expression.
+    /// The expression, or the Rust function's name.
     pub expr: String,
     /// Its dimensions.
     pub dims: usize,
@@ -108,8 +109,16 @@ pub struct IntegralEstimate {
 
 impl MonteCarloIntegral {
     /// `∫ f` over the box `bounds` (one finite `(a, b)` per variable of `f`) from `samples ≥ 1` points of the
-    /// stream of `seed`.
-    pub fn new(f: Expr, bounds: &[(f64, f64)], samples: u64, seed: u64) -> Result<Self> {
+    /// stream of `seed`: `f` an [`Expr`] or a [`RustFunction`](crate::integrate::RustFunction) (the
+    /// built-in functions are Simpson's).
+    pub fn new(f: impl Into<Integrand>, bounds: &[(f64, f64)], samples: u64, seed: u64) -> Result<Self> {
+        let f = f.into();
+        if let Integrand::Builtin(function) = f {
+            return Err(Error::Unsupported(format!(
+                "Monte Carlo integrates expressions and Rust functions: write the built-in {} as an expression",
+                function.name()
+            )));
+        }
         if bounds.len() != f.dims() {
             return Err(Error::invalid(
                 "box",
@@ -142,8 +151,12 @@ impl MonteCarloIntegral {
                 ),
             ));
         }
+        let f = match f {
+            Integrand::Expr(f) => Integrand::Expr(f.over(bounds)),
+            f => f,
+        };
         Ok(MonteCarloIntegral {
-            f: f.over(bounds),
+            f,
             bounds: bounds.to_vec(),
             samples,
             seed,
@@ -151,9 +164,31 @@ impl MonteCarloIntegral {
         })
     }
 
-    /// The expression.
-    pub fn expr(&self) -> &Expr {
+    /// The integrand.
+    pub fn integrand(&self) -> &Integrand {
         &self.f
+    }
+
+    /// The expression, if the integrand is one.
+    pub fn expr(&self) -> Option<&Expr> {
+        match &self.f {
+            Integrand::Expr(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The integrand as the point loops evaluate it.
+    fn evaluable(&self) -> Evaluable<'_> {
+        Evaluable::of(&self.f)
+    }
+
+    /// The points of the stream over the box.
+    fn points(&self) -> StreamPoints<'_> {
+        StreamPoints {
+            bounds: &self.bounds,
+            key: key_from_seed(self.seed),
+            calls: self.f.dims().div_ceil(2) as u64,
+        }
     }
 
     /// The box.
@@ -194,7 +229,10 @@ impl MonteCarloIntegral {
                 error: 4.0 * u * (a.abs() + (b - a).abs()),
             })
             .collect();
-        let f = self.f.bound(&inputs, &Accuracy::CPU, &gpu)?;
+        let Integrand::Expr(expr) = &self.f else {
+            return None;
+        };
+        let f = expr.bound(&inputs, &Accuracy::CPU, &gpu)?;
         // A block's sums of f and f² on the GPU must stay inside its precision's range.
         if f.value.magnitude().powi(2) * BLOCK_POINTS as f64 > gpu.largest {
             return None;
@@ -205,27 +243,25 @@ impl MonteCarloIntegral {
 
     /// Point `j` of the stream, by the definition (see the module): what every backend must draw.
     pub fn point(&self, j: u64) -> Vec<f64> {
-        let calls = self.f.dims().div_ceil(2) as u64;
-        let key = key_from_seed(self.seed);
-        (0..self.f.dims())
-            .map(|k| {
-                let r = philox4x32_10(counter_for_call(j * calls + (k / 2) as u64), key);
-                let (lo, hi) = if k % 2 == 0 { (r[0], r[1]) } else { (r[2], r[3]) };
-                coordinate(self.bounds[k], lo, hi)
-            })
-            .collect()
+        let mut x = vec![0.0; self.f.dims()];
+        self.points().point(j, &mut x);
+        x
     }
 
-    /// `expr=HEX box=A:B,… samples=N seed=S` for `samples` points, the bounds as the bits of their `f64`s.
+    /// `expr=HEX box=A:B,… samples=N seed=S` for `samples` points, the bounds as the bits of their `f64`s
+    /// (`rust=HEX` of its name for a Rust function).
     fn problem_line(&self, samples: u64) -> String {
         let bounds: Vec<String> = self
             .bounds
             .iter()
             .map(|(a, b)| format!("{:#018x}:{:#018x}", a.to_bits(), b.to_bits()))
             .collect();
+        let integrand = match &self.f {
+            Integrand::Expr(f) => format!("expr={}", hex(f.source())),
+            f => format!("rust={}", hex(&f.text())),
+        };
         format!(
-            "expr={} box={} samples={samples} seed={}",
-            hex(self.f.source()),
+            "{integrand} box={} samples={samples} seed={}",
             bounds.join(","),
             self.seed
         )
@@ -249,7 +285,7 @@ impl MonteCarloIntegral {
         };
         let std_error = self.volume.abs() * (variance / n).sqrt();
         IntegralEstimate {
-            expr: self.f.source().to_owned(),
+            expr: self.f.text(),
             dims: self.f.dims(),
             bounds: self.bounds.clone(),
             samples: total.points,
@@ -269,77 +305,46 @@ fn coordinate((a, b): (f64, f64), lo: u32, hi: u32) -> f64 {
     a + (b - a) * u
 }
 
-/// The sums of `f` and `f²` over the points of one block, a lane per point `mod 8`, on the widest vector
-/// unit the processor has.
-struct BlockPoints<'a> {
-    kernel: &'a MonteCarloIntegral,
-    program: &'a Program,
-    first: u64,
-    count: u64,
+/// The points of the stream over a box (see the module): a [`PointSource`] whose vector loop draws eight
+/// points' numbers at once.
+struct StreamPoints<'a> {
+    bounds: &'a [(f64, f64)],
+    key: [u32; 2],
+    /// Calls of the generator per point, `⌈d/2⌉`.
+    calls: u64,
 }
 
-/// The sums of a program's values and of their squares, per lane.
-#[derive(Clone, Copy)]
-struct SumsAndSquares<V> {
-    sums: LaneSums<V>,
-    squares: LaneSums<V>,
-}
-
-impl<V: Lanes8> Sink<V> for SumsAndSquares<V> {
-    #[inline(always)]
-    fn take(&mut self, y: V) {
-        self.sums.add(y);
-        self.squares.add(y.mul(y));
+impl PointSource for StreamPoints<'_> {
+    fn dims(&self) -> usize {
+        self.bounds.len()
     }
-}
 
-impl LaneLoop for BlockPoints<'_> {
-    type Output = ([Neumaier; LANES], [Neumaier; LANES]);
+    fn point(&self, j: u64, x: &mut [f64]) {
+        for (k, x) in x.iter_mut().enumerate() {
+            let r = philox4x32_10(counter_for_call(j * self.calls + (k / 2) as u64), self.key);
+            let (lo, hi) = if k % 2 == 0 { (r[0], r[1]) } else { (r[2], r[3]) };
+            *x = coordinate(self.bounds[k], lo, hi);
+        }
+    }
 
     #[inline(always)]
-    fn run<V: Lanes8>(self, token: Token<V>) -> Self::Output {
-        let dims = self.kernel.f.dims();
-        let calls = dims.div_ceil(2) as u64;
-        let key = key_from_seed(self.kernel.seed);
-        let mut sums = SumsAndSquares {
-            sums: LaneSums::new(token),
-            squares: LaneSums::new(token),
-        };
-        let mut inputs = vec![token.splat(0.0); dims * CHUNK_VECTORS];
-        let mut slots = vec![token.splat(0.0); self.program.slots() * CHUNK_VECTORS];
-        let whole = self.count / LANES as u64 * LANES as u64;
-        let mut j = self.first;
-        while j < self.first + whole {
-            let vectors = (((self.first + whole - j) / LANES as u64) as usize).min(CHUNK_VECTORS);
-            for v in 0..vectors {
-                let base = j + (v * LANES) as u64;
-                for call in 0..calls {
-                    let index: [u64; LANES] = std::array::from_fn(|l| (base + l as u64) * calls + call);
-                    let r = philox4x32_10_lanes(index.map(|i| i as u32), index.map(|i| (i >> 32) as u32), key);
-                    for half in 0..2 {
-                        let k = 2 * call as usize + half;
-                        if k < dims {
-                            let x: [f64; LANES] = std::array::from_fn(|l| {
-                                coordinate(self.kernel.bounds[k], r[2 * half][l], r[2 * half + 1][l])
-                            });
-                            inputs[k * CHUNK_VECTORS + v] = token.load(x);
-                        }
+    fn fill<V: Lanes8>(&self, token: Token<V>, first: u64, vectors: usize, inputs: &mut [V], width: usize) {
+        let dims = self.bounds.len();
+        for v in 0..vectors {
+            let base = first + (v * LANES) as u64;
+            for call in 0..self.calls {
+                let index: [u64; LANES] = std::array::from_fn(|l| (base + l as u64) * self.calls + call);
+                let r = philox4x32_10_lanes(index.map(|i| i as u32), index.map(|i| (i >> 32) as u32), self.key);
+                for half in 0..2 {
+                    let k = 2 * call as usize + half;
+                    if k < dims {
+                        let x: [f64; LANES] =
+                            std::array::from_fn(|l| coordinate(self.bounds[k], r[2 * half][l], r[2 * half + 1][l]));
+                        inputs[k * width + v] = token.load(x);
                     }
                 }
             }
-            sums = self
-                .program
-                .run(token, &inputs, &mut slots, CHUNK_VECTORS, vectors, sums);
-            j += (vectors * LANES) as u64;
         }
-        let (mut sums, mut squares) = (sums.sums.lanes(), sums.squares.lanes());
-        for j in j..self.first + self.count {
-            let y = self.program.eval(&self.kernel.point(j));
-            let lane = (j % LANES as u64) as usize;
-            sums[lane].add(y);
-            squares[lane].add(y * y);
-        }
-        (sums, squares)
     }
 }
 
@@ -357,12 +362,7 @@ impl Kernel for MonteCarloIntegral {
 
     fn block(&self, index: u64) -> IntegralPartial {
         let (first, count) = self.extent(index);
-        let (sums, squares) = simd::run(BlockPoints {
-            kernel: self,
-            program: self.f.program(),
-            first,
-            count,
-        });
+        let (sums, squares) = sums_and_squares(self.evaluable(), &self.points(), first, count);
         let mut partial = IntegralPartial {
             points: count,
             ..IntegralPartial::default()
@@ -379,7 +379,7 @@ impl Kernel for MonteCarloIntegral {
         // A lane's running sum left the f64 range: the block's values are summed exactly instead, one by
         // one, so that finite values give a finite, exact partial (every backend takes this path).
         for j in first..first + count {
-            let y = self.f.program().eval(&self.point(j));
+            let y = self.evaluable().value(&self.point(j));
             partial.sum.add(y);
             partial.squares.add(y * y);
         }
@@ -403,13 +403,18 @@ impl Kernel for MonteCarloIntegral {
         blocks.saturating_mul(BLOCK_POINTS).min(self.samples)
     }
 
-    /// `montecarlo/DIMS`: expressions of one dimension count share a calibration.
+    /// `montecarlo/DIMSd`: expressions of one dimension count share a calibration; Rust functions
+    /// (`montecarlo/DIMSd/rust`) another.
     fn cost_key(&self) -> String {
-        format!("montecarlo/{}d", self.f.dims())
+        match self.f {
+            Integrand::Expr(_) => format!("montecarlo/{}d", self.f.dims()),
+            _ => format!("montecarlo/{}d/rust", self.f.dims()),
+        }
     }
 
+    /// Expressions only: a Rust function runs on the CPU.
     fn gpu(&self) -> Option<&dyn GpuKernel<Partial = IntegralPartial>> {
-        Some(self)
+        matches!(self.f, Integrand::Expr(_)).then_some(self as _)
     }
 }
 
@@ -431,11 +436,17 @@ impl GpuKernel for MonteCarloIntegral {
     /// where [`gpu_bound`](Self::gpu_bound) can be derived.
     fn program(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, IntegralPartial>> {
         let precision = caps.float_precision()?;
-        let user = self.f.wgsl("user_integrand");
+        let Integrand::Expr(expr) = &self.f else {
+            return Err(Error::Unsupported(format!(
+                "{} is a Rust function: it runs on the CPU backends only",
+                self.f.text()
+            )));
+        };
+        let user = expr.wgsl("user_integrand");
         if self.gpu_bound(precision).is_none() {
             return Err(Error::Unsupported(format!(
                 "no GPU error bound can be derived for {} over the box in {precision}: {NO_GPU_BOUND_BECAUSE}",
-                self.f.source()
+                expr.source()
             )));
         }
         let dims = self.f.dims();
@@ -544,10 +555,15 @@ impl Verify for MonteCarloIntegral {
         if output.value.is_finite() && output.std_error.is_finite() {
             return Ok(());
         }
-        let f = self.f.source();
-        let bad = (0..self.samples.min(1 << 20)).find_map(|j| {
-            let x = self.point(j);
-            (!self.f.program().eval(&x).is_finite()).then_some((j, x))
+        let f = self.f.text();
+        // The first 2^20 points, a block's worth at a time through the vector loop.
+        let scanned = self.samples.min(1 << 20);
+        let mut values = vec![0.0; BLOCK_POINTS as usize];
+        let bad = (0..scanned).step_by(BLOCK_POINTS as usize).find_map(|first| {
+            let values = &mut values[..BLOCK_POINTS.min(scanned - first) as usize];
+            points::values(self.evaluable(), &self.points(), first, values);
+            let j = first + values.iter().position(|y| !y.is_finite())? as u64;
+            Some((j, self.point(j)))
         });
         Err(Error::NotFinite(match bad {
             Some((j, x)) => {
@@ -593,9 +609,9 @@ impl Wire for IntegralPartial {
 
 impl crate::kernel::Resumable for MonteCarloIntegral {
     /// `montecarlo expr=HEX box=A:B,… samples=N seed=S`: the expression as the hexadecimal of its text, the
-    /// bounds as the bits of their `f64`s.
+    /// bounds as the bits of their `f64`s. A Rust function cannot be named in a file: `None`.
     fn problem(&self) -> Option<String> {
-        Some(format!("montecarlo {}", self.problem_line(self.samples)))
+        matches!(self.f, Integrand::Expr(_)).then(|| format!("montecarlo {}", self.problem_line(self.samples)))
     }
 }
 
@@ -639,7 +655,7 @@ mod tests {
                 let mut sums = [Neumaier::default(); LANES];
                 let mut squares = [Neumaier::default(); LANES];
                 for j in first..first + count {
-                    let y = k.expr().eval(&k.point(j)).unwrap();
+                    let y = k.expr().unwrap().eval(&k.point(j)).unwrap();
                     sums[(j % 8) as usize].add(y);
                     squares[(j % 8) as usize].add(y * y);
                 }
@@ -704,11 +720,56 @@ mod tests {
     }
 
     #[test]
+    fn a_rust_function_gives_the_bits_of_the_same_expression_on_every_cpu_backend() {
+        use crate::integrate::RustFunction;
+        let bounds = [(0.0, 1.0), (-1.0, 2.0), (0.5, 3.0)];
+        let samples = 2 * BLOCK_POINTS + 21;
+        let expr = integral("x * y - z", &bounds, samples, 5);
+        let rust = RustFunction::new(3, |x: &[f64]| x[0] * x[1] - x[2])
+            .unwrap()
+            .named("xy-z");
+        let rust = MonteCarloIntegral::new(rust, &bounds, samples, 5).unwrap();
+        assert!(rust.gpu().is_none() && expr.gpu().is_some());
+        assert_eq!(rust.cost_key(), "montecarlo/3d/rust");
+        assert!(crate::kernel::Resumable::problem(&rust).is_none());
+        let serial = Engine::with_threads(1)
+            .unwrap()
+            .run(&expr, Backend::Serial)
+            .unwrap()
+            .output;
+        for threads in [1, 3] {
+            let engine = Engine::with_threads(threads).unwrap();
+            for backend in [Backend::Serial, Backend::Rayon, Backend::Threads] {
+                let out = engine.run(&rust, backend).unwrap().output;
+                assert_eq!(
+                    (out.value, out.std_error),
+                    (serial.value, serial.std_error),
+                    "{backend:?}"
+                );
+                assert_eq!(out.expr, "xy-z");
+            }
+        }
+        // A Rust function that is not finite somewhere is named, with the point.
+        let log = RustFunction::new(1, |x: &[f64]| (x[0] - 0.5).ln())
+            .unwrap()
+            .named("log(x-1/2)");
+        let log = MonteCarloIntegral::new(log, &[(0.0, 1.0)], 1000, 1).unwrap();
+        let out = Engine::with_threads(1)
+            .unwrap()
+            .run(&log, Backend::Serial)
+            .unwrap()
+            .output;
+        let err = log.check(&out).unwrap_err().to_string();
+        assert!(err.starts_with("log(x-1/2) is not finite at ("), "{err}");
+    }
+
+    #[test]
     fn bad_problems_are_errors() {
         let f = Expr::parse("x + y", 2).unwrap();
         assert!(MonteCarloIntegral::new(f.clone(), &[(0.0, 1.0)], 10, 1).is_err());
         assert!(MonteCarloIntegral::new(f.clone(), &[(0.0, 1.0), (0.0, f64::INFINITY)], 10, 1).is_err());
         assert!(MonteCarloIntegral::new(f.clone(), &[(0.0, 1.0); 2], 0, 1).is_err());
+        assert!(MonteCarloIntegral::new(crate::kernels::Function::Exp, &[(0.0, 1.0)], 10, 1).is_err());
         assert!(MonteCarloIntegral::new(f.clone(), &[(-1e308, 1e308); 2], 10, 1).is_err());
         assert!(MonteCarloIntegral::new(f, &[(0.0, 1.0); 2], u64::MAX, 1).is_ok());
         let g = Expr::parse("x1", 3).unwrap();

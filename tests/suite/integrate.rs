@@ -2,7 +2,7 @@
 //! stamps, tolerances met on every CPU backend, budgets and time limits that end runs reproducibly, and bad
 //! requests as bad input.
 
-use hetero::integrate::{Answer, ErrorKind, Integrand, Options, Problem, Request, integrate, methods};
+use hetero::integrate::{Answer, ErrorKind, Integrand, Options, Problem, Request, RustFunction, integrate, methods};
 use hetero::kernels::{Function, MonteCarloIntegral, Simpson};
 use hetero::report::run_json;
 use hetero::{Backend, Engine};
@@ -96,6 +96,60 @@ pub(crate) fn tolerances_are_met_with_the_same_bits_on_every_cpu_backend() {
     let done = answer(&Request::new(problem).atol(1e-13), Backend::Rayon, 2);
     assert_eq!(done.reached, Some(true));
     assert!((done.value - (std::f64::consts::E - 1.0)).abs() < 1e-13);
+}
+
+pub(crate) fn rust_functions_give_the_bits_of_the_same_expression() {
+    // The same operations written in Rust and as an expression: the same points, the same sums.
+    type Case = (&'static str, Vec<(f64, f64)>, fn(&[f64]) -> f64);
+    let cases: [Case; 2] = [
+        ("x*x - 3*x", vec![(-1.0, 2.5)], |x| x[0] * x[0] - 3.0 * x[0]),
+        ("x*y + z", vec![(0.0, 1.0), (-1.0, 2.0), (0.5, 0.75)], |x| {
+            x[0] * x[1] + x[2]
+        }),
+    ];
+    for (source, domain, f) in cases {
+        let rust = RustFunction::new(domain.len(), f).unwrap().named(source);
+        let mut requests: Vec<fn(Problem) -> Request> = vec![|p| Request::new(p).method("mc").rtol(1e-2), |p| {
+            Request::new(p)
+                .method("mc")
+                .options(Options::new().with("samples", 100_003u64))
+        }];
+        if domain.len() == 1 {
+            requests.push(|p| Request::new(p).method("simpson").rtol(1e-9));
+        }
+        for request in requests {
+            let expr = answer(&request(Problem::expr(source, &domain).unwrap()), Backend::Serial, 1);
+            let ours = request(Problem::new(rust.clone().into(), &domain).unwrap());
+            for (backend, threads) in [(Backend::Serial, 1), (Backend::Rayon, 3), (Backend::Threads, 2)] {
+                let got = answer(&ours, backend, threads);
+                assert_eq!(
+                    (got.value.to_bits(), got.error.to_bits(), got.evals, got.reached),
+                    (expr.value.to_bits(), expr.error.to_bits(), expr.evals, expr.reached),
+                    "{source} by {} on {backend}",
+                    got.method
+                );
+                let name = if got.method == "mc" { "expr" } else { "function" };
+                assert_eq!(got.run[name], source);
+            }
+        }
+    }
+    // No GPU runs a Rust function: asked for one, the request is refused, saying why.
+    let (engine, domain) = (engine(1), [(0.0, 1.0)]);
+    let rust = RustFunction::new(1, |x: &[f64]| x[0]).unwrap().named("identity");
+    for method in ["simpson", "mc"] {
+        let request = Request::new(Problem::new(rust.clone().into(), &domain).unwrap()).method(method);
+        match integrate(&engine, &request.on(Backend::Gpu)) {
+            Err(e) => assert!(
+                e.to_string().contains("Rust function") || e.to_string().contains("GPU"),
+                "{method}: {e}"
+            ),
+            Ok(answer) => panic!("{method}: a Rust function ran on the GPU: {answer:?}"),
+        }
+    }
+    // A function of the wrong number of variables for the domain is refused.
+    let two = RustFunction::new(2, |x: &[f64]| x[0] + x[1]).unwrap();
+    assert!(Problem::new(two.into(), &[(0.0, 1.0)]).is_err());
+    assert!(RustFunction::new(0, |_: &[f64]| 1.0).is_err());
 }
 
 pub(crate) fn budgets_and_time_limits_end_runs_that_max_evals_reproduces() {

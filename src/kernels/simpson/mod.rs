@@ -19,7 +19,8 @@ mod gpu;
 mod integrands;
 mod points;
 
-pub use integrands::{Function, Integrand};
+pub use crate::integrand::Function;
+pub use integrands::Integrand;
 
 use crate::expr::Expr;
 use crate::kernel::{Measure, Verify};

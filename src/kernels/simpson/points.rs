@@ -5,8 +5,8 @@
 use std::ops::Range;
 
 use super::Function;
-use super::integrands::GaussArgument;
 use crate::expr::{Program, Sink};
+use crate::integrand::GaussArgument;
 use crate::math;
 use crate::simd::{self, LaneLoop, Lanes, Lanes8, Pair, Token};
 use crate::sum::{LANES, LaneSums, Neumaier};
