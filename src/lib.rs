@@ -35,6 +35,7 @@ pub mod checkpoint;
 mod control;
 pub mod dispatch;
 pub mod distributed;
+mod domain;
 mod engine;
 mod error;
 mod exact;

@@ -5,6 +5,7 @@
 //! processor has. Every value is computed by the same operations as the scalar [`PointFunction::value`] at
 //! the source's [`PointSource::point`], so the results are the same bits on every processor and backend.
 
+use crate::domain::Map;
 use crate::expr::{Program, Sink};
 use crate::integrand::{Function, Integrand, RustFunction};
 use crate::simd::{self, LaneLoop, Lanes8, Token};
@@ -151,10 +152,63 @@ impl PointFunction for Function {
     }
 }
 
-/// An integrand ready to be evaluated at points: an expression's compiled program, a built-in or a Rust
-/// function.
+/// A function of `x` evaluated at points `t` of a [`Map`]: `f(x(t))·w(t)`.
+struct Mapped<'a, F> {
+    f: &'a F,
+    map: &'a Map,
+}
+
+impl<F: PointFunction> PointFunction for Mapped<'_, F> {
+    /// The mapped coordinates, the weights, and `f`'s own.
+    fn scratch(&self) -> usize {
+        self.map.dims() + 1 + self.f.scratch()
+    }
+
+    fn value(&self, t: &[f64]) -> f64 {
+        self.map.value(t, |x| self.f.value(x))
+    }
+
+    #[inline(always)]
+    fn run<V: Lanes8, S: Sink<V>>(
+        &self,
+        token: Token<V>,
+        inputs: &[V],
+        scratch: &mut [V],
+        width: usize,
+        count: usize,
+        sink: S,
+    ) -> S {
+        let dims = self.map.dims();
+        let (x, rest) = scratch.split_at_mut(dims * width);
+        let (weights, own) = rest.split_at_mut(width);
+        x.copy_from_slice(&inputs[..dims * width]);
+        for (v, weight) in weights[..count].iter_mut().enumerate() {
+            *weight = self.map.apply(x, width, v);
+        }
+        let weighted = Weighted { sink, weights, next: 0 };
+        self.f.run(token, x, own, width, count, weighted).sink
+    }
+}
+
+/// Hands each value times its point's weight ([`Map::weighted`]) on to `sink`.
+struct Weighted<'a, V, S> {
+    sink: S,
+    weights: &'a [V],
+    next: usize,
+}
+
+impl<V: Lanes8, S: Sink<V>> Sink<V> for Weighted<'_, V, S> {
+    #[inline(always)]
+    fn take(&mut self, y: V) {
+        let w = self.weights[self.next];
+        self.next += 1;
+        self.sink.take(Map::weighted(y, w));
+    }
+}
+
+/// What an [`Evaluable`] evaluates.
 #[derive(Clone, Copy)]
-pub(crate) enum Evaluable<'a> {
+enum Kind<'a> {
     /// An expression's program.
     Program(&'a Program),
     /// A built-in function of one variable.
@@ -163,23 +217,66 @@ pub(crate) enum Evaluable<'a> {
     Rust(&'a RustFunction),
 }
 
+/// An integrand ready to be evaluated at points: an expression's compiled program, a built-in or a Rust
+/// function, at the points themselves or at their images under a [`Map`] (times its weight).
+#[derive(Clone, Copy)]
+pub(crate) struct Evaluable<'a> {
+    kind: Kind<'a>,
+    map: Option<&'a Map>,
+}
+
+/// `$body` with `$f` bound to the [`PointFunction`] that `$evaluable` is: one monomorphized copy per kind,
+/// mapped or not.
+macro_rules! dispatch {
+    ($evaluable:expr, |$f:ident| $body:expr) => {
+        match ($evaluable.kind, $evaluable.map) {
+            (Kind::Program(g), None) => {
+                let $f = g;
+                $body
+            }
+            (Kind::Program(g), Some(map)) => {
+                let $f = &Mapped { f: g, map };
+                $body
+            }
+            (Kind::Builtin(g), None) => {
+                let $f = &g;
+                $body
+            }
+            (Kind::Builtin(g), Some(map)) => {
+                let $f = &Mapped { f: &g, map };
+                $body
+            }
+            (Kind::Rust(g), None) => {
+                let $f = g;
+                $body
+            }
+            (Kind::Rust(g), Some(map)) => {
+                let $f = &Mapped { f: g, map };
+                $body
+            }
+        }
+    };
+}
+
 impl<'a> Evaluable<'a> {
     /// `f`'s evaluable form.
     pub(crate) fn of(f: &'a Integrand) -> Self {
-        match f {
-            Integrand::Expr(f) => Evaluable::Program(f.program()),
-            Integrand::Builtin(f) => Evaluable::Builtin(*f),
-            Integrand::Rust(f) => Evaluable::Rust(f),
-        }
+        let kind = match f {
+            Integrand::Expr(f) => Kind::Program(f.program()),
+            Integrand::Builtin(f) => Kind::Builtin(*f),
+            Integrand::Rust(f) => Kind::Rust(f),
+        };
+        Evaluable { kind, map: None }
+    }
+
+    /// `f(x(t))·w(t)` for the map's `x` and `w`, at points `t`.
+    pub(crate) fn mapped(self, map: Option<&'a Map>) -> Self {
+        Evaluable { map, ..self }
     }
 
     /// The value at one point.
     pub(crate) fn value(self, x: &[f64]) -> f64 {
-        match self {
-            Evaluable::Program(f) => f.value(x),
-            Evaluable::Builtin(f) => f.value(x),
-            Evaluable::Rust(f) => f.value(x),
-        }
+        dispatch!(self, |f| f.value(x))
     }
 }
 
@@ -191,50 +288,40 @@ pub(crate) fn sums_and_squares<P: PointSource>(
     first: u64,
     count: u64,
 ) -> ([Neumaier; LANES], [Neumaier; LANES]) {
-    match f {
-        Evaluable::Program(f) => simd::run(SumsLoop {
-            f,
-            points,
-            first,
-            count,
-        }),
-        Evaluable::Builtin(f) => simd::run(SumsLoop {
-            f: &f,
-            points,
-            first,
-            count,
-        }),
-        Evaluable::Rust(f) => simd::run(SumsLoop {
-            f,
-            points,
-            first,
-            count,
-        }),
-    }
+    dispatch!(f, |f| simd::run(SumsLoop {
+        f,
+        points,
+        first,
+        count
+    }))
+}
+
+/// Adds `f` at points `first .. first + count` of `points` to `lanes`, point `j` to lane `(j − first) mod 8`,
+/// in increasing `j`.
+pub(crate) fn add_values<P: PointSource>(
+    f: Evaluable<'_>,
+    points: &P,
+    first: u64,
+    count: u64,
+    lanes: [Neumaier; LANES],
+) -> [Neumaier; LANES] {
+    dispatch!(f, |f| simd::run(AddLoop {
+        f,
+        points,
+        first,
+        count,
+        lanes
+    }))
 }
 
 /// The values of `f` at points `first .. first + values.len()` of `points`, into `values`.
 pub(crate) fn values<P: PointSource>(f: Evaluable<'_>, points: &P, first: u64, values: &mut [f64]) {
-    match f {
-        Evaluable::Program(f) => simd::run(ValuesLoop {
-            f,
-            points,
-            first,
-            values,
-        }),
-        Evaluable::Builtin(f) => simd::run(ValuesLoop {
-            f: &f,
-            points,
-            first,
-            values,
-        }),
-        Evaluable::Rust(f) => simd::run(ValuesLoop {
-            f,
-            points,
-            first,
-            values,
-        }),
-    }
+    dispatch!(f, |f| simd::run(ValuesLoop {
+        f,
+        points,
+        first,
+        values
+    }))
 }
 
 /// Runs `f` over the points `first .. first + count`, a chunk at a time, handing the whole vectors'
@@ -304,6 +391,60 @@ impl<F: PointFunction, P: PointSource> LaneLoop for SumsLoop<'_, F, P> {
             squares[lane].add(y * y);
         }
         (sums, squares)
+    }
+}
+
+/// The loop of [`add_values`].
+struct AddLoop<'a, F, P> {
+    f: &'a F,
+    points: &'a P,
+    first: u64,
+    count: u64,
+    lanes: [Neumaier; LANES],
+}
+
+impl<F: PointFunction, P: PointSource> LaneLoop for AddLoop<'_, F, P> {
+    type Output = [Neumaier; LANES];
+
+    #[inline(always)]
+    fn run<V: Lanes8>(self, token: Token<V>) -> Self::Output {
+        let sums = LaneSums::from_lanes(token, &self.lanes);
+        let (sums, rest) = whole_vectors(token, self.f, self.points, self.first, self.count, sums);
+        let mut lanes = sums.lanes();
+        let mut x = vec![0.0; self.points.dims()];
+        for j in rest..self.first + self.count {
+            self.points.point(j, &mut x);
+            lanes[((j - self.first) % LANES as u64) as usize].add(self.f.value(&x));
+        }
+        lanes
+    }
+}
+
+/// Points `lo + j·h` of one dimension (`j` converted to `f64`, exact below 2^53): the nodes of a
+/// composite rule.
+pub(crate) struct Spaced {
+    /// The first point.
+    pub lo: f64,
+    /// The spacing.
+    pub h: f64,
+}
+
+impl PointSource for Spaced {
+    fn dims(&self) -> usize {
+        1
+    }
+
+    fn point(&self, j: u64, x: &mut [f64]) {
+        x[0] = self.lo + j as f64 * self.h;
+    }
+
+    #[inline(always)]
+    fn fill<V: Lanes8>(&self, token: Token<V>, first: u64, vectors: usize, inputs: &mut [V], _: usize) {
+        let (lo, h) = (token.splat(self.lo), token.splat(self.h));
+        for (v, x) in inputs[..vectors].iter_mut().enumerate() {
+            let base = first + (v * LANES) as u64;
+            *x = lo.add(token.load(std::array::from_fn(|l| (base + l as u64) as f64)).mul(h));
+        }
     }
 }
 
@@ -380,7 +521,8 @@ mod tests {
     fn values_and_sums_equal_the_function_point_by_point() {
         let expr = Expr::parse("exp(x) * sin(y) + z^2", 3).unwrap();
         let rust = RustFunction::new(3, |x: &[f64]| x[0] * x[1] - x[2]).unwrap();
-        for f in [Evaluable::Program(expr.program()), Evaluable::Rust(&rust)] {
+        let integrands = [Integrand::Expr(expr), Integrand::Rust(rust)];
+        for f in integrands.iter().map(Evaluable::of) {
             // Whole chunks, a chunk and a part, and a tail of fewer than eight points.
             for (first, count) in [(0, 256), (5, 301), (1000, 7), (16, 0)] {
                 let expected = by_points(f, first, count);
@@ -396,6 +538,41 @@ mod tests {
                 assert_eq!((got_sums, got_squares), (sums, squares), "from {first}, {count} points");
             }
         }
+    }
+
+    #[test]
+    fn mapped_values_equal_the_map_point_by_point() {
+        use crate::domain::Map;
+        // The ramp's coordinates all lie in [-1, 1]: every kind of axis sees points inside its range of t.
+        let (map, _) = Map::of(&[
+            (0.0, f64::INFINITY),
+            (f64::NEG_INFINITY, 2.0),
+            (f64::NEG_INFINITY, f64::INFINITY),
+        ])
+        .unwrap()
+        .unwrap();
+        let expr = Expr::parse("exp(-x^2 - y^2) * cos(z) / (1 + z^2)", 3).unwrap();
+        let rust = RustFunction::new(3, |x: &[f64]| (-x[0] - x[1] * x[1] - x[2] * x[2]).exp()).unwrap();
+        let integrands = [Integrand::Expr(expr), Integrand::Rust(rust)];
+        for f in &integrands {
+            let f = Evaluable::of(f).mapped(Some(&map));
+            for (first, count) in [(0, 1000), (3, 77)] {
+                let expected = by_points(f, first, count);
+                assert!(expected.iter().all(|y| y.is_finite()));
+                let mut got = vec![f64::NAN; count as usize];
+                values(f, &Ramp, first, &mut got);
+                assert_eq!(got, expected);
+            }
+        }
+        // Evenly spaced points of one mapped axis (Simpson's over an infinite range), ends included.
+        let (map, _) = Map::of(&[(0.0, f64::INFINITY)]).unwrap().unwrap();
+        let expr = Integrand::Expr(Expr::parse("x^3 * exp(-x)", 1).unwrap());
+        let f = Evaluable::of(&expr).mapped(Some(&map));
+        let spaced = Spaced { lo: 0.0, h: 1.0 / 96.0 };
+        let expected: Vec<f64> = (0..=96).map(|j| f.value(&[j as f64 * spaced.h])).collect();
+        let mut got = vec![f64::NAN; 97];
+        values(f, &spaced, 0, &mut got);
+        assert_eq!(got, expected);
     }
 
     #[test]

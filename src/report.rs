@@ -19,6 +19,7 @@ use std::f64::consts::PI;
 use serde_json::{Value, json};
 
 use crate::checkpoint::Resumable;
+use crate::domain::bound_json;
 use crate::gpu::Precision;
 use crate::kernels::{IntegralEstimate, MonteCarloIntegral};
 use crate::kernels::{Integrand, Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
@@ -199,16 +200,21 @@ impl Report for MonteCarloIntegral {
     }
 
     fn fields(&self, e: &IntegralEstimate) -> Value {
-        json!({
+        let bounds: Vec<[Value; 2]> = e.bounds.iter().map(|&(a, b)| [bound_json(a), bound_json(b)]).collect();
+        let mut fields = json!({
             "expr": e.expr,
             "dims": e.dims,
-            "box": e.bounds.iter().map(|(a, b)| [a, b]).collect::<Vec<_>>(),
+            "box": bounds,
             "samples": e.samples,
             "seed": e.seed,
             "mean": e.mean,
             "std_error": e.std_error,
             "ci95": [e.ci95.0, e.ci95.1],
-        })
+        });
+        if let Some(map) = &e.map {
+            fields["map"] = map.as_str().into();
+        }
+        fields
     }
 }
 

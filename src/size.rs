@@ -147,6 +147,23 @@ pub fn parse_real(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A bound of an integral: a number as [`parse_real`] reads it, or `inf`, `+inf`, `-inf` (`infinity`
+/// too): an infinite range is mapped to a finite one (see [`crate::integrate`]).
+///
+/// ```
+/// use hetero::size::parse_bound;
+/// assert_eq!(parse_bound("-inf"), Ok(f64::NEG_INFINITY));
+/// assert_eq!(parse_bound("pi/2"), Ok(std::f64::consts::FRAC_PI_2));
+/// assert!(parse_bound("nan").is_err());
+/// ```
+pub fn parse_bound(text: &str) -> Result<f64, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => Ok(f64::INFINITY),
+        "-inf" | "-infinity" => Ok(f64::NEG_INFINITY),
+        _ => parse_real(text),
+    }
+}
+
 /// `x` in the shortest form that reads back as the same number: plain decimals between 10⁻⁴ and 10¹⁶,
 /// scientific notation outside (`1e300`, not 301 digits).
 ///

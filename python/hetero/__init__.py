@@ -232,7 +232,9 @@ class Engine:
         f : str
             The integrand, an expression in ``x`` (one dimension), ``x, y, z`` or ``x1 … xd``.
         domain : (a, b) or sequence of (low, high)
-            An interval, or a box with one range per variable. Bounds take numbers or text (``"pi/2"``).
+            An interval, or a box with one range per variable. Bounds take numbers or text (``"pi/2"``);
+            ``math.inf`` / ``"inf"`` and ``-math.inf`` / ``"-inf"`` give infinite ranges, mapped to finite
+            ones (``x = a + t/(1-t)`` and the like; the result's ``map`` names it; CPU backends only).
         method : str, optional
             ``"simpson"`` (one dimension; the default there) or ``"mc"`` (Monte Carlo; the default in
             more). The methods' own options are keywords: ``intervals`` (simpson), ``samples`` and

@@ -92,15 +92,24 @@ pub(crate) fn domain(value: &Bound<'_, PyAny>) -> PyResult<Vec<(f64, f64)>> {
     let items: Vec<Bound<'_, PyAny>> = value.try_iter().map_err(|_| shape())?.collect::<PyResult<_>>()?;
     let is_bound = |item: &Bound<'_, PyAny>| item.is_instance_of::<PyString>() || item.extract::<f64>().is_ok();
     if items.len() == 2 && items.iter().all(is_bound) {
-        return Ok(vec![(real(&items[0], "domain")?, real(&items[1], "domain")?)]);
+        return Ok(vec![(bound(&items[0])?, bound(&items[1])?)]);
     }
     items
         .iter()
         .map(|range| {
             let (low, high): (Bound<'_, PyAny>, Bound<'_, PyAny>) = range.extract().map_err(|_| shape())?;
-            Ok((real(&low, "domain")?, real(&high, "domain")?))
+            Ok((bound(&low)?, bound(&high)?))
         })
         .collect()
+}
+
+/// A bound of a domain: a number (`math.inf` included) or text (`"pi/2"`, `"-inf"`).
+fn bound(value: &Bound<'_, PyAny>) -> PyResult<f64> {
+    if let Ok(text) = value.cast::<PyString>() {
+        let text: String = text.extract()?;
+        return hetero::size::parse_bound(&text).map_err(|why| PyValueError::new_err(format!("invalid domain: {why}")));
+    }
+    real(value, "domain")
 }
 
 /// A method's options from keywords: ints as counts, floats as reals, text as the command line's.

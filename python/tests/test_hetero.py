@@ -160,6 +160,17 @@ def test_integrate_meets_a_tolerance_with_the_same_bits_everywhere(backend):
     assert (ours.value, ours.stamp, ours.evals) == (theirs["value"], theirs["stamp"], theirs["evals"])
 
 
+def test_integrate_over_infinite_ranges_agrees_with_the_command_line():
+    ours = hetero.integrate("exp(-x^2)", (-math.inf, "inf"), rtol=1e-12, backend="rayon")
+    theirs = cli("integrate", "exp(-x^2)", "--from", "-inf", "--to", "inf", "--rtol", "1e-12")
+    assert ours.reached is True and abs(ours.value - math.sqrt(math.pi)) < 1e-12
+    assert (ours.value, ours.stamp, ours.map, ours.to) == (theirs["value"], theirs["stamp"], "x = t/(1 - t^2)", "inf")
+    box = hetero.integrate("exp(-x-y)", [(0, math.inf), (0, math.inf)], rtol=1e-2, backend="threads")
+    assert box.reached is True and abs(box.value - 1) <= 3 * box.error
+    with pytest.raises(ValueError, match="not a range"):
+        hetero.integrate("x", (math.inf, math.inf))
+
+
 def test_integrate_warns_or_raises_when_the_tolerance_is_not_reached():
     with pytest.warns(hetero.NotReachedWarning, match="budget") as caught:
         result = hetero.integrate("x*y", [(0, 1), (0, 1)], rtol=1e-9, max_evals=100_000)

@@ -3,7 +3,7 @@
 use clap::{Arg, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 use hetero::gpu::{AdapterChoice, Precision};
-use hetero::size::{parse_count, parse_positive, parse_real};
+use hetero::size::{parse_bound, parse_count, parse_positive, parse_real};
 use hetero::{Backend, Choice, MAX_THREADS};
 
 /// hetero: exact Monte Carlo, quadrature and series on every backend.
@@ -46,14 +46,14 @@ pub struct IntegrateArgs {
     /// The integrand: an expression in x (one dimension), x, y, z (up to three) or x1 … xd.
     #[arg(value_name = "EXPR", allow_hyphen_values = true)]
     pub expr: String,
-    /// Lower bound of an interval (numbers, or pi, -pi/2…) [default: 0].
-    #[arg(long, allow_hyphen_values = true, value_parser = parse_real, conflicts_with = "bounds")]
+    /// Lower bound of an interval (numbers, pi, -pi/2…, or -inf) [default: 0].
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_bound, conflicts_with = "bounds")]
     pub from: Option<f64>,
-    /// Upper bound of an interval [default: 1].
-    #[arg(long, allow_hyphen_values = true, value_parser = parse_real, conflicts_with = "bounds")]
+    /// Upper bound of an interval (or inf) [default: 1].
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_bound, conflicts_with = "bounds")]
     pub to: Option<f64>,
-    /// A box instead of an interval, one range per variable: A1:B1,A2:B2,…
-    #[arg(long = "box", value_name = "A1:B1,…", allow_hyphen_values = true, value_parser = parse_box)]
+    /// A box instead of an interval, one range per variable: A1:B1,A2:B2,… (inf and -inf allowed)
+    #[arg(long = "box", value_name = "A1:B1,…", allow_hyphen_values = true, value_parser = parse_domain)]
     pub bounds: Option<Bounds>,
     #[arg(long, value_name = "NAME", help = method_help())]
     pub method: Option<String>,
@@ -361,13 +361,23 @@ pub struct MontecarloArgs {
 pub struct Bounds(pub Vec<(f64, f64)>);
 
 fn parse_box(text: &str) -> Result<Bounds, String> {
+    ranges(text, parse_real)
+}
+
+/// A box whose bounds may be infinite ([`parse_bound`]).
+fn parse_domain(text: &str) -> Result<Bounds, String> {
+    ranges(text, parse_bound)
+}
+
+/// `A1:B1,A2:B2,…`, each bound read by `bound`.
+fn ranges(text: &str, bound: fn(&str) -> Result<f64, String>) -> Result<Bounds, String> {
     let ranges = text
         .split(',')
         .map(|range| {
             let (a, b) = range
                 .split_once(':')
                 .ok_or_else(|| format!("'{range}' is not a range A:B"))?;
-            Ok((parse_real(a.trim())?, parse_real(b.trim())?))
+            Ok((bound(a.trim())?, bound(b.trim())?))
         })
         .collect::<Result<Vec<_>, String>>()?;
     if ranges.len() > hetero::expr::MAX_DIMS {

@@ -25,6 +25,27 @@
 //! that `max_evals` with that count gives the same bits. A goal not met is an [`Answer`] with `reached:
 //! Some(false)` and the reason in `why`: the command line exits with 1, Python warns.
 //!
+//! # Integrands and domains
+//!
+//! An [`Integrand`] is a built-in function, an expression or a [`RustFunction`] (CPU backends only). A
+//! domain's bounds may be infinite: such an axis is integrated in `t` over a finite range through the map
+//! `x = a + t/(1−t)` on `[a, ∞)`, `x = b − t/(1−t)` on `(−∞, b]`, `x = t/(1−t²)` on `(−∞, ∞)` (`t` over
+//! `[0, 1]`, `[0, 1]`, `[−1, 1]`), times the derivative `1/(1−t)²` or `(1+t²)/(1−t²)²`, with `t` kept at
+//! most `1 − 2^−53` from its end so that `x` stays finite (about `2^53` at an end, where the integrand in
+//! `t` then takes its limit for an `f` that has one). The answer's run JSON names the map (`map`) and gives
+//! an infinite bound as the string `"inf"` or `"-inf"`. The GPU does not run them (no bound of its error
+//! can be derived over an infinite axis).
+//!
+//! ```
+//! use hetero::{Backend, Engine, integrate::{Problem, Request, integrate}};
+//!
+//! let problem = Problem::expr("1/(1+x^2)", &[(f64::NEG_INFINITY, f64::INFINITY)])?;
+//! let answer = integrate(&Engine::with_threads(2)?, &Request::new(problem).rtol(1e-12).on(Backend::Rayon))?;
+//! assert!((answer.value - std::f64::consts::PI).abs() < 1e-12);
+//! assert_eq!(answer.run["map"], "x = t/(1 - t^2)");
+//! # Ok::<(), hetero::Error>(())
+//! ```
+//!
 //! # Methods
 //!
 //! A method is one file implementing [`Method`], registered once in [`methods`]: its options, its
@@ -44,10 +65,10 @@ pub use crate::integrand::{Integrand, RustFunction};
 pub use options::{OptionKind, OptionSpec, OptionValue, Options};
 
 use crate::expr::Expr;
-use crate::size::real_text;
 use crate::{Backend, Choice, Control, Engine, Error, Result};
 
-/// An integral to compute: an integrand over a box (an interval in one dimension) of finite bounds.
+/// An integral to compute: an integrand over a box (an interval in one dimension), whose bounds may be
+/// infinite (see the [module](self) docs for the map).
 #[derive(Clone, Debug)]
 pub struct Problem {
     integrand: Integrand,
@@ -55,7 +76,8 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// `∫ integrand` over `domain`, one `(a, b)` per variable; `a > b` integrates in the other direction.
+    /// `∫ integrand` over `domain`, one `(a, b)` per variable; `a > b` integrates in the other direction; a
+    /// bound may be infinite (not NaN, and not both the same infinity).
     pub fn new(integrand: Integrand, domain: &[(f64, f64)]) -> Result<Self> {
         if domain.is_empty() {
             return Err(Error::invalid("domain", "it has no dimensions"));
@@ -70,12 +92,8 @@ impl Problem {
                 ),
             ));
         }
-        if let Some((a, b)) = domain.iter().find(|(a, b)| !(a.is_finite() && b.is_finite())) {
-            return Err(Error::invalid(
-                "domain",
-                format!("{}:{} is not a finite range", real_text(*a), real_text(*b)),
-            ));
-        }
+        // Infinite bounds are mapped (crate::domain); NaN and empty infinite ranges are refused here.
+        crate::domain::Map::of(domain)?;
         Ok(Problem {
             integrand,
             domain: domain.to_vec(),

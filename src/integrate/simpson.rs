@@ -4,11 +4,18 @@
 //! Richardson's estimate, at least the rounding of the value (half its last place).
 
 use super::{Answer, ErrorKind, Integrand, Job, Method, OptionSpec, Options, Outcome, Problem, time_limited};
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::domain::{Map, bound_json};
 use crate::gpu::Precision;
 use crate::kernel::Verify;
 use crate::kernels::{Integrand as SimpsonIntegrand, Simpson as Kernel, SimpsonEstimate};
+use crate::points::{Evaluable, Spaced, add_values};
 use crate::program::unit_roundoff;
 use crate::report::run_json;
+use crate::size::real_text;
+use crate::sum::{LANES, Neumaier};
 use crate::target::{Goal, simpson_to_goal};
 use crate::{Control, Engine, Error, Result, Run};
 
@@ -60,6 +67,16 @@ impl Method for Simpson {
 
     /// A probe of 2^26 intervals (1024 blocks), as `hetero simpson` measures.
     fn calibrate(&self, engine: &Engine, problem: &Problem, _: &Options, control: &Control) -> Result<()> {
+        if let Some((map, range)) = Map::of(problem.domain())? {
+            let f = Mapped {
+                f: problem.integrand().clone(),
+                map: Arc::new(map),
+            };
+            let (a, b) = range[0];
+            return engine
+                .ensure_calibrated(&Kernel::new(f, a, b, (1 << 26) - 4)?, control)
+                .map(drop);
+        }
         let (a, b) = problem.domain()[0];
         let probe = |n| match problem.integrand() {
             Integrand::Builtin(f) => engine.ensure_calibrated(&Kernel::new(*f, a, b, n)?, control),
@@ -70,6 +87,31 @@ impl Method for Simpson {
     }
 
     fn integrate(&self, job: &Job<'_>) -> Result<Answer> {
+        if let Some((map, range)) = Map::of(job.problem.domain())? {
+            // An infinite range: the rule over the map's finite range of t.
+            let (a, b) = range[0];
+            let f = Mapped {
+                f: job.problem.integrand().clone(),
+                map: Arc::new(map),
+            };
+            let (from, to) = job.problem.domain()[0];
+            let mut answer = run(self, job, f.clone(), a, b).map_err(|e| match e {
+                // The rule's own message names points of t: the integral is the user's.
+                Error::NotFinite(_) => Error::NotFinite(format!(
+                    "the integral of {} from {} to {} may diverge: the integrand in t ({}) is not finite",
+                    f.f.text(),
+                    real_text(from),
+                    real_text(to),
+                    f.map.describe()
+                )),
+                e => e,
+            })?;
+            answer.run["map"] = f.map.describe().into();
+            for (key, bound) in [("from", from), ("to", to)] {
+                answer.run[key] = bound_json(bound);
+            }
+            return Ok(answer);
+        }
         let (a, b) = job.problem.domain()[0];
         match job.problem.integrand() {
             Integrand::Builtin(f) => run(self, job, *f, a, b),
@@ -136,6 +178,30 @@ where
         run: run_json(&kernel, &run),
     }
     .answer(method, job))
+}
+
+/// An integrand over an infinite range, as the rule integrates it: `f(x(t))·w(t)` over the map's finite
+/// range of `t` ([`crate::domain`]), evaluated by the vector loops of [`crate::points`].
+#[derive(Clone)]
+struct Mapped {
+    f: Integrand,
+    map: Arc<Map>,
+}
+
+impl SimpsonIntegrand for Mapped {
+    fn eval(&self, t: f64) -> f64 {
+        Evaluable::of(&self.f).mapped(Some(&self.map)).value(&[t])
+    }
+
+    fn add_points(&self, lo: f64, h: f64, points: Range<u64>, lanes: [Neumaier; LANES]) -> [Neumaier; LANES] {
+        let f = Evaluable::of(&self.f).mapped(Some(&self.map));
+        // `points` starts at a multiple of 8: lane (j − start) mod 8 is lane j mod 8.
+        add_values(f, &Spaced { lo, h }, points.start, points.end - points.start, lanes)
+    }
+
+    fn describe(&self) -> String {
+        self.f.text()
+    }
 }
 
 /// Richardson's estimate, but never below the rounding of the value in the run's precision (half its last

@@ -19,6 +19,7 @@
 //! order and combined exactly, so the result is the same bits on every CPU backend, thread count and
 //! vector width.
 
+use crate::domain::Map;
 use crate::exact::{ExactBins, ExactSum};
 use crate::expr::{Accuracy, Bounded, Expr, Interval, NO_GPU_BOUND_BECAUSE};
 use crate::integrand::Integrand;
@@ -58,6 +59,10 @@ pub struct MonteCarloIntegral {
     /// The integrand (an expression compiled for the box).
     f: Integrand,
     bounds: Vec<(f64, f64)>,
+    /// The box the points are drawn from: `bounds`, or the map's finite ranges where an axis is infinite.
+    range: Vec<(f64, f64)>,
+    /// The map of the infinite axes, if any.
+    map: Option<Map>,
     samples: u64,
     seed: u64,
     volume: f64,
@@ -90,9 +95,12 @@ pub struct IntegralEstimate {
     pub expr: String,
     /// Its dimensions.
     pub dims: usize,
-    /// The box, `(a_k, b_k)` per dimension.
-    #[serde(rename = "box")]
+    /// The box, `(a_k, b_k)` per dimension (in JSON, an infinite bound is the string `"inf"` or `"-inf"`).
+    #[serde(rename = "box", serialize_with = "crate::domain::bounds_json")]
     pub bounds: Vec<(f64, f64)>,
+    /// The map of the infinite axes, if any (`x = 0 + t/(1 - t)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map: Option<String>,
     /// Points drawn.
     pub samples: u64,
     /// The seed of the stream.
@@ -125,8 +133,13 @@ impl MonteCarloIntegral {
                 format!("{} ranges given for a function of {} variables", bounds.len(), f.dims()),
             ));
         }
+        // Infinite axes are integrated over their maps' finite ranges (crate::domain documents the map).
+        let (map, range) = match Map::of(bounds)? {
+            Some((map, range)) => (Some(map), range),
+            None => (None, bounds.to_vec()),
+        };
         let mut volume = 1.0;
-        for &(a, b) in bounds {
+        for &(a, b) in &range {
             if !(a.is_finite() && b.is_finite() && (b - a).is_finite()) {
                 return Err(Error::invalid(
                     "box",
@@ -158,6 +171,8 @@ impl MonteCarloIntegral {
         Ok(MonteCarloIntegral {
             f,
             bounds: bounds.to_vec(),
+            range,
+            map,
             samples,
             seed,
             volume,
@@ -177,15 +192,15 @@ impl MonteCarloIntegral {
         }
     }
 
-    /// The integrand as the point loops evaluate it.
+    /// The integrand as the point loops evaluate it: at the points drawn, through the map if any.
     fn evaluable(&self) -> Evaluable<'_> {
-        Evaluable::of(&self.f)
+        Evaluable::of(&self.f).mapped(self.map.as_ref())
     }
 
     /// The points of the stream over the box.
     fn points(&self) -> StreamPoints<'_> {
         StreamPoints {
-            bounds: &self.bounds,
+            bounds: &self.range,
             key: key_from_seed(self.seed),
             calls: self.f.dims().div_ceil(2) as u64,
         }
@@ -229,7 +244,7 @@ impl MonteCarloIntegral {
                 error: 4.0 * u * (a.abs() + (b - a).abs()),
             })
             .collect();
-        let Integrand::Expr(expr) = &self.f else {
+        let (Integrand::Expr(expr), None) = (&self.f, &self.map) else {
             return None;
         };
         let f = expr.bound(&inputs, &Accuracy::CPU, &gpu)?;
@@ -241,11 +256,21 @@ impl MonteCarloIntegral {
         bound.is_finite().then_some(bound)
     }
 
-    /// Point `j` of the stream, by the definition (see the module): what every backend must draw.
+    /// Point `j` of the stream, by the definition (see the module): what every backend must draw. Over an
+    /// infinite axis, its image under the map ([`integrate`](crate::integrate) documents it).
     pub fn point(&self, j: u64) -> Vec<f64> {
         let mut x = vec![0.0; self.f.dims()];
         self.points().point(j, &mut x);
+        if let Some(map) = &self.map {
+            map.apply(&mut x, 1, 0);
+        }
         x
+    }
+
+    /// The map of the infinite axes, as a report reads it (`x = 0 + t/(1 - t)`); `None` where every
+    /// bound is finite.
+    pub fn map(&self) -> Option<String> {
+        self.map.as_ref().map(Map::describe)
     }
 
     /// `expr=HEX box=A:B,… samples=N seed=S` for `samples` points, the bounds as the bits of their `f64`s
@@ -288,6 +313,7 @@ impl MonteCarloIntegral {
             expr: self.f.text(),
             dims: self.f.dims(),
             bounds: self.bounds.clone(),
+            map: self.map(),
             samples: total.points,
             seed: self.seed,
             value,
@@ -412,9 +438,10 @@ impl Kernel for MonteCarloIntegral {
         }
     }
 
-    /// Expressions only: a Rust function runs on the CPU.
+    /// Expressions over finite boxes only: a Rust function runs on the CPU, and no bound of the GPU's
+    /// error can be derived over an infinite axis.
     fn gpu(&self) -> Option<&dyn GpuKernel<Partial = IntegralPartial>> {
-        matches!(self.f, Integrand::Expr(_)).then_some(self as _)
+        (matches!(self.f, Integrand::Expr(_)) && self.map.is_none()).then_some(self as _)
     }
 }
 
@@ -436,6 +463,11 @@ impl GpuKernel for MonteCarloIntegral {
     /// where [`gpu_bound`](Self::gpu_bound) can be derived.
     fn program(&self, caps: &GpuCaps) -> Result<GpuProgram<'_, IntegralPartial>> {
         let precision = caps.float_precision()?;
+        if self.map.is_some() {
+            return Err(Error::Unsupported(
+                "no GPU error bound can be derived over an infinite axis: it runs on the CPU backends".to_owned(),
+            ));
+        }
         let Integrand::Expr(expr) = &self.f else {
             return Err(Error::Unsupported(format!(
                 "{} is a Rust function: it runs on the CPU backends only",
@@ -767,7 +799,8 @@ mod tests {
     fn bad_problems_are_errors() {
         let f = Expr::parse("x + y", 2).unwrap();
         assert!(MonteCarloIntegral::new(f.clone(), &[(0.0, 1.0)], 10, 1).is_err());
-        assert!(MonteCarloIntegral::new(f.clone(), &[(0.0, 1.0), (0.0, f64::INFINITY)], 10, 1).is_err());
+        assert!(MonteCarloIntegral::new(f.clone(), &[(0.0, 1.0), (0.0, f64::NAN)], 10, 1).is_err());
+        assert!(MonteCarloIntegral::new(f.clone(), &[(0.0, 1.0), (f64::INFINITY, f64::INFINITY)], 10, 1).is_err());
         assert!(MonteCarloIntegral::new(f.clone(), &[(0.0, 1.0); 2], 0, 1).is_err());
         assert!(MonteCarloIntegral::new(crate::kernels::Function::Exp, &[(0.0, 1.0)], 10, 1).is_err());
         assert!(MonteCarloIntegral::new(f.clone(), &[(-1e308, 1e308); 2], 10, 1).is_err());

@@ -152,6 +152,83 @@ pub(crate) fn rust_functions_give_the_bits_of_the_same_expression() {
     assert!(RustFunction::new(0, |_: &[f64]| 1.0).is_err());
 }
 
+pub(crate) fn infinite_ranges_are_mapped_with_the_same_bits_on_every_cpu_backend() {
+    use std::f64::consts::PI;
+    const INF: f64 = f64::INFINITY;
+    // An integrand, its domain, the method and goal, the exact integral.
+    type Case = (&'static str, Vec<(f64, f64)>, &'static str, f64, f64);
+    let cases: [Case; 7] = [
+        ("exp(-x^2)", vec![(-INF, INF)], "simpson", 1e-12, PI.sqrt()),
+        ("1/(1+x^2)", vec![(-INF, INF)], "simpson", 1e-12, PI),
+        ("x^3*exp(-x)", vec![(0.0, INF)], "simpson", 1e-11, 6.0),
+        ("exp(x)", vec![(-2.0, -INF)], "simpson", 1e-12, -(-2f64).exp()),
+        ("1/x^2", vec![(-INF, -0.5)], "simpson", 1e-12, 2.0),
+        ("exp(-x^2-y^2)", vec![(-INF, INF); 2], "mc", 1e-2, PI),
+        ("exp(-x-y)*(x > y)", vec![(0.0, INF), (0.0, INF)], "mc", 3e-2, 0.5),
+    ];
+    for (source, domain, method, rtol, exact) in cases {
+        let request = Request::new(Problem::expr(source, &domain).unwrap())
+            .method(method)
+            .rtol(rtol);
+        let reference = answer(&request, Backend::Serial, 1);
+        assert_eq!(reference.reached, Some(true), "{source}: {:?}", reference.why);
+        assert!(
+            (reference.value - exact).abs() <= 3.0 * reference.error.max(4e-16 * exact.abs()),
+            "{source}: {} ± {:e} against {exact}",
+            reference.value,
+            reference.error
+        );
+        assert!(
+            reference.run["map"].as_str().is_some_and(|m| m.contains("/(1 - t")),
+            "{source}"
+        );
+        for (backend, threads) in [(Backend::Rayon, 3), (Backend::Threads, 2)] {
+            assert_eq!(
+                bits(&answer(&request, backend, threads)),
+                bits(&reference),
+                "{source} on {backend}"
+            );
+        }
+    }
+    // The bounds as the user gave them, in JSON: a string for an infinite one.
+    let done = answer(
+        &Request::new(Problem::expr("exp(-x)", &[(1.0, INF)]).unwrap()),
+        Backend::Serial,
+        1,
+    );
+    assert_eq!(
+        (done.run["from"].clone(), done.run["to"].clone()),
+        (1.0.into(), "inf".into())
+    );
+    assert!((done.value - (-1f64).exp()).abs() < 1e-12);
+    // An integral that diverges or oscillates without end is not reached, or not finite.
+    for source in ["1/x", "sin(x)/x^2"] {
+        let request = Request::new(Problem::expr(source, &[(1.0, INF)]).unwrap()).max_evals(1 << 20);
+        assert_eq!(answer(&request, Backend::Rayon, 2).reached, Some(false), "{source}");
+    }
+    let request = Request::new(Problem::expr("exp(x)", &[(INF, -2.0)]).unwrap());
+    let diverges = integrate(&engine(1), &request.on(Backend::Serial))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        diverges.contains("may diverge") && diverges.contains("from inf to -2"),
+        "{diverges}"
+    );
+    // No GPU error bound over an infinite axis: the GPU is refused, saying so.
+    #[cfg(feature = "gpu")]
+    {
+        let request = Request::new(Problem::expr("exp(-x^2-y^2)", &[(-INF, INF); 2]).unwrap()).method("mc");
+        let refused = integrate(&engine(1), &request.on(Backend::Gpu))
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("infinite") || refused.contains("GPU"), "{refused}");
+    }
+    // Both bounds the same infinity, or NaN, are bad input.
+    for bad in [(INF, INF), (-INF, -INF), (f64::NAN, 1.0)] {
+        assert!(Problem::expr("x", &[bad]).is_err(), "{bad:?}");
+    }
+}
+
 pub(crate) fn budgets_and_time_limits_end_runs_that_max_evals_reproduces() {
     // Unreachable tolerances: the budget ends the run with the best answer, labelled.
     // 2^27 evaluations to converge: a tenth of a second on two cores.
@@ -204,7 +281,7 @@ pub(crate) fn bad_requests_are_bad_input() {
         assert!(error.is_bad_input(), "{request:?}: {error}");
     }
     assert!(Problem::expr("x*y", &[(0.0, 1.0)]).unwrap_err().is_bad_input());
-    assert!(Problem::expr("x", &[(0.0, f64::INFINITY)]).unwrap_err().is_bad_input());
+    assert!(Problem::expr("x", &[(f64::NAN, 1.0)]).unwrap_err().is_bad_input());
     assert!(Problem::expr("x", &[]).unwrap_err().is_bad_input());
     // Every method is found by its name and declares options the command line can show.
     for method in methods() {
@@ -223,6 +300,15 @@ pub(crate) fn integrate_from_the_command_line() {
         );
         serde_json::from_slice(&out.stdout).unwrap()
     };
+    // Infinite bounds from the command line, and the same bits as the library's.
+    let mapped = json(&["integrate", "exp(-x^2)", "--from", "-inf", "--to", "inf", "--json"]);
+    let problem = Problem::expr("exp(-x^2)", &[(f64::NEG_INFINITY, f64::INFINITY)]).unwrap();
+    let library = answer(&Request::new(problem), Backend::Serial, 1);
+    assert_eq!(mapped["stamp"].as_str(), Some(library.stamp.as_str()));
+    assert_eq!(
+        (mapped["from"].clone(), mapped["to"].clone()),
+        ("-inf".into(), "inf".into())
+    );
     // Fixed sizes give the shorthands' stamps.
     let ours = json(&[
         "integrate",

@@ -116,6 +116,7 @@ fn main() {
         fixed_sizes_are_the_shorthands_runs, tolerances_are_met_with_the_same_bits_on_every_cpu_backend,
         budgets_and_time_limits_end_runs_that_max_evals_reproduces, bad_requests_are_bad_input,
         integrate_from_the_command_line, rust_functions_give_the_bits_of_the_same_expression,
+        infinite_ranges_are_mapped_with_the_same_bits_on_every_cpu_backend,
     ));
     cases.extend(cases!(Needs::Cpu => wgsl: every_wgsl_program_validates));
     cases.extend(cases!(Needs::Cpu => pinned:

@@ -22,6 +22,9 @@ pub fn answer(answer: &Answer) -> String {
         None => format!("[{}, {}]", number(&run["from"]), number(&run["to"])),
     };
     let _ = writeln!(out, "∫ {integrand} over {domain}, by {}", answer.method);
+    if let Some(map) = run["map"].as_str() {
+        line(&mut out, "mapped", map.to_owned());
+    }
     line(&mut out, "value", real_text_17(answer.value));
     line(
         &mut out,
@@ -90,5 +93,10 @@ fn duration(seconds: f64) -> String {
 
 /// A JSON number as the command line writes bounds.
 fn number(value: &Value) -> String {
-    value.as_f64().map_or_else(|| value.to_string(), real_text)
+    match (value.as_f64(), value.as_str()) {
+        (Some(x), _) => real_text(x),
+        // An infinite bound.
+        (None, Some(text)) => text.to_owned(),
+        (None, None) => value.to_string(),
+    }
 }
