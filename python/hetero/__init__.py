@@ -223,6 +223,7 @@ class Engine:
         time_limit: Optional[float] = None,
         backend: str = "auto",
         strict: bool = False,
+        params: Optional[Mapping[str, Real]] = None,
         **options: Any,
     ) -> Result:
         """``∫ f`` over ``domain`` by ``method``, to a tolerance or of a fixed size.
@@ -251,6 +252,10 @@ class Engine:
             ``"auto"``, ``"serial"``, ``"rayon"``, ``"threads"``, ``"gpu"`` or ``"hybrid"``.
         strict : bool
             Raise :class:`NotReached` instead of warning when the tolerance is not reached.
+        params : dict, optional
+            Named parameters of the expression and their values: ``integrate("exp(-a*x^2)", (0, 1),
+            params={"a": 0.5})``. Each is a number in the compiled program (the bits of the same number
+            written in the text, except as an exponent, which ``pow`` computes).
 
         Returns
         -------
@@ -266,7 +271,7 @@ class Engine:
         NotReached
             With ``strict=True``, when the tolerance was not reached.
         """
-        return self._integrate(f, domain, method, atol, rtol, max_evals, time_limit, backend, strict, options)
+        return self._integrate(f, domain, method, atol, rtol, max_evals, time_limit, backend, strict, params, options)
 
     def _integrate(
         self,
@@ -279,9 +284,13 @@ class Engine:
         time_limit: Optional[float],
         backend: str,
         strict: bool,
+        params: Optional[Mapping[str, Real]],
         options: Dict[str, Any],
     ) -> Result:
-        result = _call(Result, self._engine.integrate, f, domain, method, atol, rtol, max_evals, time_limit, backend, options)
+        result = _call(
+            Result, self._engine.integrate, f, domain, method, atol, rtol, max_evals, time_limit, backend, options,
+            dict(params) if params is not None else None,
+        )
         # The warning names the caller's line: the caller, integrate, _integrate, _judged.
         return _judged(result, strict, stacklevel=4)
 
@@ -366,10 +375,13 @@ def integrate(
     backend: str = "auto",
     threads: Optional[int] = None,
     strict: bool = False,
+    params: Optional[Mapping[str, Real]] = None,
     **options: Any,
 ) -> Result:
     """``∫ f`` over ``domain`` (see :meth:`Engine.integrate`), on the shared engine of ``threads``."""
-    return _engine(threads)._integrate(f, domain, method, atol, rtol, max_evals, time_limit, backend, strict, options)
+    return _engine(threads)._integrate(
+        f, domain, method, atol, rtol, max_evals, time_limit, backend, strict, params, options
+    )
 
 
 def compare(

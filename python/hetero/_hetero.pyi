@@ -55,6 +55,7 @@ class Engine:
         time_limit: Optional[float] = None,
         backend: str = "auto",
         options: Optional[Dict[str, Any]] = None,
+        params: Optional[Dict[str, float]] = None,
     ) -> Dict[str, Any]: ...
     def compare(self, kernel: str, backends: Optional[List[str]] = None, **problem: Any) -> Dict[str, Any]: ...
 

@@ -112,6 +112,21 @@ fn bound(value: &Bound<'_, PyAny>) -> PyResult<f64> {
     real(value, "domain")
 }
 
+/// An expression's parameters from a dict of names to numbers, in the dict's order.
+pub(crate) fn params(given: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String, f64)>> {
+    given
+        .into_iter()
+        .flat_map(|d| d.iter())
+        .map(|(name, value)| {
+            let name: String = name
+                .extract()
+                .map_err(|_| PyTypeError::new_err("params must map names (str) to numbers"))?;
+            let value = real(&value, &format!("parameter {name}"))?;
+            Ok((name, value))
+        })
+        .collect()
+}
+
 /// A method's options from keywords: ints as counts, floats as reals, text as the command line's.
 pub(crate) fn options(given: Option<&Bound<'_, PyDict>>) -> PyResult<Options> {
     let mut options = Options::new();

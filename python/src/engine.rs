@@ -17,7 +17,7 @@ use hetero::target::TargetRun;
 use hetero::{Backend, Choice, Control, Engine, Run};
 
 use crate::FORKS;
-use crate::convert::{choice, count, domain, options, real, to_python};
+use crate::convert::{choice, count, domain, options, params, real, to_python};
 use crate::errors::{py_error, settled, stopped_by};
 use crate::worker::interruptible;
 
@@ -347,7 +347,7 @@ impl PyEngine {
     }
 
     /// `∫ f` over `domain` by `method` (see `hetero.integrate`): the answer's fields.
-    #[pyo3(signature = (f, domain, method=None, atol=None, rtol=None, max_evals=None, time_limit=None, backend="auto", options=None))]
+    #[pyo3(signature = (f, domain, method=None, atol=None, rtol=None, max_evals=None, time_limit=None, backend="auto", options=None, params=None))]
     #[allow(clippy::too_many_arguments)]
     fn integrate<'py>(
         &self,
@@ -361,8 +361,11 @@ impl PyEngine {
         time_limit: Option<f64>,
         backend: &str,
         options: Option<&Bound<'py, PyDict>>,
+        params: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let problem = Integral::expr(f, &self::domain(domain)?).map_err(py_error)?;
+        let params = self::params(params)?;
+        let params: Vec<(&str, f64)> = params.iter().map(|(name, value)| (name.as_str(), *value)).collect();
+        let problem = Integral::expr_with(f, &self::domain(domain)?, &params).map_err(py_error)?;
         let mut request = Request::new(problem)
             .options(self::options(options)?)
             .on(choice(backend)?);

@@ -160,6 +160,18 @@ def test_integrate_meets_a_tolerance_with_the_same_bits_everywhere(backend):
     assert (ours.value, ours.stamp, ours.evals) == (theirs["value"], theirs["stamp"], theirs["evals"])
 
 
+def test_integrate_binds_named_parameters():
+    ours = hetero.integrate("exp(-a*x^2) * b", (0, 1), params={"a": 0.5, "b": "pi"}, backend="serial")
+    theirs = cli("integrate", "exp(-a*x^2) * b", "--param", "a=0.5", "--param", "b=pi")
+    written = hetero.integrate("exp(-0.5*x^2) * 3.141592653589793", (0, 1), backend="serial")
+    assert ours.value == theirs["value"] == written.value
+    assert ours.function == "exp(-a*x^2) * b with a = 0.5, b = 3.141592653589793"
+    with pytest.raises(ValueError, match="parameter"):
+        hetero.integrate("a*x", (0, 1), params={"x": 1.0})
+    with pytest.raises(ValueError):
+        hetero.integrate("a*x", (0, 1), params={"a": math.nan})
+
+
 def test_integrate_over_infinite_ranges_agrees_with_the_command_line():
     ours = hetero.integrate("exp(-x^2)", (-math.inf, "inf"), rtol=1e-12, backend="rayon")
     theirs = cli("integrate", "exp(-x^2)", "--from", "-inf", "--to", "inf", "--rtol", "1e-12")

@@ -55,6 +55,9 @@ pub struct IntegrateArgs {
     /// A box instead of an interval, one range per variable: A1:B1,A2:B2,… (inf and -inf allowed)
     #[arg(long = "box", value_name = "A1:B1,…", allow_hyphen_values = true, value_parser = parse_domain)]
     pub bounds: Option<Bounds>,
+    /// A named parameter of the expression and its value (repeatable): --param a=0.5 --param b=2
+    #[arg(long = "param", value_name = "NAME=VALUE", allow_hyphen_values = true, value_parser = parse_param)]
+    pub params: Vec<(String, f64)>,
     #[arg(long, value_name = "NAME", help = method_help())]
     pub method: Option<String>,
     /// Absolute tolerance: done when error ≤ max(atol, rtol·|value|).
@@ -362,6 +365,14 @@ pub struct Bounds(pub Vec<(f64, f64)>);
 
 fn parse_box(text: &str) -> Result<Bounds, String> {
     ranges(text, parse_real)
+}
+
+/// `NAME=VALUE`: a parameter of an expression, its value a number as [`parse_real`] reads it.
+fn parse_param(text: &str) -> Result<(String, f64), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not NAME=VALUE"))?;
+    Ok((name.trim().to_owned(), parse_real(value)?))
 }
 
 /// A box whose bounds may be infinite ([`parse_bound`]).

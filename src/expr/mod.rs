@@ -59,19 +59,47 @@ pub const MAX_DIMS: usize = 16;
 /// The longest expression accepted, in characters.
 pub const MAX_LENGTH: usize = 10_000;
 
-/// A parsed and compiled expression in `d` variables.
+/// A parsed and compiled expression in `d` variables, with named parameters bound to numbers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
+    /// The text, and the parameters' values where there are any.
     source: String,
     dims: usize,
+    /// The tree with the parameters' values in it.
     tree: Node,
     program: Program,
+    /// The parameters, and the tree as parsed (parameter `i` is variable `dims + i`): what
+    /// [`with_params`](Expr::with_params) binds again without parsing.
+    params: Vec<(String, f64)>,
+    parsed: Node,
+    text: String,
 }
 
 impl Expr {
     /// Parses `source` as a function of `dims` variables (`1 ≤ dims ≤ 16`; see the module for the
     /// language). Errors name the column where the text goes wrong.
     pub fn parse(source: &str, dims: usize) -> Result<Expr> {
+        Expr::parse_with(source, dims, &[])
+    }
+
+    /// Parses `source` as a function of `dims` variables and of the named parameters `params`, each bound
+    /// to its value: `Expr::parse_with("exp(-a*x^2)", 1, &[("a", 0.5)])`. A parameter is a number in the
+    /// compiled program, as if written in the text (the same bits), except as an exponent: `x^n` is
+    /// computed by `pow` for every value of `n`, where a small integer written in the text gives the
+    /// repeated product. [`with_params`](Expr::with_params) binds other values without parsing again. A name is letters, digits and `_`, starting with a letter or `_`, and not a
+    /// variable's, a constant's (`pi`, `e`) or a function's; a value is a finite number.
+    ///
+    /// ```
+    /// use hetero::expr::Expr;
+    ///
+    /// let f = Expr::parse_with("exp(-a*x^2) + b", 1, &[("a", 0.5), ("b", 1.0)])?;
+    /// assert_eq!(f.eval(&[2.0])?, (-2.0f64).exp() + 1.0);
+    /// assert_eq!(f.source(), "exp(-a*x^2) + b with a = 0.5, b = 1");
+    /// let g = f.with_params(&[2.0, 0.0])?;
+    /// assert_eq!(g.eval(&[1.0])?, Expr::parse("exp(-2*x^2) + 0", 1)?.eval(&[1.0])?);
+    /// # Ok::<(), hetero::Error>(())
+    /// ```
+    pub fn parse_with(source: &str, dims: usize, params: &[(&str, f64)]) -> Result<Expr> {
         if !(1..=MAX_DIMS).contains(&dims) {
             return Err(Error::invalid(
                 "dimensions",
@@ -85,17 +113,89 @@ impl Expr {
                 hint: String::new(),
             });
         }
-        let tree = parse::parse(source, &variable_names(dims))?.fold();
+        let mut names = variable_names(dims);
+        for (i, &(name, _)) in params.iter().enumerate() {
+            let taken = names.iter().flatten().any(|n| n == name)
+                || matches!(name, "pi" | "π" | "e")
+                || Function::from_name(name).is_some();
+            let mut chars = name.chars();
+            let identifier = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !identifier || taken {
+                let why = if taken {
+                    "is already a variable, a constant or a function"
+                } else {
+                    "is not a name (letters, digits and _, starting with a letter or _)"
+                };
+                return Err(Error::invalid("parameter", format!("'{name}' {why}")));
+            }
+            if params[..i].iter().any(|(other, _)| *other == name) {
+                return Err(Error::invalid("parameter", format!("'{name}' is given twice")));
+            }
+            names.push(vec![name.to_owned()]);
+        }
+        let parsed = parse::parse(source, &names)?.fold();
+        let params: Vec<(String, f64)> = params.iter().map(|&(name, value)| (name.to_owned(), value)).collect();
+        let values: Vec<f64> = params.iter().map(|p| p.1).collect();
+        Expr::bind(source.trim().to_owned(), dims, parsed, params, &values)
+    }
+
+    /// The same expression with its parameters bound to `values` (in the order they were given), without
+    /// parsing it again.
+    pub fn with_params(&self, values: &[f64]) -> Result<Expr> {
+        if values.len() != self.params.len() {
+            return Err(Error::invalid(
+                "parameters",
+                format!("{} values given for {} parameters", values.len(), self.params.len()),
+            ));
+        }
+        Expr::bind(
+            self.text.clone(),
+            self.dims,
+            self.parsed.clone(),
+            self.params.clone(),
+            values,
+        )
+    }
+
+    /// The parameters and their values, in the order they were given.
+    pub fn params(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.params.iter().map(|(name, value)| (name.as_str(), *value))
+    }
+
+    /// `parsed` with parameter `i` (variable `dims + i`) replaced by `values[i]`, folded and compiled.
+    fn bind(text: String, dims: usize, parsed: Node, mut params: Vec<(String, f64)>, values: &[f64]) -> Result<Expr> {
+        for ((name, value), &new) in params.iter_mut().zip(values) {
+            if !new.is_finite() {
+                return Err(Error::invalid(
+                    "parameter",
+                    format!("{name} = {} is not a finite number", crate::size::real_text(new)),
+                ));
+            }
+            *value = new;
+        }
+        let tree = parsed.clone().substitute(dims, values).fold();
         let program = Program::compile(&tree, None);
+        let source = match params.is_empty() {
+            true => text.clone(),
+            false => {
+                let values: Vec<String> = params.iter().map(|(name, value)| format!("{name} = {value}")).collect();
+                format!("{text} with {}", values.join(", "))
+            }
+        };
         Ok(Expr {
-            source: source.trim().to_owned(),
+            source,
             dims,
             tree,
             program,
+            params,
+            parsed,
+            text,
         })
     }
 
-    /// The text it was parsed from (without surrounding spaces).
+    /// The text it was parsed from (without surrounding spaces), followed by its parameters' values where it
+    /// has any (`exp(-a*x^2) with a = 0.5`): what reports show and saved results identify it by.
     pub fn source(&self) -> &str {
         &self.source
     }

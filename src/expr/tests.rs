@@ -288,3 +288,60 @@ fn no_bound_where_values_may_not_be_finite_or_jump() {
     let f = Expr::parse("exp(x^3)", 1).unwrap();
     assert!(f.bound(&[input], &Accuracy::CPU, &Accuracy::GPU_F64).is_some());
 }
+
+#[test]
+fn parameters_are_numbers_in_the_program() {
+    // Bound parameters give the bits of the same numbers written in the text.
+    for (with, literal, dims) in [
+        ("exp(-a*x^2) * sin(b*y)", "exp(-0.3*x^2) * sin(7.25*y)", 2),
+        ("a + b/(c + x)", "0.3 + 7.25/(-1e-3 + x)", 1),
+        ("erf(x*a) - log1p(b) * x2", "erf(x*0.3) - log1p(7.25) * x2", 3),
+    ] {
+        let f = Expr::parse_with(with, dims, &[("a", 0.3), ("b", 7.25), ("c", -1e-3)]).unwrap();
+        let g = Expr::parse(literal, dims).unwrap();
+        for k in 0..50 {
+            let point: Vec<f64> = (0..dims).map(|d| 0.013 * k as f64 - 0.2 * d as f64).collect();
+            assert_eq!(
+                f.eval(&point).unwrap().to_bits(),
+                g.eval(&point).unwrap().to_bits(),
+                "{with} at {point:?}"
+            );
+        }
+        assert_eq!(f.wgsl("f"), g.wgsl("f"), "{with}");
+    }
+    // Other values without parsing again; the source names them.
+    let f = Expr::parse_with("a*x + b", 1, &[("a", 2.0), ("b", 1.0)]).unwrap();
+    assert_eq!(f.source(), "a*x + b with a = 2, b = 1");
+    let g = f.with_params(&[3.0, -1.0]).unwrap();
+    assert_eq!(
+        (g.eval(&[2.0]).unwrap(), g.source()),
+        (5.0, "a*x + b with a = 3, b = -1")
+    );
+    assert_eq!(g.params().collect::<Vec<_>>(), [("a", 3.0), ("b", -1.0)]);
+    assert!(f.with_params(&[1.0]).is_err());
+    assert!(f.with_params(&[1.0, f64::NAN]).is_err());
+    assert_eq!(Expr::parse("x", 1).unwrap().params().count(), 0);
+    // Names that cannot be parameters, and values that cannot be bound.
+    for (name, value) in [
+        ("x", 1.0),
+        ("pi", 1.0),
+        ("e", 1.0),
+        ("exp", 1.0),
+        ("2a", 1.0),
+        ("", 1.0),
+        ("a b", 1.0),
+        ("a", f64::INFINITY),
+    ] {
+        assert!(
+            Expr::parse_with("x", 1, &[(name, value)]).is_err(),
+            "{name:?} = {value}"
+        );
+    }
+    assert!(Expr::parse_with("x + a", 1, &[("a", 1.0), ("a", 2.0)]).is_err());
+    // An unknown name is still an error, and a parameter not used is allowed.
+    assert!(Expr::parse_with("x + k", 1, &[("a", 1.0)]).is_err());
+    assert_eq!(
+        Expr::parse_with("x", 1, &[("a_1", 1.0)]).unwrap().eval(&[4.0]).unwrap(),
+        4.0
+    );
+}

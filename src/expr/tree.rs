@@ -138,6 +138,22 @@ impl Node {
         .unwrap_or(folded)
     }
 
+    /// The node with variable `dims + i` replaced by the number `values[i]` (a parameter bound to its
+    /// value); variables below `dims` kept.
+    pub(super) fn substitute(self, dims: usize, values: &[f64]) -> Node {
+        let sub = |node: Box<Node>| Box::new(node.substitute(dims, values));
+        match self {
+            Node::Variable(k) if k >= dims => Node::Number(values.get(k - dims).copied().unwrap_or(f64::NAN)),
+            Node::Negate(a) => Node::Negate(sub(a)),
+            Node::Binary(op, a, b) => Node::Binary(op, sub(a), sub(b)),
+            Node::PowerInt(a, k) => Node::PowerInt(sub(a), k),
+            Node::Call(f, arguments) => {
+                Node::Call(f, arguments.into_iter().map(|a| a.substitute(dims, values)).collect())
+            }
+            leaf => leaf,
+        }
+    }
+
     /// Whether the node reads coordinate `k`.
     pub(crate) fn uses(&self, k: usize) -> bool {
         match self {

@@ -106,6 +106,12 @@ impl Problem {
         Problem::new(Integrand::Expr(Expr::parse(source, domain.len())?), domain)
     }
 
+    /// `∫ source` over `domain`, the expression's named parameters bound to their values
+    /// ([`Expr::parse_with`]): `Problem::expr_with("exp(-a*x^2)", &[(0.0, 1.0)], &[("a", 0.5)])`.
+    pub fn expr_with(source: &str, domain: &[(f64, f64)], params: &[(&str, f64)]) -> Result<Self> {
+        Problem::new(Integrand::Expr(Expr::parse_with(source, domain.len(), params)?), domain)
+    }
+
     /// The integrand.
     pub fn integrand(&self) -> &Integrand {
         &self.integrand

@@ -300,6 +300,38 @@ pub(crate) fn integrate_from_the_command_line() {
         );
         serde_json::from_slice(&out.stdout).unwrap()
     };
+    // Parameters: the bits of the same numbers in the text, from the command line and the library.
+    let named = json(&[
+        "integrate",
+        "exp(-a*x^2) + b",
+        "--from",
+        "0",
+        "--to",
+        "2",
+        "--param",
+        "a=0.5",
+        "--param",
+        "b=-1e-3",
+        "--json",
+    ]);
+    let written = json(&[
+        "integrate",
+        "exp(-0.5*x^2) + -1e-3",
+        "--from",
+        "0",
+        "--to",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(named["value"], written["value"]);
+    assert_eq!(named["evals"], written["evals"]);
+    assert_eq!(named["function"], "exp(-a*x^2) + b with a = 0.5, b = -0.001");
+    let problem = Problem::expr_with("exp(-a*x^2) + b", &[(0.0, 2.0)], &[("a", 0.5), ("b", -1e-3)]).unwrap();
+    assert_eq!(answer(&Request::new(problem), Backend::Serial, 1).value, named["value"]);
+    let out = hetero(&["integrate", "a*x", "--param", "x=1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = hetero(&["integrate", "a*x", "--param", "a"]);
+    assert_eq!(out.status.code(), Some(2));
     // Infinite bounds from the command line, and the same bits as the library's.
     let mapped = json(&["integrate", "exp(-x^2)", "--from", "-inf", "--to", "inf", "--json"]);
     let problem = Problem::expr("exp(-x^2)", &[(f64::NEG_INFINITY, f64::INFINITY)]).unwrap();
