@@ -237,7 +237,7 @@ impl Function {
         }
     }
 
-    /// `f` in every lane. The scalar [`Integrand::eval`], [`Integrand::eval_lanes`] and the CPU kernel's
+    /// `f` in every lane. Simpson's scalar `eval`, `eval_lanes` ([`crate::kernels::Integrand`]) and the CPU kernel's
     /// vector loop all go through it, so they agree bit for bit. `exp` (and so `gauss`), `sin` and `cos` are
     /// hetero's own ([`crate::math`]); `xᵏ` is the standard library's `powi`, one lane at a time.
     #[inline(always)]

@@ -107,6 +107,8 @@ impl Method for Simpson {
                 e => e,
             })?;
             answer.run["map"] = f.map.describe().into();
+            // The report names the integrand as given (the stamp above identified it with its map).
+            answer.run["function"] = f.f.text().into();
             for (key, bound) in [("from", from), ("to", to)] {
                 answer.run[key] = bound_json(bound);
             }
@@ -199,8 +201,14 @@ impl SimpsonIntegrand for Mapped {
         add_values(f, &Spaced { lo, h }, points.start, points.end - points.start, lanes)
     }
 
+    /// The integrand and the map (with its finite bound): what the stamp identifies the problem by, since
+    /// the kernel's bounds are those of `t`. A built-in is named with its parameters.
     fn describe(&self) -> String {
-        self.f.text()
+        let f = match &self.f {
+            Integrand::Builtin(f) => format!("{f:?}"),
+            f => f.text(),
+        };
+        format!("{f}, {}", self.map.describe())
     }
 }
 

@@ -190,6 +190,23 @@ pub(crate) fn infinite_ranges_are_mapped_with_the_same_bits_on_every_cpu_backend
             );
         }
     }
+    // Equal values of different problems are told apart by their stamps: the map is part of the problem.
+    let stamps: Vec<String> = [(0.0, INF), (-INF, 0.0), (0.0, 1.0)]
+        .iter()
+        .map(|&range| {
+            let problem = Problem::expr("exp(-x^2)", &[range]).unwrap();
+            answer(
+                &Request::new(problem).options(Options::new().with("intervals", 4096u64)),
+                Backend::Serial,
+                1,
+            )
+            .stamp
+        })
+        .collect();
+    assert!(
+        stamps[0] != stamps[1] && stamps[1] != stamps[2] && stamps[0] != stamps[2],
+        "{stamps:?}"
+    );
     // The bounds as the user gave them, in JSON: a string for an infinite one.
     let done = answer(
         &Request::new(Problem::expr("exp(-x)", &[(1.0, INF)]).unwrap()),
