@@ -71,17 +71,9 @@ pub(crate) fn log1p_lanes<V: Lanes>(x: V) -> V {
     // Which of 1 − (u − x) and x − (u − 1) is exact; no correction past 2^54.
     let correction = V::select(k_u.gt(c(1.5)), c(1.0).sub(u.sub(x)), x.sub(u.sub(c(1.0)))).div(u);
     let correction = V::select(k_u.gt(c(53.5)), c(0.0), correction);
-    // 1 + x within [√2/2, √2), as fdlibm draws it.
-    let near = |yes: V, no: V| {
-        let (lo, hi) = (
-            c(-f64::from_bits(0x3fd2_bec5_0000_0000)),
-            c(f64::from_bits(0x3fda_827a_0000_0000)),
-        );
-        V::select(hi.gt(x), V::select(x.gt(lo), yes, no), no)
-    };
-    let f = near(x, f_u);
-    let k = near(c(0.0), k_u);
-    let correction = near(c(0.0), correction);
+    let f = near_one(x, x, f_u);
+    let k = near_one(x, c(0.0), k_u);
+    let correction = near_one(x, c(0.0), correction);
     let (tail, half_f2) = log1p_tail(f);
     let value = tail
         .add(k.mul(c(LN2_LO)).add(correction))
@@ -98,6 +90,19 @@ pub(crate) fn log1p_lanes<V: Lanes>(x: V) -> V {
     let value = V::select(c(f64::from_bits(0x3ca0_0000_0000_0000)).gt(x.abs()), x, value);
     let value = V::select(x.gt(c(f64::MAX)), x, value);
     V::select(x.is_nan(), x, value)
+}
+
+/// `yes` in the lanes where `1 + x` lies within `[√2/2, √2)`, as fdlibm draws it, else `no`. A function,
+/// not a closure: a closure does not inherit its caller's instruction set, and the vector operations
+/// in it would be calls.
+#[inline(always)]
+fn near_one<V: Lanes>(x: V, yes: V, no: V) -> V {
+    let token = x.token();
+    let (lo, hi) = (
+        token.splat(-f64::from_bits(0x3fd2_bec5_0000_0000)),
+        token.splat(f64::from_bits(0x3fda_827a_0000_0000)),
+    );
+    V::select(hi.gt(x), V::select(x.gt(lo), yes, no), no)
 }
 
 /// `log₂ x`, within one unit in the last place: exact at powers of two, `−∞` at 0, NaN below.

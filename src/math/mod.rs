@@ -7,7 +7,7 @@
 //! every step is one IEEE operation; a fused multiply-add is used only where the product is exact, so
 //! that it rounds as the multiplication and addition do.
 
-use crate::simd::{Lanes, ROUNDER, Tables16};
+use crate::simd::{Lanes, ROUNDER, Tables16, Token};
 
 mod erf;
 mod hyperbolic;
@@ -423,14 +423,8 @@ fn atan_parts<V: Lanes>(x: V) -> (V, V) {
         V::select(below_39_16, c(1.0).add(c(1.5).mul(t)), t),
     );
     let r = V::select(small, x, numerator.div(denominator));
-    let pick = |table: &[f64; 4]| {
-        V::select(
-            below_19_16,
-            V::select(below_11_16, c(table[0]), c(table[1])),
-            V::select(below_39_16, c(table[2]), c(table[3])),
-        )
-    };
-    let (hi, lo) = (pick(&ATAN_HI), pick(&ATAN_LO));
+    let ranges = (below_11_16, below_19_16, below_39_16);
+    let (hi, lo) = (pick(t.token(), ranges, &ATAN_HI), pick(t.token(), ranges, &ATAN_LO));
     let z = r.mul(r);
     let w = z.mul(z);
     let a = ATAN;
@@ -598,6 +592,31 @@ pub fn atan2(y: f64, x: f64) -> f64 {
 const TWO_TO_500: f64 = f64::from_bits(0x5f30_0000_0000_0000);
 const TWO_TO_600: f64 = f64::from_bits(0x6570_0000_0000_0000);
 
+/// The entry of `table` for each lane's range of [`atan_parts`]: below 11/16, 19/16, 39/16, or above. A
+/// function, not a closure: a closure does not inherit its caller's instruction set, and the vector
+/// operations in it would be calls.
+#[inline(always)]
+fn pick<V: Lanes>(
+    token: Token<V>,
+    (below_11_16, below_19_16, below_39_16): (V::Mask, V::Mask, V::Mask),
+    table: &[f64; 4],
+) -> V {
+    V::select(
+        below_19_16,
+        V::select(below_11_16, token.splat(table[0]), token.splat(table[1])),
+        V::select(below_39_16, token.splat(table[2]), token.splat(table[3])),
+    )
+}
+
+/// The lanes whose sign bit is set, also for −0 (through 1/−0 = −∞). A function for the reason
+/// [`pick`] is.
+#[inline(always)]
+fn sign_bit<V: Lanes>(v: V) -> V::Mask {
+    let token = v.token();
+    let zero = token.splat(0.0);
+    zero.gt(V::select(v.abs().gt(zero), v, token.splat(1.0).div(v)))
+}
+
 /// [`atan2`] in every lane: fdlibm's quadrant rules (`e_atan2.c`) around [`atan`] of `|y/x|`, which covers
 /// the zeros and infinities of one argument; both zero or both infinite are taken apart. The quotient's
 /// rounding error is carried into the angle, and `π − atan` is added in double-double, so that the angle
@@ -607,9 +626,7 @@ pub(crate) fn atan2_lanes<V: Lanes>(y: V, x: V) -> V {
     let c = |k| y.token().splat(k);
     use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, PI};
     let pi_lo = c(f64::from_bits(0x3ca1_a626_3314_5c07));
-    // The sign bit, also of −0 (through 1/−0 = −∞).
-    let negative = |v: V| c(0.0).gt(V::select(v.abs().gt(c(0.0)), v, c(1.0).div(v)));
-    let (below, left) = (negative(y), negative(x));
+    let (below, left) = (sign_bit(y), sign_bit(x));
     let (ay, ax) = (y.abs(), x.abs());
     let ratio = ay.div(ax);
     let (head, tail) = atan_parts(ratio);
