@@ -124,6 +124,13 @@ impl Map {
         weight.unwrap_or(one)
     }
 
+    /// What the map adds to one point's cost, in the nanoseconds of the expressions' table
+    /// ([`crate::Kernel::cost_scale`]): two divisions and a few products per infinite axis.
+    pub(crate) fn work(&self) -> f64 {
+        let infinite = self.axes.iter().filter(|axis| !matches!(axis, Axis::Finite)).count();
+        infinite as f64 * 0.7
+    }
+
     /// `y·w`, or `0` where `w` overflowed (many infinite axes, all near their ends).
     #[inline(always)]
     pub(crate) fn weighted<V: Lanes>(y: V, w: V) -> V {

@@ -32,6 +32,17 @@ impl Integrand {
         }
     }
 
+    /// What evaluating it at one point costs, in the nanoseconds of the expressions' table (`Kind::work`
+    /// in [`crate::expr`]): the built-ins by their functions, an expression by its operations, a Rust
+    /// function (which cannot be seen into) as a few transcendental functions.
+    pub(crate) fn work(&self) -> f64 {
+        match self {
+            Integrand::Builtin(f) => f.work(),
+            Integrand::Expr(f) => f.work(),
+            Integrand::Rust(_) => WORK_RUST_FUNCTION,
+        }
+    }
+
     /// How it reads in a report: the expression's text, the built-in's name, the Rust function's name.
     pub fn text(&self) -> String {
         match self {
@@ -41,6 +52,10 @@ impl Integrand {
         }
     }
 }
+
+/// What a Rust function is taken to cost per point ([`Integrand::work`]): what a few transcendental
+/// functions cost an expression.
+const WORK_RUST_FUNCTION: f64 = 5.0;
 
 impl From<Function> for Integrand {
     fn from(f: Function) -> Self {
@@ -279,6 +294,17 @@ impl Function {
                 reach.powi(power as i32),
                 f64::from(power) * reach.powi(power as i32 - 1),
             ),
+        }
+    }
+
+    /// What one point costs, in the nanoseconds of the expressions' table ([`Integrand::work`]).
+    pub(crate) fn work(&self) -> f64 {
+        match self {
+            Function::Exp => 0.45,
+            Function::Sin | Function::Cos => 0.8,
+            Function::Gauss { .. } => 0.6,
+            Function::Pi => 0.35,
+            Function::Poly { .. } => 0.3,
         }
     }
 

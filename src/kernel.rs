@@ -116,6 +116,15 @@ pub trait Kernel: Sync {
         self.name().to_owned()
     }
 
+    /// The work of one element relative to other kernels of the same [`cost_key`](Kernel::cost_key),
+    /// in units of the key's choosing: the model predicts this kernel's time per block as the one it
+    /// measured on a kernel of the same key, times the ratio of their scales, so that one calibration
+    /// serves every kernel of the key (every expression, of any dimension, predicted from what its
+    /// operations cost). 1 by default: kernels of a key cost alike.
+    fn cost_scale(&self) -> f64 {
+        1.0
+    }
+
     /// This kernel's GPU program, if it has one: a kernel that implements [`GpuKernel`] returns
     /// `Some(self)`. The default, `None`, keeps the kernel on the CPU backends (the GPU ones refuse it).
     fn gpu(&self) -> Option<&dyn GpuKernel<Partial = Self::Partial>> {

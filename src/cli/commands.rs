@@ -316,6 +316,16 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> hetero::Result<Outcome> {
         }));
     }
     probes.push(Box::new(|| calibrate_one(&engine, &probe_leibniz()?, &control)));
+    // One calibration for every expression: the model scales it by each one's operations.
+    probes.push(Box::new(|| {
+        let f = Expr::parse("exp(-x*x)", 1)?;
+        calibrate_one(&engine, &probe_simpson(f, 0.0, 1.0)?, &control)
+    }));
+    probes.push(Box::new(|| {
+        let f = Expr::parse("exp(-x*x-y*y)*z", 3)?;
+        let probe = MonteCarloIntegral::new(f, &[(0.0, 1.0); 3], 1 << 22, 1)?;
+        calibrate_one(&engine, &probe, &control)
+    }));
     for probe in probes {
         match probe() {
             Ok(key) => keys.push(key),

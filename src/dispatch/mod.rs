@@ -13,10 +13,14 @@
 //! keeping the mean of the middle half of repeated timings, each run started from rest (after a
 //! millisecond's pause) and the backends timed in turn, round after round; the two points give overhead and per-block time, and the one-block timing is
 //! kept as the prediction for one block. Hybrid is only considered for problems of at least
-//! eight blocks per CPU thread: below that there is too little to share. The
-//! probe runs when auto first meets a kernel, or ahead of time; [`CostModel::load`] and
-//! [`CostModel::save`] keep
-//! it on disk, where the command line caches it.
+//! eight blocks per CPU thread: below that there is too little to share.
+//!
+//! Kernels of one [`cost_key`](crate::Kernel::cost_key) share one calibration: a kernel is predicted
+//! from the costs measured on any kernel of its key, the per-block time scaled by the ratio of their
+//! [`cost_scale`](crate::Kernel::cost_scale)s ([`Cost::scaled`]). Every expression, of any dimension,
+//! is under one key per kernel and scaled by what its operations cost, so a new expression is predicted
+//! without a probe. The probe runs when auto first meets a key, or ahead of time; [`CostModel::load`]
+//! and [`CostModel::save`] keep it on disk, where the command line caches it.
 //!
 //! ```
 //! use hetero::{Choice, Engine, kernels::MonteCarloPi};
@@ -192,19 +196,22 @@ pub(crate) fn candidates(
     (candidates, excluded)
 }
 
-/// The model's cost of every candidate for the kernel filed under `key`; `None` when the model has not
-/// looked for the adapter `adapter` or lacks any of them. `threads_for` gives a backend's thread count.
+/// The model's cost of every candidate for a kernel filed under `key` of [`Kernel::cost_scale`] `scale`
+/// (each measured cost [scaled](Cost::scaled) to it); `None` when the model has not looked for the
+/// adapter `adapter` or lacks any of them. `threads_for` gives a backend's thread count.
+///
+/// [`Kernel::cost_scale`]: crate::Kernel::cost_scale
 pub(crate) fn costs(
     model: &CostModel,
     adapter: &AdapterChoice,
-    key: &str,
+    (key, scale): (&str, f64),
     candidates: &[Backend],
     threads_for: impl Fn(Backend) -> usize,
 ) -> Option<Vec<(Backend, Cost)>> {
     model.gpu_adapter(adapter)?;
     candidates
         .iter()
-        .map(|&b| Some((b, model.get(key, b, threads_for(b))?)))
+        .map(|&b| Some((b, model.get(key, b, threads_for(b))?.scaled(scale))))
         .collect()
 }
 
@@ -298,13 +305,13 @@ pub(crate) fn probe(
             t_small[i] / small as f64
         };
         let width = if backend.block_per_thread() { threads as u64 } else { 1 };
-        costs.push(Cost {
-            overhead: (t_small[i] - small.next_multiple_of(width) as f64 * per_block).max(0.0),
+        costs.push(Cost::new(
+            (t_small[i] - small.next_multiple_of(width) as f64 * per_block).max(0.0),
             per_block,
-            first_use: (cold[i] - warm_one[i]).max(0.0) + setup,
+            (cold[i] - warm_one[i]).max(0.0) + setup,
             width,
-            single: warm_one[i],
-        });
+            warm_one[i],
+        ));
     }
     Ok(costs)
 }

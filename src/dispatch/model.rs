@@ -26,6 +26,11 @@ pub struct Cost {
     /// lone block on the calling thread, without waking its pool); 0 when not measured.
     #[serde(default)]
     pub single: f64,
+    /// The [`Kernel::cost_scale`](crate::Kernel::cost_scale) of the kernel these costs were measured on:
+    /// a kernel of the same key and another scale is predicted by [`Cost::scaled`]. 0 in a file written
+    /// before scales were kept: such a cost is taken as it is.
+    #[serde(default)]
+    pub scale: f64,
 }
 
 fn one() -> u64 {
@@ -41,6 +46,54 @@ impl Cost {
             first_use,
             width,
             single,
+            scale: 0.0,
+        }
+    }
+
+    /// These costs, measured on a kernel of [`scale`](Cost::scale), marked as such.
+    pub fn with_scale(self, scale: f64) -> Self {
+        Cost { scale, ..self }
+    }
+
+    /// The costs of a kernel of the same key whose [`Kernel::cost_scale`](crate::Kernel::cost_scale) is
+    /// `scale`: its blocks cost `scale / self.scale` times as much (the one-block run too, by the same
+    /// difference in its block); the overhead and first use are the backend's, whatever the kernel. A cost
+    /// without a scale, or a scale that is not a positive number, is returned as it is.
+    ///
+    /// ```
+    /// use hetero::dispatch::Cost;
+    ///
+    /// let measured = Cost::new(1e-4, 2e-3, 0.0, 2, 2.2e-3).with_scale(10.0);
+    /// let heavier = measured.scaled(25.0);
+    /// assert_eq!(heavier.per_block, 5e-3);
+    /// assert_eq!(heavier.overhead, 1e-4);
+    /// assert!((heavier.single - 5.2e-3).abs() < 1e-15);
+    /// assert_eq!(heavier.scale, 25.0);
+    /// ```
+    ///
+    /// A cost measured without a scale (from an older file) is not scaled:
+    ///
+    /// ```
+    /// use hetero::dispatch::Cost;
+    ///
+    /// let old = Cost::new(1e-4, 2e-3, 0.0, 2, 0.0);
+    /// assert_eq!(old.scaled(25.0), old);
+    /// ```
+    pub fn scaled(&self, scale: f64) -> Cost {
+        let ratio = scale / self.scale;
+        if !(ratio.is_finite() && ratio > 0.0) || self.scale <= 0.0 {
+            return *self;
+        }
+        let per_block = self.per_block * ratio;
+        let single = match self.single > 0.0 {
+            true => (self.single + (per_block - self.per_block)).max(per_block),
+            false => 0.0,
+        };
+        Cost {
+            per_block,
+            single,
+            scale,
+            ..*self
         }
     }
 
@@ -54,7 +107,7 @@ impl Cost {
     }
 
     fn is_sane(&self) -> bool {
-        [self.overhead, self.per_block, self.first_use, self.single]
+        [self.overhead, self.per_block, self.first_use, self.single, self.scale]
             .iter()
             .all(|x| x.is_finite() && *x >= 0.0)
     }

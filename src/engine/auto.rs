@@ -10,9 +10,10 @@ use crate::dispatch::{self, CostModel, Explanation};
 use crate::program::GpuCaps;
 use crate::{Backend, Error, Kernel, Result};
 
-/// A choice of `Choice::Auto`, for the kernel of that cost key and block count.
+/// A choice of `Choice::Auto`, for the kernel of that cost key, cost scale and block count.
 pub(super) struct LastChoice {
     key: String,
+    scale: f64,
     blocks: u64,
     backend: Backend,
 }
@@ -48,8 +49,9 @@ impl Engine {
             .map_err(|_| Error::Internal("the cost model's lock is poisoned".to_owned()))?;
         model.set_gpu_adapter(&self.adapter, gpu.map(|g| g.name().to_owned()));
         let key = kernel.cost_key();
+        let scale = kernel.cost_scale();
         for (&backend, cost) in backends.iter().zip(costs) {
-            model.insert(&key, backend, self.threads_for(backend), cost);
+            model.insert(&key, backend, self.threads_for(backend), cost.with_scale(scale));
         }
         drop(model);
         self.forget_choice();
@@ -147,10 +149,12 @@ impl Engine {
     pub(super) fn choose<K: Kernel>(&self, kernel: &K) -> Result<Backend> {
         let blocks = kernel.blocks();
         let key = kernel.cost_key();
+        let scale = kernel.cost_scale();
         if let Ok(last) = self.last_choice.lock()
             && let Some(last) = last.as_ref()
             && last.blocks == blocks
             && last.key == key
+            && last.scale.to_bits() == scale.to_bits()
         {
             return Ok(last.backend);
         }
@@ -163,7 +167,12 @@ impl Engine {
             return Ok(self.explain(kernel)?.choice);
         };
         if let Ok(mut last) = self.last_choice.lock() {
-            *last = Some(LastChoice { key, blocks, backend });
+            *last = Some(LastChoice {
+                key,
+                scale,
+                blocks,
+                backend,
+            });
         }
         Ok(backend)
     }
@@ -190,7 +199,8 @@ impl Engine {
     /// The model's cost of every candidate, read under one lock.
     fn costs<K: Kernel>(&self, kernel: &K, candidates: &[Backend]) -> Option<Vec<(Backend, dispatch::Cost)>> {
         let model = self.model.lock().ok()?;
-        dispatch::costs(&model, &self.adapter, &kernel.cost_key(), candidates, |b| {
+        let key = kernel.cost_key();
+        dispatch::costs(&model, &self.adapter, (&key, kernel.cost_scale()), candidates, |b| {
             self.threads_for(b)
         })
     }
@@ -237,13 +247,7 @@ mod tests {
     use crate::kernels::{Function, Simpson};
 
     fn cost(overhead: f64, per_block: f64, width: u64) -> Cost {
-        Cost {
-            overhead,
-            per_block,
-            first_use: 0.05,
-            width,
-            single: 0.0,
-        }
+        Cost::new(overhead, per_block, 0.05, width, 0.0)
     }
 
     /// A model that has seen a GPU which is slow to start and fast per block, with the same costs for

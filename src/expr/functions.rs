@@ -143,6 +143,31 @@ impl Function {
         }
     }
 
+    /// Nanoseconds per point it costs in an expression, measured as the program's operations are
+    /// (see `Kind::work` in the program).
+    pub(crate) fn work(self) -> f64 {
+        match self {
+            Function::Abs => 0.06,
+            Function::Sqrt => 0.11,
+            Function::Min | Function::Max => 0.16,
+            Function::Exp => 0.45,
+            Function::Hypot => 0.61,
+            Function::Sin | Function::Cos => 0.8,
+            Function::Log => 0.93,
+            Function::Atan | Function::Log2 | Function::Log10 => 0.96,
+            Function::Asin | Function::Acos => 1.1,
+            Function::Log1p => 1.1,
+            Function::Ceil | Function::Floor => 1.5,
+            Function::Cbrt | Function::Sinh | Function::Cosh => 1.56,
+            Function::Expm1 | Function::Tanh => 1.76,
+            Function::Atan2 => 1.83,
+            Function::Tan => 2.0,
+            Function::Erf => 3.1,
+            Function::Erfc => 5.0,
+            Function::Pow => 6.6,
+        }
+    }
+
     /// How many arguments it takes.
     pub fn arity(self) -> usize {
         match self {

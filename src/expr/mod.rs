@@ -205,6 +205,13 @@ impl Expr {
         self.dims
     }
 
+    /// What evaluating it at one point costs, in nanoseconds on the machine the operations' costs were
+    /// measured on: what the cost model scales one calibration by, so that a new expression is predicted
+    /// without being calibrated ([`Kernel::cost_scale`](crate::Kernel::cost_scale)).
+    pub(crate) fn work(&self) -> f64 {
+        self.program.work()
+    }
+
     /// Whether it reads variable `k` (from 0).
     pub fn uses(&self, k: usize) -> bool {
         self.tree.uses(k)

@@ -40,6 +40,33 @@ enum Kind {
     Call2(Function),
 }
 
+impl Kind {
+    /// Nanoseconds per point of this operation on one thread of a 2-vCPU AMD EPYC Zen 5 running the
+    /// AVX-512 path (`benches/scripts/op_costs.sh`): what the cost model scales one calibration by.
+    fn work(self) -> f64 {
+        match self {
+            Kind::Copy | Kind::Negate | Kind::Binary(Binary::Add | Binary::Sub | Binary::Mul) => WORK_ARITHMETIC,
+            Kind::Binary(Binary::Div) => WORK_DIVIDE,
+            Kind::Binary(_) => WORK_COMPARE,
+            // Repeated squaring: a product per bit of the exponent, and a division for a negative one.
+            Kind::PowerInt(k) => {
+                let products = WORK_ARITHMETIC * f64::from(k.unsigned_abs().max(1).ilog2() + 1);
+                products + if k < 0 { WORK_DIVIDE } else { 0.0 }
+            }
+            Kind::ExpNormal => 0.3,
+            Kind::SinNear | Kind::CosNear => 0.6,
+            Kind::Call1(f) | Kind::Call2(f) => f.work(),
+        }
+    }
+}
+
+/// Nanoseconds per point of an addition, a subtraction, a product or a negation ([`Kind::work`]).
+const WORK_ARITHMETIC: f64 = 0.05;
+/// Of a division.
+const WORK_DIVIDE: f64 = 0.26;
+/// Of a comparison (its NaN check included).
+const WORK_COMPARE: f64 = 0.14;
+
 /// One operation: `out = kind(a, b)` (`b` unused by the one-operand kinds).
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Op {
@@ -158,6 +185,13 @@ impl Program {
     /// Slots of scratch the program needs, each `width` values wide.
     pub(crate) fn slots(&self) -> usize {
         self.slots
+    }
+
+    /// What one point costs, in nanoseconds on the machine [`Kind::work`]'s table was measured on: the
+    /// sum of its operations' costs. A prediction for the cost model (see
+    /// [`Kernel::cost_scale`](crate::Kernel::cost_scale)), not a promise.
+    pub(crate) fn work(&self) -> f64 {
+        self.ops.iter().map(|op| op.kind.work()).sum()
     }
 
     /// How many operations it runs per point.

@@ -345,3 +345,21 @@ fn parameters_are_numbers_in_the_program() {
         4.0
     );
 }
+
+#[test]
+fn work_grows_with_the_operations() {
+    let work = |source: &str, dims: usize| Expr::parse(source, dims).unwrap().work();
+    // Every operation costs something; a constant folds away.
+    assert!(work("x", 1) > 0.0);
+    assert_eq!(work("x + 2*3", 1), work("x + 6", 1));
+    assert!(work("x*y + y", 2) > work("x + y", 2));
+    assert!(work("exp(x)", 1) > work("x*x", 1));
+    assert!(work("erfc(x)", 1) > work("exp(x)", 1));
+    assert!(work("pow(x, 2.5)", 1) > work("erfc(x)", 1));
+    // A shortcut over a known domain costs less than the function it stands for.
+    let plain = Expr::parse("exp(x)", 1).unwrap();
+    assert!(plain.over(&[(0.0, 1.0)]).work() < plain.work());
+    // Parameters are numbers: they cost what the numbers would.
+    let with = Expr::parse_with("exp(-a*x)", 1, &[("a", 0.5)]).unwrap();
+    assert_eq!(with.work(), work("exp(-0.5*x)", 1));
+}

@@ -201,6 +201,10 @@ impl SimpsonIntegrand for Mapped {
         add_values(f, &Spaced { lo, h }, points.start, points.end - points.start, lanes)
     }
 
+    fn work(&self) -> f64 {
+        self.f.work() + self.map.work()
+    }
+
     /// The integrand and the map (with its finite bound): what the stamp identifies the problem by, since
     /// the kernel's bounds are those of `t`. A built-in is named with its parameters.
     fn describe(&self) -> String {

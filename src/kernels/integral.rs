@@ -40,6 +40,12 @@ use crate::{Error, Kernel, Partial, Result};
 /// Points per block (a multiple of [`LANES`]).
 pub(crate) const BLOCK_POINTS: u64 = 1 << 14;
 
+/// What a point costs beside its coordinates and its integrand (the sums of values and squares), in
+/// the nanoseconds of the expressions' table ([`Kernel::cost_scale`]).
+const WORK_POINT: f64 = 2.1;
+/// What one coordinate drawn from the Philox stream and scaled into the box costs.
+const WORK_COORDINATE: f64 = 1.9;
+
 /// `∫ f` over a box by Monte Carlo: the mean of `f` at `samples` points of the stream of `seed`, times the
 /// volume. `f` is an expression or a Rust function ([`Integrand`]); a Rust function runs on the CPU
 /// backends only.
@@ -434,13 +440,23 @@ impl Kernel for MonteCarloIntegral {
         blocks.saturating_mul(BLOCK_POINTS).min(self.samples)
     }
 
-    /// `montecarlo/DIMSd`: expressions of one dimension count share a calibration; Rust functions
-    /// (`montecarlo/DIMSd/rust`) another.
+    /// `montecarlo/expr`: every expression, of any dimension, shares one calibration, scaled by its
+    /// [`cost_scale`](Kernel::cost_scale); built-in functions (`montecarlo/builtin`) and Rust functions
+    /// (`montecarlo/rust`), which run on the CPU only, one each.
     fn cost_key(&self) -> String {
         match self.f {
-            Integrand::Expr(_) => format!("montecarlo/{}d", self.f.dims()),
-            _ => format!("montecarlo/{}d/rust", self.f.dims()),
+            Integrand::Expr(_) => "montecarlo/expr",
+            Integrand::Builtin(_) => "montecarlo/builtin",
+            Integrand::Rust(_) => "montecarlo/rust",
         }
+        .to_owned()
+    }
+
+    /// What a point costs: its coordinates drawn from the stream, the map of its infinite axes, the
+    /// integrand and the sums, in the nanoseconds of the expressions' operations table.
+    fn cost_scale(&self) -> f64 {
+        let map = self.map.as_ref().map_or(0.0, Map::work);
+        WORK_POINT + WORK_COORDINATE * self.f.dims() as f64 + map + self.f.work()
     }
 
     /// Expressions over finite boxes only: a Rust function runs on the CPU, and no bound of the GPU's
@@ -767,7 +783,7 @@ mod tests {
             .named("xy-z");
         let rust = MonteCarloIntegral::new(rust, &bounds, samples, 5).unwrap();
         assert!(rust.gpu().is_none() && expr.gpu().is_some());
-        assert_eq!(rust.cost_key(), "montecarlo/3d/rust");
+        assert_eq!(rust.cost_key(), "montecarlo/rust");
         assert!(crate::kernel::Resumable::problem(&rust).is_none());
         let serial = Engine::with_threads(1)
             .unwrap()

@@ -516,6 +516,9 @@ pub(crate) fn calibrate_measures_every_cpu_backend() {
         "simpson/pi",
         "simpson/poly",
         "leibniz",
+        // One calibration each for every expression, whatever its operations and dimensions.
+        "simpson/expr",
+        "montecarlo/expr",
     ];
     for kernel in kernels {
         for backend in ["serial", "rayon", "threads"] {

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use hetero::dispatch::{Cost, CostModel};
+use hetero::expr::Expr;
 use hetero::gpu::{AdapterChoice, Precision};
-use hetero::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
+use hetero::kernels::{Function, Leibniz, MonteCarloIntegral, MonteCarloPi, Simpson};
 use hetero::validate::{Measure, Verify};
 use hetero::{Backend, Choice, Control, Engine, Kernel, Partial};
 
@@ -170,6 +171,41 @@ pub(crate) fn auto_calibrates_a_kernel_it_has_not_met() {
     }
     let serial = engine.run(&kernel, Backend::Serial).unwrap();
     assert_eq!(run.output.value.to_bits(), serial.output.value.to_bits());
+}
+
+/// One calibration predicts every expression: another one, or another dimension count, is predicted from
+/// its operations without a probe, and costs more per block where it has more to compute.
+pub(crate) fn one_calibration_predicts_every_expression() {
+    let per_block = |engine: &Engine, explanation: &hetero::dispatch::Explanation| {
+        let serial = explanation.predictions.iter().find(|p| p.backend == Backend::Serial);
+        assert_eq!(explanation.calibrated_seconds, None, "{explanation}");
+        assert!(engine.model().get("montecarlo/expr", Backend::Serial, 1).is_some());
+        serial.map(|p| p.cost.per_block).unwrap()
+    };
+    let mc = |source: &str, dims: usize| {
+        let f = Expr::parse(source, dims).unwrap();
+        MonteCarloIntegral::new(f, &vec![(0.0, 1.0); dims], 64 << 14, 7).unwrap()
+    };
+    let engine = engine();
+    engine.calibrate(&mc("x*y", 2)).unwrap();
+    let model = engine.model();
+    let cheap = mc("x", 1);
+    let dear = mc("erfc(x)*pow(y, 2.5)*log(z) + atan2(x, y)", 3);
+    assert!(engine.is_calibrated(&cheap) && engine.is_calibrated(&dear));
+    let (cheap, dear) = (
+        per_block(&engine, &engine.explain(&cheap).unwrap()),
+        per_block(&engine, &engine.explain(&dear).unwrap()),
+    );
+    assert!(
+        dear > 4.0 * cheap,
+        "per block: {cheap} for x, {dear} for the four functions"
+    );
+    // Predicting measured nothing.
+    assert_eq!(engine.model(), model);
+    // Simpson's expressions share one calibration the same way.
+    let simpson = |source: &str| Simpson::new(Expr::parse(source, 1).unwrap(), 0.0, 1.0, 1 << 20).unwrap();
+    engine.calibrate(&simpson("x")).unwrap();
+    assert!(engine.is_calibrated(&simpson("exp(-x*x)*sin(3*x)")));
 }
 
 pub(crate) fn compare_checks_every_run_against_serial() {

@@ -54,7 +54,8 @@ fn main() {
     cases.extend(cases!(Needs::Cpu => dispatch:
         chunked_runs_build_the_same_tree_and_report_progress, stopped_runs_equal_the_problem_they_completed,
         a_run_stopped_before_any_block_is_an_error, auto_picks_the_lowest_prediction_and_never_probes_a_known_model,
-        auto_calibrates_a_kernel_it_has_not_met, compare_checks_every_run_against_serial,
+        auto_calibrates_a_kernel_it_has_not_met, one_calibration_predicts_every_expression,
+        compare_checks_every_run_against_serial,
         validation_and_compare_catch_a_backend_that_disagrees, pi_to_error_grows_the_same_stream,
         simpson_to_error_stops_when_rounding_takes_over, simpson_to_error_is_not_fooled_by_an_unresolved_oscillation,
     ));

@@ -101,6 +101,13 @@ pub trait Integrand: Sync {
     fn builtin(&self) -> Option<Function> {
         None
     }
+
+    /// What one point costs, relative to other integrands of its type: the cost model predicts a new
+    /// expression from one calibration by it ([`Kernel::cost_scale`](crate::Kernel::cost_scale)). 1 by
+    /// default (a type whose values all cost alike).
+    fn work(&self) -> f64 {
+        1.0
+    }
 }
 
 impl<F: Fn(f64) -> f64 + Sync> Integrand for F {
@@ -186,6 +193,10 @@ impl Integrand for Expr {
 
     fn source(&self) -> Option<&str> {
         Some(Expr::source(self))
+    }
+
+    fn work(&self) -> f64 {
+        Expr::work(self)
     }
 
     fn prepared(self, lo: f64, hi: f64) -> Self {

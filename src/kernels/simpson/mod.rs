@@ -35,6 +35,10 @@ use super::MAX_FLOAT_ELEMENTS;
 /// Points per block (a multiple of [`LANES`]).
 pub(crate) const BLOCK_POINTS: u64 = 1 << 16;
 
+/// What the rule itself costs per point, beside its integrand (the point and the compensated sum), in
+/// the nanoseconds of the expressions' table ([`Kernel::cost_scale`]).
+const WORK_POINT: f64 = 0.25;
+
 /// Composite Simpson integration of `f` over `[a, b]`.
 #[derive(Clone, Debug)]
 pub struct Simpson<F = Function> {
@@ -396,6 +400,12 @@ impl<F: Integrand> Kernel for Simpson<F> {
             (None, Some(_)) => "simpson/expr".to_owned(),
             (None, None) => format!("simpson/{}", std::any::type_name::<F>()),
         }
+    }
+
+    /// The integrand's [`work`](Integrand::work) and the rule's own per point: one calibration of
+    /// `simpson/expr` predicts every expression.
+    fn cost_scale(&self) -> f64 {
+        WORK_POINT + self.f.work()
     }
 
     fn gpu(&self) -> Option<&dyn GpuKernel<Partial = SimpsonPartial>> {
