@@ -148,7 +148,7 @@ impl fmt::Debug for RustFunction {
 }
 
 /// The built-in integrands.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum Function {
     /// `eˣ`.
@@ -157,20 +157,93 @@ pub enum Function {
     Sin,
     /// `cos x`.
     Cos,
-    /// `exp(−(x − x0)² / (2σ²))`; build it with [`Function::gauss`], which checks `σ > 0`.
-    Gauss {
-        /// Centre.
-        x0: f64,
-        /// Width, `σ > 0`.
-        sigma: f64,
-    },
+    /// `exp(−(x − x0)² / (2σ²))`: made by [`Function::gauss`], which checks its parameters.
+    Gauss(Gauss),
     /// `4 / (1 + x²)`, whose integral over `[0, 1]` is π.
     Pi,
-    /// `xᵏ`.
-    Poly {
-        /// The power `k`.
-        power: u32,
-    },
+    /// `xᵏ`: made by [`Function::poly`], which checks the power.
+    Poly(Poly),
+}
+
+/// The parameters of [`Function::Gauss`], valid by construction ([`Function::gauss`] makes them):
+///
+/// ```
+/// use hetero::kernels::Function;
+///
+/// let Function::Gauss(g) = Function::gauss(0.5, 0.25)? else { unreachable!() };
+/// assert_eq!((g.x0(), g.sigma()), (0.5, 0.25));
+/// assert!(Function::gauss(0.0, -1.0).is_err());
+/// # Ok::<(), hetero::Error>(())
+/// ```
+///
+/// and never made otherwise:
+///
+/// ```compile_fail
+/// let bad = hetero::kernels::Gauss { x0: 0.0, sigma: -1.0 };
+/// ```
+#[derive(Clone, Copy, PartialEq)]
+pub struct Gauss {
+    x0: f64,
+    sigma: f64,
+}
+
+impl Gauss {
+    /// The centre.
+    pub fn x0(&self) -> f64 {
+        self.x0
+    }
+
+    /// The width, a finite number of at least `1e-154`.
+    pub fn sigma(&self) -> f64 {
+        self.sigma
+    }
+}
+
+/// The power of [`Function::Poly`], valid by construction ([`Function::poly`] makes it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Poly {
+    power: u32,
+}
+
+impl Poly {
+    /// The power `k`, below `2^31 − 1`.
+    pub fn power(&self) -> u32 {
+        self.power
+    }
+}
+
+/// As the variants read when they had named fields (`Gauss { x0: 0.3, sigma: 0.2 }`, `Poly { power: 3 }`),
+/// which reports built from it keep.
+impl fmt::Debug for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Function::Exp => f.write_str("Exp"),
+            Function::Sin => f.write_str("Sin"),
+            Function::Cos => f.write_str("Cos"),
+            Function::Gauss(g) => f
+                .debug_struct("Gauss")
+                .field("x0", &g.x0)
+                .field("sigma", &g.sigma)
+                .finish(),
+            Function::Pi => f.write_str("Pi"),
+            Function::Poly(p) => f.debug_struct("Poly").field("power", &p.power).finish(),
+        }
+    }
+}
+
+impl fmt::Debug for Gauss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gauss")
+            .field("x0", &self.x0)
+            .field("sigma", &self.sigma)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Poly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Poly").field("power", &self.power).finish()
+    }
 }
 
 impl Function {
@@ -202,7 +275,7 @@ impl Function {
                 ),
             ));
         }
-        Ok(Function::Gauss { x0, sigma })
+        Ok(Function::Gauss(Gauss { x0, sigma }))
     }
 
     /// `xᵏ` for `k < 2^31 − 1`.
@@ -210,7 +283,7 @@ impl Function {
         if power >= i32::MAX as u32 {
             return Err(Error::invalid("power", format!("{power} is too large")));
         }
-        Ok(Function::Poly { power })
+        Ok(Function::Poly(Poly { power }))
     }
 
     /// A built-in by name (see [`Function::NAMES`]); `gauss` takes `x0` (default 0) and `sigma`
@@ -262,9 +335,9 @@ impl Function {
             Function::Exp => math::exp_lanes(x),
             Function::Sin => math::sin_lanes(x),
             Function::Cos => math::cos_lanes(x),
-            Function::Gauss { x0, sigma } => math::exp_lanes(GaussArgument::new(x0, sigma).of(x)),
+            Function::Gauss(g) => math::exp_lanes(GaussArgument::new(g.x0, g.sigma).of(x)),
             Function::Pi => c(4.0).div(c(1.0).add(x.mul(x))),
-            Function::Poly { power } => x.map(|x| x.powi(power as i32)),
+            Function::Poly(p) => x.map(|x| x.powi(p.power as i32)),
         }
     }
 
@@ -274,9 +347,9 @@ impl Function {
             Function::Exp => 0,
             Function::Sin => 1,
             Function::Cos => 2,
-            Function::Gauss { .. } => 3,
+            Function::Gauss(_) => 3,
             Function::Pi => 4,
-            Function::Poly { .. } => 5,
+            Function::Poly(_) => 5,
         }
     }
 
@@ -286,11 +359,11 @@ impl Function {
         match *self {
             Function::Exp => (hi.exp(), hi.exp()),
             Function::Sin | Function::Cos => (1.0, 1.0),
-            Function::Gauss { sigma, .. } => (1.0, (-0.5f64).exp() / sigma),
+            Function::Gauss(g) => (1.0, (-0.5f64).exp() / g.sigma),
             // max |8x / (1 + x²)²| is at x = 1/√3.
             Function::Pi => (4.0, 1.5 * 3f64.sqrt()),
-            Function::Poly { power: 0 } => (1.0, 0.0),
-            Function::Poly { power } => (
+            Function::Poly(Poly { power: 0 }) => (1.0, 0.0),
+            Function::Poly(Poly { power }) => (
                 reach.powi(power as i32),
                 f64::from(power) * reach.powi(power as i32 - 1),
             ),
@@ -302,9 +375,9 @@ impl Function {
         match self {
             Function::Exp => 0.45,
             Function::Sin | Function::Cos => 0.8,
-            Function::Gauss { .. } => 0.6,
+            Function::Gauss(_) => 0.6,
             Function::Pi => 0.35,
-            Function::Poly { .. } => 0.3,
+            Function::Poly(_) => 0.3,
         }
     }
 
@@ -314,9 +387,9 @@ impl Function {
             Function::Exp => "exp",
             Function::Sin => "sin",
             Function::Cos => "cos",
-            Function::Gauss { .. } => "gauss",
+            Function::Gauss(_) => "gauss",
             Function::Pi => "pi",
-            Function::Poly { .. } => "poly",
+            Function::Poly(_) => "poly",
         }
     }
 }

@@ -61,9 +61,9 @@ pub(crate) fn simpson_is_bit_identical_for_every_integrand() {
         Function::Exp,
         Function::Sin,
         Function::Cos,
-        Function::Gauss { x0: 0.3, sigma: 0.2 },
+        Function::gauss(0.3, 0.2).unwrap(),
         Function::Pi,
-        Function::Poly { power: 7 },
+        Function::poly(7).unwrap(),
     ];
     for f in functions {
         for (a, b) in [(0.0, 1.0), (-3.0, 2.5), (2.0, -1.0), (1e-3, 1e3), (0.5, 0.5)] {
@@ -178,7 +178,7 @@ pub(crate) fn non_exact_partials_are_still_reproducible() {
 pub(crate) fn sub_ranges_combine_to_the_whole() {
     let engine = &engines()[2];
     let pi = MonteCarloPi::new(5_000_017, 9).unwrap();
-    let simpson = Simpson::new(Function::Gauss { x0: 1.0, sigma: 0.7 }, -4.0, 6.0, 4_000_000).unwrap();
+    let simpson = Simpson::new(Function::gauss(1.0, 0.7).unwrap(), -4.0, 6.0, 4_000_000).unwrap();
     let leibniz = Leibniz::new(7_000_001).unwrap();
     fn check<K>(engine: &Engine, kernel: &K)
     where
@@ -349,7 +349,7 @@ proptest! {
     }
 
         fn random_simpson_problems_agree_cases(a in -50.0..50.0f64, width in -20.0..20.0f64, n in 1u64..300_000, t in 0usize..THREAD_COUNTS.len(), f in 0usize..6) {
-        let function = [Function::Exp, Function::Sin, Function::Cos, Function::Gauss { x0: 1.0, sigma: 3.0 }, Function::Pi, Function::Poly { power: 3 }][f];
+        let function = [Function::Exp, Function::Sin, Function::Cos, Function::gauss(1.0, 3.0).unwrap(), Function::Pi, Function::poly(3).unwrap()][f];
         let kernel = Simpson::new(function, a, a + width, n).unwrap();
         let engine = &engines()[t];
         let serial = engine.run(&kernel, Backend::Serial).unwrap().output;

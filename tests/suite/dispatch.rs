@@ -210,7 +210,7 @@ pub(crate) fn one_calibration_predicts_every_expression() {
 
 pub(crate) fn compare_checks_every_run_against_serial() {
     let engine = engine();
-    let kernel = Simpson::new(Function::Gauss { x0: 0.1, sigma: 0.4 }, -1.0, 2.0, 1_000_001).unwrap();
+    let kernel = Simpson::new(Function::gauss(0.1, 0.4).unwrap(), -1.0, 2.0, 1_000_001).unwrap();
     let comparison =
         hetero::validate::compare(&engine, &kernel, &[Backend::Rayon, Backend::Serial, Backend::Threads]).unwrap();
     assert_eq!(comparison.reference, 1);

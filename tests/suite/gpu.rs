@@ -209,9 +209,9 @@ pub(crate) fn simpson_agrees_within_the_bound_of_each_precision() {
         Function::Exp,
         Function::Sin,
         Function::Cos,
-        Function::Gauss { x0: 0.3, sigma: 0.25 },
+        Function::gauss(0.3, 0.25).unwrap(),
         Function::Pi,
-        Function::Poly { power: 5 },
+        Function::poly(5).unwrap(),
     ];
     for precision in [Precision::F64, Precision::F32] {
         let Some(engine) = engine_in(precision) else { continue };
@@ -365,7 +365,7 @@ pub(crate) fn simpson_f64_meets_one_part_in_a_trillion() {
     for f in [
         Function::Exp,
         Function::Sin,
-        Function::Gauss { x0: 1.0, sigma: 2.0 },
+        Function::gauss(1.0, 2.0).unwrap(),
         Function::Pi,
     ] {
         let kernel = Simpson::new(f, -1.0, 2.0, 5_000_000).unwrap();
@@ -904,7 +904,7 @@ pub(crate) fn chunked_gpu_runs_equal_one_pass() {
         engine.run(&prefix, Backend::Serial).unwrap().output.hits,
         stopped.output.hits
     );
-    let simpson = Simpson::new(Function::Gauss { x0: 0.1, sigma: 0.4 }, -1.0, 1.0, 300_000_000).unwrap();
+    let simpson = Simpson::new(Function::gauss(0.1, 0.4).unwrap(), -1.0, 1.0, 300_000_000).unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = std::sync::Arc::clone(&stop);
     let control = hetero::Control::new().with_stop(stop).with_progress(move |p| {

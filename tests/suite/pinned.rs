@@ -51,7 +51,7 @@ pub(crate) fn simpson_results_are_pinned() {
         ),
         (Function::Pi, 0.0, 1.0, 200_000, 0x400921fb54442d18, 0x3bef83fa0d0069cc),
         (
-            Function::Poly { power: 3 },
+            Function::poly(3).unwrap(),
             0.0,
             2.0,
             1000,

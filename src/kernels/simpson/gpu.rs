@@ -84,11 +84,11 @@ impl<F: Integrand> GpuKernel for Simpson<F> {
             )));
         }
         let (x0, sigma) = match function {
-            Some(Function::Gauss { x0, sigma }) => (x0, sigma),
+            Some(Function::Gauss(g)) => (g.x0(), g.sigma()),
             _ => (0.0, 1.0),
         };
         let power = match function {
-            Some(Function::Poly { power }) => power,
+            Some(Function::Poly(p)) => p.power(),
             _ => 0,
         };
         let last_block = self.blocks() - 1;

@@ -140,7 +140,8 @@ impl Integrand for Function {
             Function::Exp => exp_integral(a, b),
             Function::Sin => 2.0 * mid.sin() * half_width.sin(),
             Function::Cos => 2.0 * mid.cos() * half_width.sin(),
-            Function::Gauss { x0, sigma } => {
+            Function::Gauss(g) => {
+                let (x0, sigma) = (g.x0(), g.sigma());
                 let scale = sigma * std::f64::consts::FRAC_PI_2.sqrt();
                 let (za, zb) = (
                     (a - x0) / (sigma * std::f64::consts::SQRT_2),
@@ -158,7 +159,7 @@ impl Integrand for Function {
                 scale * difference
             }
             Function::Pi => 4.0 * atan_difference(b, a),
-            Function::Poly { power } => poly_integral(power, a, b),
+            Function::Poly(p) => poly_integral(p.power(), a, b),
         })
     }
 
@@ -168,8 +169,8 @@ impl Integrand for Function {
 
     fn describe(&self) -> String {
         match *self {
-            Function::Gauss { x0, sigma } => format!("gauss(x0={}, sigma={})", real_text(x0), real_text(sigma)),
-            Function::Poly { power } => format!("x^{power}"),
+            Function::Gauss(g) => format!("gauss(x0={}, sigma={})", real_text(g.x0()), real_text(g.sigma())),
+            Function::Poly(p) => format!("x^{}", p.power()),
             other => other.name().to_owned(),
         }
     }

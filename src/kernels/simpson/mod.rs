@@ -19,7 +19,7 @@ mod gpu;
 mod integrands;
 mod points;
 
-pub use crate::integrand::Function;
+pub use crate::integrand::{Function, Gauss, Poly};
 pub use integrands::Integrand;
 
 use crate::expr::Expr;
@@ -513,8 +513,8 @@ impl<F: Integrand> crate::kernel::Resumable for Simpson<F> {
     fn problem(&self) -> Option<String> {
         let bits = |x: f64| format!("{:#018x}", x.to_bits());
         let function = match (self.f.builtin(), self.f.source()) {
-            (Some(Function::Gauss { x0, sigma }), _) => format!("f=gauss x0={} sigma={}", bits(x0), bits(sigma)),
-            (Some(Function::Poly { power }), _) => format!("f=poly power={power}"),
+            (Some(Function::Gauss(g)), _) => format!("f=gauss x0={} sigma={}", bits(g.x0()), bits(g.sigma())),
+            (Some(Function::Poly(p)), _) => format!("f=poly power={}", p.power()),
             (Some(other), _) => format!("f={}", other.name()),
             (None, Some(source)) => format!("f=expr expr={}", crate::kernels::hex(source)),
             (None, None) => return None,
@@ -600,9 +600,9 @@ mod tests {
             (Function::Sin, 0.0, std::f64::consts::PI, 2.0),
             (Function::Cos, 0.0, std::f64::consts::FRAC_PI_2, 1.0),
             (Function::Pi, 0.0, 1.0, std::f64::consts::PI),
-            (Function::Poly { power: 3 }, 0.0, 2.0, 4.0),
+            (Function::poly(3).unwrap(), 0.0, 2.0, 4.0),
             (
-                Function::Gauss { x0: 0.0, sigma: 1.0 },
+                Function::gauss(0.0, 1.0).unwrap(),
                 -40.0,
                 40.0,
                 (2.0 * std::f64::consts::PI).sqrt(),
@@ -638,7 +638,7 @@ mod tests {
             // with the same m = -1, the points near 0.3125 with m = 0 (the chunk shares no reduction).
             Function::gauss(0.3125, 1.0).unwrap(),
             Function::Pi,
-            Function::Poly { power: 3 },
+            Function::poly(3).unwrap(),
         ];
         for function in functions {
             // Points 0.6 apart (-300 to 300), so that a vector's points lie in different quadrants for
@@ -753,7 +753,7 @@ mod tests {
         assert!(Function::from_name("gauss", None, None, Some(2)).is_err());
         assert_eq!(
             Function::from_name("poly", None, None, Some(5)).unwrap(),
-            Function::Poly { power: 5 }
+            Function::poly(5).unwrap()
         );
     }
 }

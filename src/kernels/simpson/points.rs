@@ -379,7 +379,8 @@ impl LaneLoop for BuiltinPoints {
         // The loop is compiled on its own for `exp` and `gauss` where their `exp` stays in its normal range,
         // and for `sin` and `cos` where no point takes their far (or, for `sin`, tiny) path: the common
         // cases, with neither those checks nor a dispatch on the function inside it.
-        if let Function::Gauss { x0, sigma } = self.function {
+        if let Function::Gauss(g) = self.function {
+            let (x0, sigma) = (g.x0(), g.sigma());
             // gauss's argument is never positive, and lowest at one of the ends.
             let argument = GaussArgument::new(x0, sigma);
             if math::exp_normal_over(argument.of(x_first).min(argument.of(x_end)), 0.0) {
