@@ -22,7 +22,7 @@ use crate::checkpoint::Resumable;
 use crate::domain::bound_json;
 use crate::gpu::Precision;
 use crate::kernels::{IntegralEstimate, MonteCarloIntegral};
-use crate::kernels::{Integrand, Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
+use crate::kernels::{Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate, SimpsonIntegrand};
 use crate::validate::{Comparison, Verify, stamp};
 use crate::{Backend, Run};
 
@@ -148,7 +148,7 @@ impl Report for MonteCarloPi {
 }
 
 /// Simpson of any integrand; an expression also reports its text as `expr`.
-impl<F: Integrand> Report for Simpson<F> {
+impl<F: SimpsonIntegrand> Report for Simpson<F> {
     const UNIT: &'static str = "points";
 
     fn value(output: &SimpsonEstimate) -> f64 {

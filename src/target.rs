@@ -19,7 +19,7 @@ use std::time::Instant;
 use crate::control::Control;
 use crate::dispatch::Choice;
 use crate::kernels::{
-    Integrand, Leibniz, LeibnizEstimate, MAX_FLOAT_ELEMENTS, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate,
+    Leibniz, LeibnizEstimate, MAX_FLOAT_ELEMENTS, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate, SimpsonIntegrand,
 };
 use crate::program::{Precision, unit_roundoff};
 use crate::validate::Verify;
@@ -299,7 +299,7 @@ pub(crate) fn integral_to_goal(
 /// assert!(sin.reached && (sin.run.output.value - exact).abs() < 1e-3);
 /// # Ok::<(), hetero::Error>(())
 /// ```
-pub fn simpson_to_error<F: Integrand + Clone>(
+pub fn simpson_to_error<F: SimpsonIntegrand + Clone>(
     engine: &Engine,
     f: F,
     a: f64,
@@ -321,7 +321,7 @@ pub fn simpson_to_error<F: Integrand + Clone>(
 /// the evaluations spent over every doubling: a doubling that would take the sum past the goal's
 /// `max_elements` is not started, and a deadline's stop ([`Control::with_deadline`]) returns the run it
 /// would have returned at that budget, so that the evaluations reported reproduce the result.
-pub(crate) fn simpson_to_goal<F: Integrand + Clone>(
+pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
     engine: &Engine,
     f: F,
     a: f64,

@@ -397,7 +397,10 @@ impl Integrand {
 }
 
 /// The Simpson kernel of the command line's arguments, with the note on rounding the intervals.
-pub(super) fn simpson_kernel<F: hetero::kernels::Integrand>(a: &SimpsonArgs, f: F) -> hetero::Result<Simpson<F>> {
+pub(super) fn simpson_kernel<F: hetero::kernels::SimpsonIntegrand>(
+    a: &SimpsonArgs,
+    f: F,
+) -> hetero::Result<Simpson<F>> {
     let kernel = Simpson::new(f, a.from, a.to, a.intervals.unwrap_or(DEFAULT_INTERVALS))?;
     note_rounding(a, &kernel);
     Ok(kernel)
@@ -406,7 +409,7 @@ pub(super) fn simpson_kernel<F: hetero::kernels::Integrand>(a: &SimpsonArgs, f: 
 /// `hetero simpson` on integrand `f`.
 pub(super) fn simpson<F>(a: &SimpsonArgs, f: F, ranks: Option<&Ranks>) -> hetero::Result<Outcome>
 where
-    F: hetero::kernels::Integrand + Clone + Send + 'static,
+    F: hetero::kernels::SimpsonIntegrand + Clone + Send + 'static,
     Simpson<F>: Text + Kernel<Output = hetero::kernels::SimpsonEstimate>,
 {
     let kernel = simpson_kernel(a, f.clone())?;
@@ -436,7 +439,7 @@ pub(super) fn montecarlo(a: &MontecarloArgs, ranks: Option<&Ranks>) -> hetero::R
     single(&a.run, &kernel, &probe, &to_target, ranks)
 }
 
-fn note_rounding<F: hetero::kernels::Integrand>(a: &SimpsonArgs, kernel: &Simpson<F>) {
+fn note_rounding<F: hetero::kernels::SimpsonIntegrand>(a: &SimpsonArgs, kernel: &Simpson<F>) {
     if let Some(requested) = a.intervals
         && kernel.intervals() != requested
     {

@@ -5,7 +5,7 @@ use super::say;
 use super::signals::Signals;
 use hetero::dispatch::CostModel;
 use hetero::gpu::AdapterChoice;
-use hetero::kernels::{Integrand, Leibniz, MonteCarloPi, Simpson};
+use hetero::kernels::{Leibniz, MonteCarloPi, Simpson, SimpsonIntegrand};
 use hetero::{Choice, Control, Engine, Kernel};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -84,7 +84,7 @@ pub(super) fn probe_leibniz() -> hetero::Result<Leibniz> {
     Leibniz::new(1 << 26)
 }
 
-pub(super) fn probe_simpson<F: Integrand>(function: F, a: f64, b: f64) -> hetero::Result<Simpson<F>> {
+pub(super) fn probe_simpson<F: SimpsonIntegrand>(function: F, a: f64, b: f64) -> hetero::Result<Simpson<F>> {
     Simpson::new(function, a, b, (1 << 26) - 4)
 }
 

@@ -13,7 +13,7 @@
 //! `atan2` across the negative x axis) whose inputs' intervals allow both sides of the jump has no bound:
 //! the result is then `None`, as it is wherever a value may not be finite.
 
-use super::functions::Function;
+use super::functions::MathFunction;
 use super::tree::{Binary, Node};
 
 /// Why an expression may have no GPU bound, for the refusal that names the expression and domain: the
@@ -173,10 +173,10 @@ impl Accuracy {
     }
 
     /// Ulps of `f` of one argument.
-    fn unary_ulps(&self, f: Function) -> f64 {
+    fn unary_ulps(&self, f: MathFunction) -> f64 {
         match f {
-            Function::Sqrt => self.division,
-            Function::Abs | Function::Floor | Function::Ceil => 0.0,
+            MathFunction::Sqrt => self.division,
+            MathFunction::Abs | MathFunction::Floor | MathFunction::Ceil => 0.0,
             f if f.is_composed() => self.composed,
             _ => self.function,
         }
@@ -393,32 +393,32 @@ fn binary(
 
 /// The image of `x` under `f`, and the largest `|f′|` over it; `None` where `f` may not be finite or is
 /// not continuous, or for `sin`, `cos` and `tan` beyond `trig_reach`.
-fn unary(f: Function, x: Interval, trig_reach: f64) -> Option<(Interval, f64)> {
+fn unary(f: MathFunction, x: Interval, trig_reach: f64) -> Option<(Interval, f64)> {
     let m = x.magnitude();
     Some(match f {
-        Function::Exp => (x.increasing(crate::math::exp), crate::math::exp(x.hi).next_up()),
-        Function::Expm1 => (x.increasing(libm::expm1), libm::exp(x.hi).next_up()),
-        Function::Log | Function::Log2 | Function::Log10 if x.lo > 0.0 => {
+        MathFunction::Exp => (x.increasing(crate::math::exp), crate::math::exp(x.hi).next_up()),
+        MathFunction::Expm1 => (x.increasing(libm::expm1), libm::exp(x.hi).next_up()),
+        MathFunction::Log | MathFunction::Log2 | MathFunction::Log10 if x.lo > 0.0 => {
             let scale = match f {
-                Function::Log2 => std::f64::consts::LOG2_E,
-                Function::Log10 => std::f64::consts::LOG10_E,
+                MathFunction::Log2 => std::f64::consts::LOG2_E,
+                MathFunction::Log10 => std::f64::consts::LOG10_E,
                 _ => 1.0,
             };
             let g = match f {
-                Function::Log2 => libm::log2,
-                Function::Log10 => libm::log10,
+                MathFunction::Log2 => libm::log2,
+                MathFunction::Log10 => libm::log10,
                 _ => libm::log,
             };
             (x.increasing(g), scale / x.lo)
         }
-        Function::Log1p if x.lo > -1.0 => (x.increasing(libm::log1p), 1.0 / (1.0 + x.lo)),
-        Function::Sqrt if x.lo > 0.0 => (x.increasing(f64::sqrt), 0.5 / x.lo.sqrt()),
-        Function::Cbrt if x.mignitude() > 0.0 => (
+        MathFunction::Log1p if x.lo > -1.0 => (x.increasing(libm::log1p), 1.0 / (1.0 + x.lo)),
+        MathFunction::Sqrt if x.lo > 0.0 => (x.increasing(f64::sqrt), 0.5 / x.lo.sqrt()),
+        MathFunction::Cbrt if x.mignitude() > 0.0 => (
             x.increasing(libm::cbrt),
             1.0 / (3.0 * libm::cbrt(x.mignitude()).powi(2)),
         ),
-        Function::Sin | Function::Cos if m <= trig_reach => (Interval::new(-1.0, 1.0), 1.0),
-        Function::Tan => {
+        MathFunction::Sin | MathFunction::Cos if m <= trig_reach => (Interval::new(-1.0, 1.0), 1.0),
+        MathFunction::Tan => {
             // Increasing between poles: none may lie in the interval.
             let pole = |v: f64| ((v - std::f64::consts::FRAC_PI_2) / std::f64::consts::PI).floor();
             if !x.is_finite() || m > trig_reach || pole(x.lo) != pole(x.hi) {
@@ -427,24 +427,28 @@ fn unary(f: Function, x: Interval, trig_reach: f64) -> Option<(Interval, f64)> {
             let value = x.increasing(libm::tan);
             (value, 1.0 + value.magnitude().powi(2))
         }
-        Function::Asin | Function::Acos if m < 1.0 => {
-            let value = if f == Function::Asin {
+        MathFunction::Asin | MathFunction::Acos if m < 1.0 => {
+            let value = if f == MathFunction::Asin {
                 x.increasing(libm::asin)
             } else {
                 x.decreasing(libm::acos)
             };
             (value, 1.0 / (1.0 - m * m).sqrt())
         }
-        Function::Atan => (x.increasing(libm::atan), 1.0 / (1.0 + x.mignitude().powi(2))),
-        Function::Sinh => (x.increasing(libm::sinh), libm::cosh(m)),
-        Function::Cosh => (Interval::new(libm::cosh(x.mignitude()), libm::cosh(m)), libm::cosh(m)),
-        Function::Tanh => (x.increasing(libm::tanh), 1.0),
-        Function::Erf => (x.increasing(libm::erf), std::f64::consts::FRAC_2_SQRT_PI),
-        Function::Erfc => (x.decreasing(libm::erfc), std::f64::consts::FRAC_2_SQRT_PI),
-        Function::Abs => (Interval::new(x.mignitude(), m), 1.0),
-        Function::Floor | Function::Ceil => {
+        MathFunction::Atan => (x.increasing(libm::atan), 1.0 / (1.0 + x.mignitude().powi(2))),
+        MathFunction::Sinh => (x.increasing(libm::sinh), libm::cosh(m)),
+        MathFunction::Cosh => (Interval::new(libm::cosh(x.mignitude()), libm::cosh(m)), libm::cosh(m)),
+        MathFunction::Tanh => (x.increasing(libm::tanh), 1.0),
+        MathFunction::Erf => (x.increasing(libm::erf), std::f64::consts::FRAC_2_SQRT_PI),
+        MathFunction::Erfc => (x.decreasing(libm::erfc), std::f64::consts::FRAC_2_SQRT_PI),
+        MathFunction::Abs => (Interval::new(x.mignitude(), m), 1.0),
+        MathFunction::Floor | MathFunction::Ceil => {
             // Constant where no integer lies inside.
-            let g = if f == Function::Floor { libm::floor } else { libm::ceil };
+            let g = if f == MathFunction::Floor {
+                libm::floor
+            } else {
+                libm::ceil
+            };
             let (lo, hi) = (g(x.lo), g(x.hi));
             if lo != hi {
                 return None;
@@ -457,7 +461,7 @@ fn unary(f: Function, x: Interval, trig_reach: f64) -> Option<(Interval, f64)> {
 
 /// A function of two bounded arguments.
 fn binary_call(
-    f: Function,
+    f: MathFunction,
     x: Bounded,
     y: Bounded,
     rounding: &impl Fn(&dyn Fn(&Accuracy) -> f64, &Interval) -> f64,
@@ -465,8 +469,8 @@ fn binary_call(
     let (p, q) = (x.value, y.value);
     let exact = |_: &Accuracy| 0.0;
     Some(match f {
-        Function::Min | Function::Max => {
-            let value = if f == Function::Min {
+        MathFunction::Min | MathFunction::Max => {
+            let value = if f == MathFunction::Min {
                 Interval::new(p.lo.min(q.lo), p.hi.min(q.hi))
             } else {
                 Interval::new(p.lo.max(q.lo), p.hi.max(q.hi))
@@ -476,7 +480,7 @@ fn binary_call(
                 error: x.error.max(y.error) + rounding(&exact, &value),
             }
         }
-        Function::Hypot => {
+        MathFunction::Hypot => {
             let value = Interval::new(
                 libm::hypot(p.mignitude(), q.mignitude()),
                 libm::hypot(p.magnitude(), q.magnitude()),
@@ -486,7 +490,7 @@ fn binary_call(
                 error: x.error + y.error + rounding(&|s| s.composed, &value),
             }
         }
-        Function::Pow => {
+        MathFunction::Pow => {
             // For a positive base, xʸ = e^(y ln x): its changes are xʸ·(y/x·dx + ln x·dy).
             let (wp, wq) = (p.widened(x.error), q.widened(y.error));
             if wp.lo <= 0.0 {
@@ -513,7 +517,7 @@ fn binary_call(
         // atan2 turns by 1/r for a move of the point at distance r from the origin, and jumps by 2π across
         // the negative x axis, where only the sign of a zero `y` says which side (which a GPU need not
         // keep): no bound where the points may reach it.
-        Function::Atan2 => {
+        MathFunction::Atan2 => {
             let (y_reach, x_reach) = (p.widened(x.error), q.widened(y.error));
             let r = libm::hypot(y_reach.mignitude(), x_reach.mignitude());
             if r == 0.0 || (y_reach.contains(0.0) && x_reach.lo < 0.0) {

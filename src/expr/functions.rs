@@ -11,7 +11,7 @@ use crate::simd::Lanes;
 /// every processor and vector width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Function {
+pub enum MathFunction {
     /// `eˣ`.
     Exp,
     /// `ln x`.
@@ -69,77 +69,77 @@ pub enum Function {
 }
 
 /// Every function, in the order the messages list them.
-const ALL: [Function; 27] = [
-    Function::Exp,
-    Function::Log,
-    Function::Log2,
-    Function::Log10,
-    Function::Log1p,
-    Function::Expm1,
-    Function::Sqrt,
-    Function::Cbrt,
-    Function::Sin,
-    Function::Cos,
-    Function::Tan,
-    Function::Asin,
-    Function::Acos,
-    Function::Atan,
-    Function::Atan2,
-    Function::Sinh,
-    Function::Cosh,
-    Function::Tanh,
-    Function::Erf,
-    Function::Erfc,
-    Function::Abs,
-    Function::Min,
-    Function::Max,
-    Function::Pow,
-    Function::Hypot,
-    Function::Floor,
-    Function::Ceil,
+const ALL: [MathFunction; 27] = [
+    MathFunction::Exp,
+    MathFunction::Log,
+    MathFunction::Log2,
+    MathFunction::Log10,
+    MathFunction::Log1p,
+    MathFunction::Expm1,
+    MathFunction::Sqrt,
+    MathFunction::Cbrt,
+    MathFunction::Sin,
+    MathFunction::Cos,
+    MathFunction::Tan,
+    MathFunction::Asin,
+    MathFunction::Acos,
+    MathFunction::Atan,
+    MathFunction::Atan2,
+    MathFunction::Sinh,
+    MathFunction::Cosh,
+    MathFunction::Tanh,
+    MathFunction::Erf,
+    MathFunction::Erfc,
+    MathFunction::Abs,
+    MathFunction::Min,
+    MathFunction::Max,
+    MathFunction::Pow,
+    MathFunction::Hypot,
+    MathFunction::Floor,
+    MathFunction::Ceil,
 ];
 
-impl Function {
+impl MathFunction {
     /// The function called `name` in expressions.
-    pub fn from_name(name: &str) -> Option<Function> {
+    pub fn from_name(name: &str) -> Option<MathFunction> {
         ALL.into_iter().find(|f| f.name() == name)
     }
 
     /// The names of all functions, comma-separated.
     pub fn names() -> String {
-        ALL.map(Function::name).join(", ")
+        ALL.map(MathFunction::name).join(", ")
     }
 
     /// Its name in expressions.
     pub fn name(self) -> &'static str {
         match self {
-            Function::Exp => "exp",
-            Function::Log => "log",
-            Function::Log2 => "log2",
-            Function::Log10 => "log10",
-            Function::Log1p => "log1p",
-            Function::Expm1 => "expm1",
-            Function::Sqrt => "sqrt",
-            Function::Cbrt => "cbrt",
-            Function::Sin => "sin",
-            Function::Cos => "cos",
-            Function::Tan => "tan",
-            Function::Asin => "asin",
-            Function::Acos => "acos",
-            Function::Atan => "atan",
-            Function::Atan2 => "atan2",
-            Function::Sinh => "sinh",
-            Function::Cosh => "cosh",
-            Function::Tanh => "tanh",
-            Function::Erf => "erf",
-            Function::Erfc => "erfc",
-            Function::Abs => "abs",
-            Function::Min => "min",
-            Function::Max => "max",
-            Function::Pow => "pow",
-            Function::Hypot => "hypot",
-            Function::Floor => "floor",
-            Function::Ceil => "ceil",
+            MathFunction::Exp => "exp",
+            MathFunction::Log => "log",
+            MathFunction::Log2 => "log2",
+            MathFunction::Log10 => "log10",
+            MathFunction::Log1p => "log1p",
+            MathFunction::Expm1 => "expm1",
+            MathFunction::Sqrt => "sqrt",
+            MathFunction::Cbrt => "cbrt",
+            MathFunction::Sin => "sin",
+            MathFunction::Cos => "cos",
+            MathFunction::Tan => "tan",
+            MathFunction::Asin => "asin",
+            MathFunction::Acos => "acos",
+            MathFunction::Atan => "atan",
+            MathFunction::Atan2 => "atan2",
+            MathFunction::Sinh => "sinh",
+            MathFunction::Cosh => "cosh",
+            MathFunction::Tanh => "tanh",
+            MathFunction::Erf => "erf",
+            MathFunction::Erfc => "erfc",
+            MathFunction::Abs => "abs",
+            MathFunction::Min => "min",
+            MathFunction::Max => "max",
+            MathFunction::Pow => "pow",
+            MathFunction::Hypot => "hypot",
+            MathFunction::Floor => "floor",
+            MathFunction::Ceil => "ceil",
         }
     }
 
@@ -147,31 +147,31 @@ impl Function {
     /// (see `Kind::work` in the program).
     pub(crate) fn work(self) -> f64 {
         match self {
-            Function::Abs => 0.06,
-            Function::Sqrt => 0.11,
-            Function::Min | Function::Max => 0.16,
-            Function::Exp => 0.45,
-            Function::Hypot => 0.61,
-            Function::Sin | Function::Cos => 0.8,
-            Function::Log => 0.93,
-            Function::Atan | Function::Log2 | Function::Log10 => 0.96,
-            Function::Asin | Function::Acos => 1.1,
-            Function::Log1p => 1.1,
-            Function::Ceil | Function::Floor => 1.5,
-            Function::Cbrt | Function::Sinh | Function::Cosh => 1.56,
-            Function::Expm1 | Function::Tanh => 1.76,
-            Function::Atan2 => 1.83,
-            Function::Tan => 2.0,
-            Function::Erf => 3.1,
-            Function::Erfc => 5.0,
-            Function::Pow => 6.6,
+            MathFunction::Abs => 0.06,
+            MathFunction::Sqrt => 0.11,
+            MathFunction::Min | MathFunction::Max => 0.16,
+            MathFunction::Exp => 0.45,
+            MathFunction::Hypot => 0.61,
+            MathFunction::Sin | MathFunction::Cos => 0.8,
+            MathFunction::Log => 0.93,
+            MathFunction::Atan | MathFunction::Log2 | MathFunction::Log10 => 0.96,
+            MathFunction::Asin | MathFunction::Acos => 1.1,
+            MathFunction::Log1p => 1.1,
+            MathFunction::Ceil | MathFunction::Floor => 1.5,
+            MathFunction::Cbrt | MathFunction::Sinh | MathFunction::Cosh => 1.56,
+            MathFunction::Expm1 | MathFunction::Tanh => 1.76,
+            MathFunction::Atan2 => 1.83,
+            MathFunction::Tan => 2.0,
+            MathFunction::Erf => 3.1,
+            MathFunction::Erfc => 5.0,
+            MathFunction::Pow => 6.6,
         }
     }
 
     /// How many arguments it takes.
     pub fn arity(self) -> usize {
         match self {
-            Function::Atan2 | Function::Min | Function::Max | Function::Pow | Function::Hypot => 2,
+            MathFunction::Atan2 | MathFunction::Min | MathFunction::Max | MathFunction::Pow | MathFunction::Hypot => 2,
             _ => 1,
         }
     }
@@ -181,18 +181,18 @@ impl Function {
     pub(crate) fn is_composed(self) -> bool {
         matches!(
             self,
-            Function::Log2
-                | Function::Log10
-                | Function::Log1p
-                | Function::Expm1
-                | Function::Cbrt
-                | Function::Sinh
-                | Function::Cosh
-                | Function::Tanh
-                | Function::Erf
-                | Function::Erfc
-                | Function::Hypot
-                | Function::Pow
+            MathFunction::Log2
+                | MathFunction::Log10
+                | MathFunction::Log1p
+                | MathFunction::Expm1
+                | MathFunction::Cbrt
+                | MathFunction::Sinh
+                | MathFunction::Cosh
+                | MathFunction::Tanh
+                | MathFunction::Erf
+                | MathFunction::Erfc
+                | MathFunction::Hypot
+                | MathFunction::Pow
         )
     }
 
@@ -200,31 +200,31 @@ impl Function {
     #[inline(always)]
     pub(crate) fn unary<V: Lanes>(self, x: V) -> V {
         match self {
-            Function::Exp => math::exp_lanes(x),
-            Function::Sin => math::sin_lanes(x),
-            Function::Cos => math::cos_lanes(x),
-            Function::Sqrt => x.sqrt(),
-            Function::Abs => x.abs(),
-            Function::Log => math::log_lanes(x),
-            Function::Log2 => math::log2_lanes(x),
-            Function::Log10 => math::log10_lanes(x),
-            Function::Log1p => math::log1p_lanes(x),
-            Function::Expm1 => math::expm1_lanes(x),
-            Function::Cbrt => math::cbrt_lanes(x),
-            Function::Tan => math::tan_lanes(x),
-            Function::Asin => math::asin_lanes(x),
-            Function::Acos => math::acos_lanes(x),
-            Function::Atan => math::atan_lanes(x),
-            Function::Sinh => math::sinh_lanes(x),
-            Function::Cosh => math::cosh_lanes(x),
-            Function::Tanh => math::tanh_lanes(x),
-            Function::Erf => math::erf_lanes(x),
-            Function::Erfc => math::erfc_lanes(x),
-            Function::Floor => x.map(libm::floor),
-            Function::Ceil => x.map(libm::ceil),
+            MathFunction::Exp => math::exp_lanes(x),
+            MathFunction::Sin => math::sin_lanes(x),
+            MathFunction::Cos => math::cos_lanes(x),
+            MathFunction::Sqrt => x.sqrt(),
+            MathFunction::Abs => x.abs(),
+            MathFunction::Log => math::log_lanes(x),
+            MathFunction::Log2 => math::log2_lanes(x),
+            MathFunction::Log10 => math::log10_lanes(x),
+            MathFunction::Log1p => math::log1p_lanes(x),
+            MathFunction::Expm1 => math::expm1_lanes(x),
+            MathFunction::Cbrt => math::cbrt_lanes(x),
+            MathFunction::Tan => math::tan_lanes(x),
+            MathFunction::Asin => math::asin_lanes(x),
+            MathFunction::Acos => math::acos_lanes(x),
+            MathFunction::Atan => math::atan_lanes(x),
+            MathFunction::Sinh => math::sinh_lanes(x),
+            MathFunction::Cosh => math::cosh_lanes(x),
+            MathFunction::Tanh => math::tanh_lanes(x),
+            MathFunction::Erf => math::erf_lanes(x),
+            MathFunction::Erfc => math::erfc_lanes(x),
+            MathFunction::Floor => x.map(libm::floor),
+            MathFunction::Ceil => x.map(libm::ceil),
             // Two-argument functions never reach here (the parser checks the count); NaN, not a panic,
             // if one did.
-            Function::Atan2 | Function::Min | Function::Max | Function::Pow | Function::Hypot => {
+            MathFunction::Atan2 | MathFunction::Min | MathFunction::Max | MathFunction::Pow | MathFunction::Hypot => {
                 x.token().splat(f64::NAN)
             }
         }
@@ -235,11 +235,11 @@ impl Function {
     #[inline(always)]
     pub(crate) fn binary<V: Lanes>(self, a: V, b: V) -> V {
         let value = match self {
-            Function::Min => a.min(b),
-            Function::Max => a.max(b),
-            Function::Atan2 => math::atan2_lanes(a, b),
-            Function::Pow => math::pow_lanes(a, b),
-            Function::Hypot => math::hypot_lanes(a, b),
+            MathFunction::Min => a.min(b),
+            MathFunction::Max => a.max(b),
+            MathFunction::Atan2 => math::atan2_lanes(a, b),
+            MathFunction::Pow => math::pow_lanes(a, b),
+            MathFunction::Hypot => math::hypot_lanes(a, b),
             _ => a.token().splat(f64::NAN),
         };
         propagate_nan(value, a, b)

@@ -45,7 +45,7 @@ mod wgsl;
 
 pub(crate) use bound::NO_GPU_BOUND_BECAUSE;
 pub use bound::{Accuracy, Bounded, Interval};
-pub use functions::Function;
+pub use functions::MathFunction;
 
 pub(crate) use program::{Program, Sink};
 pub(crate) use tree::Node;
@@ -117,7 +117,7 @@ impl Expr {
         for (i, &(name, _)) in params.iter().enumerate() {
             let taken = names.iter().flatten().any(|n| n == name)
                 || matches!(name, "pi" | "π" | "e")
-                || Function::from_name(name).is_some();
+                || MathFunction::from_name(name).is_some();
             let mut chars = name.chars();
             let identifier = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');

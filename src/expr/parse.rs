@@ -16,7 +16,7 @@
 //! is this small, and the messages are this specific, so the parser is written out here rather than
 //! generated: a parser crate would add build time and still need every message below.
 
-use super::functions::Function;
+use super::functions::MathFunction;
 use super::tree::{Binary, Node};
 use crate::{Error, Result};
 
@@ -356,7 +356,7 @@ impl Parser<'_> {
 
     /// A function call: `name` and its arguments in parentheses.
     fn call(&mut self, name: &str, column: usize) -> Result<Node> {
-        let function = Function::from_name(name).ok_or_else(|| {
+        let function = MathFunction::from_name(name).ok_or_else(|| {
             if self.variable(name).is_some() {
                 hinted(
                     format!("'{name}' is a variable, not a function"),
@@ -367,7 +367,7 @@ impl Parser<'_> {
                 hinted(
                     format!("unknown function '{name}'"),
                     column,
-                    format!("; the functions are {}", Function::names()),
+                    format!("; the functions are {}", MathFunction::names()),
                 )
             }
         })?;
@@ -404,7 +404,7 @@ impl Parser<'_> {
             "e" => return Ok(Node::Number(std::f64::consts::E)),
             _ => {}
         }
-        if Function::from_name(name).is_some() {
+        if MathFunction::from_name(name).is_some() {
             return Err(hinted(
                 format!("'{name}' is a function"),
                 column,

@@ -3,7 +3,7 @@
 //! is paid once per chunk, and the lanes see exactly the operations one point alone would.
 
 use super::bound::{Accuracy, Bounded, bound};
-use super::functions::Function;
+use super::functions::MathFunction;
 use super::tree::{Binary, Node, power_int};
 use crate::math;
 use crate::simd::{Lanes, Token};
@@ -28,8 +28,8 @@ enum Kind {
     Negate,
     Binary(Binary),
     PowerInt(i32),
-    Call1(Function),
-    /// `exp` of arguments known to lie in [`math::EXP_NORMAL_RANGE`] (the same bits, less work).
+    Call1(MathFunction),
+    /// `exp` of arguments known to lie in the range [`math::exp_normal_over`] accepts (the same bits, less work).
     ExpNormal,
     /// `sin` of arguments known to be inside its easy range, [`math::sin_near_over`] (the same bits, less
     /// work).
@@ -37,7 +37,7 @@ enum Kind {
     /// `cos` of arguments known to be inside its easy range, [`math::cos_near_over`] (the same bits, less
     /// work).
     CosNear,
-    Call2(Function),
+    Call2(MathFunction),
 }
 
 impl Kind {
@@ -133,7 +133,7 @@ impl Compiler<'_> {
                 [x] => {
                     // The argument's interval over the domain, where one is known and the function has a
                     // shortcut: inside the shortcut's range, it is taken.
-                    let interval = matches!(f, Function::Exp | Function::Sin | Function::Cos)
+                    let interval = matches!(f, MathFunction::Exp | MathFunction::Sin | MathFunction::Cos)
                         .then(|| {
                             self.domain
                                 .and_then(|domain| bound(x, domain, &Accuracy::CPU, &Accuracy::CPU))
@@ -141,9 +141,9 @@ impl Compiler<'_> {
                         .flatten()
                         .map(|b| (b.value.lo, b.value.hi));
                     let kind = match (*f, interval) {
-                        (Function::Exp, Some((lo, hi))) if math::exp_normal_over(lo, hi) => Kind::ExpNormal,
-                        (Function::Sin, Some((lo, hi))) if math::sin_near_over(lo, hi) => Kind::SinNear,
-                        (Function::Cos, Some((lo, hi))) if math::cos_near_over(lo, hi) => Kind::CosNear,
+                        (MathFunction::Exp, Some((lo, hi))) if math::exp_normal_over(lo, hi) => Kind::ExpNormal,
+                        (MathFunction::Sin, Some((lo, hi))) if math::sin_near_over(lo, hi) => Kind::SinNear,
+                        (MathFunction::Cos, Some((lo, hi))) if math::cos_near_over(lo, hi) => Kind::CosNear,
                         (f, _) => Kind::Call1(f),
                     };
                     let x = self.node(x);

@@ -50,7 +50,7 @@ fn errors_name_the_column() {
         error("sin(x) + sinh2(x)", 1),
         format!(
             "unknown function 'sinh2' at column 10; the functions are {}",
-            Function::names()
+            MathFunction::names()
         )
     );
     assert_eq!(
@@ -180,13 +180,13 @@ fn eval_f32(node: &Node, x: &[f32]) -> f32 {
         Node::Call(f, args) => {
             let v: Vec<f32> = args.iter().map(|a| eval_f32(a, x)).collect();
             match f {
-                Function::Exp => libm::expf(v[0]),
-                Function::Sin => libm::sinf(v[0]),
-                Function::Cos => libm::cosf(v[0]),
-                Function::Sqrt => v[0].sqrt(),
-                Function::Abs => v[0].abs(),
-                Function::Min => v[0].min(v[1]),
-                Function::Max => v[0].max(v[1]),
+                MathFunction::Exp => libm::expf(v[0]),
+                MathFunction::Sin => libm::sinf(v[0]),
+                MathFunction::Cos => libm::cosf(v[0]),
+                MathFunction::Sqrt => v[0].sqrt(),
+                MathFunction::Abs => v[0].abs(),
+                MathFunction::Min => v[0].min(v[1]),
+                MathFunction::Max => v[0].max(v[1]),
                 _ => f32::NAN,
             }
         }

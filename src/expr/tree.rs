@@ -1,7 +1,7 @@
 //! The typed tree of an expression, its operations (the same code for one `f64` and for vector lanes),
 //! and constant folding.
 
-use super::functions::{Function, propagate_nan};
+use super::functions::{MathFunction, propagate_nan};
 use crate::simd::Lanes;
 
 /// The largest integer constant exponent computed by repeated products; larger ones use `pow`.
@@ -73,7 +73,7 @@ pub(crate) enum Node {
     /// `aᵏ` for an integer constant `k`, `|k| ≤ 64`, by [`power_int`].
     PowerInt(Box<Node>, i32),
     /// A function of its arguments.
-    Call(Function, Vec<Node>),
+    Call(MathFunction, Vec<Node>),
 }
 
 impl Node {
@@ -88,11 +88,11 @@ impl Node {
             let node = Node::PowerInt(Box::new(base), k as i32);
             return node.fold();
         }
-        Node::call(Function::Pow, vec![base, exponent])
+        Node::call(MathFunction::Pow, vec![base, exponent])
     }
 
     /// A call, folded when every argument is constant.
-    pub(super) fn call(function: Function, arguments: Vec<Node>) -> Node {
+    pub(super) fn call(function: MathFunction, arguments: Vec<Node>) -> Node {
         Node::Call(function, arguments).fold()
     }
 

@@ -6,18 +6,18 @@
 
 use std::fmt::Write;
 
-use super::functions::Function;
+use super::functions::MathFunction;
 use super::tree::{Binary, Node};
 
 /// The functions the GPU computes with an exact builtin of the same name; every other function is the
 /// math pieces' `real_NAME`.
-const BUILTINS: [Function; 6] = [
-    Function::Sqrt,
-    Function::Abs,
-    Function::Min,
-    Function::Max,
-    Function::Floor,
-    Function::Ceil,
+const BUILTINS: [MathFunction; 6] = [
+    MathFunction::Sqrt,
+    MathFunction::Abs,
+    MathFunction::Min,
+    MathFunction::Max,
+    MathFunction::Floor,
+    MathFunction::Ceil,
 ];
 
 /// Whether `node` calls a function of [`crate::shaders::MATH_COMPOSED`].

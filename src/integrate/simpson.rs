@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::domain::{Map, bound_json};
 use crate::gpu::Precision;
 use crate::kernel::Verify;
-use crate::kernels::{Integrand as SimpsonIntegrand, Simpson as Kernel, SimpsonEstimate};
+use crate::kernels::{Simpson as Kernel, SimpsonEstimate, SimpsonIntegrand};
 use crate::points::{Evaluable, Spaced, add_values};
 use crate::program::unit_roundoff;
 use crate::report::run_json;

@@ -10,7 +10,7 @@ pub use integral::{IntegralEstimate, IntegralPartial, MonteCarloIntegral};
 pub use leibniz::{Leibniz, LeibnizEstimate};
 pub(crate) use monte_carlo::BLOCK_SAMPLES;
 pub use monte_carlo::{Hits, MonteCarloPi, PiEstimate};
-pub use simpson::{Function, Gauss, Integrand, Poly, Simpson, SimpsonEstimate, SimpsonPartial};
+pub use simpson::{Function, Gauss, Poly, Simpson, SimpsonEstimate, SimpsonIntegrand, SimpsonPartial};
 
 /// The largest element count of a floating-point kernel: indices up to 2^53 convert to `f64` exactly.
 pub const MAX_FLOAT_ELEMENTS: u64 = 1 << 53;

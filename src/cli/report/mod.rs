@@ -22,7 +22,7 @@ use hetero::dispatch::{CostModel, Explanation};
 use hetero::distributed::RankReport;
 use hetero::gpu::AdapterSummary;
 use hetero::kernels::{IntegralEstimate, MonteCarloIntegral};
-use hetero::kernels::{Integrand, Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate};
+use hetero::kernels::{Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate, SimpsonIntegrand};
 pub use hetero::report::Report;
 use hetero::size::{real_text, real_text_17};
 use hetero::validate::{Comparison, Validation, stamp};
@@ -97,7 +97,7 @@ impl Text for MonteCarloPi {
     }
 }
 
-impl<F: Integrand> Text for Simpson<F> {
+impl<F: SimpsonIntegrand> Text for Simpson<F> {
     fn text(e: &SimpsonEstimate, out: &mut String) {
         let _ = writeln!(
             out,

@@ -1,6 +1,6 @@
 //! Simpson's GPU program: the built-in integrands in WGSL, f64 where the device has it, f32 otherwise.
 
-use super::{BLOCK_POINTS, Function, Integrand, Simpson, SimpsonPartial};
+use super::{BLOCK_POINTS, Function, Simpson, SimpsonIntegrand, SimpsonPartial};
 use crate::exact::ExactBins;
 use crate::expr::NO_GPU_BOUND_BECAUSE;
 use crate::program::{
@@ -43,7 +43,7 @@ const USER_INTEGRAND: u32 = 6;
 /// `user_integrand` where the integrand is built in (never called: `FUNCTION` selects the built-in).
 const NO_USER_INTEGRAND: &str = "fn user_integrand(x: real) -> real { return x; }";
 
-impl<F: Integrand> GpuKernel for Simpson<F> {
+impl<F: SimpsonIntegrand> GpuKernel for Simpson<F> {
     type Partial = SimpsonPartial;
 
     /// Built-in integrands and expressions (whose WGSL is generated, and which run only where their error

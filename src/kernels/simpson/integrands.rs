@@ -1,4 +1,4 @@
-//! What Simpson integrates: the [`Integrand`] trait (any `Fn(f64) -> f64 + Sync` is one) and the built-in
+//! What Simpson integrates: the [`SimpsonIntegrand`] trait (any `Fn(f64) -> f64 + Sync` is one) and the built-in
 //! [`Function`]s, which also know their exact integral, their bounds and their GPU form.
 
 use std::ops::Range;
@@ -24,11 +24,11 @@ use crate::sum::{LANES, Neumaier};
 /// assert!((run.output.value - 9.0).abs() < 1e-12);
 /// # Ok::<(), hetero::Error>(())
 /// ```
-pub trait Integrand: Sync {
+pub trait SimpsonIntegrand: Sync {
     /// `f(x)`.
     fn eval(&self, x: f64) -> f64;
 
-    /// `f` at [`LANES`] points at once. The default calls [`eval`](Integrand::eval) on each; an integrand
+    /// `f` at [`LANES`] points at once. The default calls [`eval`](SimpsonIntegrand::eval) on each; an integrand
     /// can override it with a version the compiler vectorizes, as long as every lane returns exactly what
     /// `eval` would.
     #[inline]
@@ -38,7 +38,7 @@ pub trait Integrand: Sync {
 
     /// Adds `f(lo + i·h)` for each `i` in `points` (both ends multiples of [`LANES`]) to `lanes[i mod 8]`,
     /// in increasing `i`: the inner loop of [`Simpson`](super::Simpson). The default evaluates
-    /// [`eval_lanes`](Integrand::eval_lanes) eight points at a time; the built-in functions and expressions
+    /// [`eval_lanes`](SimpsonIntegrand::eval_lanes) eight points at a time; the built-in functions and expressions
     /// run vector loops of their own, which add exactly the same values.
     fn add_points(&self, lo: f64, h: f64, points: Range<u64>, mut lanes: [Neumaier; LANES]) -> [Neumaier; LANES] {
         for i in points.step_by(LANES) {
@@ -110,13 +110,13 @@ pub trait Integrand: Sync {
     }
 }
 
-impl<F: Fn(f64) -> f64 + Sync> Integrand for F {
+impl<F: Fn(f64) -> f64 + Sync> SimpsonIntegrand for F {
     fn eval(&self, x: f64) -> f64 {
         self(x)
     }
 }
 
-impl Integrand for Function {
+impl SimpsonIntegrand for Function {
     #[inline]
     fn eval(&self, x: f64) -> f64 {
         self.eval_in(x)
@@ -177,7 +177,7 @@ impl Integrand for Function {
 }
 
 /// An expression in one variable, `x` ([`Simpson::expr`](super::Simpson::expr) parses one).
-impl Integrand for Expr {
+impl SimpsonIntegrand for Expr {
     #[inline]
     fn eval(&self, x: f64) -> f64 {
         // `Simpson::new` has checked that the expression has one variable.
@@ -278,7 +278,7 @@ fn poly_integral(power: u32, a: f64, b: f64) -> f64 {
 }
 
 /// A Rust function of one variable is an integrand of Simpson's rule (CPU only).
-impl Integrand for RustFunction {
+impl SimpsonIntegrand for RustFunction {
     fn eval(&self, x: f64) -> f64 {
         RustFunction::eval(self, &[x])
     }

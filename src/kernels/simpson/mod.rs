@@ -11,7 +11,7 @@
 //! [`ExactSum`], and the weights are applied exactly when the blocks are finished.
 
 //!
-//! The module's files: the integrands ([`Integrand`], [`Function`]) in `integrands.rs`, the vector loop over a
+//! The module's files: the integrands ([`SimpsonIntegrand`], [`Function`]) in `integrands.rs`, the vector loop over a
 //! built-in integrand's points in `points.rs`, the GPU program in `gpu.rs`; the kernel, its partial and
 //! its estimate here.
 
@@ -20,7 +20,7 @@ mod integrands;
 mod points;
 
 pub use crate::integrand::{Function, Gauss, Poly};
-pub use integrands::Integrand;
+pub use integrands::SimpsonIntegrand;
 
 use crate::expr::Expr;
 use crate::kernel::{Measure, Verify};
@@ -92,7 +92,7 @@ impl Partial for SimpsonPartial {
 /// The outcome of [`Simpson`].
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct SimpsonEstimate {
-    /// The integrand, as [`Integrand::describe`] names it.
+    /// The integrand, as [`SimpsonIntegrand::describe`] names it.
     pub function: String,
     /// Lower bound `a`.
     pub from: f64,
@@ -126,7 +126,7 @@ impl Simpson<Expr> {
     }
 }
 
-impl<F: Integrand> Simpson<F> {
+impl<F: SimpsonIntegrand> Simpson<F> {
     /// Integrates `f` over `[a, b]` (finite bounds, `a > b` allowed) with at least `intervals ≥ 1` intervals,
     /// rounded up to a multiple of 4, at most 2^53.
     pub fn new(f: F, a: f64, b: f64, intervals: u64) -> Result<Self> {
@@ -307,7 +307,7 @@ fn times_h_over_3(sum: &ExactSum, h: f64) -> f64 {
     libm::scalbn(sum.value_scaled(-SHIFT) * h / 3.0, SHIFT)
 }
 
-impl<F: Integrand> Kernel for Simpson<F> {
+impl<F: SimpsonIntegrand> Kernel for Simpson<F> {
     type Partial = SimpsonPartial;
     type Output = SimpsonEstimate;
 
@@ -402,7 +402,7 @@ impl<F: Integrand> Kernel for Simpson<F> {
         }
     }
 
-    /// The integrand's [`work`](Integrand::work) and the rule's own per point: one calibration of
+    /// The integrand's [`work`](SimpsonIntegrand::work) and the rule's own per point: one calibration of
     /// `simpson/expr` predicts every expression.
     fn cost_scale(&self) -> f64 {
         WORK_POINT + self.f.work()
@@ -413,7 +413,7 @@ impl<F: Integrand> Kernel for Simpson<F> {
     }
 }
 
-impl<F: Integrand> Verify for Simpson<F> {
+impl<F: SimpsonIntegrand> Verify for Simpson<F> {
     /// The exact sums, and the partial's share of `S_n`: `h/3 · (ends + 4·odd + 2·even)`.
     fn measure_partial(&self, partial: &SimpsonPartial) -> Measure {
         let sums = [&partial.ends, &partial.odd, &partial.even2, &partial.even0];
@@ -506,7 +506,7 @@ impl Wire for SimpsonPartial {
     }
 }
 
-impl<F: Integrand> crate::kernel::Resumable for Simpson<F> {
+impl<F: SimpsonIntegrand> crate::kernel::Resumable for Simpson<F> {
     /// `simpson f=NAME [PARAMETERS] from=BITS to=BITS intervals=N`, the bounds (and a Gaussian's
     /// parameters) as the hex bits of their `f64`s, `intervals` as requested; an expression is
     /// `f=expr expr=HEX`, the hexadecimal of its text. Built-in integrands and expressions have one.
@@ -545,7 +545,7 @@ mod tests {
         assert!(SimpsonPartial::from_words(&[0; 5]).is_none());
     }
 
-    fn run<F: Integrand>(k: &Simpson<F>) -> SimpsonEstimate {
+    fn run<F: SimpsonIntegrand>(k: &Simpson<F>) -> SimpsonEstimate {
         k.finish(crate::kernel::reduce_serial(k, 0..k.blocks()).unwrap())
     }
 

@@ -136,7 +136,7 @@ impl LaneFunction for Function {
     nothing_shared!();
 }
 
-/// `exp` for points inside [`math::EXP_NORMAL_RANGE`].
+/// `exp` for points inside the range [`math::exp_normal_over`] accepts.
 #[derive(Clone, Copy)]
 struct ExpNormal;
 
@@ -171,7 +171,7 @@ impl LaneFunction for ExpNormal {
     }
 }
 
-/// `gauss` for points where the argument of its `exp` lies inside [`math::EXP_NORMAL_RANGE`].
+/// `gauss` for points where the argument of its `exp` lies inside the range [`math::exp_normal_over`] accepts.
 #[derive(Clone, Copy)]
 struct GaussNormal(GaussArgument);
 
