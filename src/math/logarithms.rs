@@ -4,8 +4,98 @@
 //! high one of 26 bits ([`high_part`]) so that its products with 26-bit parts of `1/ln 2` and `1/ln 10` are
 //! exact.
 
-use super::{LN2_HI, LN2_LO, high_part, log_polynomial, log_specials, split_positive};
+use super::{LN2_HI, LN2_LO, high_part};
 use crate::simd::Lanes;
+
+/// fdlibm's (FreeBSD's `e_log.c`) minimax coefficients of `(log(1+f) − 2s)/s` in `s² = (f/(2+f))²`.
+const LG: [f64; 7] = [
+    f64::from_bits(0x3fe5_5555_5555_5593),
+    f64::from_bits(0x3fd9_9999_9997_fa04),
+    f64::from_bits(0x3fd2_4924_9422_9359),
+    f64::from_bits(0x3fcc_71c5_1d8e_78af),
+    f64::from_bits(0x3fc7_4664_96cb_03de),
+    f64::from_bits(0x3fc3_9a09_d078_c69f),
+    f64::from_bits(0x3fc2_f112_df3e_5244),
+];
+
+/// `ln x`, within one unit in the last place: `log(0) = −∞`, NaN below 0.
+///
+/// ```
+/// let l = hetero::math::log(10.0);
+/// assert!((l - std::f64::consts::LN_10).abs() <= f64::EPSILON * l);
+/// assert_eq!(hetero::math::log(1.0), 0.0);
+/// assert_eq!(hetero::math::log(0.0), f64::NEG_INFINITY);
+/// assert!(hetero::math::log(-1.0).is_nan());
+/// ```
+#[inline]
+pub fn log(x: f64) -> f64 {
+    log_lanes(x)
+}
+
+/// [`log`] in every lane.
+///
+/// fdlibm's algorithm: `x = 2^k·(1 + f)` with `√2/2 ≤ 1 + f < √2` (subnormals scaled by `2^54` first),
+/// `s = f/(2 + f)`, `R` a minimax polynomial in `s²` for `(log(1+f) − 2s)/s`, and
+/// `log x = k·ln2_hi − ((f²/2 − (s·(f²/2 + R) + k·ln2_lo)) − f)` where `|f|` is near its largest, else
+/// `k·ln2_hi − ((s·(f − R) − k·ln2_lo) − f)`, with `ln 2 = ln2_hi + ln2_lo` (`k·ln2_hi` exact); both forms
+/// are computed and one selected, as are the special cases.
+#[inline(always)]
+pub(crate) fn log_lanes<V: Lanes>(x: V) -> V {
+    let c = |k| x.token().splat(k);
+    let (m, k) = split_positive(x);
+    // fdlibm's choice of form, on the top 20 bits of m's fraction: f²/2 where they lie in
+    // [0x6147a, 0x6b851], i.e. 1 + 0x6147a/2^20 ≤ m < 1 + 0x6b852/2^20 (|f| near its largest).
+    let below = |bound: f64| c(f64::from_bits(bound.to_bits() - 1));
+    let (from, to) = (1.0 + 398_458.0 / 1_048_576.0, 1.0 + 440_402.0 / 1_048_576.0);
+    let (past_from, past_to) = (m.gt(below(from)), m.gt(below(to)));
+    let high = m.gt(c(std::f64::consts::SQRT_2));
+    let m = V::select(high, m.mul(c(0.5)), m);
+    let k = V::select(high, k.add(c(1.0)), k);
+    let f = m.sub(c(1.0));
+    let (s, r) = log_polynomial(f);
+    let (k_hi, k_lo) = (k.mul(c(LN2_HI)), k.mul(c(LN2_LO)));
+    let half_f2 = c(0.5).mul(f).mul(f);
+    let first = k_hi.sub(half_f2.sub(s.mul(half_f2.add(r)).add(k_lo)).sub(f));
+    let second = k_hi.sub(s.mul(f.sub(r)).sub(k_lo).sub(f));
+    let value = V::select(past_to, second, V::select(past_from, first, second));
+    log_specials(x, value)
+}
+
+/// `(m, k)` with `x = m·2ᵏ`, `1 ≤ m < 2`, for positive finite `x`, subnormals included (scaled by `2⁵⁴`
+/// first); other lanes get values of no meaning.
+#[inline(always)]
+pub(super) fn split_positive<V: Lanes>(x: V) -> (V, V) {
+    let c = |k| x.token().splat(k);
+    let subnormal = c(f64::MIN_POSITIVE).gt(x);
+    let scaled = V::select(subnormal, x.mul(c(18_014_398_509_481_984.0)), x);
+    let (m, k) = scaled.split_exponent();
+    (m, V::select(subnormal, k.sub(c(54.0)), k))
+}
+
+/// `(s, R)` with `s = f/(2 + f)` and `R` fdlibm's minimax polynomial in `s²` for `(log(1+f) − 2s)/s`, as
+/// every logarithm evaluates them.
+#[inline(always)]
+pub(super) fn log_polynomial<V: Lanes>(f: V) -> (V, V) {
+    let c = |k| f.token().splat(k);
+    let s = f.div(c(2.0).add(f));
+    let z = s.mul(s);
+    let w = z.mul(z);
+    let [l1, l2, l3, l4, l5, l6, l7] = LG.map(c);
+    let t1 = w.mul(l2.add(w.mul(l4.add(w.mul(l6)))));
+    let t2 = z.mul(l1.add(w.mul(l3.add(w.mul(l5.add(w.mul(l7)))))));
+    (s, t2.add(t1))
+}
+
+/// The logarithms' values for `x ≤ 0`, `+∞` and NaN in place of `value`: `−∞` at zero, NaN below.
+#[inline(always)]
+pub(super) fn log_specials<V: Lanes>(x: V, value: V) -> V {
+    let c = |k| x.token().splat(k);
+    let zero = c(0.0);
+    let not_positive = V::select(zero.gt(x), c(f64::NAN), c(f64::NEG_INFINITY));
+    let value = V::select(x.gt(zero), value, not_positive);
+    let value = V::select(x.gt(c(f64::MAX)), x, value);
+    V::select(x.is_nan(), x, value)
+}
 
 /// `1/ln 2` in two parts, the high one of 26 bits.
 const INVERSE_LN2: (f64, f64) = (
@@ -175,6 +265,74 @@ mod tests {
     use super::super::reference::*;
     use super::*;
     use crate::simd::{LaneLoop, Lanes8, Token, Width, run_in};
+
+    #[test]
+    fn log_is_within_one_ulp() {
+        let mut worst = (0.0, 0.0);
+        let mut points = sample(200_000, 0.5, 2.0, 41);
+        points.extend(sample(200_000, 0.9, 1.1, 42));
+        points.extend(sample(200_000, 1e-300, 1e300, 43));
+        points.extend(sample(100_000, 1.0 - 1e-10, 1.0 + 1e-10, 44));
+        // Across the exponent range and into the subnormals, by powers.
+        points.extend((-1074..1024).flat_map(|e| [2f64.powi(e), 2f64.powi(e) * 1.3, 2f64.powi(e) * 1.7]));
+        // ln 1 = 0 has no last place to measure in.
+        for x in points.into_iter().filter(|x| *x > 0.0 && x.is_finite() && *x != 1.0) {
+            let e = ulps(log(x), log_reference(x));
+            if e > worst.0 {
+                worst = (e, x);
+            }
+        }
+        assert!(worst.0 <= 1.0, "log: {} ulp at {}", worst.0, worst.1);
+    }
+
+    #[test]
+    fn log_edges() {
+        assert_eq!(log(1.0).to_bits(), 0.0f64.to_bits());
+        assert_eq!(log(0.0), f64::NEG_INFINITY);
+        assert_eq!(log(-0.0), f64::NEG_INFINITY);
+        assert!(log(-1.0).is_nan() && log(f64::NEG_INFINITY).is_nan() && log(f64::NAN).is_nan());
+        assert_eq!(log(f64::INFINITY), f64::INFINITY);
+        assert_eq!(log(f64::from_bits(1)), -744.4400719213812);
+        assert_eq!(log(f64::MAX), 709.782712893384);
+        assert_eq!(log(std::f64::consts::E), 1.0);
+    }
+
+    /// `log` of every element in lanes.
+    struct LogLoop<'a>(&'a [f64]);
+
+    impl LaneLoop for LogLoop<'_> {
+        type Output = Vec<f64>;
+        fn run<V: Lanes8>(self, token: Token<V>) -> Vec<f64> {
+            self.0
+                .chunks_exact(8)
+                .flat_map(|x| log_lanes(token.load(x.try_into().unwrap())).to_array())
+                .collect()
+        }
+    }
+
+    #[test]
+    fn every_width_returns_the_same_log_bits() {
+        let mut x = sample(40_000, 1e-310, 1e300, 45);
+        x.extend(sample(40_000, 0.5, 2.0, 46));
+        x.extend([
+            0.0,
+            -0.0,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            5e-324,
+            f64::MAX,
+        ]);
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+        for width in Width::available() {
+            let lanes = run_in(width, LogLoop(&x)).unwrap();
+            assert_eq!(lanes.len(), x.len());
+            for (&x, y) in x.iter().zip(lanes) {
+                assert!(same(y, log(x)), "{width:?} at {x}: {y} against {}", log(x));
+            }
+        }
+    }
 
     /// `ln 2` and `ln 10` to about 107 bits.
     const LN2: Dd = Dd(

@@ -133,3 +133,40 @@ pub(super) fn log_reference(x: f64) -> Dd {
     let d = Dd(scaled, 0.0).mul(e).add(Dd(-1.0, 0.0));
     Dd(y, 0.0).add(d)
 }
+
+/// `(sin x, cos x)` to about 100 bits: `x − n·π/2` summed exactly (π/2 to 200 bits in four doubles,
+/// each product split exactly), then Taylor series in double-double.
+pub(super) fn sin_cos_reference(x: f64) -> (Dd, Dd) {
+    let pio2 = [
+        f64::from_bits(0x3ff9_21fb_5444_2d18),
+        f64::from_bits(0x3c91_a626_3314_5c07),
+        f64::from_bits(0xb91f_1976_b7ed_8fbc),
+        f64::from_bits(0x35b4_cf98_e804_177d),
+    ];
+    let n = (x * std::f64::consts::FRAC_2_PI).round();
+    let mut exact = crate::ExactSum::of(x);
+    for part in pio2 {
+        let p = two_product(-n, part);
+        exact.add(p.0);
+        exact.add(p.1);
+    }
+    let hi = exact.value();
+    exact.add(-hi);
+    let r = Dd(hi, exact.value());
+    let r2 = r.mul(r);
+    let (mut sin, mut cos) = (r, Dd(1.0, 0.0));
+    let (mut sin_term, mut cos_term) = (r, Dd(1.0, 0.0));
+    for k in 1..=14 {
+        sin_term = sin_term.mul(r2).div(-((2 * k) * (2 * k + 1)) as f64);
+        cos_term = cos_term.mul(r2).div(-((2 * k - 1) * (2 * k)) as f64);
+        sin = sin.add(sin_term);
+        cos = cos.add(cos_term);
+    }
+    let neg = |d: Dd| Dd(-d.0, -d.1);
+    match (n as i64).rem_euclid(4) {
+        0 => (sin, cos),
+        1 => (cos, neg(sin)),
+        2 => (neg(sin), neg(cos)),
+        _ => (neg(cos), sin),
+    }
+}
