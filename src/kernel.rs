@@ -110,8 +110,9 @@ pub trait Kernel: Sync {
     }
 
     /// What the dispatcher's cost model files this kernel's measured costs under: kernels whose blocks
-    /// cost differently must have different keys (Simpson's key names its integrand). Defaults to
-    /// [`name`](Kernel::name).
+    /// cost differently must have different keys (Simpson's key names its built-in integrand), unless
+    /// their [`cost_scale`](Kernel::cost_scale)s say by how much (every expression shares one key per
+    /// kernel). Defaults to [`name`](Kernel::name).
     fn cost_key(&self) -> String {
         self.name().to_owned()
     }

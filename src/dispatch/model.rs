@@ -27,8 +27,10 @@ pub struct Cost {
     #[serde(default)]
     pub single: f64,
     /// The [`Kernel::cost_scale`](crate::Kernel::cost_scale) of the kernel these costs were measured on:
-    /// a kernel of the same key and another scale is predicted by [`Cost::scaled`]. 0 in a file written
-    /// before scales were kept: such a cost is taken as it is.
+    /// a kernel of the same key and another scale is predicted by [`Cost::scaled`]. 0 for a cost made by
+    /// [`Cost::new`] without [`Cost::with_scale`]: taken as it is for every kernel of its key. A file's
+    /// costs without a scale (written before scales were kept) are dropped when it is loaded, and
+    /// measured again.
     #[serde(default)]
     pub scale: f64,
 }
@@ -56,22 +58,24 @@ impl Cost {
     }
 
     /// The costs of a kernel of the same key whose [`Kernel::cost_scale`](crate::Kernel::cost_scale) is
-    /// `scale`: its blocks cost `scale / self.scale` times as much (the one-block run too, by the same
-    /// difference in its block); the overhead and first use are the backend's, whatever the kernel. A cost
-    /// without a scale, or a scale that is not a positive number, is returned as it is.
+    /// `scale`: its blocks cost `scale / self.scale` times as much; the one-block run changes by what its
+    /// block does on one thread (`width` times the per-block time of a pool of `width` threads); the
+    /// overhead and first use are the backend's, whatever the kernel. A cost without a scale, or a scale
+    /// that is not a positive number, is returned as it is.
     ///
     /// ```
     /// use hetero::dispatch::Cost;
     ///
-    /// let measured = Cost::new(1e-4, 2e-3, 0.0, 2, 2.2e-3).with_scale(10.0);
+    /// // Two threads: a block takes 4 ms on one of them, 2 ms per block when both work.
+    /// let measured = Cost::new(1e-4, 2e-3, 0.0, 2, 4.2e-3).with_scale(10.0);
     /// let heavier = measured.scaled(25.0);
     /// assert_eq!(heavier.per_block, 5e-3);
     /// assert_eq!(heavier.overhead, 1e-4);
-    /// assert!((heavier.single - 5.2e-3).abs() < 1e-15);
+    /// assert!((heavier.single - 10.2e-3).abs() < 1e-15);
     /// assert_eq!(heavier.scale, 25.0);
     /// ```
     ///
-    /// A cost measured without a scale (from an older file) is not scaled:
+    /// A cost made without a scale is not scaled:
     ///
     /// ```
     /// use hetero::dispatch::Cost;
@@ -85,8 +89,10 @@ impl Cost {
             return *self;
         }
         let per_block = self.per_block * ratio;
+        // One block runs on one thread: `width` times the per-block time of `width` threads.
+        let one_thread = self.width.max(1) as f64;
         let single = match self.single > 0.0 {
-            true => (self.single + (per_block - self.per_block)).max(per_block),
+            true => (self.single + one_thread * (per_block - self.per_block)).max(one_thread * per_block),
             false => 0.0,
         };
         Cost {
@@ -117,17 +123,22 @@ impl Cost {
 ///
 /// The file is JSON, written whole to a temporary file and renamed into place. It carries hetero's
 /// version: a file from another version, or one that does not parse, is ignored (and so rebuilt), never
-/// an error.
+/// an error; so is a cost in it without its [`scale`](Cost::scale).
 ///
 /// ```
 /// use hetero::{Backend, dispatch::{Cost, CostModel}};
 ///
 /// let mut model = CostModel::default();
-/// model.insert("pi", Backend::Rayon, 2, Cost::new(2e-5, 6e-5, 0.0, 2, 0.0));
+/// model.insert("pi", Backend::Rayon, 2, Cost::new(2e-5, 6e-5, 0.0, 2, 0.0).with_scale(1.0));
 /// let dir = std::env::temp_dir().join(format!("hetero-doc-{}", std::process::id()));
 /// let path = dir.join("costs.json");
 /// model.save(&path)?;
-/// assert_eq!(CostModel::load(&path), Some(model));
+/// assert_eq!(CostModel::load(&path), Some(model.clone()));
+/// // A cost without its scale (a file written before scales were kept) is dropped, to be measured again.
+/// model.insert("simpson/expr", Backend::Serial, 1, Cost::new(0.0, 1e-4, 0.0, 1, 0.0));
+/// model.save(&path)?;
+/// let loaded = CostModel::load(&path).unwrap();
+/// assert!(loaded.get("simpson/expr", Backend::Serial, 1).is_none() && loaded.get("pi", Backend::Rayon, 2).is_some());
 /// std::fs::write(&path, "{ not json")?;
 /// assert_eq!(CostModel::load(&path), None);
 /// # std::fs::remove_dir_all(&dir)?;
@@ -206,8 +217,10 @@ impl CostModel {
     /// non-finite cost, or it was written by another version of hetero.
     pub fn load(path: &Path) -> Option<CostModel> {
         let text = std::fs::read_to_string(path).ok()?;
-        let model: CostModel = serde_json::from_str(&text).ok()?;
+        let mut model: CostModel = serde_json::from_str(&text).ok()?;
         let current = model.version == env!("CARGO_PKG_VERSION");
+        // Costs measured before scales were kept would predict every expression as the one measured.
+        model.costs.retain(|_, cost| cost.scale > 0.0);
         (current && model.costs.values().all(Cost::is_sane)).then_some(model)
     }
 
@@ -222,9 +235,9 @@ impl CostModel {
     /// let dir = std::env::temp_dir().join(format!("hetero-doc-merge-{}", std::process::id()));
     /// let path = dir.join("costs.json");
     /// let mut pi = CostModel::default();
-    /// pi.insert("pi", Backend::Serial, 1, Cost::new(0.0, 1e-4, 0.0, 1, 0.0));
+    /// pi.insert("pi", Backend::Serial, 1, Cost::new(0.0, 1e-4, 0.0, 1, 0.0).with_scale(1.0));
     /// let mut leibniz = CostModel::default();
-    /// leibniz.insert("leibniz", Backend::Serial, 1, Cost::new(0.0, 2e-5, 0.0, 1, 0.0));
+    /// leibniz.insert("leibniz", Backend::Serial, 1, Cost::new(0.0, 2e-5, 0.0, 1, 0.0).with_scale(1.0));
     /// pi.merge_into(&path)?;
     /// leibniz.merge_into(&path)?;
     /// let both = CostModel::load(&path).unwrap();

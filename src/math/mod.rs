@@ -50,11 +50,16 @@ pub(crate) use trig::{
 /// `c[0] + x·(c[1] + x·(… + x·c[n−1]))`: Horner's rule.
 #[inline(always)]
 fn horner<V: Lanes>(x: V, coefficients: &[f64]) -> V {
-    let c = |k| x.token().splat(k);
-    match coefficients.split_last() {
-        Some((&last, rest)) => rest.iter().rev().fold(c(last), |acc, &k| c(k).add(x.mul(acc))),
-        None => c(0.0),
+    let token = x.token();
+    let Some((&last, rest)) = coefficients.split_last() else {
+        return token.splat(0.0);
+    };
+    // A loop, not a fold: a closure would not inherit the caller's instruction set.
+    let mut value = token.splat(last);
+    for &k in rest.iter().rev() {
+        value = token.splat(k).add(x.mul(value));
     }
+    value
 }
 
 /// [`horner`] compensated (Graillat, Langlois and Louvet's CompHorner), with coefficients that may differ
