@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::expr::Expr;
+use crate::expr::{Expr, MathFunction};
 use crate::math;
 use crate::simd::Lanes;
 use crate::size::real_text;
@@ -172,6 +172,9 @@ pub enum Function {
 ///
 /// let Function::Gauss(g) = Function::gauss(0.5, 0.25)? else { unreachable!() };
 /// assert_eq!((g.x0(), g.sigma()), (0.5, 0.25));
+/// // Reports and stamps name it so.
+/// assert_eq!(format!("{:?}", Function::gauss(0.5, 0.25)?), "Gauss { x0: 0.5, sigma: 0.25 }");
+/// assert_eq!(format!("{:?}", Function::poly(3)?), "Poly { power: 3 }");
 /// assert!(Function::gauss(0.0, -1.0).is_err());
 /// # Ok::<(), hetero::Error>(())
 /// ```
@@ -181,7 +184,7 @@ pub enum Function {
 /// ```compile_fail
 /// let bad = hetero::kernels::Gauss { x0: 0.0, sigma: -1.0 };
 /// ```
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Gauss {
     x0: f64,
     sigma: f64,
@@ -200,7 +203,7 @@ impl Gauss {
 }
 
 /// The power of [`Function::Poly`], valid by construction ([`Function::poly`] makes it).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Poly {
     power: u32,
 }
@@ -220,29 +223,10 @@ impl fmt::Debug for Function {
             Function::Exp => f.write_str("Exp"),
             Function::Sin => f.write_str("Sin"),
             Function::Cos => f.write_str("Cos"),
-            Function::Gauss(g) => f
-                .debug_struct("Gauss")
-                .field("x0", &g.x0)
-                .field("sigma", &g.sigma)
-                .finish(),
+            Function::Gauss(g) => fmt::Debug::fmt(g, f),
             Function::Pi => f.write_str("Pi"),
-            Function::Poly(p) => f.debug_struct("Poly").field("power", &p.power).finish(),
+            Function::Poly(p) => fmt::Debug::fmt(p, f),
         }
-    }
-}
-
-impl fmt::Debug for Gauss {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Gauss")
-            .field("x0", &self.x0)
-            .field("sigma", &self.sigma)
-            .finish()
-    }
-}
-
-impl fmt::Debug for Poly {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Poly").field("power", &self.power).finish()
     }
 }
 
@@ -373,8 +357,8 @@ impl Function {
     /// What one point costs, in the nanoseconds of the expressions' table ([`Integrand::work`]).
     pub(crate) fn work(&self) -> f64 {
         match self {
-            Function::Exp => 0.45,
-            Function::Sin | Function::Cos => 0.8,
+            Function::Exp => MathFunction::Exp.work(),
+            Function::Sin | Function::Cos => MathFunction::Sin.work(),
             Function::Gauss(_) => 0.6,
             Function::Pi => 0.35,
             Function::Poly(_) => 0.3,

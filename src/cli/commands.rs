@@ -323,8 +323,7 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> hetero::Result<Outcome> {
     }));
     probes.push(Box::new(|| {
         let f = Expr::parse("exp(-x*x-y*y)*z", 3)?;
-        let probe = MonteCarloIntegral::new(f, &[(0.0, 1.0); 3], 1 << 22, 1)?;
-        calibrate_one(&engine, &probe, &control)
+        calibrate_one(&engine, &probe_montecarlo(f, &[(0.0, 1.0); 3], 1)?, &control)
     }));
     for probe in probes {
         match probe() {
@@ -431,7 +430,7 @@ pub(super) fn montecarlo_kernel(a: &MontecarloArgs) -> hetero::Result<MonteCarlo
 pub(super) fn montecarlo(a: &MontecarloArgs, ranks: Option<&Ranks>) -> hetero::Result<Outcome> {
     one_size(a.samples, &a.run)?;
     let kernel = montecarlo_kernel(a)?;
-    let probe = MonteCarloIntegral::new(kernel.integrand().clone(), &a.bounds.0, 1 << 22, a.seed)?;
+    let probe = probe_montecarlo(kernel.integrand().clone(), &a.bounds.0, a.seed)?;
     let (f, bounds, seed) = (kernel.integrand().clone(), a.bounds.0.clone(), a.seed);
     let to_target = move |engine: &Engine, target, choice, control: &Control| {
         hetero::target::integral_to_error(engine, &f, &bounds, seed, target, choice, control)

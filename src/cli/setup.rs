@@ -5,7 +5,8 @@ use super::say;
 use super::signals::Signals;
 use hetero::dispatch::CostModel;
 use hetero::gpu::AdapterChoice;
-use hetero::kernels::{Leibniz, MonteCarloPi, Simpson, SimpsonIntegrand};
+use hetero::integrate::Integrand;
+use hetero::kernels::{Leibniz, MonteCarloIntegral, MonteCarloPi, Simpson, SimpsonIntegrand};
 use hetero::{Choice, Control, Engine, Kernel};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -86,6 +87,15 @@ pub(super) fn probe_leibniz() -> hetero::Result<Leibniz> {
 
 pub(super) fn probe_simpson<F: SimpsonIntegrand>(function: F, a: f64, b: f64) -> hetero::Result<Simpson<F>> {
     Simpson::new(function, a, b, (1 << 26) - 4)
+}
+
+/// 2^22 points (256 blocks) of a Monte Carlo integral.
+pub(super) fn probe_montecarlo(
+    f: impl Into<Integrand>,
+    bounds: &[(f64, f64)],
+    seed: u64,
+) -> hetero::Result<MonteCarloIntegral> {
+    MonteCarloIntegral::new(f, bounds, 1 << 22, seed)
 }
 
 /// The stop flag raised by Ctrl-C or SIGTERM ([`Signals`]), and a progress bar on stderr that shows itself
