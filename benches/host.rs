@@ -37,7 +37,8 @@ fn words(precision: Precision, reals: usize, scale: f64) -> Vec<u32> {
                     out.extend([bits as u32, (bits >> 32) as u32]);
                 }
                 Precision::F32 => out.push((value as f32).to_bits()),
-                Precision::Exact => out.push(rng.random_range(51_000..52_000)),
+                // Exact: integer words.
+                _ => out.push(rng.random_range(51_000..52_000)),
             }
         }
     }

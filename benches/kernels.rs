@@ -30,8 +30,8 @@ impl Engines {
                     if precision == Precision::F64 && !caps.shader_f64 {
                         continue;
                     }
-                    let engine = Engine::new().expect("a thread pool").with_gpu(device.clone());
-                    gpu.push((name, engine.with_precision(Some(precision))));
+                    let engine = Engine::builder().gpu(device.clone()).precision(precision).build();
+                    gpu.push((name, engine.expect("a thread pool")));
                 }
             }
             Err(e) => eprintln!("GPU benchmarks left out: {e}"),

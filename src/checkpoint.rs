@@ -79,6 +79,7 @@ const MAX_SECONDS: f64 = 1e15;
 /// One part of a result's computation: a run on one backend.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Part {
     /// The backend's name (as [`Backend::name`]).
     pub backend: String,
@@ -94,6 +95,7 @@ pub struct Part {
 /// [module](self) docs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PartialResult {
     hetero: String,
     problem: String,

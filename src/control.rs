@@ -45,6 +45,7 @@ type ProgressFn = dyn Fn(Progress) + Send + Sync;
 
 /// How far a run has come.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Progress {
     /// Blocks done.
     pub done: u64,

@@ -153,7 +153,7 @@ pub trait Verify: Kernel {
     fn gpu_allowance(&self, precision: Precision) -> Option<f64>;
     /// The problem `output` answers, in one canonical line (floats as their bits): what [`stamp`](crate::validate::stamp) hashes
     /// besides the result.
-    fn problem(&self, output: &Self::Output) -> String;
+    fn stamp_line(&self, output: &Self::Output) -> String;
     /// Whether `output` can be trusted as a number: an error ([`Error::NotFinite`](crate::Error::NotFinite)) naming why when it
     /// is not (an integral beyond the `f64` range, an integrand that is not finite somewhere). The
     /// default trusts every output.

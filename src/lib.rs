@@ -53,6 +53,9 @@ pub mod rng;
 mod schedule;
 mod shaders;
 mod simd;
+// The numbers people type, parsed and written as the command line and Python do: their front ends'
+// shared helpers, not part of the library's interface.
+#[doc(hidden)]
 pub mod size;
 pub mod sum;
 pub mod target;
@@ -64,7 +67,7 @@ pub use backend::hybrid::Split;
 pub use backend::{Backend, UnknownBackend};
 pub use control::{Control, Progress};
 pub use dispatch::Choice;
-pub use engine::{Engine, MAX_THREADS, Run};
+pub use engine::{Engine, EngineBuilder, MAX_THREADS, Run};
 pub use error::{Error, GpuError, GpuErrorKind, Result};
 pub use exact::ExactSum;
 pub use kernel::{GpuKernel, Kernel, Partial};

@@ -53,6 +53,7 @@ impl WgslProgram {
 /// The arithmetic a GPU run uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Precision {
     /// Integer arithmetic only: the result is exact (Monte Carlo hit counts).
     Exact,
@@ -194,8 +195,10 @@ impl<'k, P> GpuProgram<'k, P> {
     }
 }
 
-/// A WGSL program assembled from shader pieces, with `real` aliased to the precision's float type.
-pub(crate) fn assemble(precision: Precision, pieces: &[&str], entry_point: &'static str) -> WgslProgram {
+/// A WGSL program assembled from shader pieces (those of [`crate::gpu::shaders`] and one's own), in order,
+/// after `alias real = f64;` or `f32` as `precision` says: how the built-in kernels write one shader for
+/// both precisions.
+pub fn assemble(precision: Precision, pieces: &[&str], entry_point: &'static str) -> WgslProgram {
     let mut source = String::new();
     match precision {
         Precision::F64 => source.push_str("alias real = f64;\n"),
@@ -208,23 +211,27 @@ pub(crate) fn assemble(precision: Precision, pieces: &[&str], entry_point: &'sta
     WgslProgram::new(Cow::Owned(source), entry_point)
 }
 
-/// Value `i` of an output array of `real`s (two words each in f64, one in f32), widened to `f64`.
-pub(crate) fn real_at(precision: Precision, words: &[u32], i: usize) -> f64 {
+/// Value `i` of an output array of `real`s (two words each in f64, one in f32), widened to `f64`: how a
+/// decoder reads the floats a program of `precision` wrote.
+///
+/// # Panics
+///
+/// If `words` holds fewer than `i + 1` values.
+pub fn real_at(precision: Precision, words: &[u32], i: usize) -> f64 {
     match precision {
         Precision::F64 => f64::from_bits(u64::from(words[2 * i]) | (u64::from(words[2 * i + 1]) << 32)),
         Precision::F32 | Precision::Exact => f64::from(f32::from_bits(words[i])),
     }
 }
 
-/// Words per `real` value.
-pub(crate) fn real_words(precision: Precision) -> u32 {
+/// Words per `real` value in `precision`: 2 in f64, 1 in f32.
+pub fn real_words(precision: Precision) -> u32 {
     if precision == Precision::F64 { 2 } else { 1 }
 }
 
-/// Parameter words of `real` values in the precision's layout.
 /// A shader's parameter struct (a `#[repr(C)]` mirror of its WGSL `Params`, field for field) as the
-/// words of binding 1.
-pub(crate) fn param_words<T: bytemuck::Pod>(params: &T) -> Vec<u32> {
+/// words of binding 1 ([`GpuProgram::params`]).
+pub fn param_words<T: bytemuck::Pod>(params: &T) -> Vec<u32> {
     bytemuck::pod_collect_to_vec(bytemuck::bytes_of(params))
 }
 
@@ -236,8 +243,8 @@ pub fn unit_roundoff(precision: Precision) -> f64 {
     }
 }
 
-/// A `u64` as its (low, high) words.
-pub(crate) fn u64_words(v: u64) -> [u32; 2] {
+/// A `u64` as its (low, high) words: how a `vec2<u32>` holds it in WGSL (a block index, a seed).
+pub fn u64_words(v: u64) -> [u32; 2] {
     [v as u32, (v >> 32) as u32]
 }
 

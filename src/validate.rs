@@ -44,7 +44,7 @@ pub fn stamp<K: Verify>(kernel: &K, output: &K::Output) -> String {
     let mut hasher = Sha256::new();
     hasher.update(format!("hetero {}\n", env!("CARGO_PKG_VERSION")));
     hasher.update(format!("kernel {}\n", kernel.name()));
-    hasher.update(format!("problem {}\n", kernel.problem(output)));
+    hasher.update(format!("problem {}\n", kernel.stamp_line(output)));
     for word in kernel.measure_output(output).exact {
         hasher.update(word.to_le_bytes());
     }
@@ -54,6 +54,7 @@ pub fn stamp<K: Verify>(kernel: &K, output: &K::Output) -> String {
 /// What one backend's result must satisfy against another's.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Rule {
     /// Equal bit for bit.
     Equal,
@@ -76,6 +77,7 @@ pub(crate) fn rule<K: Verify>(kernel: &K, a: Option<Precision>, b: Option<Precis
 
 /// The outcome of checking one result against another.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Verdict {
     /// Whether the rule holds.
     pub agree: bool,
@@ -118,6 +120,7 @@ impl fmt::Display for Verdict {
 
 /// Every backend's run of one problem, each checked against the reference run.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Comparison<T> {
     /// One run per backend, in the order asked for.
     pub runs: Vec<Run<T>>,
@@ -169,6 +172,7 @@ pub(crate) fn sample_blocks(blocks: u64, seed: u64) -> Vec<u64> {
 
 /// A sample of a run's blocks recomputed on another backend.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Validation {
     /// The backend checked.
     pub backend: Backend,

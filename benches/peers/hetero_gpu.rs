@@ -49,9 +49,8 @@ fn bench(args: &[String]) -> hetero::Result<()> {
         },
         None => AdapterChoice::Auto,
     };
-    let engine =
-        |precision| Ok::<_, hetero::Error>(Engine::new()?.with_adapter(adapter.clone()).with_precision(precision));
-    let exact = engine(None)?;
+    let engine = |precision: Option<Precision>| Engine::builder().adapter(adapter.clone()).precision(precision);
+    let exact = engine(None).build()?;
     let gpu = exact.gpu()?;
     eprintln!("adapter: {}", gpu.name());
     timed(&exact, "pi", &MonteCarloPi::new(pi_n, 42)?, runs, |o| o.value)?;
@@ -60,7 +59,7 @@ fn bench(args: &[String]) -> hetero::Result<()> {
         precisions.push(Precision::F64);
     }
     for precision in precisions {
-        let engine = engine(Some(precision))?.with_gpu(gpu.clone());
+        let engine = engine(Some(precision)).gpu(gpu.clone()).build()?;
         let simpson = Simpson::new(Function::Exp, 0.0, 1.0, simpson_n)?;
         timed(&engine, &format!("simpson_exp_{precision}"), &simpson, runs, |o| {
             o.value

@@ -84,7 +84,10 @@ class Result:
     __slots__ = ("_fields",)
 
     def __init__(self, fields: Mapping[str, Any]) -> None:
-        object.__setattr__(self, "_fields", dict(fields))
+        fields = dict(fields)
+        if "components" in fields:
+            fields["components"] = [c if isinstance(c, Result) else Result(c) for c in fields["components"]]
+        object.__setattr__(self, "_fields", fields)
 
     def __getattr__(self, name: str) -> Any:
         fields = object.__getattribute__(self, "_fields")
@@ -114,10 +117,16 @@ class Result:
 
     def to_dict(self) -> Dict[str, Any]:
         """Every field, as the JSON of the command line has them (a copy)."""
-        return copy.deepcopy(self._fields)
+        fields = copy.deepcopy(self._fields)
+        if "components" in fields:
+            fields["components"] = [c.to_dict() for c in self._fields["components"]]
+        return fields
 
     def __float__(self) -> float:
-        return float(self._fields["value"])
+        value = self._fields["value"]
+        if isinstance(value, list):
+            raise TypeError(f"a vector-valued result has {len(value)} values: read result.value (a list)")
+        return float(value)
 
     def __repr__(self) -> str:
         shown = [f"{k}={self._fields[k]!r}" for k in _SHOWN if k in self._fields]
@@ -213,7 +222,7 @@ class Engine:
 
     def integrate(
         self,
-        f: str,
+        f: Union[str, Sequence[str]],
         domain: Union[Tuple[Real, Real], Sequence[Tuple[Real, Real]]],
         *,
         method: Optional[str] = None,
@@ -223,15 +232,17 @@ class Engine:
         time_limit: Optional[float] = None,
         backend: str = "auto",
         strict: bool = False,
-        params: Optional[Mapping[str, Real]] = None,
+        params: Optional[Mapping[str, Union[Real, Sequence[Real]]]] = None,
         **options: Any,
     ) -> Result:
         """``∫ f`` over ``domain`` by ``method``, to a tolerance or of a fixed size.
 
         Parameters
         ----------
-        f : str
-            The integrand, an expression in ``x`` (one dimension), ``x, y, z`` or ``x1 … xd``.
+        f : str or sequence of str
+            The integrand, an expression in ``x`` (one dimension), ``x, y, z`` or ``x1 … xd``; a sequence
+            of them is a vector-valued integrand, its components computed on the same points (the same
+            nodes or random stream, at one shared size), each with its own error.
         domain : (a, b) or sequence of (low, high)
             An interval, or a box with one range per variable. Bounds take numbers or text (``"pi/2"``);
             ``math.inf`` / ``"inf"`` and ``-math.inf`` / ``"-inf"`` give infinite ranges, mapped to finite
@@ -255,14 +266,19 @@ class Engine:
         params : dict, optional
             Named parameters of the expression and their values: ``integrate("exp(-a*x^2)", (0, 1),
             params={"a": 0.5})``. Each is a number in the compiled program (the bits of the same number
-            written in the text, except as an exponent, which ``pow`` computes).
+            written in the text, except as an exponent, which ``pow`` computes). A sequence of values
+            (``{"a": [0.5, 1, 2]}``, a numpy array) makes a batch: one component per combination of
+            values (the first parameter varying slowest), on the same points.
 
         Returns
         -------
         Result
             ``value``, ``error`` (``error_kind`` says what it is: ``"ci95"``, the half-width of a 95%
             interval, or ``"estimate"``, a rule's own estimate), ``evals``, ``reached``, ``why``,
-            ``method``, ``backend``, ``stamp``, and the run's own fields.
+            ``method``, ``backend``, ``stamp``, and the run's own fields. For a vector-valued integrand
+            ``value`` and ``error`` are lists (``None`` for a component a stop left out), ``outputs``
+            counts the components, ``components`` holds a :class:`Result` for each, ``size`` is the size
+            they share and ``max_evals`` bounds each component's run to the goal.
 
         Raises
         ------
@@ -275,7 +291,7 @@ class Engine:
 
     def _integrate(
         self,
-        f: str,
+        f: Union[str, Sequence[str]],
         domain: Any,
         method: Optional[str],
         atol: Optional[float],
@@ -284,7 +300,7 @@ class Engine:
         time_limit: Optional[float],
         backend: str,
         strict: bool,
-        params: Optional[Mapping[str, Real]],
+        params: Optional[Mapping[str, Union[Real, Sequence[Real]]]],
         options: Dict[str, Any],
     ) -> Result:
         result = _call(
@@ -364,7 +380,7 @@ def montecarlo(
 
 
 def integrate(
-    f: str,
+    f: Union[str, Sequence[str]],
     domain: Union[Tuple[Real, Real], Sequence[Tuple[Real, Real]]],
     *,
     method: Optional[str] = None,
@@ -375,7 +391,7 @@ def integrate(
     backend: str = "auto",
     threads: Optional[int] = None,
     strict: bool = False,
-    params: Optional[Mapping[str, Real]] = None,
+    params: Optional[Mapping[str, Union[Real, Sequence[Real]]]] = None,
     **options: Any,
 ) -> Result:
     """``∫ f`` over ``domain`` (see :meth:`Engine.integrate`), on the shared engine of ``threads``."""

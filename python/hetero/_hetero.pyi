@@ -46,7 +46,7 @@ class Engine:
     ) -> Dict[str, Any]: ...
     def integrate(
         self,
-        f: str,
+        f: Union[str, Sequence[str]],
         domain: Any,
         method: Optional[str] = None,
         atol: Optional[float] = None,
@@ -55,7 +55,7 @@ class Engine:
         time_limit: Optional[float] = None,
         backend: str = "auto",
         options: Optional[Dict[str, Any]] = None,
-        params: Optional[Dict[str, float]] = None,
+        params: Optional[Dict[str, Any]] = None,
     ) -> Dict[str, Any]: ...
     def compare(self, kernel: str, backends: Optional[List[str]] = None, **problem: Any) -> Dict[str, Any]: ...
 

@@ -112,8 +112,9 @@ fn bound(value: &Bound<'_, PyAny>) -> PyResult<f64> {
     real(value, "domain")
 }
 
-/// An expression's parameters from a dict of names to numbers, in the dict's order.
-pub(crate) fn params(given: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String, f64)>> {
+/// An expression's parameters from a dict of names to a number or a sequence of numbers (a batch of
+/// integrals, one per combination of values), in the dict's order.
+pub(crate) fn params(given: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String, Vec<f64>)>> {
     given
         .into_iter()
         .flat_map(|d| d.iter())
@@ -121,9 +122,28 @@ pub(crate) fn params(given: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String,
             let name: String = name
                 .extract()
                 .map_err(|_| PyTypeError::new_err("params must map names (str) to numbers"))?;
-            let value = real(&value, &format!("parameter {name}"))?;
-            Ok((name, value))
+            let what = format!("parameter {name}");
+            let values = match value.is_instance_of::<PyString>() {
+                false if value.try_iter().is_ok() => value
+                    .try_iter()?
+                    .map(|item| real(&item?, &what))
+                    .collect::<PyResult<Vec<f64>>>()?,
+                _ => vec![real(&value, &what)?],
+            };
+            Ok((name, values))
         })
+        .collect()
+}
+
+/// The integrand's sources: one expression, or a sequence of them (a vector-valued integrand).
+pub(crate) fn sources(f: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    let shape = || PyTypeError::new_err("f must be an expression (str) or a sequence of expressions");
+    if let Ok(text) = f.cast::<PyString>() {
+        return Ok(vec![text.extract()?]);
+    }
+    f.try_iter()
+        .map_err(|_| shape())?
+        .map(|item| item?.extract::<String>().map_err(|_| shape()))
         .collect()
 }
 

@@ -17,7 +17,7 @@ use hetero::target::TargetRun;
 use hetero::{Backend, Choice, Control, Engine, Run};
 
 use crate::FORKS;
-use crate::convert::{choice, count, domain, options, params, real, to_python};
+use crate::convert::{choice, count, domain, options, params, real, sources, to_python};
 use crate::errors::{py_error, settled, stopped_by};
 use crate::worker::interruptible;
 
@@ -53,12 +53,11 @@ impl Shared {
 /// An engine of `threads` workers (one per core when `None`), predicting with the cost model the command
 /// line measured and saved, so that `backend="auto"` chooses as `hetero` does.
 fn build(threads: Option<usize>) -> PyResult<Engine> {
-    let engine = match threads {
-        Some(threads) => Engine::with_threads(threads),
-        None => Engine::new(),
-    }
-    .map_err(py_error)?;
-    Ok(engine.with_cached_model())
+    Engine::builder()
+        .threads(threads)
+        .cached_model()
+        .build()
+        .map_err(py_error)
 }
 
 /// One problem, of any kernel.
@@ -352,7 +351,7 @@ impl PyEngine {
     fn integrate<'py>(
         &self,
         py: Python<'py>,
-        f: &str,
+        f: &Bound<'py, PyAny>,
         domain: &Bound<'py, PyAny>,
         method: Option<&str>,
         atol: Option<f64>,
@@ -363,9 +362,14 @@ impl PyEngine {
         options: Option<&Bound<'py, PyDict>>,
         params: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let sources = self::sources(f)?;
+        let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
         let params = self::params(params)?;
-        let params: Vec<(&str, f64)> = params.iter().map(|(name, value)| (name.as_str(), *value)).collect();
-        let problem = Integral::expr_with(f, &self::domain(domain)?, &params).map_err(py_error)?;
+        let params: Vec<(&str, &[f64])> = params
+            .iter()
+            .map(|(name, values)| (name.as_str(), &values[..]))
+            .collect();
+        let problem = Integral::exprs(&sources, &self::domain(domain)?, &params).map_err(py_error)?;
         let mut request = Request::new(problem)
             .options(self::options(options)?)
             .on(choice(backend)?);

@@ -172,6 +172,26 @@ def test_integrate_binds_named_parameters():
         hetero.integrate("a*x", (0, 1), params={"a": math.nan})
 
 
+def test_integrate_vector_valued_integrands_and_batches_of_parameters():
+    ours = hetero.integrate(["exp(-x^2)", "sin(40*x)", "x^3"], (0, 2), rtol=1e-11, backend="rayon")
+    theirs = cli("integrate", "exp(-x^2); sin(40*x); x^3", "--to", "2", "--rtol", "1e-11")
+    assert (ours.value, ours.error, ours.stamp) == (theirs["value"], theirs["error"], theirs["stamp"])
+    assert ours.outputs == 3 and ours.reached is True and len(ours.components) == 3
+    assert all(c.size == ours.size and c.reached for c in ours.components)
+    assert abs(ours.value[2] - 4.0) < 1e-12
+    with pytest.raises(TypeError, match="vector-valued"):
+        float(ours)
+    assert ours.to_dict()["components"][1]["function"] == "sin(40*x)"
+    # A batch: one component per parameter value, each the bits of the one integral alone at that size.
+    batch = hetero.integrate("exp(-a*x*y)", [(0, 1), (0, 1)], params={"a": [0.5, 2.0]}, rtol=3e-3, seed=3)
+    alone = hetero.integrate("exp(-a*x*y)", [(0, 1), (0, 1)], params={"a": 2.0}, samples=batch.size, seed=3)
+    assert batch.value[1] == alone.value and batch.components[1].stamp == alone.stamp
+    with pytest.raises(ValueError, match="no values"):
+        hetero.integrate("a*x", (0, 1), params={"a": []})
+    with pytest.raises(TypeError):
+        hetero.integrate(["x", 3], (0, 1))
+
+
 def test_integrate_over_infinite_ranges_agrees_with_the_command_line():
     ours = hetero.integrate("exp(-x^2)", (-math.inf, "inf"), rtol=1e-12, backend="rayon")
     theirs = cli("integrate", "exp(-x^2)", "--from", "-inf", "--to", "inf", "--rtol", "1e-12")

@@ -43,7 +43,9 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct IntegrateArgs {
-    /// The integrand: an expression in x (one dimension), x, y, z (up to three) or x1 … xd.
+    /// The integrand: an expression in x (one dimension), x, y, z (up to three) or x1 … xd; several
+    /// separated by ';' ('sin(x); cos(x)') make a vector-valued integrand, its components computed on the
+    /// same points, each with its own error.
     #[arg(value_name = "EXPR", allow_hyphen_values = true)]
     pub expr: String,
     /// Lower bound of an interval (numbers, pi, -pi/2…, or -inf) [default: 0].
@@ -55,9 +57,10 @@ pub struct IntegrateArgs {
     /// A box instead of an interval, one range per variable: A1:B1,A2:B2,… (inf and -inf allowed)
     #[arg(long = "box", value_name = "A1:B1,…", allow_hyphen_values = true, value_parser = parse_domain)]
     pub bounds: Option<Bounds>,
-    /// A named parameter of the expression and its value (repeatable): --param a=0.5 --param b=2
-    #[arg(long = "param", value_name = "NAME=VALUE", allow_hyphen_values = true, value_parser = parse_param)]
-    pub params: Vec<(String, f64)>,
+    /// A named parameter of the expression and its value (repeatable): --param a=0.5 --param b=2. Several
+    /// values (a=0.5,1,2) make a batch of integrals on the same points, one per combination of values.
+    #[arg(long = "param", value_name = "NAME=VALUE[,…]", allow_hyphen_values = true, value_parser = parse_param)]
+    pub params: Vec<(String, Vec<f64>)>,
     #[arg(long, value_name = "NAME", help = method_help())]
     pub method: Option<String>,
     /// Absolute tolerance: done when error ≤ max(atol, rtol·|value|).
@@ -367,12 +370,14 @@ fn parse_box(text: &str) -> Result<Bounds, String> {
     ranges(text, parse_real)
 }
 
-/// `NAME=VALUE`: a parameter of an expression, its value a number as [`parse_real`] reads it.
-fn parse_param(text: &str) -> Result<(String, f64), String> {
-    let (name, value) = text
+/// `NAME=VALUE` or `NAME=V1,V2,…`: a parameter of an expression, its values numbers as [`parse_real`]
+/// reads them.
+fn parse_param(text: &str) -> Result<(String, Vec<f64>), String> {
+    let (name, values) = text
         .split_once('=')
         .ok_or_else(|| format!("'{text}' is not NAME=VALUE"))?;
-    Ok((name.trim().to_owned(), parse_real(value)?))
+    let values = values.split(',').map(parse_real).collect::<Result<_, _>>()?;
+    Ok((name.trim().to_owned(), values))
 }
 
 /// A box whose bounds may be infinite ([`parse_bound`]).

@@ -285,11 +285,10 @@ pub fn bench(args: &BenchArgs) -> hetero::Result<String> {
     let probe = out.join(format!(".hetero-write-test-{}", std::process::id()));
     std::fs::write(&probe, b"").map_err(|e| write_error(out, e))?;
     let _ = std::fs::remove_file(&probe);
-    let engine = match args.threads {
-        Some(threads) => Engine::with_threads(threads)?,
-        None => Engine::new()?,
-    }
-    .with_adapter(args.adapter.clone());
+    let engine = Engine::builder()
+        .threads(args.threads)
+        .adapter(args.adapter.clone())
+        .build()?;
     let mut backends = Backend::CPU.to_vec();
     let mut notes = Vec::new();
     match engine.gpu() {

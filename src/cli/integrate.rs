@@ -14,8 +14,13 @@ pub(super) fn integrate(a: &IntegrateArgs) -> hetero::Result<Outcome> {
         Some(bounds) => bounds.0.clone(),
         None => vec![(a.from.unwrap_or(0.0), a.to.unwrap_or(1.0))],
     };
-    let params: Vec<(&str, f64)> = a.params.iter().map(|(name, value)| (name.as_str(), *value)).collect();
-    let problem = Problem::expr_with(&a.expr, &domain, &params)?;
+    let sources: Vec<&str> = a.expr.split(';').collect();
+    let params: Vec<(&str, &[f64])> = a
+        .params
+        .iter()
+        .map(|(name, values)| (name.as_str(), &values[..]))
+        .collect();
+    let problem = Problem::exprs(&sources, &domain, &params)?;
     let mut request = Request::new(problem).options(a.options.0.clone()).on(a.backend);
     if let Some(method) = &a.method {
         request = request.method(method);

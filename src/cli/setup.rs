@@ -14,11 +14,7 @@ use std::time::Duration;
 
 /// An engine with `threads` workers (default: one per core) that opens `adapter`.
 pub(super) fn engine_on(threads: Option<usize>, adapter: &AdapterChoice) -> hetero::Result<Engine> {
-    let engine = match threads {
-        Some(threads) => Engine::with_threads(threads)?,
-        None => Engine::new()?,
-    };
-    Ok(engine.with_adapter(adapter.clone()))
+    Engine::builder().threads(threads).adapter(adapter.clone()).build()
 }
 
 pub(super) fn engine(run: &RunArgs) -> hetero::Result<Engine> {
@@ -35,12 +31,14 @@ pub(super) fn engine_with_model(
     precision: Option<hetero::gpu::Precision>,
     wants_model: bool,
 ) -> hetero::Result<Engine> {
-    let engine = engine_on(threads, adapter)?.with_precision(precision);
-    Ok(if wants_model {
-        engine.with_cached_model()
-    } else {
-        engine
-    })
+    let builder = Engine::builder()
+        .threads(threads)
+        .adapter(adapter.clone())
+        .precision(precision);
+    match wants_model {
+        true => builder.cached_model().build(),
+        false => builder.build(),
+    }
 }
 
 /// Calibrates the engine's model on `probe` unless it can already predict its kernel, and saves it.

@@ -84,6 +84,7 @@ impl std::str::FromStr for Choice {
 
 /// One backend's predicted time.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Prediction {
     /// The backend.
     pub backend: Backend,
@@ -97,6 +98,7 @@ pub struct Prediction {
 
 /// Why auto chose what it chose.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Explanation {
     /// The kernel's name.
     pub kernel: String,

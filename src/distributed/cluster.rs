@@ -26,6 +26,7 @@ pub struct Cluster {
 
 /// A run combined over every rank, as rank 0 sees it.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct DistributedRun<T> {
     /// The combined result: bit for bit what a single process computes.
     pub run: Run<T>,

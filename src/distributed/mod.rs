@@ -44,6 +44,7 @@ pub fn problem_id(description: &str) -> u64 {
 
 /// What one rank did.
 #[derive(Clone, Debug, serde::Serialize)]
+#[non_exhaustive]
 pub struct RankReport {
     /// The rank.
     pub rank: usize,

@@ -93,13 +93,13 @@ impl Engine {
         self.costs(kernel, &candidates).is_some()
     }
 
-    /// Uses `model` for auto's predictions (one loaded from disk, say) instead of calibrating anew.
-    pub fn with_model(self, model: CostModel) -> Self {
+    /// Replaces the model, as a calibration changes it.
+    #[cfg(test)]
+    fn replace_model(&self, model: CostModel) {
         if let Ok(mut slot) = self.model.lock() {
             *slot = model;
         }
         self.forget_choice();
-        self
     }
 
     /// The cost model as it stands, to save.
@@ -118,18 +118,7 @@ impl Engine {
         Ok(true)
     }
 
-    /// The engine predicting with the cost model cached on this machine ([`CostModel::default_path`]:
-    /// `$HETERO_CACHE_DIR`, or the platform's cache directory), when one can be read: the model the
-    /// command line and Python share, so that neither calibrates what the other measured. A missing,
-    /// corrupt or stale file leaves the model empty (it is rebuilt as auto needs it).
-    pub fn with_cached_model(self) -> Self {
-        match CostModel::default_path().and_then(|path| CostModel::load(&path)) {
-            Some(model) => self.with_model(model),
-            None => self,
-        }
-    }
-
-    /// Merges the model into the machine's cache (see [`Engine::with_cached_model`]), under a lock that
+    /// Merges the model into the machine's cache (see [`EngineBuilder::cached_model`](crate::EngineBuilder::cached_model)), under a lock that
     /// lets processes calibrating at once keep each other's costs. The path written, `None` where the
     /// platform has no cache directory.
     pub fn save_model(&self) -> std::io::Result<Option<std::path::PathBuf>> {
@@ -252,10 +241,9 @@ mod tests {
 
     /// A model that has seen a GPU which is slow to start and fast per block, with the same costs for
     /// the kernels filed under each of `keys`.
-    fn model(engine: &Engine, keys: &[String]) -> CostModel {
+    fn model(threads: usize, keys: &[String]) -> CostModel {
         let mut model = CostModel::default();
         model.set_gpu_adapter(&AdapterChoice::Auto, Some("a GPU".to_owned()));
-        let threads = engine.threads();
         for key in keys {
             model.insert(key, Backend::Serial, 1, cost(0.0, 1e-4, 1));
             model.insert(key, Backend::Rayon, threads, cost(1e-4, 0.5e-4, threads as u64));
@@ -279,13 +267,11 @@ mod tests {
     #[test]
     fn the_quick_choice_is_explains_choice() {
         let f = |x: f64| x.exp();
-        let engine = Engine::with_threads(2).unwrap().with_adapter(AdapterChoice::Auto);
         let keys = [
             Simpson::new(Function::Exp, 0.0, 1.0, 8).unwrap().cost_key(),
             Simpson::new(f, 0.0, 1.0, 8).unwrap().cost_key(),
         ];
-        let model = model(&engine, &keys);
-        let engine = engine.with_model(model);
+        let engine = Engine::builder().threads(2).model(model(2, &keys)).build().unwrap();
         for blocks in [1, 2, 3, 8, 50, 80, 100, 1000, 100_000] {
             let n = blocks * 65_536 - 4;
             // A built-in integrand has a GPU program; a closure has none, so the GPU is out for it.
@@ -306,16 +292,16 @@ mod tests {
     /// A model measured with a GPU that is gone: auto runs on the CPU instead of failing.
     #[test]
     fn auto_falls_back_to_the_cpu_when_the_models_gpu_cannot_be_opened() {
-        let engine = Engine::with_threads(2)
-            .unwrap()
-            .with_adapter(AdapterChoice::Name("no adapter is called this".to_owned()));
+        let nowhere = AdapterChoice::Name("no adapter is called this".to_owned());
         let kernel = Simpson::new(Function::Exp, 0.0, 1.0, 100_000 * 65_536 - 4).unwrap();
-        let mut model = model(&engine, &[kernel.cost_key()]);
-        model.set_gpu_adapter(
-            &AdapterChoice::Name("no adapter is called this".to_owned()),
-            Some("a GPU".to_owned()),
-        );
-        let engine = engine.with_model(model);
+        let mut model = model(2, &[kernel.cost_key()]);
+        model.set_gpu_adapter(&nowhere, Some("a GPU".to_owned()));
+        let engine = Engine::builder()
+            .threads(2)
+            .adapter(nowhere)
+            .model(model)
+            .build()
+            .unwrap();
         assert!(engine.choose(&kernel).unwrap().uses_gpu(), "the model prefers the GPU");
         let small = Simpson::new(Function::Exp, 0.0, 1.0, 1000).unwrap();
         let run = engine.run(&small, crate::Choice::Auto).unwrap();
@@ -325,15 +311,14 @@ mod tests {
 
     #[test]
     fn a_kept_choice_is_dropped_when_the_model_changes() {
-        let engine = Engine::with_threads(2).unwrap();
         let kernel = Simpson::new(Function::Exp, 0.0, 1.0, 8 * 65_536 - 4).unwrap();
-        let mut model = model(&engine, &[kernel.cost_key()]);
-        let engine = engine.with_model(model.clone());
+        let mut model = model(2, &[kernel.cost_key()]);
+        let engine = Engine::builder().threads(2).model(model.clone()).build().unwrap();
         assert_eq!(engine.choose(&kernel).unwrap(), Backend::Rayon);
         assert_eq!(engine.choose(&kernel).unwrap(), Backend::Rayon);
         // Now serial costs nothing per block: the same problem must be decided anew.
         model.insert("simpson/exp", Backend::Serial, 1, cost(0.0, 1e-9, 1));
-        let engine = engine.with_model(model);
+        engine.replace_model(model);
         assert_eq!(engine.choose(&kernel).unwrap(), Backend::Serial);
         assert_eq!(engine.explain(&kernel).unwrap().choice, Backend::Serial);
     }

@@ -25,7 +25,8 @@ use crate::{Backend, Error, Kernel, Result};
 pub const MAX_THREADS: usize = 4096;
 
 /// Runs kernels. Holds the rayon pool and the GPU device with its compiled pipelines, each built once (the
-/// device on first use) and reused by every run.
+/// device on first use) and reused by every run. Made by [`Engine::new`], [`Engine::with_threads`] or,
+/// with every setting, [`Engine::builder`].
 ///
 /// # Examples
 ///
@@ -53,61 +54,132 @@ pub struct Engine {
     last_choice: Mutex<Option<auto::LastChoice>>,
 }
 
-impl Engine {
-    /// An engine with one worker thread per available core.
-    pub fn new() -> Result<Self> {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self::with_threads(cores)
+/// How an [`Engine`] is made ([`Engine::builder`]): each setting has a default, and [`build`](Self::build)
+/// checks them. Nothing is opened until it is used: the rayon pool on the first rayon run, the GPU device
+/// on the first GPU run.
+#[derive(Clone, Default)]
+#[must_use]
+pub struct EngineBuilder {
+    threads: Option<usize>,
+    adapter: AdapterChoice,
+    precision: Option<Precision>,
+    gpu: Option<Arc<Gpu>>,
+    model: Option<CostModel>,
+    cached_model: bool,
+}
+
+impl EngineBuilder {
+    /// Worker threads for the rayon pool and the threads backend, 1 ..= [`MAX_THREADS`] (default, or
+    /// `None`: one per available core).
+    pub fn threads(self, threads: impl Into<Option<usize>>) -> Self {
+        EngineBuilder {
+            threads: threads.into(),
+            ..self
+        }
     }
 
-    /// An engine with `threads` workers for the rayon pool and the threads backend (1 ..= [`MAX_THREADS`]).
-    pub fn with_threads(threads: usize) -> Result<Self> {
+    /// The GPU adapter to open on first GPU use (default: the best one).
+    pub fn adapter(self, adapter: AdapterChoice) -> Self {
+        EngineBuilder { adapter, ..self }
+    }
+
+    /// The precision of floating-point GPU kernels (default, or `None`: f64 where the device has it, else
+    /// f32).
+    pub fn precision(self, precision: impl Into<Option<Precision>>) -> Self {
+        EngineBuilder {
+            precision: precision.into(),
+            ..self
+        }
+    }
+
+    /// An open device to use for the GPU backend instead of opening one on first use (several engines can
+    /// share one; the adapter setting is then not used).
+    pub fn gpu(self, gpu: Arc<Gpu>) -> Self {
+        EngineBuilder { gpu: Some(gpu), ..self }
+    }
+
+    /// The cost model auto predicts from (one loaded from a file, say) instead of an empty one.
+    pub fn model(self, model: CostModel) -> Self {
+        EngineBuilder {
+            model: Some(model),
+            ..self
+        }
+    }
+
+    /// Predicts with the cost model cached on this machine ([`CostModel::default_path`]:
+    /// `$HETERO_CACHE_DIR`, or the platform's cache directory), when one can be read and no
+    /// [`model`](Self::model) was given: the model the command line and Python share, so that neither
+    /// calibrates what the other measured. A missing, corrupt or stale file leaves the model empty (it is
+    /// rebuilt as auto needs it); [`Engine::save_model`] writes it back.
+    pub fn cached_model(self) -> Self {
+        EngineBuilder {
+            cached_model: true,
+            ..self
+        }
+    }
+
+    /// The engine: an error for a thread count outside 1 ..= [`MAX_THREADS`].
+    pub fn build(self) -> Result<Engine> {
+        let threads = self
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         if threads == 0 || threads > MAX_THREADS {
             return Err(Error::invalid(
                 "thread count",
                 format!("{threads} is not between 1 and {MAX_THREADS}"),
             ));
         }
+        let gpu = OnceLock::new();
+        if let Some(device) = self.gpu {
+            let _ = gpu.set(Ok(device));
+        }
+        let cached = || CostModel::default_path().and_then(|path| CostModel::load(&path));
+        let model = match self.model {
+            Some(model) => model,
+            None if self.cached_model => cached().unwrap_or_default(),
+            None => CostModel::default(),
+        };
         Ok(Engine {
             pool: OnceLock::new(),
             threads,
-            adapter: AdapterChoice::Auto,
-            precision: None,
-            gpu: OnceLock::new(),
-            model: Mutex::new(CostModel::default()),
+            adapter: self.adapter,
+            precision: self.precision,
+            gpu,
+            model: Mutex::new(model),
             last_choice: Mutex::new(None),
         })
     }
+}
 
-    /// Uses `gpu` for the GPU backend instead of opening a device on first use (tests and benches pass
-    /// their own).
-    pub fn with_gpu(self, gpu: Arc<Gpu>) -> Self {
-        let cell = OnceLock::new();
-        let _ = cell.set(Ok(gpu));
-        Engine {
-            gpu: cell,
-            last_choice: Mutex::new(None),
-            ..self
-        }
+impl Engine {
+    /// An engine with one worker thread per available core: `Engine::builder().build()`.
+    pub fn new() -> Result<Self> {
+        Engine::builder().build()
     }
 
-    /// Opens `adapter` on first GPU use instead of the best one.
-    pub fn with_adapter(self, adapter: AdapterChoice) -> Self {
-        Engine {
-            adapter,
-            gpu: OnceLock::new(),
-            last_choice: Mutex::new(None),
-            ..self
-        }
+    /// An engine with `threads` workers for the rayon pool and the threads backend (1 ..= [`MAX_THREADS`]):
+    /// `Engine::builder().threads(threads).build()`.
+    pub fn with_threads(threads: usize) -> Result<Self> {
+        Engine::builder().threads(threads).build()
     }
 
-    /// Runs floating-point GPU kernels in `precision` (default: f64 where the device has it, else f32).
-    pub fn with_precision(self, precision: Option<Precision>) -> Self {
-        Engine {
-            precision,
-            last_choice: Mutex::new(None),
-            ..self
-        }
+    /// An engine made in steps: its threads, GPU adapter and precision, and the cost model auto predicts
+    /// from.
+    ///
+    /// ```
+    /// use hetero::{Engine, gpu::{AdapterChoice, Precision}};
+    ///
+    /// let engine = Engine::builder()
+    ///     .threads(2)
+    ///     .adapter(AdapterChoice::Index(0))
+    ///     .precision(Precision::F32)
+    ///     .cached_model()
+    ///     .build()?;
+    /// assert_eq!((engine.threads(), engine.precision()), (2, Some(Precision::F32)));
+    /// # Ok::<(), hetero::Error>(())
+    /// ```
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
     }
 
     /// The GPU device, opened now if this is its first use.

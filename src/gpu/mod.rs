@@ -18,7 +18,10 @@
 //! | 3 | `var<storage, read>` | optional per-block data written by the host for each dispatch ([`GpuProgram::with_block_data`]) |
 //!
 //! After each dispatch the host reads the output back and calls [`GpuProgram::new`]'s `decode` on each block's
-//! words; the decoded partials are combined in the same fixed tree as on the CPU.
+//! words; the decoded partials are combined in the same fixed tree as on the CPU. [`shaders::BLOCK`] gives a
+//! shader its block's 64-bit index (`block_of(workgroup_id.x)`); on the host, [`assemble`] writes one shader
+//! for both precisions over `real`, [`param_words`] and [`u64_words`] lay out the parameters, and
+//! [`real_at`] decodes the floats a block wrote.
 //!
 //! Results agree with the CPU exactly where the arithmetic is integer (Monte Carlo hit counts), and within a
 //! bound derived for the precision otherwise (`Simpson::gpu_bound`, `Leibniz::gpu_bound`).
@@ -34,7 +37,8 @@ mod exec;
 use std::ops::Range;
 
 pub use crate::program::{
-    BlockDataFn, DecodeFn, DispatchFoldFn, GpuCaps, GpuKernel, GpuProgram, Precision, WgslProgram, unit_roundoff,
+    BlockDataFn, DecodeFn, DispatchFoldFn, GpuCaps, GpuKernel, GpuProgram, Precision, WgslProgram, assemble,
+    param_words, real_at, real_words, u64_words, unit_roundoff,
 };
 
 /// The WGSL sources hetero ships, for kernels of one's own to build on.
@@ -65,6 +69,7 @@ pub(crate) trait RangeSource<P> {
 
 /// Which adapter to use.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AdapterChoice {
     /// The best one: discrete GPU, then integrated, then virtual, then software (CPU) adapters; Vulkan,
     /// Metal and DX12 before GL.
@@ -93,6 +98,7 @@ impl std::str::FromStr for AdapterChoice {
 
 /// One adapter as `hetero devices` lists it.
 #[derive(Clone, Debug, serde::Serialize)]
+#[non_exhaustive]
 pub struct AdapterSummary {
     /// Position in the list, for `--adapter INDEX`.
     pub index: usize,

@@ -46,6 +46,18 @@
 //! # Ok::<(), hetero::Error>(())
 //! ```
 //!
+//! # Vector-valued integrands
+//!
+//! A [`Problem`] may have several components ([`Problem::vector`]; [`Problem::exprs`] makes a batch of
+//! one expression over several values of its parameters), computed on the same points by one method: of
+//! a fixed size, every component at that size; to a tolerance, each component to the goal (the budget
+//! bounds each one's run), then those that stopped sooner again at the largest size any reached (a run
+//! to a tolerance is the run of its final size, bit for bit). So each component of the answer is the
+//! scalar run of the shared [`Answer::size`], with its own error, and the goal is met when every
+//! component meets it. [`Answer::components`] holds their answers, [`Answer::values`] and
+//! [`Answer::errors`] their numbers, [`Answer::evals`] every evaluation spent. Each component is its own
+//! pass over the points.
+//!
 //! # Methods
 //!
 //! A method is one file implementing [`Method`], registered once in [`methods`]: its options, its
@@ -56,6 +68,7 @@
 mod monte_carlo;
 mod options;
 mod simpson;
+mod vector;
 
 use std::time::{Duration, Instant};
 
@@ -67,11 +80,15 @@ pub use options::{OptionKind, OptionSpec, OptionValue, Options};
 use crate::expr::Expr;
 use crate::{Backend, Choice, Control, Engine, Error, Result};
 
+/// The most components a vector-valued [`Problem`] may have.
+pub const MAX_COMPONENTS: usize = 4096;
+
 /// An integral to compute: an integrand over a box (an interval in one dimension), whose bounds may be
-/// infinite (see the [module](self) docs for the map).
+/// infinite (see the [module](self) docs for the map). The integrand may be vector-valued: several
+/// components integrated over the same domain on the same points (see [`Problem::vector`]).
 #[derive(Clone, Debug)]
 pub struct Problem {
-    integrand: Integrand,
+    components: Vec<Integrand>,
     domain: Vec<(f64, f64)>,
 }
 
@@ -79,23 +96,52 @@ impl Problem {
     /// `∫ integrand` over `domain`, one `(a, b)` per variable; `a > b` integrates in the other direction; a
     /// bound may be infinite (not NaN, and not both the same infinity).
     pub fn new(integrand: Integrand, domain: &[(f64, f64)]) -> Result<Self> {
+        Problem::vector(vec![integrand], domain)
+    }
+
+    /// `∫ (f₁, …, f_k)` over `domain`: a vector-valued integrand of `k` components (at most
+    /// [`MAX_COMPONENTS`]), each a function of as many variables as `domain` has ranges. Every component
+    /// is computed on the same points (the same nodes, the same random stream), so an answer's components
+    /// are those of `k` scalar problems run at one common size, bit for bit, each with its own error. A
+    /// goal is met when every component meets it; see [`integrate`] for the size they share.
+    ///
+    /// ```
+    /// use hetero::{Backend, Engine, integrate::{Integrand, Problem, Request, integrate}};
+    /// use hetero::expr::Expr;
+    ///
+    /// let parts = ["sin(x)", "cos(x)"].map(|f| Expr::parse(f, 1).map(Integrand::from));
+    /// let problem = Problem::vector(parts.into_iter().collect::<Result<_, _>>()?, &[(0.0, 1.0)])?;
+    /// let answer = integrate(&Engine::with_threads(2)?, &Request::new(problem).rtol(1e-10).on(Backend::Rayon))?;
+    /// assert_eq!(answer.values().len(), 2);
+    /// assert!((answer.values()[0] - (1.0 - 1f64.cos())).abs() < 1e-12);
+    /// assert!((answer.values()[1] - 1f64.sin()).abs() < 1e-12);
+    /// // The components share their points: one size for both.
+    /// assert_eq!(answer.components[0].size, answer.components[1].size);
+    /// # Ok::<(), hetero::Error>(())
+    /// ```
+    pub fn vector(components: Vec<Integrand>, domain: &[(f64, f64)]) -> Result<Self> {
         if domain.is_empty() {
             return Err(Error::invalid("domain", "it has no dimensions"));
         }
-        if domain.len() != integrand.dims() {
+        if components.is_empty() {
+            return Err(Error::invalid("integrand", "a vector of no components"));
+        }
+        if components.len() > MAX_COMPONENTS {
+            return Err(Error::invalid(
+                "integrand",
+                format!("{} components: at most {MAX_COMPONENTS}", components.len()),
+            ));
+        }
+        if let Some(f) = components.iter().find(|f| f.dims() != domain.len()) {
             return Err(Error::invalid(
                 "domain",
-                format!(
-                    "{} ranges given for a function of {} variables",
-                    domain.len(),
-                    integrand.dims()
-                ),
+                format!("{} ranges given for a function of {} variables", domain.len(), f.dims()),
             ));
         }
         // Infinite bounds are mapped (crate::domain); NaN and empty infinite ranges are refused here.
         crate::domain::Map::of(domain)?;
         Ok(Problem {
-            integrand,
+            components,
             domain: domain.to_vec(),
         })
     }
@@ -112,9 +158,74 @@ impl Problem {
         Problem::new(Integrand::Expr(Expr::parse_with(source, domain.len(), params)?), domain)
     }
 
-    /// The integrand.
+    /// `∫ source` for every source and every combination of the parameters' values, over `domain`: a
+    /// batch of integrals sharing their points, as one vector-valued problem ([`Problem::vector`]), or a
+    /// scalar one when there is one source and every parameter has one value. The components go source
+    /// by source, and within a source through the combinations with the first parameter varying slowest;
+    /// each expression is parsed once and its parameters bound as numbers ([`Expr::with_params`]).
+    ///
+    /// ```
+    /// use hetero::{Backend, Engine, integrate::{Problem, Request, integrate}};
+    ///
+    /// let batch = Problem::exprs(&["exp(-a*x^2)"], &[(0.0, 1.0)], &[("a", &[0.5, 1.0, 2.0])])?;
+    /// assert_eq!(batch.components().len(), 3);
+    /// let answer = integrate(&Engine::with_threads(2)?, &Request::new(batch).rtol(1e-8).on(Backend::Rayon))?;
+    /// let one = Problem::expr_with("exp(-a*x^2)", &[(0.0, 1.0)], &[("a", 1.0)])?;
+    /// let alone = integrate(&Engine::with_threads(2)?, &Request::new(one).rtol(1e-8).on(Backend::Rayon))?;
+    /// assert!((answer.values()[1] - alone.value).abs() < 1e-9);
+    /// # Ok::<(), hetero::Error>(())
+    /// ```
+    pub fn exprs(sources: &[&str], domain: &[(f64, f64)], params: &[(&str, &[f64])]) -> Result<Self> {
+        if let Some((name, _)) = params.iter().find(|(_, values)| values.is_empty()) {
+            return Err(Error::invalid("parameter", format!("'{name}' has no values")));
+        }
+        let combinations = params
+            .iter()
+            .try_fold(1usize, |n, (_, values)| n.checked_mul(values.len()))
+            .and_then(|n| n.checked_mul(sources.len()))
+            .filter(|&n| n <= MAX_COMPONENTS)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "parameter",
+                    format!("the sources and the parameters' values make more than {MAX_COMPONENTS} integrals"),
+                )
+            })?;
+        let first: Vec<(&str, f64)> = params.iter().map(|&(name, values)| (name, values[0])).collect();
+        let mut components = Vec::with_capacity(combinations);
+        for (i, source) in sources.iter().enumerate() {
+            let parsed = Expr::parse_with(source, domain.len(), &first).map_err(|e| match e {
+                // Columns count from the component's own start.
+                Error::Expression { message, column, hint } if sources.len() > 1 => Error::Expression {
+                    message: format!("expression {} of {}: {message}", i + 1, sources.len()),
+                    column,
+                    hint,
+                },
+                e => e,
+            })?;
+            let mut at = vec![0usize; params.len()];
+            loop {
+                let values: Vec<f64> = params.iter().zip(&at).map(|((_, values), &j)| values[j]).collect();
+                components.push(Integrand::Expr(parsed.with_params(&values)?));
+                // The next combination: the last parameter varies fastest.
+                let Some(i) = (0..params.len()).rev().find(|&i| at[i] + 1 < params[i].1.len()) else {
+                    break;
+                };
+                at[i] += 1;
+                at[i + 1..].fill(0);
+            }
+        }
+        Problem::vector(components, domain)
+    }
+
+    /// The integrand; of a vector-valued problem, its first component ([`components`](Self::components)
+    /// has them all).
     pub fn integrand(&self) -> &Integrand {
-        &self.integrand
+        &self.components[0]
+    }
+
+    /// The integrand's components: one for a scalar problem.
+    pub fn components(&self) -> &[Integrand] {
+        &self.components
     }
 
     /// The domain, one `(a, b)` per variable.
@@ -238,6 +349,8 @@ impl Request {
 }
 
 /// What a method is given to compute: the request, checked, with its goal made definite.
+#[derive(Clone)]
+#[non_exhaustive]
 pub struct Job<'a> {
     /// The engine to run on.
     pub engine: &'a Engine,
@@ -339,8 +452,13 @@ pub struct Answer {
     pub error: f64,
     /// What `error` is.
     pub error_kind: ErrorKind,
-    /// Evaluations of the integrand spent, over every run the method made.
+    /// Evaluations of the integrand spent, over every run the method made (of every component, for a
+    /// vector-valued integrand).
     pub evals: u64,
+    /// The size of the last run (for a vector-valued integrand, the size its components share): the
+    /// value of the method's size option (`intervals`, `samples`) whose run of that fixed size gives the
+    /// same bits.
+    pub size: u64,
     /// Whether the goal was met: `None` for a run of a fixed size.
     pub reached: Option<bool>,
     /// Why the goal was not met, in one line.
@@ -355,33 +473,83 @@ pub struct Answer {
     pub stamp: String,
     /// Seconds spent, over every run.
     pub seconds: f64,
-    /// The last run's JSON ([`crate::report::run_json`]): the kernel's own fields.
+    /// The last run's JSON ([`crate::report::run_json`]): the kernel's own fields (of the first component,
+    /// for a vector-valued integrand).
     pub run: Value,
+    /// How many components the integrand has: 1 for a scalar one.
+    pub outputs: usize,
+    /// Each component's own answer, in order, for a vector-valued integrand (empty for a scalar one): its
+    /// value, error, whether it met the goal, its stamp. `value`, `error`, `run` above are the first
+    /// component's; a stop (Ctrl-C, a time limit) leaves the components it did not reach out.
+    pub components: Vec<Answer>,
 }
 
 impl Answer {
+    /// Every component's value, in order (the value alone for a scalar integrand); NaN for a component a
+    /// stop left out.
+    pub fn values(&self) -> Vec<f64> {
+        self.per_component(|a| a.value)
+    }
+
+    /// Every component's error, in order (the error alone for a scalar integrand); NaN for a component a
+    /// stop left out.
+    pub fn errors(&self) -> Vec<f64> {
+        self.per_component(|a| a.error)
+    }
+
+    fn per_component(&self, field: impl Fn(&Answer) -> f64) -> Vec<f64> {
+        match self.components.is_empty() {
+            true => vec![field(self)],
+            false => (0..self.outputs)
+                .map(|i| self.components.get(i).map_or(f64::NAN, &field))
+                .collect(),
+        }
+    }
+
     /// The answer as one JSON object: the run's fields, then `method`, `value`, `error`, `error_kind`,
-    /// `evals`, `reached`, `why`, `atol`, `rtol`, `seconds`: what `hetero integrate --json` prints and
-    /// Python's result holds.
+    /// `evals`, `size`, `reached`, `why`, `atol`, `rtol`, `interrupted`, `seconds`: what `hetero integrate --json` prints and
+    /// Python's result holds. For a vector-valued integrand, `value` and `error` are arrays (`null` for a
+    /// component a stop left out), `outputs` counts them, `components` holds each component's own object,
+    /// and the domain's fields (`from`, `to` or `box`, `map`) and `threads` come from the first's run.
     pub fn to_json(&self) -> Value {
-        let mut object = self.run.clone();
-        if let Some(map) = object.as_object_mut() {
-            let fields = json!({
-                "method": self.method,
-                "value": self.value,
-                "error": self.error,
-                "error_kind": self.error_kind,
-                "evals": self.evals,
-                "reached": self.reached,
-                "why": self.why,
-                "atol": self.tolerance.map(|t| t.atol),
-                "rtol": self.tolerance.map(|t| t.rtol),
-                "interrupted": self.interrupted,
-                "seconds": self.seconds,
-            });
-            if let Value::Object(fields) = fields {
-                map.extend(fields);
+        let vector = !self.components.is_empty();
+        let mut object = match vector {
+            false => self.run.clone(),
+            true => {
+                let mut object = json!({
+                    "outputs": self.outputs,
+                    "backend": self.backend.name(),
+                    "stamp": self.stamp,
+                    "components": self.components.iter().map(Answer::to_json).collect::<Vec<_>>(),
+                });
+                for key in ["from", "to", "box", "map", "threads"] {
+                    if let Some(field) = self.run.get(key) {
+                        object[key] = field.clone();
+                    }
+                }
+                object
             }
+        };
+        let (value, error) = match vector {
+            false => (json!(self.value), json!(self.error)),
+            true => (json!(self.values()), json!(self.errors())),
+        };
+        let fields = json!({
+            "method": self.method,
+            "value": value,
+            "error": error,
+            "error_kind": self.error_kind,
+            "evals": self.evals,
+            "size": self.size,
+            "reached": self.reached,
+            "why": self.why,
+            "atol": self.tolerance.map(|t| t.atol),
+            "rtol": self.tolerance.map(|t| t.rtol),
+            "interrupted": self.interrupted,
+            "seconds": self.seconds,
+        });
+        if let (Some(map), Value::Object(fields)) = (object.as_object_mut(), fields) {
+            map.extend(fields);
         }
         object
     }
@@ -465,7 +633,10 @@ pub fn integrate_with(engine: &Engine, request: &Request, control: &Control) -> 
         tolerance,
         max_evals: request.max_evals.unwrap_or(method.default_max_evals()),
     };
-    method.integrate(&job)
+    match request.problem.components.len() {
+        1 => method.integrate(&job),
+        _ => vector::integrate(method, &job),
+    }
 }
 
 /// `result`, with a stop before anything was done ([`Error::Interrupted`]) told as the time limit's
@@ -485,6 +656,7 @@ pub(crate) struct Outcome {
     pub value: f64,
     pub error: f64,
     pub evals: u64,
+    pub size: u64,
     pub met: bool,
     pub why: Option<String>,
     pub interrupted: bool,
@@ -509,6 +681,7 @@ impl Outcome {
             error: self.error,
             error_kind: method.error_kind(),
             evals: self.evals,
+            size: self.size,
             reached,
             why,
             tolerance: job.tolerance,
@@ -517,6 +690,8 @@ impl Outcome {
             stamp,
             seconds: self.seconds,
             run: self.run,
+            outputs: 1,
+            components: Vec::new(),
         }
     }
 }

@@ -114,6 +114,7 @@ impl Method for MonteCarlo {
             value: run.output.value,
             error: Z95 * run.output.std_error,
             evals: run.output.samples,
+            size: run.output.samples,
             met,
             why,
             // A time limit's stop is the goal's end, not an interruption; of a fixed size it is one.

@@ -143,6 +143,7 @@ where
             value: run.output.value,
             error: floored(&run),
             evals: run.elements,
+            size: run.output.intervals,
             met: true,
             why,
             interrupted: run.interrupted,
@@ -172,6 +173,7 @@ where
         error: floored(&run),
         // A run that Ctrl-C cut short counts what it evaluated.
         evals: if run.interrupted { evals + run.elements } else { evals },
+        size: run.output.intervals,
         met: done.reached,
         why: done.why,
         interrupted: run.interrupted,

@@ -96,6 +96,7 @@ impl Partial for IntegralPartial {
 
 /// The outcome of [`MonteCarloIntegral`].
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct IntegralEstimate {
     /// The expression, or the Rust function's name.
     pub expr: String,
@@ -598,7 +599,7 @@ impl Verify for MonteCarloIntegral {
         self.gpu_bound(precision)
     }
 
-    fn problem(&self, output: &IntegralEstimate) -> String {
+    fn stamp_line(&self, output: &IntegralEstimate) -> String {
         self.problem_line(output.samples)
     }
 

@@ -27,6 +27,7 @@ pub struct Leibniz {
 
 /// The outcome of [`Leibniz`].
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct LeibnizEstimate {
     /// Terms summed.
     pub terms: u64,
@@ -240,7 +241,7 @@ impl Verify for Leibniz {
         Some(self.gpu_bound(precision))
     }
 
-    fn problem(&self, output: &LeibnizEstimate) -> String {
+    fn stamp_line(&self, output: &LeibnizEstimate) -> String {
         format!("terms={}", output.terms)
     }
 }

@@ -45,6 +45,7 @@ impl Partial for Hits {
 
 /// The outcome of [`MonteCarloPi`].
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct PiEstimate {
     /// Samples drawn.
     pub samples: u64,
@@ -291,7 +292,7 @@ impl Verify for MonteCarloPi {
         None
     }
 
-    fn problem(&self, output: &PiEstimate) -> String {
+    fn stamp_line(&self, output: &PiEstimate) -> String {
         format!("samples={} seed={}", output.samples, output.seed)
     }
 }

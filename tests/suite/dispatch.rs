@@ -140,7 +140,11 @@ fn model_without_gpu(kernel: &str) -> CostModel {
 }
 
 pub(crate) fn auto_picks_the_lowest_prediction_and_never_probes_a_known_model() {
-    let engine = engine().with_model(model_without_gpu("pi"));
+    let engine = Engine::builder()
+        .threads(3)
+        .model(model_without_gpu("pi"))
+        .build()
+        .unwrap();
     let small = MonteCarloPi::new(5 << 16, 1).unwrap();
     let large = MonteCarloPi::new(500 << 16, 1).unwrap();
     assert!(engine.is_calibrated(&small));
@@ -157,7 +161,11 @@ pub(crate) fn auto_picks_the_lowest_prediction_and_never_probes_a_known_model() 
 }
 
 pub(crate) fn auto_calibrates_a_kernel_it_has_not_met() {
-    let engine = engine().with_model(model_without_gpu("pi"));
+    let engine = Engine::builder()
+        .threads(3)
+        .model(model_without_gpu("pi"))
+        .build()
+        .unwrap();
     let kernel = Leibniz::new(300 << 16).unwrap();
     assert!(!engine.is_calibrated(&kernel));
     let run = engine.run(&kernel, Choice::Auto).unwrap();
@@ -254,7 +262,7 @@ impl Verify for Impure {
     fn gpu_allowance(&self, _: Precision) -> Option<f64> {
         None
     }
-    fn problem(&self, _: &u64) -> String {
+    fn stamp_line(&self, _: &u64) -> String {
         format!("blocks={}", self.blocks)
     }
 }

@@ -55,12 +55,7 @@ fn engine_in(precision: Precision) -> Option<Engine> {
         eprintln!("skipping f64 GPU checks: {} has no SHADER_F64", gpu.name());
         return None;
     }
-    Some(
-        Engine::with_threads(2)
-            .ok()?
-            .with_gpu(gpu)
-            .with_precision(Some(precision)),
-    )
+    Engine::builder().threads(2).gpu(gpu).precision(precision).build().ok()
 }
 
 /// Monte Carlo π with the GPU program of a device without 64-bit integers (Philox's products from 16-bit
@@ -921,7 +916,7 @@ pub(crate) fn chunked_gpu_runs_equal_one_pass() {
 /// With a GPU, auto considers it (and hybrid), and compare checks it against the CPU.
 pub(crate) fn auto_and_compare_include_the_gpu() {
     let shared = gpu_engine_or_skip!();
-    let engine = Engine::with_threads(2).unwrap().with_gpu(shared.gpu().unwrap());
+    let engine = Engine::builder().threads(2).gpu(shared.gpu().unwrap()).build().unwrap();
     let kernel = MonteCarloPi::new(1 << 24, 2).unwrap();
     engine.calibrate(&kernel).unwrap();
     let explanation = engine.explain(&kernel).unwrap();

@@ -479,3 +479,165 @@ pub(crate) fn integrate_from_the_command_line() {
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
     }
 }
+
+/// The components of a vector-valued integrand are the scalar runs of the size they share, bit for bit,
+/// on every CPU backend: to a tolerance (a component that met it sooner runs again at the shared size)
+/// and of a fixed size; a batch of parameter values is the same as its expressions written one by one.
+pub(crate) fn vector_components_are_scalar_runs_of_one_size() {
+    let scalar = |source: &str, domain: &[(f64, f64)], options: Options, backend| {
+        answer(
+            &Request::new(Problem::expr(source, domain).unwrap()).options(options),
+            backend,
+            2,
+        )
+    };
+    // Simpson to a tolerance: x^3 alone stops at the first run; sin(40x) needs many more intervals.
+    let sources = ["exp(-x^2)", "sin(40*x)", "x^3"];
+    let interval = [(0.0, 2.0)];
+    let request = Request::new(Problem::exprs(&sources, &interval, &[]).unwrap()).rtol(1e-11);
+    let serial = answer(&request, Backend::Serial, 1);
+    assert_eq!(
+        (serial.outputs, serial.components.len(), serial.reached),
+        (3, 3, Some(true))
+    );
+    for backend in [Backend::Rayon, Backend::Threads] {
+        let other = answer(&request, backend, 3);
+        assert_eq!(other.values(), serial.values(), "{backend}");
+        assert_eq!(other.errors(), serial.errors(), "{backend}");
+        assert_eq!(other.stamp, serial.stamp, "{backend}");
+    }
+    let alone = answer(
+        &Request::new(Problem::expr("x^3", &interval).unwrap()).rtol(1e-11),
+        Backend::Serial,
+        1,
+    );
+    assert!(alone.size < serial.size, "x^3 alone took {} intervals", alone.size);
+    let size = Options::new().with("intervals", serial.size);
+    let mut evals = alone.evals;
+    for (source, component) in sources.iter().zip(&serial.components) {
+        let fixed = scalar(source, &interval, size.clone(), Backend::Serial);
+        assert_eq!(bits(component), bits(&fixed), "{source}");
+        assert_eq!(
+            (component.size, component.reached),
+            (serial.size, Some(true)),
+            "{source}"
+        );
+        assert!(component.error <= 1e-11 * component.value.abs(), "{source}");
+        evals += component.evals;
+    }
+    // Each component's own run to the goal, and the rerun of x^3 (its first run counted once).
+    assert!(serial.evals >= evals, "{} < {evals}", serial.evals);
+    let json = serial.to_json();
+    assert_eq!(json["value"].as_array().map(Vec::len), Some(3));
+    assert_eq!(json["components"][1]["function"], "sin(40*x)");
+
+    // Monte Carlo, a batch of parameter values, to a tolerance and of a fixed size.
+    let square = [(0.0, 1.0), (-1.0, 1.0)];
+    let batch = Problem::exprs(&["exp(-a*x*y)"], &square, &[("a", &[0.5, 1.0, 4.0])]).unwrap();
+    let seed = Options::new().with("seed", 5u64);
+    let request = Request::new(batch.clone()).options(seed.clone()).rtol(3e-3);
+    let rayon = answer(&request, Backend::Rayon, 2);
+    assert_eq!(rayon.reached, Some(true));
+    assert_eq!(answer(&request, Backend::Threads, 3).values(), rayon.values());
+    for (a, component) in ["0.5", "1", "4"].iter().zip(&rayon.components) {
+        let options = seed.clone().with("samples", rayon.size);
+        let fixed = scalar(&format!("exp(-{a}*x*y)"), &square, options, Backend::Serial);
+        assert_eq!(
+            (component.value, component.error),
+            (fixed.value, fixed.error),
+            "a = {a}"
+        );
+        assert!(component.error <= 3e-3 * component.value.abs(), "a = {a}");
+    }
+    let fixed = Request::new(batch).options(seed.with("samples", 100_000u64));
+    let fixed = answer(&fixed, Backend::Serial, 1);
+    assert_eq!((fixed.reached, fixed.evals, fixed.size), (None, 300_000, 100_000));
+
+    // From the command line: components separated by ';', and a parameter's several values.
+    let out = hetero(&[
+        "integrate",
+        "exp(-x^2); sin(40*x);x^3",
+        "--to",
+        "2",
+        "--rtol",
+        "1e-11",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let values: Vec<f64> = serial.values();
+    assert_eq!(json["value"], serde_json::json!(values));
+    assert_eq!(
+        (json["outputs"].as_u64(), json["stamp"].as_str()),
+        (Some(3), Some(serial.stamp.as_str()))
+    );
+    let out = hetero(&[
+        "integrate",
+        "exp(-a*x*y)",
+        "--box",
+        "0:1,-1:1",
+        "--param",
+        "a=0.5,1,4",
+        "--seed",
+        "5",
+        "--rtol",
+        "3e-3",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.starts_with("∫ 3 integrands on the same points over [0, 1] × [-1, 1], by mc"),
+        "{text}"
+    );
+    assert!(text.contains("exp(-a*x*y) with a = 4"), "{text}");
+}
+
+/// A vector's bad input names its component; a stop keeps the components done and says which were not.
+pub(crate) fn vector_errors_name_their_component_and_stops_keep_what_was_done() {
+    let engine = engine(2);
+    let interval = [(-1.0, 2.0)];
+    let error = integrate(
+        &engine,
+        &Request::new(Problem::exprs(&["x", "1/x"], &[(0.0, 1.0)], &[]).unwrap()),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("component 2 of 2 (1/x)"), "{error}");
+    let error = Problem::exprs(&["x", "x +"], &interval, &[]).unwrap_err().to_string();
+    assert!(error.starts_with("expression 2 of 2: "), "{error}");
+    assert!(
+        Problem::exprs(&["a*x"], &interval, &[("a", &[])])
+            .unwrap_err()
+            .is_bad_input()
+    );
+    let many: Vec<f64> = (0..5000).map(f64::from).collect();
+    assert!(
+        Problem::exprs(&["a*x"], &interval, &[("a", &many)])
+            .unwrap_err()
+            .is_bad_input()
+    );
+    let mixed = vec![
+        Integrand::Expr(hetero::expr::Expr::parse("x", 1).unwrap()),
+        Integrand::Expr(hetero::expr::Expr::parse("x*y", 2).unwrap()),
+    ];
+    assert!(Problem::vector(mixed, &interval).unwrap_err().is_bad_input());
+
+    // Stopped during the first component's run: its partial answer is kept, the others are left out.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let control = hetero::Control::new()
+        .with_stop(stop)
+        .with_progress(move |_| flag.store(true, std::sync::atomic::Ordering::Relaxed));
+    let problem = Problem::exprs(&["x*y", "x+y", "x-y"], &[(0.0, 1.0); 2], &[]).unwrap();
+    let request = Request::new(problem)
+        .options(Options::new().with("samples", 1u64 << 34))
+        .on(Backend::Serial);
+    let stopped = hetero::integrate::integrate_with(&engine, &request, &control).unwrap();
+    assert!(stopped.interrupted);
+    assert_eq!((stopped.outputs, stopped.components.len()), (3, 1));
+    assert!(stopped.values()[1].is_nan() && stopped.values()[2].is_nan());
+    assert!(stopped.values()[0].is_finite());
+    let why = stopped.why.clone().unwrap_or_default();
+    assert!(why.contains("components 2 to 3 were not computed"), "{why}");
+    assert!(stopped.to_json()["value"][2].is_null());
+}

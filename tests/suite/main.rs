@@ -118,6 +118,8 @@ fn main() {
         budgets_and_time_limits_end_runs_that_max_evals_reproduces, bad_requests_are_bad_input,
         integrate_from_the_command_line, rust_functions_give_the_bits_of_the_same_expression,
         infinite_ranges_are_mapped_with_the_same_bits_on_every_cpu_backend,
+        vector_components_are_scalar_runs_of_one_size,
+        vector_errors_name_their_component_and_stops_keep_what_was_done,
     ));
     cases.extend(cases!(Needs::Cpu => wgsl: every_wgsl_program_validates));
     cases.extend(cases!(Needs::Cpu => pinned:

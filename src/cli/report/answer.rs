@@ -21,16 +21,31 @@ pub fn answer(answer: &Answer) -> String {
         }
         None => format!("[{}, {}]", number(&run["from"]), number(&run["to"])),
     };
-    let _ = writeln!(out, "∫ {integrand} over {domain}, by {}", answer.method);
+    match answer.components.is_empty() {
+        true => {
+            let _ = writeln!(out, "∫ {integrand} over {domain}, by {}", answer.method);
+        }
+        false => {
+            let _ = writeln!(
+                out,
+                "∫ {} integrands on the same points over {domain}, by {}",
+                answer.outputs, answer.method
+            );
+        }
+    }
     if let Some(map) = run["map"].as_str() {
         line(&mut out, "mapped", map.to_owned());
     }
-    line(&mut out, "value", real_text_17(answer.value));
-    line(
-        &mut out,
-        "error",
-        format!("{:.3e} ({})", answer.error, error_words(answer)),
-    );
+    if answer.components.is_empty() {
+        line(&mut out, "value", real_text_17(answer.value));
+        line(
+            &mut out,
+            "error",
+            format!("{:.3e} ({})", answer.error, error_words(answer)),
+        );
+    } else {
+        components(&mut out, answer);
+    }
     if let Some(tolerance) = answer.tolerance {
         let outcome = match answer.reached {
             Some(true) => "reached".to_owned(),
@@ -43,20 +58,27 @@ pub fn answer(answer: &Answer) -> String {
         if tolerance.rtol > 0.0 {
             asked.push(format!("rtol {:e}", tolerance.rtol));
         }
-        let at = tolerance.at(answer.value);
-        line(
-            &mut out,
-            "tolerance",
-            format!("{at:.3e} ({}), {outcome}", asked.join(", ")),
-        );
+        let asked = asked.join(", ");
+        match answer.components.is_empty() {
+            true => {
+                let at = tolerance.at(answer.value);
+                line(&mut out, "tolerance", format!("{at:.3e} ({asked}), {outcome}"));
+            }
+            false => line(&mut out, "tolerance", format!("{asked} on each component, {outcome}")),
+        }
     } else if let Some(why) = &answer.why {
         line(&mut out, "cut short", why.clone());
     }
-    line(
-        &mut out,
-        "evaluations",
-        format!("{} in {}", answer.evals, duration(answer.seconds)),
-    );
+    let evaluations = match answer.components.is_empty() {
+        true => format!("{} in {}", answer.evals, duration(answer.seconds)),
+        false => format!(
+            "{} in {} ({} points per component)",
+            answer.evals,
+            duration(answer.seconds),
+            answer.size
+        ),
+    };
+    line(&mut out, "evaluations", evaluations);
     let threads = run["threads"].as_u64().unwrap_or(1);
     let plural = if threads == 1 { "" } else { "s" };
     line(
@@ -73,6 +95,31 @@ pub fn answer(answer: &Answer) -> String {
     }
     line(&mut out, "stamp", answer.stamp.clone());
     out
+}
+
+/// One line per component of a vector-valued answer: its integrand, value, error and (to a tolerance)
+/// whether it met it; a component a stop left out says so.
+fn components(out: &mut String, answer: &Answer) {
+    let _ = writeln!(out, "  components (error: {}):", error_words(answer));
+    for i in 0..answer.outputs {
+        let Some(c) = answer.components.get(i) else {
+            let _ = writeln!(out, "    [{}] not computed", i + 1);
+            continue;
+        };
+        let integrand = c.run["expr"].as_str().or(c.run["function"].as_str()).unwrap_or("");
+        let outcome = match c.reached {
+            Some(true) => "",
+            Some(false) => "  NOT reached",
+            None => "",
+        };
+        let _ = writeln!(
+            out,
+            "    [{}] {:<24} ± {:.3e}{outcome}   {integrand}",
+            i + 1,
+            real_text_17(c.value),
+            c.error
+        );
+    }
 }
 
 /// What the error is, in words.

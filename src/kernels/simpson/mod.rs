@@ -91,6 +91,7 @@ impl Partial for SimpsonPartial {
 
 /// The outcome of [`Simpson`].
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct SimpsonEstimate {
     /// The integrand, as [`SimpsonIntegrand::describe`] names it.
     pub function: String,
@@ -473,7 +474,7 @@ impl<F: SimpsonIntegrand> Verify for Simpson<F> {
         }))
     }
 
-    fn problem(&self, output: &SimpsonEstimate) -> String {
+    fn stamp_line(&self, output: &SimpsonEstimate) -> String {
         format!(
             "f={} from={:#018x} to={:#018x} intervals={}",
             output.function,
