@@ -43,6 +43,15 @@ impl Integrand {
         }
     }
 
+    /// Whether it is known to take one value everywhere: an expression of none of its variables (a Rust
+    /// function cannot be seen into, and the built-ins vary).
+    pub(crate) fn is_constant(&self) -> bool {
+        match self {
+            Integrand::Expr(f) => !(0..f.dims()).any(|k| f.uses(k)),
+            Integrand::Builtin(_) | Integrand::Rust(_) => false,
+        }
+    }
+
     /// How it reads in a report: the expression's text, the built-in's name, the Rust function's name.
     pub fn text(&self) -> String {
         match self {

@@ -56,6 +56,25 @@ impl<T> TargetRun<T> {
 /// Most samples a Monte Carlo run to a target error may grow to.
 pub const MAX_TARGET_SAMPLES: u64 = 1 << 62;
 
+/// Most samples a Monte Carlo run without a budget draws while every point gives the same value (the
+/// spread says nothing then: see [`zero_spread`]).
+const MAX_ZERO_SPREAD_SAMPLES: u64 = 1 << 32;
+
+/// Why a Monte Carlo estimate whose `samples` points all gave the same value (a standard error of 0) is
+/// not a trusted error of 0, unless the integrand is a constant: it may differ on a region the points did
+/// not meet, and the chance that `N` points all miss a region of a fraction `p` of the box is `(1−p)^N`,
+/// at least 5% for `p` up to about `3/N`.
+pub(crate) fn zero_spread(samples: u64) -> String {
+    match samples {
+        0 | 1 => "one point has no spread: its error is unknown".to_owned(),
+        _ => format!(
+            "all {samples} points gave the same value, so their spread says nothing about the error: the \
+             integrand may differ on a region they missed (at 95%, one of up to {:.1e} of the box)",
+            (3.0 / samples as f64).min(1.0)
+        ),
+    }
+}
+
 fn check_target(target: f64) -> Result<()> {
     if target.is_finite() && target > 0.0 {
         Ok(())
@@ -212,6 +231,9 @@ pub(crate) fn integral_to_goal(
     let mut samples = (1u64 << 16).min(cap);
     let kernel_of = |samples: u64| MonteCarloIntegral::new(f.clone(), bounds, samples, seed);
     let backend = engine.resolve(&kernel_of(samples)?, choice)?;
+    // A spread of 0 is evidence of an error of 0 only for a constant integrand.
+    let constant = f.is_constant();
+    let zero_cap = cap.min(MAX_ZERO_SPREAD_SAMPLES);
     let start = Instant::now();
     let mut total = None;
     let (mut done, mut gpu, mut interrupted) = (0u64, None, false);
@@ -238,16 +260,21 @@ pub(crate) fn integral_to_goal(
         }
         let error = goal.z * estimate.std_error;
         let tolerance = (goal.tolerance)(estimate.value);
-        if error <= tolerance || !estimate.std_error.is_finite() {
+        let blind = estimate.std_error == 0.0 && !constant;
+        if (error <= tolerance && !blind) || !estimate.std_error.is_finite() {
             break kernel.blocks();
         }
-        if samples >= cap {
-            budget_spent = true;
+        if samples >= cap || (blind && samples >= zero_cap) {
+            budget_spent = !blind;
             break kernel.blocks();
         }
-        // N such that error · sqrt(n / N) = tolerance.
+        // N such that error · sqrt(n / N) = tolerance; eight times as many while every point gave the
+        // same value (more of them may meet where the integrand differs).
         let ratio = error / tolerance;
-        let needed = (estimate.samples as f64 * ratio * ratio).ceil();
+        let needed = match blind {
+            true => (estimate.samples as f64 * 8.0).min(zero_cap as f64),
+            false => (estimate.samples as f64 * ratio * ratio).ceil(),
+        };
         if goal.max_elements.is_none() && needed > MAX_TARGET_SAMPLES as f64 {
             return Err(Error::invalid(
                 "target error",
@@ -276,6 +303,10 @@ pub(crate) fn integral_to_goal(
     };
     if budget_spent {
         let why = format!("the budget of {cap} points is spent");
+        return Ok(TargetRun::missed(run, why));
+    }
+    if run.output.std_error == 0.0 && !constant {
+        let why = zero_spread(run.output.samples);
         return Ok(TargetRun::missed(run, why));
     }
     Ok(TargetRun::reached(run))

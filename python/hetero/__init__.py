@@ -22,6 +22,7 @@ the parent's worker threads and GPU device do not exist there, and are never use
 from __future__ import annotations
 
 import copy
+import operator
 import os
 import warnings
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -64,13 +65,14 @@ _OPTIONAL = frozenset({"gpu", "precision", "split", "target_error", "target_reac
 
 
 class NotReachedWarning(UserWarning):
-    """An integral whose tolerance was not reached: the result (``reached`` False, ``why`` saying why)
-    is returned, the best the method found within its budget."""
+    """An integral whose tolerance was not reached (``reached`` False), or whose error estimate failed a
+    check of its method's regime (``trusted`` False): the result is returned, ``why`` saying why, the
+    best the method found within its budget."""
 
 
 class NotReached(HeteroError):
-    """An integral whose tolerance was not reached, raised instead of a warning with ``strict=True``:
-    ``result`` holds the best answer found."""
+    """An integral whose tolerance was not reached or whose error estimate is not trusted, raised instead
+    of a warning with ``strict=True``: ``result`` holds the best answer found."""
 
     result: Any
 
@@ -156,6 +158,17 @@ class Comparison(Result):
         return f"Comparison(kernel={self._fields.get('kernel')!r}, backends={backends!r}, agree={self._fields.get('agree')!r})"
 
 
+def _whole(value: Any, name: str, bits: int = 64) -> Any:
+    """``value``, checked as a whole number below ``2**bits`` when it is an integer (a ``ValueError``
+    naming ``name``, where the binding would raise an ``OverflowError`` that does not); others pass as
+    they are, for the binding to judge."""
+    if hasattr(value, "__index__") and not isinstance(value, bool):
+        whole = operator.index(value)
+        if not 0 <= whole < 2**bits:
+            raise ValueError(f"invalid {name}: {whole} is not between 0 and 2^{bits} - 1")
+    return value
+
+
 def _call(wrap: Any, method: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return wrap(method(*args, **kwargs))
@@ -173,7 +186,7 @@ class Engine:
     __slots__ = ("_engine",)
 
     def __init__(self, threads: Optional[int] = None) -> None:
-        self._engine = _hetero.Engine(threads)
+        self._engine = _hetero.Engine(_whole(threads, "threads"))
 
     @property
     def threads(self) -> int:
@@ -183,7 +196,7 @@ class Engine:
     def pi(self, samples: Size, seed: int = 42, backend: str = "auto", target_error: Optional[float] = None) -> Result:
         """Monte Carlo π: ``samples`` points of the Philox stream of ``seed``, or as many as it takes for
         the standard error to reach ``target_error``."""
-        return _call(Result, self._engine.pi, samples, seed, backend, target_error)
+        return _call(Result, self._engine.pi, samples, _whole(seed, "seed"), backend, target_error)
 
     def simpson(
         self,
@@ -201,7 +214,9 @@ class Engine:
         """Simpson's rule for ``f`` over ``[a, b]``: a built-in (``exp``, ``sin``, ``cos``, ``pi``,
         ``gauss`` with ``x0`` and ``sigma``, ``poly`` with ``power``) or an expression of ``x``
         (``"exp(-x*x)"``). Bounds take numbers or text such as ``"pi"`` and ``"-pi/2"``."""
-        return _call(Result, self._engine.simpson, f, a, b, intervals, backend, target_error, x0, sigma, power)
+        return _call(
+            Result, self._engine.simpson, f, a, b, intervals, backend, target_error, x0, sigma, _whole(power, "power", 32)
+        )
 
     def leibniz(self, terms: Size, backend: str = "auto", target_error: Optional[float] = None) -> Result:
         """π from ``terms`` terms of the Leibniz series."""
@@ -218,7 +233,7 @@ class Engine:
     ) -> Result:
         """``∫ expr`` over ``box`` (one ``(low, high)`` per variable: ``x`` alone, ``x, y, z``, or
         ``x1 … xd``) by Monte Carlo, from the Philox stream of ``seed``."""
-        return _call(Result, self._engine.montecarlo, expr, box, samples, seed, backend, target_error)
+        return _call(Result, self._engine.montecarlo, expr, box, samples, _whole(seed, "seed"), backend, target_error)
 
     def integrate(
         self,
@@ -313,13 +328,23 @@ class Engine:
     def compare(self, kernel: str, backends: Optional[Sequence[str]] = None, **problem: Any) -> Comparison:
         """``kernel`` ("pi", "simpson", "leibniz" or "montecarlo", with its parameters as keywords) on
         each of ``backends`` (every one this machine has when None), checked against each other."""
+        for name, bits in (("seed", 64), ("power", 32)):
+            if name in problem:
+                _whole(problem[name], name, bits)
         return _call(Comparison, self._engine.compare, kernel, list(backends) if backends is not None else None, **problem)
 
 
 def _judged(result: Result, strict: bool, stacklevel: int) -> Result:
-    """``result``, after a warning (or, when ``strict``, an exception) if its tolerance was not reached."""
-    if result.reached is False or (result.interrupted and result.why):
-        goal = "the tolerance was not reached" if result.reached is False else "the run was cut short"
+    """``result``, after a warning (or, when ``strict``, an exception) if its tolerance was not reached or
+    its error estimate is not trusted."""
+    untrusted = result.trusted is False and result.reached is None
+    if result.reached is False or (result.interrupted and result.why) or untrusted:
+        if result.reached is False:
+            goal = "the tolerance was not reached"
+        elif untrusted:
+            goal = "the error estimate is not trusted"
+        else:
+            goal = "the run was cut short"
         message = f"{goal}: {result.why}"
         if strict:
             error = NotReached(message)
@@ -331,7 +356,7 @@ def _judged(result: Result, strict: bool, stacklevel: int) -> Result:
 
 def _engine(threads: Optional[int]) -> Engine:
     engine = Engine.__new__(Engine)
-    engine._engine = _hetero.engine(threads)
+    engine._engine = _hetero.engine(_whole(threads, "threads"))
     return engine
 
 

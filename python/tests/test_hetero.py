@@ -220,6 +220,30 @@ def test_integrate_warns_or_raises_when_the_tolerance_is_not_reached():
     assert (again.value, again.stamp) == (timed.value, timed.stamp)
 
 
+def test_integrate_warns_when_the_error_estimate_is_not_trusted():
+    with pytest.warns(hetero.NotReachedWarning, match="not trusted: one point"):
+        result = hetero.integrate("x*y", [(0, 1), (0, 1)], samples=1)
+    assert result.trusted is False and result.reached is None
+    with pytest.raises(hetero.NotReached):
+        hetero.integrate("x*y", [(0, 1), (0, 1)], samples=1, strict=True)
+    assert hetero.integrate("x*y", [(0, 1), (0, 1)], samples=2**16).trusted is True
+
+
+def test_integers_out_of_range_are_value_errors_that_name_the_parameter():
+    for call, name in [
+        (lambda: hetero.pi(1000, seed=-1), "seed"),
+        (lambda: hetero.pi(1000, seed=2**64), "seed"),
+        (lambda: hetero.montecarlo("x", [(0, 1)], 1000, seed=-5), "seed"),
+        (lambda: hetero.simpson("poly", 0, 1, 1000, power=-2), "power"),
+        (lambda: hetero.simpson("poly", 0, 1, 1000, power=2**40), "power"),
+        (lambda: hetero.Engine(-1), "threads"),
+        (lambda: hetero.pi(1000, threads=-2), "threads"),
+        (lambda: hetero.compare("pi", ["serial"], samples=1000, seed=-1), "seed"),
+    ]:
+        with pytest.raises(ValueError, match=f"invalid {name}"):
+            call()
+
+
 def test_integrate_bad_input_is_a_value_error():
     for bad in [
         dict(method="romberg"),

@@ -56,9 +56,9 @@ pub(super) fn integrate(a: &IntegrateArgs) -> hetero::Result<Outcome> {
     Ok(Outcome { text, code })
 }
 
-/// 0 for an answer that met its goal (or a complete run of a fixed size); the signal's code for one that
-/// a signal stopped; 1, with the reason on stderr, for a goal not met or a time limit that cut a run of a
-/// fixed size short.
+/// 0 for an answer that met its goal (or a complete run of a fixed size: with a warning on stderr when its
+/// error estimate is not trusted); the signal's code for one that a signal stopped; 1, with the reason on
+/// stderr, for a goal not met or a time limit that cut a run of a fixed size short.
 fn exit_code(answer: &Answer) -> u8 {
     let signals = Signals::get();
     if answer.interrupted && signals.stopped() {
@@ -72,6 +72,10 @@ fn exit_code(answer: &Answer) -> u8 {
         };
         say("error", &format!("{goal}: {why}; the best answer is shown"));
         return EXIT_FAILURE;
+    }
+    if !answer.trusted {
+        let why = answer.why.as_deref().unwrap_or("a check of the method's regime failed");
+        say("warning", &format!("the error estimate is not trusted: {why}"));
     }
     0
 }

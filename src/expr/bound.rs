@@ -91,7 +91,6 @@ impl Interval {
 
 /// The accuracy of one side's operations, in units in the last place of its precision.
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[non_exhaustive]
 pub struct Accuracy {
     /// Unit roundoff of the precision (`2^-53` for `f64`, `2^-24` for `f32`).
     pub unit: f64,
@@ -186,7 +185,6 @@ impl Accuracy {
 
 /// A value's interval and the bound on the difference of its two evaluations.
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[non_exhaustive]
 pub struct Bounded {
     /// Where the value lies.
     pub value: Interval,

@@ -461,6 +461,11 @@ pub struct Answer {
     pub size: u64,
     /// Whether the goal was met: `None` for a run of a fixed size.
     pub reached: Option<bool>,
+    /// Whether the error passed the method's checks of its regime: when it did not, `why` says which
+    /// failed, a run to a tolerance has not reached it, and a run of a fixed size is flagged (the command
+    /// line warns, Python warns). Monte Carlo's fails when every point gave the same value for an
+    /// integrand that is not a constant: their spread of 0 says nothing about the error.
+    pub trusted: bool,
     /// Why the goal was not met, in one line.
     pub why: Option<String>,
     /// The tolerance aimed at, if any.
@@ -507,7 +512,7 @@ impl Answer {
     }
 
     /// The answer as one JSON object: the run's fields, then `method`, `value`, `error`, `error_kind`,
-    /// `evals`, `size`, `reached`, `why`, `atol`, `rtol`, `interrupted`, `seconds`: what `hetero integrate --json` prints and
+    /// `evals`, `size`, `reached`, `trusted`, `why`, `atol`, `rtol`, `interrupted`, `seconds`: what `hetero integrate --json` prints and
     /// Python's result holds. For a vector-valued integrand, `value` and `error` are arrays (`null` for a
     /// component a stop left out), `outputs` counts them, `components` holds each component's own object,
     /// and the domain's fields (`from`, `to` or `box`, `map`) and `threads` come from the first's run.
@@ -542,6 +547,7 @@ impl Answer {
             "evals": self.evals,
             "size": self.size,
             "reached": self.reached,
+            "trusted": self.trusted,
             "why": self.why,
             "atol": self.tolerance.map(|t| t.atol),
             "rtol": self.tolerance.map(|t| t.rtol),
@@ -658,6 +664,7 @@ pub(crate) struct Outcome {
     pub evals: u64,
     pub size: u64,
     pub met: bool,
+    pub trusted: bool,
     pub why: Option<String>,
     pub interrupted: bool,
     pub backend: Backend,
@@ -683,6 +690,7 @@ impl Outcome {
             evals: self.evals,
             size: self.size,
             reached,
+            trusted: self.trusted,
             why,
             tolerance: job.tolerance,
             interrupted: self.interrupted,

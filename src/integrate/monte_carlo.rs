@@ -92,10 +92,12 @@ impl Method for MonteCarlo {
                 };
                 let done = integral_to_goal(job.engine, f, bounds, seed, &goal, job.choice, job.control);
                 let done = time_limited(done, job.control)?;
-                let met = Z95 * done.run.output.std_error <= tolerance.at(done.run.output.value);
+                let met = done.why.is_none() && Z95 * done.run.output.std_error <= tolerance.at(done.run.output.value);
                 (done.run, met, if met { None } else { done.why })
             }
         };
+        // Every point the same value: the spread is no error estimate (unless the integrand is constant).
+        let blind = run.output.std_error == 0.0 && !f.is_constant();
         let kernel = MonteCarloIntegral::new(f.clone(), bounds, run.output.samples.max(1), seed)?;
         kernel.check(&run.output)?;
         let timed_out = run.interrupted && job.control.timed_out();
@@ -108,6 +110,7 @@ impl Method for MonteCarlo {
                 "the time limit was reached: the value is that of the first {} points",
                 run.output.samples
             )),
+            _ if blind => Some(crate::target::zero_spread(run.output.samples)),
             _ => why,
         };
         Ok(Outcome {
@@ -116,6 +119,7 @@ impl Method for MonteCarlo {
             evals: run.output.samples,
             size: run.output.samples,
             met,
+            trusted: !blind,
             why,
             // A time limit's stop is the goal's end, not an interruption; of a fixed size it is one.
             interrupted: run.interrupted && !(timed_out && job.tolerance.is_some()),

@@ -120,7 +120,7 @@ fn assemble(answers: Vec<Answer>, k: usize, evals: u64, seconds: f64, stop: Opti
     let failing = answers
         .iter()
         .enumerate()
-        .find(|(_, a)| a.reached == Some(false) || a.why.is_some());
+        .find(|(_, a)| a.reached == Some(false) || !a.trusted || a.why.is_some());
     let why = match (&stop, failing) {
         (Some(stop), _) => Some(stop.clone()),
         (None, Some((i, a))) => a.why.as_ref().map(|why| format!("component {} of {k}: {why}", i + 1)),
@@ -141,6 +141,7 @@ fn assemble(answers: Vec<Answer>, k: usize, evals: u64, seconds: f64, stop: Opti
         evals: evals + answers.iter().map(|a| a.evals).sum::<u64>(),
         size: answers.iter().map(|a| a.size).max().unwrap_or(0),
         reached,
+        trusted: answers.iter().all(|a| a.trusted),
         why,
         tolerance: job.tolerance,
         interrupted: answers.iter().any(|a| a.interrupted) || (stop.is_some() && !job.control.timed_out()),

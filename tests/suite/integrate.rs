@@ -641,3 +641,50 @@ pub(crate) fn vector_errors_name_their_component_and_stops_keep_what_was_done() 
     assert!(why.contains("components 2 to 3 were not computed"), "{why}");
     assert!(stopped.to_json()["value"][2].is_null());
 }
+
+/// Monte Carlo points that all give the same value are no evidence of an error of 0 (a peak they all
+/// missed), unless the integrand is a constant: to a tolerance the run draws more and, still blind at its
+/// budget, is not reached; of a fixed size it is flagged (`trusted: false`, a warning, exit 0).
+pub(crate) fn a_zero_spread_is_not_an_error_of_zero() {
+    let peak = Problem::expr("exp(-((x-0.3)*1e9)^2)*1e9", &[(0.0, 1.0)]).unwrap();
+    let request = Request::new(peak.clone()).method("mc").rtol(1e-3).max_evals(1 << 20);
+    let blind = answer(&request, Backend::Rayon, 2);
+    assert_eq!((blind.reached, blind.trusted, blind.value), (Some(false), false, 0.0));
+    // The points grew to the budget before giving up.
+    assert_eq!(blind.evals, 1 << 20);
+    assert!(
+        blind.why.as_deref().unwrap_or("").contains("gave the same value"),
+        "{:?}",
+        blind.why
+    );
+    let constant = Problem::expr("2", &[(0.0, 1.0), (0.0, 3.0)]).unwrap();
+    let exact = answer(&Request::new(constant).rtol(1e-6), Backend::Serial, 1);
+    assert_eq!(
+        (exact.reached, exact.trusted, exact.value, exact.error),
+        (Some(true), true, 6.0, 0.0)
+    );
+    let one =
+        Request::new(Problem::expr("x*y", &[(0.0, 1.0); 2]).unwrap()).options(Options::new().with("samples", 1u64));
+    let one = answer(&one, Backend::Serial, 1);
+    assert_eq!(
+        (one.reached, one.trusted, one.to_json()["trusted"].as_bool()),
+        (None, false, Some(false))
+    );
+    // The command line: exit 1 to a tolerance, a warning and exit 0 of a fixed size.
+    let out = hetero(&[
+        "integrate",
+        "exp(-((x-0.3)*1e9)^2)*1e9",
+        "--method",
+        "mc",
+        "--max-evals",
+        "2^20",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = hetero(&["integrate", "x*y", "--box", "0:1,0:1", "--samples", "1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: the error estimate is not trusted: one point"),
+        "{stderr}"
+    );
+}

@@ -94,7 +94,7 @@ fn main() {
         closures_and_far_trig_arguments_are_refused_on_the_gpu, gpu_compare_and_hybrid_agree_with_the_cpu,
     ));
     cases.extend(cases!(Needs::Cpu => reliability:
-        a_closed_or_full_stderr_loses_no_result, negative_values_are_values,
+        closed_or_full_streams_lose_no_result_silently, negative_values_are_values,
         overflow_is_an_answer_or_an_error_never_infinity, targets_are_met_or_reported_as_missed,
         auto_falls_back_to_the_cpu_when_the_gpu_is_gone, simultaneous_first_runs_merge_their_costs,
         random_argument_vectors_fail_cleanly,
@@ -119,7 +119,7 @@ fn main() {
         integrate_from_the_command_line, rust_functions_give_the_bits_of_the_same_expression,
         infinite_ranges_are_mapped_with_the_same_bits_on_every_cpu_backend,
         vector_components_are_scalar_runs_of_one_size,
-        vector_errors_name_their_component_and_stops_keep_what_was_done,
+        vector_errors_name_their_component_and_stops_keep_what_was_done, a_zero_spread_is_not_an_error_of_zero,
     ));
     cases.extend(cases!(Needs::Cpu => wgsl: every_wgsl_program_validates));
     cases.extend(cases!(Needs::Cpu => pinned:

@@ -18,13 +18,14 @@ fn cache_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// `hetero ARGS` through `sh`, with stderr redirected as `redirect` says (`2>/dev/full`, `2>&-`).
+/// `hetero ARGS` through `sh`, with stderr or stdout redirected as `redirect` says (`2>/dev/full`, `2>&-`,
+/// `>/dev/full`).
 fn with_stderr(redirect: &str, args: &str) -> std::process::Output {
     let line = format!("exec '{}' {args} {redirect}", env!("CARGO_BIN_EXE_hetero"));
     Command::new("sh").args(["-c", &line]).output().expect("sh runs")
 }
 
-pub(crate) fn a_closed_or_full_stderr_loses_no_result() {
+pub(crate) fn closed_or_full_streams_lose_no_result_silently() {
     // The rounding note goes to stderr; the result to stdout, whatever becomes of the note.
     for redirect in ["2>/dev/full", "2>&-"] {
         let out = with_stderr(redirect, "simpson -n 7 --backend serial --json");
@@ -35,6 +36,16 @@ pub(crate) fn a_closed_or_full_stderr_loses_no_result() {
         let out = with_stderr(redirect, "pi -n 0");
         assert_eq!(out.status.code(), Some(2), "{redirect}");
     }
+    // A result that cannot be written is a failure, never exit 0. (A stdout closed before the start is
+    // reopened on /dev/null by Rust's runtime, as `>/dev/null` would be: the result is then discarded
+    // as asked.)
+    let out = with_stderr(">/dev/full", "pi -n 1000 --backend serial");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("hetero: error: cannot write the result: "),
+        "{stderr}"
+    );
 }
 
 /// Starts a long run, sends `signal` after `after`, and returns its exit code, stdout and stderr.

@@ -67,7 +67,8 @@ pub fn answer(answer: &Answer) -> String {
             false => line(&mut out, "tolerance", format!("{asked} on each component, {outcome}")),
         }
     } else if let Some(why) = &answer.why {
-        line(&mut out, "cut short", why.clone());
+        let label = if answer.trusted { "cut short" } else { "not trusted" };
+        line(&mut out, label, why.clone());
     }
     let evaluations = match answer.components.is_empty() {
         true => format!("{} in {}", answer.evals, duration(answer.seconds)),

@@ -223,10 +223,16 @@ impl SimpsonIntegrand for Expr {
     }
 }
 
-/// `eᵇ − eᵃ`: as `eᵃ·(e^(b−a) − 1)` where that is finite (accurate when `b − a` is small), else in
+/// `eᵇ − eᵃ`: as `e^hi·(1 − e^(lo−hi))` through `expm1`, anchored at the larger end `hi` (accurate when
+/// `b − a` is small, and where the smaller end's exponential is subnormal), when that is finite; else in
 /// logarithms, `±e^(hi + ln(1 − e^(lo−hi)))`, which overflows only when the integral does.
 fn exp_integral(a: f64, b: f64) -> f64 {
-    let direct = a.exp() * (b - a).exp_m1();
+    // Anchored at the larger end, whose exponential is the last to become subnormal (where it would carry
+    // few digits): e^b − e^a = −e^b·expm1(a − b) = e^a·expm1(b − a).
+    let direct = match b >= a {
+        true => -b.exp() * (a - b).exp_m1(),
+        false => a.exp() * (b - a).exp_m1(),
+    };
     if direct.is_finite() || a == b {
         return direct;
     }

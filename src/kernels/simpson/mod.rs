@@ -598,6 +598,9 @@ mod tests {
     fn exact_integrals() {
         let cases = [
             (Function::Exp, 0.0, 1.0, std::f64::consts::E - 1.0),
+            // e^−745 is subnormal (one significant bit): the integral is e^−700 to the last place.
+            (Function::Exp, -745.0, -700.0, (-700f64).exp()),
+            (Function::Exp, -700.0, -745.0, -(-700f64).exp()),
             (Function::Sin, 0.0, std::f64::consts::PI, 2.0),
             (Function::Cos, 0.0, std::f64::consts::FRAC_PI_2, 1.0),
             (Function::Pi, 0.0, 1.0, std::f64::consts::PI),
