@@ -56,20 +56,26 @@ impl<T> TargetRun<T> {
 /// Most samples a Monte Carlo run to a target error may grow to.
 pub const MAX_TARGET_SAMPLES: u64 = 1 << 62;
 
-/// Most samples a Monte Carlo run without a budget draws while every point gives the same value (the
-/// spread says nothing then: see [`zero_spread`]).
+/// Most samples a Monte Carlo run without a budget draws while its estimate is [`blind`].
 const MAX_ZERO_SPREAD_SAMPLES: u64 = 1 << 32;
 
-/// Why a Monte Carlo estimate whose `samples` points all gave the same value (a standard error of 0) is
-/// not a trusted error of 0, unless the integrand is a constant: it may differ on a region the points did
-/// not meet, and the chance that `N` points all miss a region of a fraction `p` of the box is `(1−p)^N`,
-/// at least 5% for `p` up to about `3/N`.
+/// Whether a Monte Carlo estimate's spread says nothing about its error: one point (no spread), or points
+/// that all gave 0 (their sums of `f` and `f²` are exactly 0: a peak they all missed), for an integrand
+/// not known to be constant. (Equal values other than 0 are not told apart from a spread that rounded
+/// to 0.)
+pub(crate) fn blind(estimate: &crate::kernels::IntegralEstimate, constant: bool) -> bool {
+    !constant && (estimate.samples <= 1 || (estimate.std_error == 0.0 && estimate.mean == 0.0))
+}
+
+/// Why a [`blind`] estimate of `samples` points is no error of 0: the integrand may differ from 0 on a
+/// region the points did not meet, and the chance that `N` points all miss a region of a fraction `p` of
+/// the box is `(1−p)^N`, at least 5% for `p` up to about `3/N`.
 pub(crate) fn zero_spread(samples: u64) -> String {
     match samples {
         0 | 1 => "one point has no spread: its error is unknown".to_owned(),
         _ => format!(
-            "all {samples} points gave the same value, so their spread says nothing about the error: the \
-             integrand may differ on a region they missed (at 95%, one of up to {:.1e} of the box)",
+            "all {samples} points gave 0, so their spread says nothing about the error: the integrand may \
+             differ from 0 on a region they missed (at 95%, one of up to {:.1e} of the box)",
             (3.0 / samples as f64).min(1.0)
         ),
     }
@@ -260,18 +266,18 @@ pub(crate) fn integral_to_goal(
         }
         let error = goal.z * estimate.std_error;
         let tolerance = (goal.tolerance)(estimate.value);
-        let blind = estimate.std_error == 0.0 && !constant;
-        if (error <= tolerance && !blind) || !estimate.std_error.is_finite() {
+        let no_spread = blind(&estimate, constant);
+        if (error <= tolerance && !no_spread) || !estimate.std_error.is_finite() {
             break kernel.blocks();
         }
-        if samples >= cap || (blind && samples >= zero_cap) {
-            budget_spent = !blind;
+        if samples >= cap || (no_spread && samples >= zero_cap) {
+            budget_spent = !no_spread;
             break kernel.blocks();
         }
-        // N such that error · sqrt(n / N) = tolerance; eight times as many while every point gave the
-        // same value (more of them may meet where the integrand differs).
+        // N such that error · sqrt(n / N) = tolerance; eight times as many while the spread says nothing
+        // (more points may meet where the integrand differs from 0).
         let ratio = error / tolerance;
-        let needed = match blind {
+        let needed = match no_spread {
             true => (estimate.samples as f64 * 8.0).min(zero_cap as f64),
             false => (estimate.samples as f64 * ratio * ratio).ceil(),
         };
@@ -305,7 +311,7 @@ pub(crate) fn integral_to_goal(
         let why = format!("the budget of {cap} points is spent");
         return Ok(TargetRun::missed(run, why));
     }
-    if run.output.std_error == 0.0 && !constant {
+    if blind(&run.output, constant) {
         let why = zero_spread(run.output.samples);
         return Ok(TargetRun::missed(run, why));
     }

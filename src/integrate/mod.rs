@@ -223,6 +223,17 @@ impl Problem {
         &self.components[0]
     }
 
+    /// Each component as a scalar problem over the same domain.
+    pub(crate) fn parts(&self) -> Vec<Problem> {
+        self.components
+            .iter()
+            .map(|f| Problem {
+                components: vec![f.clone()],
+                domain: self.domain.clone(),
+            })
+            .collect()
+    }
+
     /// The integrand's components: one for a scalar problem.
     pub fn components(&self) -> &[Integrand] {
         &self.components
@@ -463,7 +474,7 @@ pub struct Answer {
     pub reached: Option<bool>,
     /// Whether the error passed the method's checks of its regime: when it did not, `why` says which
     /// failed, a run to a tolerance has not reached it, and a run of a fixed size is flagged (the command
-    /// line warns, Python warns). Monte Carlo's fails when every point gave the same value for an
+    /// line warns, Python warns). Monte Carlo's fails for one point, or when every point gave 0 for an
     /// integrand that is not a constant: their spread of 0 says nothing about the error.
     pub trusted: bool,
     /// Why the goal was not met, in one line.
@@ -573,7 +584,14 @@ pub fn integrate_with(engine: &Engine, request: &Request, control: &Control) -> 
         Some(name) => method(name)?,
         None => default_method(&request.problem),
     };
-    method.accepts(&request.problem)?;
+    match request.problem.components.len() {
+        1 => method.accepts(&request.problem)?,
+        _ => request
+            .problem
+            .parts()
+            .iter()
+            .try_for_each(|part| method.accepts(part))?,
+    }
     request.options.check_against(method.name(), method.options())?;
     for (what, tolerance) in [("atol", request.atol), ("rtol", request.rtol)] {
         if let Some(t) = tolerance

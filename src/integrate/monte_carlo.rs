@@ -96,8 +96,8 @@ impl Method for MonteCarlo {
                 (done.run, met, if met { None } else { done.why })
             }
         };
-        // Every point the same value: the spread is no error estimate (unless the integrand is constant).
-        let blind = run.output.std_error == 0.0 && !f.is_constant();
+        // Every point 0, or one point: the spread is no error estimate (unless the integrand is constant).
+        let blind = crate::target::blind(&run.output, f.is_constant());
         let kernel = MonteCarloIntegral::new(f.clone(), bounds, run.output.samples.max(1), seed)?;
         kernel.check(&run.output)?;
         let timed_out = run.interrupted && job.control.timed_out();

@@ -10,24 +10,18 @@
 use sha2::{Digest, Sha256};
 
 use super::{Answer, Job, Method, Problem};
-use crate::{Error, Result};
+use crate::{Choice, Error, Result};
 
 /// `job`'s vector-valued problem by `method`: see the [module](self) docs.
 pub(super) fn integrate(method: &dyn Method, job: &Job<'_>) -> Result<Answer> {
-    let parts: Vec<Problem> = job
-        .problem
-        .components()
-        .iter()
-        .map(|f| Problem {
-            components: vec![f.clone()],
-            domain: job.problem.domain().to_vec(),
-        })
-        .collect();
+    let parts = job.problem.parts();
     let k = parts.len();
     let mut answers: Vec<Answer> = Vec::with_capacity(k);
     // Evaluations and seconds of runs whose answers a rerun replaced.
     let (mut evals, mut seconds) = (0, 0.0);
     let mut stop: Option<String> = None;
+    // Whether a stop (a signal, the time limit) cut the components' runs short.
+    let mut cut = false;
     for (i, part) in parts.iter().enumerate() {
         let sub = Job {
             problem: part,
@@ -35,7 +29,7 @@ pub(super) fn integrate(method: &dyn Method, job: &Job<'_>) -> Result<Answer> {
         };
         match method.integrate(&sub) {
             Ok(answer) => {
-                let cut = answer.interrupted || job.control.timed_out();
+                cut = answer.interrupted || job.control.timed_out();
                 answers.push(answer);
                 if cut {
                     stop = (i + 1 < k).then(|| left_out(i + 1, k, job));
@@ -44,6 +38,7 @@ pub(super) fn integrate(method: &dyn Method, job: &Job<'_>) -> Result<Answer> {
             }
             // A stop before this component's first block: what came before is kept.
             Err(Error::Interrupted { .. } | Error::TimeLimit(_)) if i > 0 => {
+                cut = true;
                 stop = Some(left_out(i, k, job));
                 break;
             }
@@ -51,8 +46,20 @@ pub(super) fn integrate(method: &dyn Method, job: &Job<'_>) -> Result<Answer> {
         }
     }
     let size = answers.iter().map(|a| a.size).max().unwrap_or(0);
+    // Auto's choice depends on a run's size: the reruns go where a component of the shared size ran, so
+    // that every component's arithmetic is the same backend's.
+    let choice = match (job.choice, answers.iter().find(|a| a.size == size)) {
+        (Choice::Auto, Some(anchor)) => Choice::from(anchor.backend),
+        (choice, _) => choice,
+    };
+    if cut && stop.is_none() && job.tolerance.is_some() && answers.iter().any(|a| a.size != size) {
+        stop = Some(format!(
+            "components were left at their own sizes: the run was {} before they ran at the common size {size}",
+            stopped_how(job)
+        ));
+    }
     if let Some(tolerance) = job.tolerance
-        && stop.is_none()
+        && !cut
         && let Some(option) = method.options().iter().find(|spec| spec.sets_size)
     {
         let options = job.options.clone().with(option.name, size);
@@ -64,6 +71,7 @@ pub(super) fn integrate(method: &dyn Method, job: &Job<'_>) -> Result<Answer> {
                 problem: part,
                 options: &options,
                 tolerance: None,
+                choice,
                 ..job.clone()
             };
             let rerun = match method.integrate(&sub) {
@@ -144,7 +152,10 @@ fn assemble(answers: Vec<Answer>, k: usize, evals: u64, seconds: f64, stop: Opti
         trusted: answers.iter().all(|a| a.trusted),
         why,
         tolerance: job.tolerance,
-        interrupted: answers.iter().any(|a| a.interrupted) || (stop.is_some() && !job.control.timed_out()),
+        // A stop that left components out cut the answer short, except a time limit's on a run to a
+        // tolerance, which is the goal's end (the answer is not reached).
+        interrupted: answers.iter().any(|a| a.interrupted)
+            || (stop.is_some() && (job.tolerance.is_none() || !job.control.timed_out())),
         backend: first.backend,
         stamp,
         seconds: seconds + answers.iter().map(|a| a.seconds).sum::<f64>(),

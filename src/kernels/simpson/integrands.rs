@@ -227,13 +227,16 @@ impl SimpsonIntegrand for Expr {
 /// `b − a` is small, and where the smaller end's exponential is subnormal), when that is finite; else in
 /// logarithms, `±e^(hi + ln(1 − e^(lo−hi)))`, which overflows only when the integral does.
 fn exp_integral(a: f64, b: f64) -> f64 {
+    if a == b {
+        return 0.0;
+    }
     // Anchored at the larger end, whose exponential is the last to become subnormal (where it would carry
     // few digits): e^b − e^a = −e^b·expm1(a − b) = e^a·expm1(b − a).
     let direct = match b >= a {
         true => -b.exp() * (a - b).exp_m1(),
         false => a.exp() * (b - a).exp_m1(),
     };
-    if direct.is_finite() || a == b {
+    if direct.is_finite() {
         return direct;
     }
     let (lo, hi, sign) = if a < b { (a, b, 1.0) } else { (b, a, -1.0) };

@@ -612,6 +612,8 @@ mod tests {
                 (2.0 * std::f64::consts::PI).sqrt(),
             ),
         ];
+        // An empty interval where e^a overflows: 0, not ∞·0.
+        assert_eq!(Function::Exp.exact(800.0, 800.0), Some(0.0));
         for (f, a, b, expected) in cases {
             let exact = f.exact(a, b).unwrap();
             assert!(
