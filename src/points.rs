@@ -8,12 +8,8 @@
 use crate::domain::Map;
 use crate::expr::{Program, Sink};
 use crate::integrand::{Function, Integrand, RustFunction};
-use crate::simd::{self, LaneLoop, Lanes8, Token};
+use crate::simd::{self, CHUNK_VECTORS, LaneLoop, Lanes8, Token};
 use crate::sum::{LANES, LaneSums, Neumaier};
-
-/// Vectors of points per chunk: each operation of an expression's program runs over a chunk before the
-/// next one (a chunk's slots stay in the first-level cache).
-const CHUNK_VECTORS: usize = 32;
 
 /// A sequence of points in [`dims`](PointSource::dims) dimensions, point `j` a pure function of `j`.
 pub(crate) trait PointSource: Sync {
@@ -85,7 +81,8 @@ impl PointFunction for Program {
         count: usize,
         sink: S,
     ) -> S {
-        Program::run(self, token, inputs, scratch, width, count, sink)
+        debug_assert_eq!(width, CHUNK_VECTORS);
+        Program::run(self, token, inputs, scratch, count, sink)
     }
 }
 

@@ -6,7 +6,7 @@ use super::bound::{Accuracy, Bounded, bound};
 use super::functions::MathFunction;
 use super::tree::{Binary, Node, power_int};
 use crate::math;
-use crate::simd::{Lanes, Token};
+use crate::simd::{CHUNK_VECTORS, ChunkWork, Lanes, Token};
 
 /// Where an operation reads an operand.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -200,30 +200,32 @@ impl Program {
         self.ops.len()
     }
 
-    /// Runs the operations on values `0..count` of a chunk `width` wide: coordinate `j` of value `k` is
-    /// `inputs[j·width + k]`, and `slots` holds [`slots`](Self::slots)`·width` values. Each value's result
-    /// goes to `sink`, in order (as it is computed or after the chunk: [`Lanes::SINK_AS_COMPUTED`]), and
-    /// the sink comes back.
+    /// Runs the operations on values `0..count` of a chunk [`CHUNK_VECTORS`] wide: coordinate `j` of value
+    /// `k` is `inputs[j·CHUNK_VECTORS + k]`, and `slots` holds [`slots`](Self::slots)`·CHUNK_VECTORS`
+    /// values. Each value's result goes to `sink`, in order, and the sink comes back. Arithmetic runs in
+    /// the caller's loop; each call of a function runs out of line ([`Lanes::run_chunk`]), so that the
+    /// language's functions are compiled once per lane type, however many loops evaluate programs.
     #[inline(always)]
     pub(crate) fn run<V: Lanes, S: Sink<V>>(
         &self,
         token: Token<V>,
         inputs: &[V],
         slots: &mut [V],
-        width: usize,
         count: usize,
-        mut sink: S,
+        sink: S,
     ) -> S {
+        let width = CHUNK_VECTORS;
         let Some((last, ops)) = self.ops.split_last() else {
             return sink;
         };
         for op in ops {
-            op.run(token, inputs, slots, width, count, ());
+            op.run(token, inputs, slots, width, count, Unused);
         }
         if V::SINK_AS_COMPUTED {
             return last.run(token, inputs, slots, width, count, sink);
         }
-        last.run(token, inputs, slots, width, count, ());
+        last.run(token, inputs, slots, width, count, Unused);
+        let mut sink = sink;
         for &value in &slots[usize::from(last.out) * width..][..count] {
             sink.take(value);
         }
@@ -232,9 +234,22 @@ impl Program {
 
     /// The value at one point (`point[j]` coordinate `j`).
     pub(crate) fn eval(&self, point: &[f64]) -> f64 {
-        let token = 0.0f64.token();
+        let Some(last) = self.ops.last() else {
+            return f64::NAN;
+        };
         let mut slots = vec![0.0; self.slots];
-        self.run(token, point, &mut slots, 1, 1, Last(f64::NAN)).0
+        self.ops[..].run(0.0f64.token(), point, &mut slots, 1, 1);
+        slots[usize::from(last.out)]
+    }
+}
+
+/// Operations, in order, on a chunk.
+impl ChunkWork for [Op] {
+    #[inline(always)]
+    fn run<V: Lanes>(&self, token: Token<V>, inputs: &[V], slots: &mut [V], width: usize, count: usize) {
+        for op in self {
+            op.run(token, inputs, slots, width, count, ());
+        }
     }
 }
 
@@ -242,31 +257,36 @@ impl Program {
 /// inlined into the vector loop, compiled for the processor's instruction set, where a closure's may not
 /// be.)
 pub(crate) trait Sink<V> {
+    /// Whether an operation handing values to it computes the language's functions in place: only for
+    /// `()`, the sink of the out-of-line chunk ([`Lanes::run_chunk`]); any other sink gets a function's
+    /// values from that chunk, so that the functions are compiled once per lane type.
+    const IN_PLACE: bool = false;
+
     /// Takes the next value's result.
     fn take(&mut self, value: V);
 }
 
-/// Hands the results to nothing (the operations before the last).
+/// Hands the results to nothing, in the out-of-line chunk.
 impl<V> Sink<V> for () {
+    const IN_PLACE: bool = true;
+
     #[inline(always)]
     fn take(&mut self, _: V) {}
 }
 
-/// Keeps the last result.
-#[derive(Clone, Copy)]
-struct Last<V>(V);
+/// Hands the results to nothing, in the caller's loop (the operations before the last).
+struct Unused;
 
-impl<V: Copy> Sink<V> for Last<V> {
+impl<V> Sink<V> for Unused {
     #[inline(always)]
-    fn take(&mut self, value: V) {
-        self.0 = value;
-    }
+    fn take(&mut self, _: V) {}
 }
 
 impl Op {
     /// Runs the operation on values `0..count` of a chunk (as [`Program::run`] says), handing each value
     /// it computes to `also` as well, and returns `also`. (By value: passed by reference, its state
-    /// went through memory at every value.)
+    /// went through memory at every value.) A function runs here only for the sink `()` ([`Sink::IN_PLACE`]):
+    /// with any other, it runs out of line, and its values go to `also` after.
     #[inline(always)]
     fn run<V: Lanes, S: Sink<V>>(
         &self,
@@ -301,6 +321,15 @@ impl Op {
             Kind::Negate => each!(|k| arg!(a, k).neg()),
             Kind::Binary(binary) => each!(|k| binary.apply(arg!(a, k), arg!(b, k))),
             Kind::PowerInt(power) => each!(|k| power_int(arg!(a, k), power)),
+            _ if !S::IN_PLACE => {
+                // A function's code is compiled once per lane type, out of line (in chunks of the one
+                // width that program loops use).
+                debug_assert_eq!(width, CHUNK_VECTORS);
+                V::run_chunk(token, std::slice::from_ref(self), inputs, slots, count);
+                for &value in &slots[out..][..count] {
+                    also.take(value);
+                }
+            }
             Kind::Call1(f) => each!(|k| f.unary(arg!(a, k))),
             Kind::ExpNormal => each!(|k| math::exp_lanes_normal(arg!(a, k))),
             Kind::SinNear => each!(|k| math::sin_lanes_near(arg!(a, k))),

@@ -1,6 +1,6 @@
 //! [`Avx2`]: eight `f64` lanes in two AVX2 registers (with FMA), and their masks.
 
-use super::{EXPONENT_BIAS, Instructions, Lanes, Lanes8, ROUNDER, Tables16, Token};
+use super::{CHUNK_VECTORS, ChunkWork, EXPONENT_BIAS, Instructions, Lanes, Lanes8, ROUNDER, Tables16, Token};
 use std::arch::x86_64::*;
 
 /// Eight lanes in two AVX2 registers. The field is private: values are made only from a
@@ -35,6 +35,18 @@ impl Avx2 {
 impl Lanes for Avx2 {
     type Mask = Avx2Mask;
     const FUSED: bool = true;
+
+    #[inline(always)]
+    fn run_chunk<W: ChunkWork + ?Sized>(
+        token: Token<Self>,
+        work: &W,
+        inputs: &[Self],
+        slots: &mut [Self],
+        count: usize,
+    ) {
+        // SAFETY: the token proves AVX2 and FMA, which `chunk` enables.
+        unsafe { chunk(token, work, inputs, slots, count) }
+    }
 
     #[inline(always)]
     fn splat(_: Token<Self>, x: f64) -> Self {
@@ -319,4 +331,12 @@ impl Lanes8 for Avx2 {
         }
         x
     }
+}
+
+/// [`Lanes::run_chunk`] in Avx2 lanes: compiled with AVX2 and FMA enabled, so that the lanes' methods
+/// inline into it, and never inlined itself.
+#[target_feature(enable = "avx2,fma")]
+#[inline(never)]
+fn chunk<W: ChunkWork + ?Sized>(token: Token<Avx2>, work: &W, inputs: &[Avx2], slots: &mut [Avx2], count: usize) {
+    work.run(token, inputs, slots, CHUNK_VECTORS, count);
 }

@@ -1,6 +1,6 @@
 //! [`Avx512`]: eight `f64` lanes in one AVX-512F register.
 
-use super::{EXPONENT_BIAS, Instructions, Lanes, Lanes8, ROUNDER, Tables16, Token};
+use super::{CHUNK_VECTORS, ChunkWork, EXPONENT_BIAS, Instructions, Lanes, Lanes8, ROUNDER, Tables16, Token};
 use std::arch::x86_64::*;
 
 /// Eight lanes in one AVX-512 register. The field is private: values are made only from a
@@ -21,6 +21,18 @@ unsafe impl Instructions for Avx512 {
 impl Lanes for Avx512 {
     type Mask = __mmask8;
     const FUSED: bool = true;
+
+    #[inline(always)]
+    fn run_chunk<W: ChunkWork + ?Sized>(
+        token: Token<Self>,
+        work: &W,
+        inputs: &[Self],
+        slots: &mut [Self],
+        count: usize,
+    ) {
+        // SAFETY: the token proves AVX-512F, which `chunk` enables.
+        unsafe { chunk(token, work, inputs, slots, count) }
+    }
 
     #[inline(always)]
     fn splat(_: Token<Self>, x: f64) -> Self {
@@ -183,4 +195,12 @@ impl Lanes8 for Avx512 {
         unsafe { _mm512_storeu_pd(x.as_mut_ptr(), self.0) };
         x
     }
+}
+
+/// [`Lanes::run_chunk`] in Avx512 lanes: compiled with AVX-512F enabled, so that the lanes' methods
+/// inline into it, and never inlined itself.
+#[target_feature(enable = "avx512f")]
+#[inline(never)]
+fn chunk<W: ChunkWork + ?Sized>(token: Token<Avx512>, work: &W, inputs: &[Avx512], slots: &mut [Avx512], count: usize) {
+    work.run(token, inputs, slots, CHUNK_VECTORS, count);
 }

@@ -160,6 +160,11 @@ pub(crate) trait Lanes: Copy + Instructions {
     /// A per-lane condition.
     type Mask: Copy;
 
+    /// Whether the lanes have fused multiply-adds: then [`add_mul_exact`](Lanes::add_mul_exact) is one
+    /// (on the multiplier; without, writing `a + b·1` for `a + b` only adds work), and
+    /// [`mul_sub_fused`](Lanes::mul_sub_fused) rounds once.
+    const FUSED: bool = false;
+
     /// Whether a loop that computes values a chunk at a time (an expression's program) should hand each
     /// value on (to a sum) as soon as it is computed, or all of them after the chunk. As computed, the
     /// sum's work overlaps the computing, which pays where the computing is slow (the portable lanes:
@@ -167,11 +172,6 @@ pub(crate) trait Lanes: Copy + Instructions {
     /// which pays where it is fast (AVX-512 and AVX2, where as computed the state goes through memory at
     /// every value: 0.72 against 0.88).
     const SINK_AS_COMPUTED: bool = false;
-    /// Whether the lanes have fused multiply-adds: then [`add_mul_exact`](Lanes::add_mul_exact) is one
-    /// (on the multiplier; without, writing `a + b·1` for `a + b` only adds work), and
-    /// [`mul_sub_fused`](Lanes::mul_sub_fused) rounds once.
-    const FUSED: bool = false;
-
     /// The token that this value proves exists.
     #[inline(always)]
     fn token(self) -> Token<Self> {
@@ -202,6 +202,21 @@ pub(crate) trait Lanes: Copy + Instructions {
     #[inline(always)]
     fn mul_sub_fused(self, b: Self, c: Self) -> Self {
         self.mul(b).sub(c)
+    }
+    /// `work` on values `0..count` of a chunk [`CHUNK_VECTORS`] wide, in a function of its own compiled
+    /// with these lanes' instructions and never inlined: one copy per lane type and kind of work, however
+    /// many loops run it (a call per chunk, where inlining would copy the work into every loop). The
+    /// lanes whose instructions must be enabled (AVX2, AVX-512) override it; a [`Pair`] keeps this
+    /// default, which enables none: run chunks of work in the halves' own lanes.
+    #[inline(never)]
+    fn run_chunk<W: ChunkWork + ?Sized>(
+        token: Token<Self>,
+        work: &W,
+        inputs: &[Self],
+        slots: &mut [Self],
+        count: usize,
+    ) {
+        work.run(token, inputs, slots, CHUNK_VECTORS, count);
     }
     /// `self / other`.
     fn div(self, other: Self) -> Self;
@@ -283,6 +298,19 @@ pub(crate) trait Lanes8: Lanes {
     fn from_array(token: Token<Self>, x: [f64; 8]) -> Self;
     /// The lanes as an array.
     fn to_array(self) -> [f64; 8];
+}
+
+/// Vectors of points per chunk of a loop that runs [`ChunkWork`]: each operation of an expression's
+/// program runs over a chunk before the next one (a chunk's slots stay in the first-level cache). A
+/// constant, so that the work's indexing is compiled for it.
+pub(crate) const CHUNK_VECTORS: usize = 32;
+
+/// Work on a chunk of lane values too large to inline into every loop that runs it (an expression's
+/// program, with every function of the language), run through [`Lanes::run_chunk`].
+pub(crate) trait ChunkWork {
+    /// The work on values `0..count` of a chunk `width` wide: coordinate `j` of value `k` in
+    /// `inputs[j·width + k]`; what it computes goes to `slots`.
+    fn run<V: Lanes>(&self, token: Token<V>, inputs: &[V], slots: &mut [V], width: usize, count: usize);
 }
 
 mod pair;

@@ -8,7 +8,7 @@ use super::Function;
 use crate::expr::{Program, Sink};
 use crate::integrand::GaussArgument;
 use crate::math;
-use crate::simd::{self, LaneLoop, Lanes, Lanes8, Pair, Token};
+use crate::simd::{self, CHUNK_VECTORS, LaneLoop, Lanes, Lanes8, Pair, Token};
 use crate::sum::{LANES, LaneSums, Neumaier};
 
 /// Adds `f(lo + i·h)` for `i` in `points` (both ends multiples of [`LANES`]) to `lanes`, point `i` to lane
@@ -415,10 +415,6 @@ pub(super) fn expression(
     })
 }
 
-/// Vectors of points per chunk of an expression's loop: each operation of the program runs over a chunk
-/// before the next (a chunk's slots stay in the first-level cache).
-const CHUNK_VECTORS: usize = 32;
-
 /// The points `first .. end` of an expression added to `lanes`: a chunk of points at a time, each
 /// operation over the whole chunk, then the values added to the lanes in order (the sums of the built-in
 /// loop, and of the scalar one).
@@ -450,7 +446,7 @@ impl LaneLoop for ExpressionPoints<'_> {
                 *x = lo.add(index.mul(h));
                 index = index.add(step);
             }
-            sums = self.program.run(token, &x, &mut slots, CHUNK_VECTORS, count, sums);
+            sums = self.program.run(token, &x, &mut slots, count, sums);
             i += (count * LANES) as u64;
         }
         sums.lanes()
