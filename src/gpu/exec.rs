@@ -3,6 +3,7 @@
 //! (one runs while the host reads back and combines the one before, also across ranges), in buffers made
 //! once per device and reused; results combined in the fixed order.
 
+use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::{Gpu, GpuReport, RangeSource};
 use crate::control::{Control, Progress};
 use crate::error::{GpuError, GpuErrorKind};
-use crate::program::{GpuKernel, Precision};
+use crate::program::{GpuKernel, GpuProgram, Precision};
 use crate::tree::{TreeFold, append};
 use crate::{Error, Result};
 
@@ -281,11 +282,13 @@ fn dispatch_limit(gpu: &Gpu, words: u64, data_words: u64) -> u64 {
 }
 
 /// Runs `program` over the ranges of `source` in `buffers` (its parameters written already): the dispatch
-/// loop of [`reduce_stream`].
+/// loop of [`reduce_stream`]. Each turn keeps [`IN_FLIGHT`] dispatches queued, waits for the oldest, reads
+/// it back and folds it, hands a finished range back to the source, reports progress and resizes the
+/// dispatches.
 #[allow(clippy::too_many_arguments)]
 fn dispatch_all<P: crate::Partial>(
     gpu: &Gpu,
-    program: &crate::program::GpuProgram<'_, P>,
+    program: &GpuProgram<'_, P>,
     pipeline: &wgpu::ComputePipeline,
     buffers: &Buffers,
     source: &mut dyn RangeSource<P>,
@@ -294,134 +297,215 @@ fn dispatch_all<P: crate::Partial>(
     control: &Control,
 ) -> Result<Option<(Range<u64>, Option<P>)>> {
     let started = Instant::now();
-    let device = &gpu.device;
-    let words = u64::from(program.words_per_block.max(1));
-    let data_words = program.block_data.as_ref().map_or(0, |(w, _)| u64::from(*w));
-    let max_blocks = dispatch_limit(gpu, words, data_words);
-
-    // Partials that combine exactly are folded per dispatch and the dispatches' partials combined in
-    // order; any other partial goes block by block into the tree over its whole range.
-    let mut fold = TreeFold::new();
-    let mut total: Option<P> = None;
-    let mut kernel_time = Duration::ZERO;
-    let key = Gpu::pipeline_key(&program.wgsl);
-    let mut chunk = gpu
-        .dispatch_blocks
-        .lock()
-        .ok()
-        .and_then(|sizes| sizes.get(&key).copied())
-        .unwrap_or(1)
-        .clamp(1, max_blocks);
-    // The range being dispatched (`next` its first block not yet dispatched), the ranges dispatched and
-    // not yet all read back (the first is the one being read back, from block `read`), and whether the
-    // source has more.
-    let mut current = 0..0;
-    let mut next = 0;
-    let mut pending: std::collections::VecDeque<Range<u64>> = std::collections::VecDeque::new();
-    let mut read = 0;
-    let mut more = true;
-    let mut read_blocks = 0;
-    let mut block_data = Vec::new();
-    let mut in_flight: std::collections::VecDeque<InFlight> = std::collections::VecDeque::new();
-    let mut staging = 0;
+    let mut dispatches = Dispatches::new(gpu, program, pipeline, buffers);
     let mut last_done = Instant::now();
     loop {
-        // Keep the device busy: submit until IN_FLIGHT dispatches are queued.
-        while in_flight.len() < IN_FLIGHT && !control.stopped() {
-            if next == current.end {
-                if !more {
-                    break;
-                }
-                match source.next_range() {
-                    Some(range) if range.is_empty() => {
-                        source.finished(range, None);
-                        continue;
-                    }
-                    Some(range) => {
-                        if pending.is_empty() {
-                            read = range.start;
-                        }
-                        next = range.start;
-                        current = range.clone();
-                        pending.push_back(range);
-                    }
-                    None => {
-                        more = false;
-                        break;
-                    }
-                }
-            }
-            let count = chunk.min(current.end - next);
-            let upload = Instant::now();
-            let [first_lo, first_hi] = crate::program::u64_words(next);
-            let header = [first_lo, first_hi, count as u32, 0];
-            // Writes reach the device in queue order: after the dispatches before, before this one.
-            gpu.queue
-                .write_buffer(&buffers.dispatch, 0, bytemuck::cast_slice(&header));
-            if let Some((_, write)) = &program.block_data {
-                block_data.clear();
-                for block in next..next + count {
-                    write(block, &mut block_data);
-                }
-                block_data.resize((count * data_words) as usize, 0);
-                gpu.queue
-                    .write_buffer(&buffers.data, 0, bytemuck::cast_slice(&block_data));
-            }
-            report.upload_seconds += upload.elapsed().as_secs_f64();
-
-            let scopes = (
-                device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
-                device.push_error_scope(wgpu::ErrorFilter::Validation),
-            );
-            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("hetero") });
-            {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("hetero kernel"),
-                    timestamp_writes: buffers
-                        .queries
-                        .as_ref()
-                        .map(|(set, _)| wgpu::ComputePassTimestampWrites {
-                            query_set: set,
-                            beginning_of_pass_write_index: Some(0),
-                            end_of_pass_write_index: Some(1),
-                        }),
-                });
-                pass.set_pipeline(pipeline);
-                pass.set_bind_group(0, &buffers.bind_group, &[]);
-                pass.dispatch_workgroups(count as u32, 1, 1);
-            }
-            let target = &buffers.staging[staging];
-            encoder.copy_buffer_to_buffer(&buffers.out, 0, target, 0, count * words * 4);
-            if let Some((set, resolve)) = &buffers.queries {
-                encoder.resolve_query_set(set, 0..2, resolve, 0);
-                encoder.copy_buffer_to_buffer(resolve, 0, target, buffers.stamps_offset(), TIMESTAMP_BYTES);
-            }
-            let submission = gpu.queue.submit([encoder.finish()]);
-            pop_scopes(scopes, "running the kernel")?;
-            let (sender, mapped) = mpsc::channel();
-            target.slice(..).map_async(wgpu::MapMode::Read, move |outcome| {
-                let _ = sender.send(outcome);
-            });
-            in_flight.push_back(InFlight {
-                staging,
-                first: next,
-                count,
-                last: next + count == current.end,
-                submission,
-                mapped,
-            });
-            report.dispatches += 1;
-            next += count;
-            staging = (staging + 1) % IN_FLIGHT;
+        while dispatches.in_flight.len() < IN_FLIGHT && dispatches.ready(source, control) {
+            dispatches.submit(report)?;
         }
-        let Some(done) = in_flight.pop_front() else {
+        let Some(done) = dispatches.in_flight.pop_front() else {
             break;
         };
-
         let waiting = Instant::now();
-        device
+        dispatches.wait(&done)?;
+        report.execute_seconds += waiting.elapsed().as_secs_f64();
+        // With dispatches queued back to back, the time between two completions is one dispatch's.
+        let elapsed = last_done.elapsed();
+        last_done = Instant::now();
+        dispatches.read_back(&done, report)?;
+        dispatches.retire(&done, source);
+        control.report(Progress {
+            done: dispatches.read_blocks,
+            blocks,
+            elapsed: started.elapsed(),
+        });
+        dispatches.resize(&done, elapsed);
+    }
+    Ok(dispatches.finish(report))
+}
+
+/// The dispatches of one program over the ranges a source hands out: what is submitted, what is in
+/// flight, and what has been read back and folded.
+struct Dispatches<'a, 'k, P> {
+    gpu: &'a Gpu,
+    program: &'a GpuProgram<'k, P>,
+    pipeline: &'a wgpu::ComputePipeline,
+    buffers: &'a Buffers,
+    /// Output words per block, and words of block data per block.
+    words: u64,
+    data_words: u64,
+    /// The most blocks a dispatch may have, and the blocks the next one has: grown while dispatches are
+    /// short, shrunk when one runs long (remembered per program on the device).
+    max_blocks: u64,
+    chunk: u64,
+    /// The range being dispatched, and its first block not yet dispatched.
+    current: Range<u64>,
+    next: u64,
+    /// The ranges dispatched and not yet all read back: the first is being read back, from block `read`.
+    pending: VecDeque<Range<u64>>,
+    read: u64,
+    /// Whether the source may have more ranges.
+    more: bool,
+    in_flight: VecDeque<InFlight>,
+    /// The staging buffer the next dispatch copies its results to.
+    staging: usize,
+    /// The block data of one dispatch, reused.
+    block_data: Vec<u32>,
+    /// What has been read back of the first pending range: partials that combine exactly are folded per
+    /// dispatch and the dispatches' partials combined in order (`total`); any other partial goes block by
+    /// block into the tree over its whole range (`fold`).
+    fold: TreeFold<P>,
+    total: Option<P>,
+    /// Blocks read back, over every range.
+    read_blocks: u64,
+    kernel_time: Duration,
+}
+
+impl<'a, 'k, P: crate::Partial> Dispatches<'a, 'k, P> {
+    fn new(
+        gpu: &'a Gpu,
+        program: &'a GpuProgram<'k, P>,
+        pipeline: &'a wgpu::ComputePipeline,
+        buffers: &'a Buffers,
+    ) -> Self {
+        let words = u64::from(program.words_per_block.max(1));
+        let data_words = program.block_data.as_ref().map_or(0, |(w, _)| u64::from(*w));
+        let max_blocks = dispatch_limit(gpu, words, data_words);
+        let chunk = gpu
+            .dispatch_blocks
+            .lock()
+            .ok()
+            .and_then(|sizes| sizes.get(&Gpu::pipeline_key(&program.wgsl)).copied())
+            .unwrap_or(1)
+            .clamp(1, max_blocks);
+        Dispatches {
+            gpu,
+            program,
+            pipeline,
+            buffers,
+            words,
+            data_words,
+            max_blocks,
+            chunk,
+            current: 0..0,
+            next: 0,
+            pending: VecDeque::new(),
+            read: 0,
+            more: true,
+            in_flight: VecDeque::new(),
+            staging: 0,
+            block_data: Vec::new(),
+            fold: TreeFold::new(),
+            total: None,
+            read_blocks: 0,
+            kernel_time: Duration::ZERO,
+        }
+    }
+
+    /// Whether there are blocks to dispatch and `control` has not stopped the run: those left of the
+    /// current range, else the next non-empty range of `source` (empty ones are handed back at once),
+    /// which becomes current. No range is asked for once `control` has stopped.
+    fn ready(&mut self, source: &mut dyn RangeSource<P>, control: &Control) -> bool {
+        if control.stopped() {
+            return false;
+        }
+        while self.next == self.current.end {
+            if !self.more || control.stopped() {
+                return false;
+            }
+            match source.next_range() {
+                Some(range) if range.is_empty() => source.finished(range, None),
+                Some(range) => {
+                    if self.pending.is_empty() {
+                        self.read = range.start;
+                    }
+                    self.next = range.start;
+                    self.current = range.clone();
+                    self.pending.push_back(range);
+                }
+                None => self.more = false,
+            }
+        }
+        true
+    }
+
+    /// Submits a dispatch of the current range's next blocks (at most `chunk` of them), its results
+    /// copied to the next staging buffer, which is then mapped for reading.
+    fn submit(&mut self, report: &mut GpuReport) -> Result<()> {
+        let (gpu, buffers) = (self.gpu, self.buffers);
+        let device = &gpu.device;
+        let first = self.next;
+        let count = self.chunk.min(self.current.end - first);
+        let upload = Instant::now();
+        let [first_lo, first_hi] = crate::program::u64_words(first);
+        let header = [first_lo, first_hi, count as u32, 0];
+        // Writes reach the device in queue order: after the dispatches before, before this one.
+        gpu.queue
+            .write_buffer(&buffers.dispatch, 0, bytemuck::cast_slice(&header));
+        if let Some((_, write)) = &self.program.block_data {
+            self.block_data.clear();
+            for block in first..first + count {
+                write(block, &mut self.block_data);
+            }
+            self.block_data.resize((count * self.data_words) as usize, 0);
+            gpu.queue
+                .write_buffer(&buffers.data, 0, bytemuck::cast_slice(&self.block_data));
+        }
+        report.upload_seconds += upload.elapsed().as_secs_f64();
+
+        let scopes = (
+            device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
+            device.push_error_scope(wgpu::ErrorFilter::Validation),
+        );
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("hetero") });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("hetero kernel"),
+                timestamp_writes: buffers
+                    .queries
+                    .as_ref()
+                    .map(|(set, _)| wgpu::ComputePassTimestampWrites {
+                        query_set: set,
+                        beginning_of_pass_write_index: Some(0),
+                        end_of_pass_write_index: Some(1),
+                    }),
+            });
+            pass.set_pipeline(self.pipeline);
+            pass.set_bind_group(0, &buffers.bind_group, &[]);
+            pass.dispatch_workgroups(count as u32, 1, 1);
+        }
+        let target = &buffers.staging[self.staging];
+        encoder.copy_buffer_to_buffer(&buffers.out, 0, target, 0, count * self.words * 4);
+        if let Some((set, resolve)) = &buffers.queries {
+            encoder.resolve_query_set(set, 0..2, resolve, 0);
+            encoder.copy_buffer_to_buffer(resolve, 0, target, buffers.stamps_offset(), TIMESTAMP_BYTES);
+        }
+        let submission = gpu.queue.submit([encoder.finish()]);
+        pop_scopes(scopes, "running the kernel")?;
+        let (sender, mapped) = mpsc::channel();
+        target.slice(..).map_async(wgpu::MapMode::Read, move |outcome| {
+            let _ = sender.send(outcome);
+        });
+        self.in_flight.push_back(InFlight {
+            staging: self.staging,
+            first,
+            count,
+            last: first + count == self.current.end,
+            submission,
+            mapped,
+        });
+        report.dispatches += 1;
+        self.next += count;
+        self.staging = (self.staging + 1) % IN_FLIGHT;
+        Ok(())
+    }
+
+    /// Waits until `done` has run and its staging buffer is mapped.
+    fn wait(&self, done: &InFlight) -> Result<()> {
+        self.gpu
+            .device
             .poll(wgpu::PollType::Wait {
-                submission_index: Some(done.submission),
+                submission_index: Some(done.submission.clone()),
                 timeout: Some(SUBMISSION_TIMEOUT),
             })
             .map_err(|e| {
@@ -431,30 +515,29 @@ fn dispatch_all<P: crate::Partial>(
                 };
                 Error::Gpu(GpuError::new(kind, format!("waiting for the GPU: {e}")).with_source(e))
             })?;
-        gpu.check_alive()?;
+        self.gpu.check_alive()?;
         // The callback runs on whichever thread polls the device; when another thread sharing the device
         // is polling, it may arrive just after our own poll returns.
         match done.mapped.recv_timeout(SUBMISSION_TIMEOUT) {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => {
                 let message = format!("reading results back: {e}");
-                return Err(Error::Gpu(
+                Err(Error::Gpu(
                     GpuError::new(GpuErrorKind::MapFailed, message).with_source(e),
-                ));
+                ))
             }
-            Err(_) => {
-                return Err(Error::gpu(
-                    GpuErrorKind::Timeout,
-                    "the GPU did not hand the results back",
-                ));
-            }
+            Err(_) => Err(Error::gpu(
+                GpuErrorKind::Timeout,
+                "the GPU did not hand the results back",
+            )),
         }
-        report.execute_seconds += waiting.elapsed().as_secs_f64();
-        // With dispatches queued back to back, the time between two completions is one dispatch's.
-        let elapsed = last_done.elapsed();
-        last_done = Instant::now();
+    }
 
+    /// Reads back `done`'s results and folds them (and its kernel time, where the device has timestamps),
+    /// then unmaps its staging buffer.
+    fn read_back(&mut self, done: &InFlight, report: &mut GpuReport) -> Result<()> {
         let readback = Instant::now();
+        let buffers = self.buffers;
         let staged = &buffers.staging[done.staging];
         {
             let view = staged.slice(..).get_mapped_range().map_err(|e| {
@@ -462,16 +545,17 @@ fn dispatch_all<P: crate::Partial>(
                 Error::Gpu(GpuError::new(GpuErrorKind::MapFailed, message).with_source(e))
             })?;
             let all: &[u32] = bytemuck::cast_slice(&view);
-            let per_block = words as usize;
+            let per_block = self.words as usize;
             let results = &all[..(done.count as usize * per_block)];
             let host = Instant::now();
-            if program.dispatch_fold.is_some() {
-                if let Some(part) = program.dispatch_partial(done.first, results) {
-                    append(&mut total, part);
+            if self.program.dispatch_fold.is_some() {
+                if let Some(part) = self.program.dispatch_partial(done.first, results) {
+                    append(&mut self.total, part);
                 }
             } else {
                 for (i, block_words) in results.chunks_exact(per_block).enumerate() {
-                    fold.push((program.decode)(done.first + i as u64, block_words));
+                    self.fold
+                        .push((self.program.decode)(done.first + i as u64, block_words));
                 }
             }
             report.host_seconds += host.elapsed().as_secs_f64();
@@ -479,56 +563,62 @@ fn dispatch_all<P: crate::Partial>(
                 let at = (buffers.stamps_offset() / 4) as usize;
                 let begin = u64::from(all[at]) | (u64::from(all[at + 1]) << 32);
                 let end = u64::from(all[at + 2]) | (u64::from(all[at + 3]) << 32);
-                let nanos = end.saturating_sub(begin) as f64 * f64::from(gpu.timestamp_period);
-                kernel_time += Duration::from_secs_f64(nanos / 1e9);
+                let nanos = end.saturating_sub(begin) as f64 * f64::from(self.gpu.timestamp_period);
+                self.kernel_time += Duration::from_secs_f64(nanos / 1e9);
             }
         }
         staged.unmap();
         report.readback_seconds += readback.elapsed().as_secs_f64();
-        read = done.first + done.count;
-        read_blocks += done.count;
+        self.read = done.first + done.count;
+        self.read_blocks += done.count;
+        Ok(())
+    }
+
+    /// The partial of what has been read back of the first pending range.
+    fn take_partial(&mut self) -> Option<P> {
+        match self.program.dispatch_fold {
+            Some(_) => self.total.take(),
+            None => std::mem::take(&mut self.fold).finish(),
+        }
+    }
+
+    /// Hands the first pending range and its partial back to `source` when `done` was its last dispatch.
+    fn retire(&mut self, done: &InFlight, source: &mut dyn RangeSource<P>) {
         if done.last
-            && let Some(range) = pending.pop_front()
+            && let Some(range) = self.pending.pop_front()
         {
-            let partial = match program.dispatch_fold {
-                Some(_) => total.take(),
-                None => std::mem::take(&mut fold).finish(),
-            };
+            let partial = self.take_partial();
             source.finished(range, partial);
-            if let Some(following) = pending.front() {
-                read = following.start;
+            if let Some(following) = self.pending.front() {
+                self.read = following.start;
             }
         }
-        control.report(Progress {
-            done: read_blocks,
-            blocks,
-            elapsed: started.elapsed(),
-        });
+    }
 
-        // Grow the dispatches while they are short, shrink them when one ran long: the block size fixes
-        // the result, so the dispatch size only trades overhead against responsiveness.
-        // Only a dispatch of the full size says how long that size takes (the last of a range is cut).
-        if elapsed < TARGET_SUBMISSION / 2 && done.count >= chunk {
-            chunk = (chunk * 2).min(max_blocks);
+    /// Grows the dispatches while they are short and shrinks them when one ran long: the block size fixes
+    /// the result, so the dispatch size only trades overhead against responsiveness. Only a dispatch of
+    /// the full size says how long that size takes (the last of a range is cut).
+    fn resize(&mut self, done: &InFlight, elapsed: Duration) {
+        if elapsed < TARGET_SUBMISSION / 2 && done.count >= self.chunk {
+            self.chunk = (self.chunk * 2).min(self.max_blocks);
         } else if elapsed > TARGET_SUBMISSION * 2 {
-            chunk = (chunk / 2).max(1);
+            self.chunk = (self.chunk / 2).max(1);
         }
     }
-    if let Ok(mut sizes) = gpu.dispatch_blocks.lock() {
-        sizes.insert(key, chunk);
+
+    /// Remembers the dispatch size for the program's next run and adds the kernel time to `report`; the
+    /// range left unfinished (stopped), if any, comes back as its blocks read back from its start (they
+    /// are read back in order) and their partial.
+    fn finish(mut self, report: &mut GpuReport) -> Option<(Range<u64>, Option<P>)> {
+        if let Ok(mut sizes) = self.gpu.dispatch_blocks.lock() {
+            sizes.insert(Gpu::pipeline_key(&self.program.wgsl), self.chunk);
+        }
+        if self.buffers.queries.is_some() {
+            *report.kernel_seconds.get_or_insert(0.0) += self.kernel_time.as_secs_f64();
+        }
+        let range = self.pending.front()?.start..self.read;
+        Some((range, self.take_partial()))
     }
-    if buffers.queries.is_some() {
-        *report.kernel_seconds.get_or_insert(0.0) += kernel_time.as_secs_f64();
-    }
-    // Dispatches are read back in order: what was folded of a range left unfinished (stopped) is its
-    // first blocks, up to `read`.
-    Ok(pending.front().map(|range| {
-        let partial = match program.dispatch_fold {
-            Some(_) => total,
-            None => fold.finish(),
-        };
-        (range.start..read, partial)
-    }))
 }
 
 /// Pops an (out-of-memory, validation) pair of error scopes, innermost first.
