@@ -1,4 +1,5 @@
-// exp, log, sin, cos, tan, asin, acos and atan in 64-bit floats. GLSL.std.450's Exp, Sin and Cos are 32-bit only, and f64
+// exp, sin, cos and tan in 64-bit floats (log, atan, asin, acos and atan2 in math_inverse.wgsl, on what the
+// end of this piece defines). GLSL.std.450's Exp, Sin and Cos are 32-bit only, and f64
 // transcendentals are unreliable across wgpu/naga backends, so hetero computes them with its own code:
 // fdlibm's algorithms (Cody-Waite range reduction and the same minimax polynomials), in plain
 // additions, multiplications and one division. Checked against the CPU's libm to within 2 ulp.
@@ -148,98 +149,6 @@ fn hx_cos(x: f64) -> f64 {
     }
 }
 
-// ln x: the CPU's algorithm (src/math/mod.rs, fdlibm's e_log.c): x = 2^k (1 + f), sqrt(2)/2 <= 1 + f < sqrt(2),
-// s = f / (2 + f), a minimax polynomial in s^2, and fdlibm's two forms chosen by the top bits of m.
-fn hx_log(x: f64) -> f64 {
-    let inf = hx_pow2(1023) * 2.0;
-    if (x != x || x == inf) {
-        return x;
-    }
-    if (x < 0.0) {
-        return inf - inf; // NaN
-    }
-    if (x == 0.0) {
-        return -inf;
-    }
-    var v = x;
-    var k: f64 = 0.0;
-    if (v < 2.2250738585072014e-308) {
-        v = v * 18014398509481984.0; // 2^54
-        k = -54.0;
-    }
-    let split = hx_split(v);
-    var m = split.v;
-    k = k + split.k;
-    let past_from = m >= 1.0 + 398458.0 / 1048576.0;
-    let past_to = m >= 1.0 + 440402.0 / 1048576.0;
-    if (m > 1.4142135623730951) {
-        m = m * 0.5;
-        k = k + 1.0;
-    }
-    let f = m - 1.0;
-    let s = f / (2.0 + f);
-    let z = s * s;
-    let w = z * z;
-    let t1 = w * (0x1.999999997fa04p-2 + w * (0x1.c71c51d8e78afp-3 + w * 0x1.39a09d078c69fp-3));
-    let t2 = z * (0x1.5555555555593p-1 + w * (0x1.2492494229359p-2 + w * (0x1.7466496cb03dep-3
-        + w * 0x1.2f112df3e5244p-3)));
-    let r = t2 + t1;
-    let k_hi = k * 0x1.62e42fee00000p-1;
-    let k_lo = k * 0x1.a39ef35793c76p-33;
-    let half_f2 = 0.5 * f * f;
-    let first = k_hi - ((half_f2 - (s * (half_f2 + r) + k_lo)) - f);
-    let second = k_hi - ((s * (f - r) - k_lo) - f);
-    return select(second, first, past_from && !past_to);
-}
-
-// atan x: the CPU's algorithm (src/math/mod.rs, fdlibm's s_atan.c): |x| below 7/16 directly, else reduced
-// around 0.5, 1, 1.5 or infinity and the reduction point's atan added in two parts.
-fn hx_atan(x: f64) -> f64 {
-    if (x != x || x == 0.0) {
-        return x;
-    }
-    let t = abs(x);
-    if (t > 7.378697629483821e19) {
-        let limit: f64 = 0x1.921fb54442d18p0; // pi/2 (its low part is below half an ulp)
-        return select(limit, -limit, x < 0.0);
-    }
-    var r = x;
-    var hi: f64 = 0.0;
-    var lo: f64 = 0.0;
-    let small = t < 0.4375;
-    if (!small) {
-        if (t < 0.6875) {
-            r = (2.0 * t - 1.0) / (2.0 + t);
-            hi = 0x1.dac670561bb4fp-2;
-            lo = 0x1.a2b7f222f65e2p-56;
-        } else if (t < 1.1875) {
-            r = (t - 1.0) / (t + 1.0);
-            hi = 0x1.921fb54442d18p-1;
-            lo = 0x1.1a62633145c07p-55;
-        } else if (t < 2.4375) {
-            r = (t - 1.5) / (1.0 + 1.5 * t);
-            hi = 0x1.f730bd281f69bp-1;
-            lo = 0x1.007887af0cbbdp-56;
-        } else {
-            r = -1.0 / t;
-            hi = 0x1.921fb54442d18p0;
-            lo = 0x1.1a62633145c07p-54;
-        }
-    }
-    let z = r * r;
-    let w = z * z;
-    let s1 = z * (0x1.555555555550dp-2 + w * (0x1.24924920083ffp-3 + w * (0x1.745cdc54c206ep-4
-        + w * (0x1.10d66a0d03d51p-4 + w * (0x1.97b4b24760debp-5 + w * 0x1.0ad3ae322da11p-6)))));
-    let s2 = w * (-0x1.999999998ebc4p-3 + w * (-0x1.c71c6fe231671p-4 + w * (-0x1.3b0f2af749a6dp-4
-        + w * (-0x1.dde2d52defd9ap-5 - w * 0x1.2b4442c6a6c2fp-5))));
-    let sum = s1 + s2;
-    if (small) {
-        return r - r * sum;
-    }
-    let magnitude = hi - ((r * sum - lo) - r);
-    return select(magnitude, -magnitude, x < 0.0);
-}
-
 // tan x: the CPU's algorithm (src/math/mod.rs, fdlibm's k_tan.c) on hx_reduce's y0 + y1, -1/tan for odd n.
 fn hx_tan(x: f64) -> f64 {
     if (x == 0.0 || x != x) {
@@ -286,121 +195,12 @@ fn hx_tan(x: f64) -> f64 {
     return th + q * (ss + th * vv);
 }
 
-// t P(t) / Q(t), fdlibm's rational approximation for asin and acos (e_asin.c).
-fn hx_asin_rational(t: f64) -> f64 {
-    let p = t * (0x1.5555555555555p-3 + t * (-0x1.4d61203eb6f7dp-2 + t * (0x1.9c1550e884455p-3 + t * (-0x1.48228b5688f3bp-5 + t * (0x1.9efe07501b288p-11 + t * (0x1.23de10dfdf709p-15))))));
-    let q = 1.0 + t * (-0x1.33a271c8a2d4bp+1 + t * (0x1.02ae59c598ac8p+1 + t * (-0x1.6066c1b8d0159p-1 + t * (0x1.3b8c5b12e9282p-4))));
-    return p / q;
-}
-
-// The high half of u (Veltkamp's split): its square is exact.
-fn hx_high_part(u: f64) -> f64 {
-    let p = u * 134217729.0;
-    return p - (p - u);
-}
-
-// asin x: the CPU's algorithm (src/math/mod.rs, fdlibm's e_asin.c).
-fn hx_asin(x: f64) -> f64 {
-    let ax = abs(x);
-    if (x != x || ax > 1.0) {
-        return (x - x) / (x - x);
-    }
-    if (ax < 0.5) {
-        return x + x * hx_asin_rational(x * x);
-    }
-    let t = (1.0 - ax) * 0.5;
-    let r = hx_asin_rational(t);
-    let s = sqrt(t);
-    var v: f64;
-    if (ax >= 0.975) {
-        v = 0x1.921fb54442d18p0 - (2.0 * (s + s * r) - 0x1.1a62633145c07p-54);
-    } else {
-        let w = hx_high_part(s);
-        let c = (t - w * w) / (s + w);
-        let p = 2.0 * s * r - (0x1.1a62633145c07p-54 - 2.0 * c);
-        let q = 0x1.921fb54442d18p-1 - 2.0 * w;
-        v = 0x1.921fb54442d18p-1 - (p - q);
-    }
-    return select(v, -v, x < 0.0);
-}
-
-// acos x: the CPU's algorithm (src/math/mod.rs, fdlibm's e_acos.c).
-fn hx_acos(x: f64) -> f64 {
-    let ax = abs(x);
-    if (x != x || ax > 1.0) {
-        return (x - x) / (x - x);
-    }
-    if (x == 1.0) {
-        return 0.0;
-    }
-    if (ax < 0.5) {
-        let r = hx_asin_rational(x * x);
-        return 0x1.921fb54442d18p0 - (x - (0x1.1a62633145c07p-54 - x * r));
-    }
-    if (x < 0.0) {
-        let z = (1.0 + x) * 0.5;
-        let s = sqrt(z);
-        let w = hx_asin_rational(z) * s - 0x1.1a62633145c07p-54;
-        return 0x1.921fb54442d18p1 - 2.0 * (s + w);
-    }
-    let z = (1.0 - x) * 0.5;
-    let s = sqrt(z);
-    let high = hx_high_part(s);
-    let c = (z - high * high) / (s + high);
-    return 2.0 * (high + (hx_asin_rational(z) * s + c));
-}
-
-// atan2(y, x): the CPU's rules (src/math/mod.rs, fdlibm's e_atan2.c) around atan of |y/x|.
-fn hx_atan2(y: f64, x: f64) -> f64 {
-    if (x != x || y != y) {
-        return x + y;
-    }
-    // The sign of a zero from its bits (through f32, which keeps it): a driver's division by zero need
-    // not give the infinity whose sign IEEE division would.
-    let below = y < 0.0 || (y == 0.0 && (bitcast<u32>(f32(y)) >> 31u) == 1u);
-    let left = x < 0.0 || (x == 0.0 && (bitcast<u32>(f32(x)) >> 31u) == 1u);
-    let ay = abs(y);
-    let ax = abs(x);
-    let pi: f64 = 0x1.921fb54442d18p1;
-    if (ay == 0.0 && ax == 0.0) {
-        return select(y, select(pi, -pi, below), left);
-    }
-    let inf = hx_pow2(1023) * 2.0;
-    if (ay == inf && ax == inf) {
-        let corner: f64 = select(f64(0x1.921fb54442d18p-1), f64(0x1.2d97c7f3321d2p1), left);
-        return select(corner, -corner, below);
-    }
-    // x = ±0 (y is not): ±π/2, as the steep case below returns, without dividing by zero (a driver may
-    // not give the infinity that IEEE division would).
-    if (ax == 0.0) {
-        let half_pi: f64 = 0x1.921fb54442d18p0;
-        return select(half_pi, -half_pi, below);
-    }
-    let ratio = ay / ax;
-    var z = hx_atan(ratio);
-    let steep = ratio > 1152921504606846976.0;
-    if (steep) {
-        z = 0x1.921fb54442d18p0;
-    }
-    if (left && ratio < 8.673617379884035e-19) {
-        z = 0.0;
-    }
-    if (steep || !left) {
-        return select(z, -z, below);
-    }
-    return select(pi - (z - 0x1.1a62633145c07p-53), (z - 0x1.1a62633145c07p-53) - pi, below);
-}
-
-// The names the kernels call, whatever the precision.
+// The names the kernels call, whatever the precision (math_inverse.wgsl adds real_log, real_atan,
+// real_asin, real_acos and real_atan2).
 fn real_exp(x: f64) -> f64 { return hx_exp(x); }
 fn real_sin(x: f64) -> f64 { return hx_sin(x); }
 fn real_cos(x: f64) -> f64 { return hx_cos(x); }
-fn real_log(x: f64) -> f64 { return hx_log(x); }
-fn real_atan(x: f64) -> f64 { return hx_atan(x); }
 fn real_tan(x: f64) -> f64 { return hx_tan(x); }
-fn real_asin(x: f64) -> f64 { return hx_asin(x); }
-fn real_acos(x: f64) -> f64 { return hx_acos(x); }
-fn real_atan2(y: f64, x: f64) -> f64 { return hx_atan2(y, x); }
 
 // What math_composed.wgsl needs of the precision: below REAL_EXP_SAFE, e^x is finite; the largest finite
 // number; x >= 0 cut down to the grid of 2^-20 (for x < 32, where x^2 + 0.5625 is then exact), by floor: a
@@ -408,3 +208,22 @@ fn real_atan2(y: f64, x: f64) -> f64 { return hx_atan2(y, x); }
 const REAL_EXP_SAFE: f64 = 709.0;
 const REAL_LARGEST: f64 = 1.7976931348623157e308;
 fn real_erf_split(x: f64) -> f64 { return floor(x * 0x1p20) * 0x1p-20; }
+
+// What math_inverse.wgsl needs of the precision: infinity, made at run time (a constant cannot overflow);
+// x = v 2^k with v in [1, 2); the smallest normal number, the factor that makes a subnormal normal and its
+// power of two; ln 2, pi/2, atan(1/2) and atan(3/2) as a high part and a low one (k ln2_hi exact for
+// |k| < 2^11); Veltkamp's splitter 2^27 + 1.
+fn real_infinity() -> f64 { return hx_pow2(1023) * 2.0; }
+fn real_split(x: f64) -> HxSplit { return hx_split(x); }
+const REAL_SMALLEST_NORMAL: f64 = 2.2250738585072014e-308;
+const REAL_SUBNORMAL_SCALE: f64 = 18014398509481984.0; // 2^54
+const REAL_SUBNORMAL_SHIFT: f64 = 54.0;
+const REAL_LN2_HI: f64 = 0x1.62e42fee00000p-1;
+const REAL_LN2_LO: f64 = 0x1.a39ef35793c76p-33;
+const REAL_PIO2_HI: f64 = 0x1.921fb54442d18p0;
+const REAL_PIO2_LO: f64 = 0x1.1a62633145c07p-54;
+const REAL_ATAN_HALF_HI: f64 = 0x1.dac670561bb4fp-2;
+const REAL_ATAN_HALF_LO: f64 = 0x1.a2b7f222f65e2p-56;
+const REAL_ATAN_THREE_HALVES_HI: f64 = 0x1.f730bd281f69bp-1;
+const REAL_ATAN_THREE_HALVES_LO: f64 = 0x1.007887af0cbbdp-56;
+const REAL_SPLITTER: f64 = 134217729.0;

@@ -41,15 +41,23 @@ pub(crate) fn math_for(precision: crate::program::Precision) -> &'static str {
 /// `real_sin`, `real_cos`, and the generated `DIMS`, `BOX_LO`, `BOX_WIDTH` and `point_value`).
 pub(crate) const INTEGRAL: &str = include_str!("../shaders/integral.wgsl");
 
-/// `hx_exp`, `hx_log`, `hx_sin`, `hx_cos`, `hx_tan`, `hx_asin`, `hx_acos` and `hx_atan` on `f64` (fdlibm's algorithms; the
-/// trigonometric ones for |x| up to 2^20·π/2), also as `real_exp`, `real_log`, …, with what
-/// [`MATH_COMPOSED`] needs of the precision.
-pub const MATH_F64: &str = include_str!("../shaders/math_f64.wgsl");
+/// `real_exp`, `real_log`, `real_sin`, `real_cos`, `real_tan`, `real_asin`, `real_acos`, `real_atan` and
+/// `real_atan2` on `f64` (fdlibm's algorithms; the trigonometric ones for |x| up to 2^20·π/2), with what
+/// [`MATH_COMPOSED`] needs of the precision. It needs `alias real = f64;` before it, as
+/// [`assemble`](crate::gpu::assemble) writes.
+pub const MATH_F64: &str = concat!(
+    include_str!("../shaders/math_f64.wgsl"),
+    include_str!("../shaders/math_inverse.wgsl")
+);
 
-/// `hx_expf`, `hx_sinf` and `hx_cosf` on `f32` (Cephes' algorithms; `sin` and `cos` for |x| up to 8192) and
-/// `hx_logf`, `hx_asinf`, `hx_acosf`, `hx_atanf` (the `f64` algorithms in `f32`) and `hx_tanf` (Cephes'), also as `real_exp`,
-/// `real_log`, …, with what [`MATH_COMPOSED`] needs of the precision.
-pub const MATH_F32: &str = include_str!("../shaders/math_f32.wgsl");
+/// The same functions on `f32`: `exp`, `sin`, `cos` and `tan` by Cephes' algorithms (`sin` and `cos` for |x|
+/// up to 8192), the others by the `f64` algorithms with their coefficients rounded to `f32` (written once
+/// for `real`, in one file with [`MATH_F64`]'s), with what [`MATH_COMPOSED`] needs of the precision. It
+/// needs `alias real = f32;` before it.
+pub const MATH_F32: &str = concat!(
+    include_str!("../shaders/math_f32.wgsl"),
+    include_str!("../shaders/math_inverse.wgsl")
+);
 
 /// `real_log2`, `real_log10`, `real_log1p`, `real_expm1`, `real_cbrt`, `real_sinh`, `real_cosh`,
 /// `real_tanh`, `real_erf`, `real_erfc`, `real_hypot` and `real_pow`, written once for `real` on the math

@@ -387,18 +387,18 @@ struct Dispatch { first_block: vec2<u32>, block_count: u32, pad: u32 }
 fn probe(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let x = inputs[(dispatch.first_block.x + wg.x) * 64u + t];
     let at = (wg.x * 64u + t) * 11u;
-    out[at] = hx_exp(x);
-    out[at + 1u] = hx_sin(x);
-    out[at + 2u] = hx_cos(x);
-    out[at + 3u] = hx_log(abs(x));
-    out[at + 4u] = hx_atan(x);
-    out[at + 5u] = hx_tan(x);
+    out[at] = real_exp(x);
+    out[at + 1u] = real_sin(x);
+    out[at + 2u] = real_cos(x);
+    out[at + 3u] = real_log(abs(x));
+    out[at + 4u] = real_atan(x);
+    out[at + 5u] = real_tan(x);
     let u = x - floor(x);
-    out[at + 6u] = hx_asin(u);
-    out[at + 7u] = hx_acos(u);
-    out[at + 8u] = hx_acos(-u);
-    out[at + 9u] = hx_atan2(x, u);
-    out[at + 10u] = hx_atan2(x, -u);
+    out[at + 6u] = real_asin(u);
+    out[at + 7u] = real_acos(u);
+    out[at + 8u] = real_acos(-u);
+    out[at + 9u] = real_atan2(x, u);
+    out[at + 10u] = real_atan2(x, -u);
 }
 ";
 
@@ -452,7 +452,7 @@ impl GpuKernel for MathProbe {
             .iter()
             .flat_map(|x| [x.to_bits() as u32, (x.to_bits() >> 32) as u32])
             .collect();
-        let source = format!("{}\n{PROBE_WGSL}", shaders::MATH_F64);
+        let source = format!("alias real = f64;\n{}\n{PROBE_WGSL}", shaders::MATH_F64);
         let wgsl = WgslProgram::new(source, "probe");
         Ok(GpuProgram::new(
             wgsl,
