@@ -129,6 +129,20 @@ impl Accuracy {
         largest: f64::MAX,
     };
 
+    /// Exact arithmetic and functions: bounded against it, an evaluation's error is how far it may lie
+    /// from the real function's value.
+    pub const EXACT: Accuracy = Accuracy {
+        unit: 0.0,
+        tiny: 0.0,
+        arithmetic: 0.0,
+        division: 0.0,
+        function: 0.0,
+        composed: 0.0,
+        pow_growth: 0.0,
+        trig_reach: f64::INFINITY,
+        largest: f64::MAX,
+    };
+
     /// A GPU in `f64`: arithmetic within one ulp (a driver may fuse a multiply and an add), division and
     /// `sqrt` within three, hetero's own WGSL functions within four, those composed of them
     /// (`shaders/math_composed.wgsl`, each one's sum of its parts written next to it) within sixteen, and

@@ -1,7 +1,10 @@
 //! The `simpson` method: the composite Simpson rule ([`crate::kernels::Simpson`]) in one dimension, of a
 //! fixed size (`intervals`) or doubled from 1024 intervals until Richardson's estimate meets the tolerance
 //! and the rule is seen converging at its order ([`crate::target`] explains the checks). Its `error` is
-//! Richardson's estimate, at least the rounding of the value (half its last place).
+//! Richardson's estimate, at least what rounding alone may make of the value: half its last place, and
+//! for an expression or a built-in function the bound of its evaluation's rounding on the CPU times the
+//! interval's width (plus the GPU's derived bound where the GPU computed). A tolerance below that floor is
+//! not reached, however small the estimate.
 
 use super::{Answer, ErrorKind, Integrand, Job, Method, OptionSpec, Options, Outcome, Problem, time_limited};
 use std::ops::Range;
@@ -128,6 +131,7 @@ fn run<F>(method: &Simpson, job: &Job<'_>, f: F, a: f64, b: f64) -> Result<Answe
 where
     F: SimpsonIntegrand + Clone,
 {
+    let rounding = evaluation_rounding(&f, a, b);
     let Some(tolerance) = job.tolerance else {
         let intervals = job.options.size("intervals")?.unwrap_or(FIRST_EVALS - 1);
         let kernel = Kernel::new(f, a, b, intervals)?;
@@ -141,7 +145,7 @@ where
         });
         return Ok(Outcome {
             value: run.output.value,
-            error: floored(&run),
+            error: floored(&run, &kernel, rounding),
             evals: run.elements,
             size: run.output.intervals,
             met: true,
@@ -169,15 +173,27 @@ where
     let run = done.run;
     let kernel = Kernel::new(f, a, b, run.output.intervals)?;
     kernel.check(&run.output)?;
+    let error = floored(&run, &kernel, rounding);
+    let target = tolerance.at(run.output.value);
+    let (met, why) = match done.reached && error > target {
+        true => (
+            false,
+            Some(format!(
+                "the target {target:.3e} is below what rounding may make of the value ({error:.3e}: the \
+                 integrand's evaluation on the CPU, bounded over the interval), which more points cannot reduce"
+            )),
+        ),
+        false => (done.reached, done.why),
+    };
     Ok(Outcome {
         value: run.output.value,
-        error: floored(&run),
+        error,
         // A run that Ctrl-C cut short counts what it evaluated.
         evals: if run.interrupted { evals + run.elements } else { evals },
         size: run.output.intervals,
-        met: done.reached,
+        met,
         trusted: true,
-        why: done.why,
+        why,
         interrupted: run.interrupted,
         backend: run.backend,
         seconds: run.elapsed.as_secs_f64(),
@@ -220,11 +236,25 @@ impl SimpsonIntegrand for Mapped {
     }
 }
 
-/// Richardson's estimate, but never below the rounding of the value in the run's precision (half its last
-/// place): no rule's value is closer than that to the integral, whatever its estimate says.
-fn floored(run: &Run<SimpsonEstimate>) -> f64 {
-    let precision = run.float_precision().unwrap_or(Precision::F64);
+/// What rounding alone may make of the integral of `f` over `[a, b]` on the CPU: the bound of one
+/// evaluation's error at a point that is itself rounded (`a + i·h`, within an ulp of the largest `|x|`),
+/// times the width. `None` where `f`'s rounding is not known (a Rust function) or no bound is finite.
+fn evaluation_rounding<F: SimpsonIntegrand>(f: &F, a: f64, b: f64) -> Option<f64> {
+    let (lo, hi) = (a.min(b), a.max(b));
+    let reach = lo.abs().max(hi.abs());
+    let floor = f.cpu_error(lo, hi, f64::EPSILON * reach)? * (hi - lo);
+    floor.is_finite().then_some(floor)
+}
+
+/// Richardson's estimate, but never below what rounding alone may make of the value: half its last place
+/// in the run's precision, `rounding` (the CPU's evaluations, [`evaluation_rounding`]), and where the GPU
+/// computed, the bound of its distance from the CPU's value.
+fn floored<F: SimpsonIntegrand>(run: &Run<SimpsonEstimate>, kernel: &Kernel<F>, rounding: Option<f64>) -> f64 {
+    let precision = run.float_precision();
+    let gpu = precision.and_then(|p| kernel.gpu_bound(p)).unwrap_or(0.0);
+    let last_place = unit_roundoff(precision.unwrap_or(Precision::F64)) * run.output.value.abs();
     run.output
         .error_estimate
-        .max(unit_roundoff(precision) * run.output.value.abs())
+        .max(last_place)
+        .max(rounding.unwrap_or(0.0) + gpu)
 }

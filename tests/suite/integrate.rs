@@ -2,6 +2,7 @@
 //! stamps, tolerances met on every CPU backend, budgets and time limits that end runs reproducibly, and bad
 //! requests as bad input.
 
+use hetero::expr::{Accuracy, Bounded, Interval};
 use hetero::integrate::{Answer, ErrorKind, Integrand, Options, Problem, Request, RustFunction, integrate, methods};
 use hetero::kernels::{Function, MonteCarloIntegral, Simpson};
 use hetero::report::run_json;
@@ -31,9 +32,17 @@ pub(crate) fn fixed_sizes_are_the_shorthands_runs() {
     let run = engine.run(&kernel, Backend::Serial).unwrap();
     let theirs = run_json(&kernel, &run);
     assert_eq!(ours.value, run.output.value);
-    // Richardson's estimate, at least the rounding of the value.
-    let rounding = f64::EPSILON / 2.0 * run.output.value.abs();
-    assert_eq!(ours.error, run.output.error_estimate.max(rounding));
+    // Richardson's estimate, at least the rounding of the value and the bound of the evaluations' rounding
+    // over the interval (at points within an ulp of 2.5).
+    let last_place = f64::EPSILON / 2.0 * run.output.value.abs();
+    let x = Bounded {
+        value: Interval::new(-1.0, 2.5),
+        error: f64::EPSILON * 2.5,
+    };
+    let f = hetero::expr::Expr::parse("exp(-x^2) * sin(3*x)", 1).unwrap();
+    let evaluations = f.bound(&[x], &Accuracy::CPU, &Accuracy::EXACT).unwrap().error * 3.5;
+    assert!(evaluations > run.output.error_estimate.max(last_place));
+    assert_eq!(ours.error, run.output.error_estimate.max(last_place).max(evaluations));
     assert_eq!(ours.stamp, theirs["stamp"].as_str().unwrap());
     assert_eq!((ours.reached, ours.evals, ours.method), (None, 1_000_005, "simpson"));
 
@@ -123,11 +132,17 @@ pub(crate) fn rust_functions_give_the_bits_of_the_same_expression() {
             for (backend, threads) in [(Backend::Serial, 1), (Backend::Rayon, 3), (Backend::Threads, 2)] {
                 let got = answer(&ours, backend, threads);
                 assert_eq!(
-                    (got.value.to_bits(), got.error.to_bits(), got.evals, got.reached),
-                    (expr.value.to_bits(), expr.error.to_bits(), expr.evals, expr.reached),
+                    (got.value.to_bits(), got.evals, got.reached),
+                    (expr.value.to_bits(), expr.evals, expr.reached),
                     "{source} by {} on {backend}",
                     got.method
                 );
+                // The same error, except that Simpson floors an expression's at the bound of its
+                // evaluations' rounding, which a Rust function's rounding (its own) does not have.
+                match got.method {
+                    "simpson" => assert!(got.error <= expr.error, "{source}: {} > {}", got.error, expr.error),
+                    _ => assert_eq!(got.error.to_bits(), expr.error.to_bits(), "{source} on {backend}"),
+                }
                 let name = if got.method == "mc" { "expr" } else { "function" };
                 assert_eq!(got.run[name], source);
             }
@@ -693,4 +708,42 @@ pub(crate) fn a_zero_spread_is_not_an_error_of_zero() {
         stderr.contains("warning: the error estimate is not trusted: one point"),
         "{stderr}"
     );
+}
+
+pub(crate) fn simpson_never_states_an_error_below_its_rounding() {
+    // A kink: the rule's own estimate falls to 1e-17 once the doublings agree, below what the rounding
+    // of exp's argument (about 20 ulps of the integrand) makes of the value.
+    let (w, a) = (0.1655975568919289f64, 20.4f64);
+    let exact = (2.0 - (-a * w).exp() - (-a * (1.0 - w)).exp()) / a;
+    let kink = format!("exp(-({a}*abs(x - {w})))");
+    let problem = Problem::expr(&kink, &[(0.0, 1.0)]).unwrap();
+    // Of a fixed size, converged: the estimate is far below the rounding of exp's argument.
+    let decay = Problem::expr(&format!("exp(-({a}*x))"), &[(0.0, 1.0)]).unwrap();
+    let fixed = answer(
+        &Request::new(decay).options(Options::new().with("intervals", 1u64 << 20)),
+        Backend::Rayon,
+        2,
+    );
+    let exact_decay = -(-a).exp_m1() / a;
+    assert!(fixed.error >= 100.0 * f64::EPSILON * fixed.value, "{:e}", fixed.error);
+    assert!(
+        (fixed.value - exact_decay).abs() <= fixed.error,
+        "{} against {exact_decay}",
+        fixed.value
+    );
+    // A tolerance below the floor is not reached, however small the estimate; one above it is, honestly.
+    for (rtol, reached) in [(1e-6, true), (1e-15, false)] {
+        let run = answer(&Request::new(problem.clone()).rtol(rtol), Backend::Rayon, 2);
+        assert_eq!(run.reached, Some(reached), "rtol {rtol:e}: {:?}", run.why);
+        assert!(
+            (run.value - exact).abs() <= run.error,
+            "rtol {rtol:e}: {} ± {:e}",
+            run.value,
+            run.error
+        );
+        if !reached {
+            let why = run.why.unwrap_or_default();
+            assert!(why.contains("rounding"), "{why}");
+        }
+    }
 }

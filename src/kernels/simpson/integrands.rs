@@ -65,6 +65,13 @@ pub trait SimpsonIntegrand: Sync {
         None
     }
 
+    /// How far the CPU's value at an argument within `argument_error` of a point of `[lo, hi]` may lie from
+    /// the function's true value at the point: what rounding alone makes of an integral's value. `None`
+    /// where it is not known (a Rust function's rounding is its own).
+    fn cpu_error(&self, _lo: f64, _hi: f64, _argument_error: f64) -> Option<f64> {
+        None
+    }
+
     /// How many variables the function takes: Simpson integrates functions of one.
     fn dims(&self) -> usize {
         1
@@ -167,6 +174,13 @@ impl SimpsonIntegrand for Function {
         Some(*self)
     }
 
+    /// Within an ulp of the largest value (hetero's `exp`, `sin` and `cos` are within one; the others'
+    /// few operations add a few halves), plus what the argument's error moves the value by.
+    fn cpu_error(&self, lo: f64, hi: f64, argument_error: f64) -> Option<f64> {
+        let (magnitude, slope) = self.magnitude_bounds(lo, hi);
+        Some(4.0 * f64::EPSILON * magnitude + slope * argument_error)
+    }
+
     fn describe(&self) -> String {
         match *self {
             Function::Gauss(g) => format!("gauss(x0={}, sigma={})", real_text(g.x0()), real_text(g.sigma())),
@@ -210,6 +224,14 @@ impl SimpsonIntegrand for Expr {
 
     fn wgsl(&self) -> Option<String> {
         Some(Expr::wgsl(self, "user_integrand"))
+    }
+
+    fn cpu_error(&self, lo: f64, hi: f64, argument_error: f64) -> Option<f64> {
+        let x = Bounded {
+            value: Interval::new(lo, hi),
+            error: argument_error,
+        };
+        Some(self.bound(&[x], &Accuracy::CPU, &Accuracy::EXACT)?.error)
     }
 
     fn gpu_error(&self, lo: f64, hi: f64, argument_error: f64, precision: Precision) -> Option<(f64, f64)> {
