@@ -204,6 +204,7 @@ pub fn integral_to_error(
         z: 1.0,
         tolerance: &|_| target,
         max_elements: None,
+        floor: 0.0,
     };
     integral_to_goal(engine, f, bounds, seed, &goal, choice.into(), control)
 }
@@ -219,6 +220,9 @@ pub(crate) struct Goal<'a> {
     pub tolerance: &'a dyn Fn(f64) -> f64,
     /// Most elements (points, or evaluations summed over the runs of a doubling rule) to spend.
     pub max_elements: Option<u64>,
+    /// What rounding alone may make of the value, where a deterministic rule knows it (0 where not): a
+    /// tolerance below it is out of reach, and the rule stops once its estimate is down to it.
+    pub floor: f64,
 }
 
 /// [`integral_to_error`] towards a [`Goal`].
@@ -350,6 +354,7 @@ pub fn simpson_to_error<F: SimpsonIntegrand + Clone>(
         z: 1.0,
         tolerance: &|_| target,
         max_elements: None,
+        floor: 0.0,
     };
     simpson_to_goal(engine, f, a, b, &goal, choice.into(), control).map(|(run, _)| run)
 }
@@ -439,13 +444,22 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
         let resolution = unit_roundoff(precision.unwrap_or(Precision::F64)) * run.output.value.abs();
         settled.push(estimate <= 4.0 * resolution);
         let trusted = converging(&estimates) || settled.ends_with(&[true; 3]);
-        if trusted && estimate <= target {
+        if trusted && estimate <= target.max(goal.floor) {
             if target < resolution {
                 let why = format!(
                     "it is below the resolution of the value in {} ({resolution:.3e}, half its last place); the \
                      estimate is {estimate:.3e} with {} intervals",
                     precision.map_or("f64".to_owned(), |p| p.to_string()),
                     run.output.intervals
+                );
+                return Ok((TargetRun::missed(run, why), evals));
+            }
+            if target < goal.floor {
+                let why = format!(
+                    "it is below what rounding may make of the value ({:.3e}: the bound of the integrand's \
+                     evaluations over the interval), which more points cannot reduce; the estimate is {estimate:.3e} \
+                     with {} intervals",
+                    goal.floor, run.output.intervals
                 );
                 return Ok((TargetRun::missed(run, why), evals));
             }

@@ -89,6 +89,7 @@ impl Method for MonteCarlo {
                     z: Z95,
                     tolerance: &|value| tolerance.at(value),
                     max_elements: Some(job.max_evals),
+                    floor: 0.0,
                 };
                 let done = integral_to_goal(job.engine, f, bounds, seed, &goal, job.choice, job.control);
                 let done = time_limited(done, job.control)?;

@@ -2,9 +2,11 @@
 //! fixed size (`intervals`) or doubled from 1024 intervals until Richardson's estimate meets the tolerance
 //! and the rule is seen converging at its order ([`crate::target`] explains the checks). Its `error` is
 //! Richardson's estimate, at least what rounding alone may make of the value: half its last place, and
-//! for an expression or a built-in function the bound of its evaluation's rounding on the CPU times the
-//! interval's width (plus the GPU's derived bound where the GPU computed). A tolerance below that floor is
-//! not reached, however small the estimate.
+//! for an expression or a built-in function over a finite interval the bound of its evaluation's rounding
+//! on the CPU times the interval's width, where a finite bound can be derived (plus the GPU's derived bound
+//! where the GPU computed). A tolerance below that floor is not reached, however small the estimate: the
+//! doublings stop once the estimate is down to the floor. Over an infinite range, and for a Rust function
+//! or an expression with no finite bound (a pole at an end), the floor is half the value's last place.
 
 use super::{Answer, ErrorKind, Integrand, Job, Method, OptionSpec, Options, Outcome, Problem, time_limited};
 use std::ops::Range;
@@ -168,6 +170,7 @@ where
         z: 1.0,
         tolerance: &|value| tolerance.at(value),
         max_elements: Some(job.max_evals),
+        floor: rounding.unwrap_or(0.0),
     };
     let (done, evals) = simpson_to_goal(job.engine, f.clone(), a, b, &goal, job.choice, job.control)?;
     let run = done.run;
@@ -175,15 +178,18 @@ where
     kernel.check(&run.output)?;
     let error = floored(&run, &kernel, rounding);
     let target = tolerance.at(run.output.value);
-    let (met, why) = match done.reached && error > target {
-        true => (
+    // The rule stopped at the floor of the CPU's rounding already; a GPU's rounding may raise it past the
+    // target.
+    let (met, why) = match (done.reached && error > target, run.float_precision()) {
+        (true, precision) => (
             false,
             Some(format!(
-                "the target {target:.3e} is below what rounding may make of the value ({error:.3e}: the \
-                 integrand's evaluation on the CPU, bounded over the interval), which more points cannot reduce"
+                "the target {target:.3e} is below what rounding may make of the value ({error:.3e}: the bound of \
+                 the integrand's evaluations over the interval{}), which more points cannot reduce",
+                precision.map_or(String::new(), |p| format!(", with the GPU's in {p}"))
             )),
         ),
-        false => (done.reached, done.why),
+        (false, _) => (done.reached, done.why),
     };
     Ok(Outcome {
         value: run.output.value,
@@ -237,12 +243,13 @@ impl SimpsonIntegrand for Mapped {
 }
 
 /// What rounding alone may make of the integral of `f` over `[a, b]` on the CPU: the bound of one
-/// evaluation's error at a point that is itself rounded (`a + i·h`, within an ulp of the largest `|x|`),
+/// evaluation's error at a point that is itself rounded (`a + i·h`, within two ulps of the largest `|x|`:
+/// the spacing's rounding, the product's and the sum's),
 /// times the width. `None` where `f`'s rounding is not known (a Rust function) or no bound is finite.
 fn evaluation_rounding<F: SimpsonIntegrand>(f: &F, a: f64, b: f64) -> Option<f64> {
     let (lo, hi) = (a.min(b), a.max(b));
     let reach = lo.abs().max(hi.abs());
-    let floor = f.cpu_error(lo, hi, f64::EPSILON * reach)? * (hi - lo);
+    let floor = f.cpu_error(lo, hi, 2.0 * f64::EPSILON * reach)? * (hi - lo);
     floor.is_finite().then_some(floor)
 }
 
