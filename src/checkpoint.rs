@@ -338,12 +338,12 @@ impl PartialResult {
     /// Writes the result to `path` atomically: to `path` with `.tmp` added, flushed to the disk, then
     /// renamed over `path`. An existing file at `path` stays whole until the new one has replaced it; a
     /// process killed while writing leaves at most the `.tmp` file, which the next write replaces. (One
-    /// process at a time writes a given file.)
+    /// process at a time writes a given file.) Where `path` is a symbolic link, the file it points to is
+    /// written (next to it, the `.tmp` file), and the link stays. An error names the file it happened on.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let io = |source| Error::Io {
-            path: path.to_owned(),
-            source,
-        };
+        // A symbolic link stays one: the file it points to (which need not exist yet) is the one replaced.
+        let linked = followed(path);
+        let path = linked.as_path();
         let mut temporary = path.as_os_str().to_owned();
         temporary.push(".tmp");
         let temporary = std::path::PathBuf::from(temporary);
@@ -351,9 +351,20 @@ impl PartialResult {
             file.write_all(&self.to_bytes())?;
             file.sync_all()
         });
-        if let Err(e) = written.and_then(|()| std::fs::rename(&temporary, path)) {
+        // Each failure names the file it happened on.
+        if let Err(source) = written {
             let _ = std::fs::remove_file(&temporary);
-            return Err(io(e));
+            return Err(Error::Io {
+                path: temporary,
+                source,
+            });
+        }
+        if let Err(source) = std::fs::rename(&temporary, path) {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(Error::Io {
+                path: path.to_owned(),
+                source,
+            });
         }
         // The rename itself is durable once the directory is synced (where the system can sync one).
         if let Some(directory) = path.parent().filter(|d| !d.as_os_str().is_empty())
@@ -363,6 +374,23 @@ impl PartialResult {
         }
         Ok(())
     }
+}
+
+/// `path` with its symbolic links followed (each relative one from its own directory, at most 40 of
+/// them): the file a write through `path` should replace, whether or not it exists yet.
+fn followed(path: &Path) -> std::path::PathBuf {
+    let mut path = path.to_owned();
+    for _ in 0..40 {
+        match std::fs::read_link(&path) {
+            Ok(target) => {
+                path = path
+                    .parent()
+                    .map_or(target.clone(), |directory| directory.join(&target))
+            }
+            Err(_) => break,
+        }
+    }
+    path
 }
 
 /// The lowercase hex SHA-256 of `bytes`.
@@ -944,9 +972,10 @@ mod tests {
         assert_eq!(PartialResult::read(&path).unwrap(), result);
         // Nothing else is left beside it.
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-        // A file that cannot be written is an I/O error naming it.
+        // A file that cannot be written is an I/O error naming it (the temporary file it writes first).
         let missing = dir.join("no-such-directory").join("result");
-        assert!(matches!(result.write(&missing), Err(Error::Io { path, .. }) if path == missing));
+        let temporary = dir.join("no-such-directory").join("result.tmp");
+        assert!(matches!(result.write(&missing), Err(Error::Io { path, .. }) if path == temporary));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

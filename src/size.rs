@@ -109,36 +109,51 @@ fn digits(s: &str) -> Option<u64> {
 }
 
 /// Parses a finite real number: anything Rust's `f64` parser takes (`-2.5`, `1e-3`), and multiples or
-/// fractions of π (`pi`, `-pi`, `2pi`, `2*pi`, `pi/2`, `3pi/4`). NaN and infinities are refused.
+/// fractions of π or e (`pi`, `-pi`, `2pi`, `2*pi`, `pi/2`, `3pi/4`, `e`, `-e`, `2*e`, `e/2`; a factor of e
+/// is written with `*`, since `2e` reads as the start of an exponent). NaN and infinities are refused.
 ///
 /// ```
 /// use hetero::size::parse_real;
-/// use std::f64::consts::PI;
+/// use std::f64::consts::{E, PI};
 /// assert_eq!(parse_real("-2.5"), Ok(-2.5));
 /// assert_eq!(parse_real("pi/2"), Ok(PI / 2.0));
 /// assert_eq!(parse_real("-3pi/4"), Ok(-3.0 * PI / 4.0));
+/// assert_eq!(parse_real("e"), Ok(E));
+/// assert_eq!(parse_real("-2*e/3"), Ok(-2.0 * E / 3.0));
+/// assert_eq!(parse_real("1e-3"), Ok(0.001));
+/// assert!(parse_real("2e").is_err());
 /// assert!(parse_real("nan").is_err());
 /// assert!(parse_real("1e400").is_err());
 /// ```
 pub fn parse_real(text: &str) -> Result<f64, String> {
     let s = text.trim().to_ascii_lowercase().replace('_', "");
-    let value = if let Some(at) = s.find("pi") {
-        let (factor, rest) = (&s[..at], &s[at + 2..]);
-        let factor = match factor.strip_suffix('*').unwrap_or(factor) {
-            "" | "+" => 1.0,
-            "-" => -1.0,
-            f => f.parse::<f64>().map_err(|_| format!("'{text}' is not a number"))?,
-        };
-        let divisor = match rest {
-            "" => 1.0,
-            r => r
-                .strip_prefix('/')
-                .and_then(|d| d.parse::<f64>().ok())
-                .ok_or_else(|| format!("'{text}' is not a number"))?,
-        };
-        factor * std::f64::consts::PI / divisor
-    } else {
-        s.parse::<f64>().map_err(|_| format!("'{text}' is not a number"))?
+    let not_a_number = || format!("'{text}' is not a number");
+    let (head, rest) = match s.split_once('/') {
+        Some((head, divisor)) => (head, Some(divisor)),
+        None => (s.as_str(), None),
+    };
+    // A constant ends the part before any divisor: `pi` after any factor, `e` alone or after `*`.
+    let constant = match head.strip_suffix("pi") {
+        Some(factor) => Some((factor, std::f64::consts::PI)),
+        None => head
+            .strip_suffix('e')
+            .filter(|f| f.is_empty() || f.ends_with(['*', '+', '-']))
+            .map(|factor| (factor, std::f64::consts::E)),
+    };
+    let value = match constant {
+        Some((factor, constant)) => {
+            let factor = match factor.strip_suffix('*').unwrap_or(factor) {
+                "" | "+" => 1.0,
+                "-" => -1.0,
+                f => f.parse::<f64>().map_err(|_| not_a_number())?,
+            };
+            let divisor = match rest {
+                None => 1.0,
+                Some(d) => d.parse::<f64>().map_err(|_| not_a_number())?,
+            };
+            factor * constant / divisor
+        }
+        None => s.parse::<f64>().map_err(|_| not_a_number())?,
     };
     if value.is_finite() {
         Ok(value)

@@ -48,7 +48,7 @@ pub struct IntegrateArgs {
     /// same points, each with its own error.
     #[arg(value_name = "EXPR", allow_hyphen_values = true)]
     pub expr: String,
-    /// Lower bound of an interval (numbers, pi, -pi/2…, or -inf) [default: 0].
+    /// Lower bound of an interval (numbers, pi, -pi/2…, e, or -inf) [default: 0].
     #[arg(long, allow_hyphen_values = true, value_parser = parse_bound, conflicts_with = "bounds")]
     pub from: Option<f64>,
     /// Upper bound of an interval (or inf) [default: 1].
@@ -322,7 +322,7 @@ pub struct SimpsonArgs {
     /// The integrand as an expression in x, instead of --function: 'exp(-x^2) * sin(3*x)'.
     #[arg(long, value_name = "EXPR", allow_hyphen_values = true, conflicts_with_all = ["function", "x0", "sigma", "power"])]
     pub expr: Option<String>,
-    /// Lower bound (numbers, or pi, 2pi, pi/2…).
+    /// Lower bound (numbers, or pi, 2pi, pi/2…, e).
     #[arg(long, default_value = "0", allow_hyphen_values = true, value_parser = parse_real)]
     pub from: f64,
     /// Upper bound.
@@ -349,7 +349,7 @@ pub struct MontecarloArgs {
     /// The integrand, an expression in x (one dimension), x, y, z (up to three) or x1 … xd.
     #[arg(long, value_name = "EXPR", allow_hyphen_values = true)]
     pub expr: String,
-    /// The box, one range per variable: A1:B1,A2:B2,… (bounds accept pi, -pi/2…).
+    /// The box, one range per variable: A1:B1,A2:B2,… (bounds accept pi, -pi/2…, e).
     #[arg(long = "box", value_name = "A1:B1,…", allow_hyphen_values = true, value_parser = parse_box)]
     pub bounds: Bounds,
     /// Number of points [default: 1e8].

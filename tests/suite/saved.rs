@@ -239,6 +239,25 @@ pub(crate) fn checkpoint_files_that_do_not_fit_are_one_line() {
     assert_eq!(code, Some(1), "{line}");
     assert!(line.contains("no-such-directory"), "{line}");
 
+    // A failure names the file it happened on: here the temporary file beside the checkpoint.
+    let blocked = dir.join("blocked.ckpt");
+    std::fs::create_dir_all(dir.join("blocked.ckpt.tmp")).unwrap();
+    let (code, line) = failure(&["pi", "-n", "1e7", "--checkpoint", &text(&blocked)]);
+    assert_eq!(code, Some(1), "{line}");
+    assert!(line.contains("blocked.ckpt.tmp"), "{line}");
+    // A checkpoint behind a symbolic link (here one whose file does not exist yet): the file it points to
+    // is written, and the link stays.
+    #[cfg(unix)]
+    {
+        let (target, link) = (dir.join("target.ckpt"), dir.join("link.ckpt"));
+        std::os::unix::fs::symlink("target.ckpt", &link).unwrap();
+        run_json(&["pi", "-n", "1e7", "--backend", "serial", "--checkpoint", &text(&link)]);
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        let saved = std::fs::read_to_string(&target).unwrap();
+        assert!(saved.starts_with("hetero partial result"), "{saved}");
+        assert!(saved.contains("pi samples=10000000 seed=42"), "{saved}");
+    }
+
     for (args, says) in [
         (vec!["pi", "--shard", "1/3"], "--shard needs --partial"),
         (
