@@ -20,7 +20,7 @@ use crate::control::Control;
 use crate::gpu::GpuReport;
 use crate::program::Precision;
 use crate::rng::philox4x32_10;
-use crate::{Backend, Engine, Result, Run};
+use crate::{Backend, Engine, Error, Result, Run};
 
 pub use crate::kernel::{Measure, Verify};
 
@@ -194,7 +194,8 @@ impl Validation {
 }
 
 /// Runs `kernel` on each of `backends` and checks each result against the reference (serial when
-/// listed, else the first) under the [rules](self).
+/// listed, else the first) under the [rules](self). Fewer than two backends are bad input: one run alone
+/// agrees with nothing.
 ///
 /// ```
 /// use hetero::{Backend, Engine, kernels::MonteCarloPi};
@@ -219,6 +220,21 @@ pub fn compare_with<K: Verify>(
     backends: &[Backend],
     control: &Control,
 ) -> Result<Comparison<K::Output>> {
+    if backends.len() < 2 {
+        let named: Vec<&str> = backends.iter().map(|b| b.name()).collect();
+        return Err(Error::invalid(
+            "backends",
+            format!(
+                "a comparison needs two backends or more, not {} ({})",
+                backends.len(),
+                if named.is_empty() {
+                    "none".to_owned()
+                } else {
+                    named.join(", ")
+                }
+            ),
+        ));
+    }
     let mut runs = Vec::with_capacity(backends.len());
     let mut interrupted = None;
     for &backend in backends {

@@ -417,6 +417,14 @@ pub(crate) fn compare_runs_every_cpu_backend_and_agrees() {
     let out = hetero(&["compare", "leibniz", "--backend", "serial"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--backends"));
+    // One backend agrees with nothing: bad input, not "all backends agree".
+    let out = hetero(&["compare", "--backends", "serial", "pi", "-n", "1e5"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("needs two backends or more, not 1 (serial)"),
+        "{stderr}"
+    );
 }
 
 pub(crate) fn validate_checks_a_sample_of_blocks() {
