@@ -716,7 +716,6 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     use super::*;
-    use crate::Kernel;
     use crate::kernels::{Function, Leibniz, MonteCarloPi, Simpson};
 
     /// A control that stops a run once `after` of its blocks are done.
@@ -867,13 +866,13 @@ mod tests {
     }
 
     /// A small complete result, as bytes.
-    fn sample_bytes() -> (Leibniz, Vec<u8>) {
+    /// `kernel`'s whole range, done on serial in one call.
+    fn finished<K: Resumable>(kernel: &K) -> PartialResult {
         let engine = Engine::with_threads(2).unwrap();
-        let kernel = Leibniz::new(1_000_000).unwrap();
-        let start = PartialResult::new(&kernel, 0..kernel.blocks()).unwrap();
-        let result = advance(
+        let start = PartialResult::new(kernel, 0..kernel.blocks()).unwrap();
+        advance(
             &engine,
-            &kernel,
+            kernel,
             Backend::Serial.into(),
             start,
             &Control::new(),
@@ -881,8 +880,13 @@ mod tests {
             &mut |_| Ok(()),
         )
         .unwrap()
-        .0;
-        (kernel, result.to_bytes())
+        .0
+    }
+
+    fn sample_bytes() -> (Leibniz, Vec<u8>) {
+        let kernel = Leibniz::new(1_000_000).unwrap();
+        let bytes = finished(&kernel).to_bytes();
+        (kernel, bytes)
     }
 
     #[test]
@@ -958,6 +962,17 @@ mod tests {
     fn sample_bytes_cached() -> (Leibniz, Vec<u8>) {
         static SAMPLE: std::sync::OnceLock<(Leibniz, Vec<u8>)> = std::sync::OnceLock::new();
         SAMPLE.get_or_init(sample_bytes).clone()
+    }
+
+    #[test]
+    fn a_partial_no_run_could_give_is_refused_whatever_its_checksum() {
+        let kernel = MonteCarloPi::new(1_000_000, 3).unwrap();
+        let mut result = finished(&kernel);
+        // Edited by hand, checksum and all: more hits than samples.
+        result.partial = Some(vec![1_000_001, 1_000_000]);
+        let read = PartialResult::from_bytes(&result.to_bytes()).unwrap();
+        let refused = read.partial(&kernel).unwrap_err().to_string();
+        assert!(refused.contains("not a partial of this kernel"), "{refused}");
     }
 
     #[test]

@@ -303,9 +303,10 @@ impl Wire for Hits {
     fn to_words(&self) -> Vec<u64> {
         vec![self.hits, self.samples]
     }
+    /// `None` also for more hits than samples (no run counts those).
     fn from_words(words: &[u64]) -> Option<Self> {
         match words {
-            [hits, samples] => Some(Hits {
+            [hits, samples] if hits <= samples => Some(Hits {
                 hits: *hits,
                 samples: *samples,
             }),
@@ -332,6 +333,7 @@ mod tests {
         };
         assert_eq!(Hits::from_words(&hits.to_words()), Some(hits));
         assert!(Hits::from_words(&[1]).is_none());
+        assert!(Hits::from_words(&[4, 3]).is_none(), "more hits than samples");
     }
 
     #[test]
