@@ -206,8 +206,9 @@ impl PartialResult {
         let problem = problem_of(kernel)?;
         if problem != self.problem || kernel.blocks() != self.blocks {
             return Err(refused(format!(
-                "the saved result is for '{}', not for '{problem}'",
-                self.problem
+                "the saved result is for '{}', not for '{}'",
+                readable(&self.problem),
+                readable(&problem)
             )));
         }
         let Some(words) = &self.partial else {
@@ -305,11 +306,11 @@ impl PartialResult {
             Err(e) => return Err(e),
         };
         let describe = |r: &PartialResult| match (r.shard_index(), r.assigned()) {
-            (Some((index, count)), _) => format!("shard {index}/{count} of '{}'", r.problem),
+            (Some((index, count)), _) => format!("shard {index}/{count} of '{}'", readable(&r.problem)),
             (None, range) if range != (0..r.blocks) => {
-                format!("blocks {}..{} of '{}'", range.start, range.end, r.problem)
+                format!("blocks {}..{} of '{}'", range.start, range.end, readable(&r.problem))
             }
-            (None, _) => format!("'{}'", r.problem),
+            (None, _) => format!("'{}'", readable(&r.problem)),
         };
         if saved.problem != fresh.problem || saved.assigned != fresh.assigned || saved.shard != fresh.shard {
             return Err(refused(format!(
@@ -374,6 +375,68 @@ impl PartialResult {
         }
         Ok(())
     }
+}
+
+/// A problem line as people read it: each `0x` and 16 hex digits (an `f64`'s bits, as the line keeps
+/// bounds) as the number, and an `expr=` or `rust=` value (the hex of a text) as the text. The line
+/// itself stays exact; messages show this.
+///
+/// ```
+/// use hetero::checkpoint::readable;
+/// let line = "simpson f=expr expr=657870282d785e3229 from=0x0000000000000000 to=0x3ff0000000000000 intervals=8";
+/// assert_eq!(readable(line), "simpson f=expr expr=exp(-x^2) from=0 to=1 intervals=8");
+/// assert_eq!(readable("pi samples=10 seed=42"), "pi samples=10 seed=42");
+/// ```
+pub fn readable(problem: &str) -> String {
+    let decoded: Vec<String> = problem
+        .split(' ')
+        .map(|token| match token.split_once('=') {
+            Some((key @ ("expr" | "rust"), value)) => match unhex(value) {
+                Some(text) => format!("{key}={text}"),
+                None => token.to_owned(),
+            },
+            _ => numbers_from_bits(token),
+        })
+        .collect();
+    decoded.join(" ")
+}
+
+/// The text whose UTF-8 bytes `value` is the lowercase hex of, if it is.
+fn unhex(value: &str) -> Option<String> {
+    if !value.len().is_multiple_of(2) || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let bytes = (0..value.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&value[i..i + 2], 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// `text` with each `0x` and exactly 16 hex digits replaced by the `f64` of those bits.
+fn numbers_from_bits(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("0x") {
+        out.push_str(&rest[..at]);
+        let digits = &rest[at + 2..];
+        let run = digits.bytes().take_while(u8::is_ascii_hexdigit).count();
+        match (run == 16)
+            .then(|| u64::from_str_radix(&digits[..16], 16).ok())
+            .flatten()
+        {
+            Some(bits) => {
+                out.push_str(&crate::size::real_text(f64::from_bits(bits)));
+                rest = &digits[16..];
+            }
+            None => {
+                out.push_str("0x");
+                rest = digits;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `path` with its symbolic links followed (each relative one from its own directory, at most 40 of

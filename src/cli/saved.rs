@@ -189,9 +189,9 @@ pub(super) fn merge(args: &MergeArgs) -> hetero::Result<Outcome> {
         return Err(Error::PartialResult(format!(
             "{} is for '{}', and {} for '{}': they cannot be merged",
             args.files[0].display(),
-            first.problem(),
+            hetero::checkpoint::readable(first.problem()),
             path.display(),
-            other.problem()
+            hetero::checkpoint::readable(other.problem())
         )));
     }
     match Builtin::from_problem(first.problem())? {

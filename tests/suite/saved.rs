@@ -239,6 +239,31 @@ pub(crate) fn checkpoint_files_that_do_not_fit_are_one_line() {
     assert_eq!(code, Some(1), "{line}");
     assert!(line.contains("no-such-directory"), "{line}");
 
+    // A problem of another expression, named as written (the file keeps its text in hex, its bounds in bits).
+    let simpson = text(&dir.join("simpson.ckpt"));
+    let args = |f| {
+        [
+            "simpson",
+            "--expr",
+            f,
+            "--to",
+            "2.5",
+            "-n",
+            "1e5",
+            "--checkpoint",
+            &simpson,
+        ]
+    };
+    run_json(&args("exp(-x^2)"));
+    let (code, line) = failure(&args("exp(-x^3)"));
+    assert_eq!(code, Some(2), "{line}");
+    assert!(
+        line.contains(
+            "is for 'simpson f=expr expr=exp(-x^2) from=0 to=2.5 intervals=100000', not 'simpson f=expr expr=exp(-x^3)"
+        ),
+        "{line}"
+    );
+
     // A failure names the file it happened on: here the temporary file beside the checkpoint.
     let blocked = dir.join("blocked.ckpt");
     std::fs::create_dir_all(dir.join("blocked.ckpt.tmp")).unwrap();
