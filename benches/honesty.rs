@@ -101,8 +101,8 @@ fn member(family: usize, a: &[f64], u: &[f64]) -> (String, f64) {
                     ((a[i] * end).exp() - 1.0) / a[i]
                 })
                 .product();
-            let conditions = terms(&|i| format!("(x{} <= {:e})", i + 1, u[i]), " * ");
-            let conditions = conditions.split(" * ").take(cut).collect::<Vec<_>>().join(" * ");
+            let conditions: Vec<String> = (0..cut).map(|i| format!("(x{} <= {:e})", i + 1, u[i])).collect();
+            let conditions = conditions.join(" * ");
             let sum = terms(&|i| format!("{:e}*x{}", a[i], i + 1), " + ");
             (format!("{conditions} * exp({sum})"), exact)
         }

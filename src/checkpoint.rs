@@ -377,9 +377,9 @@ impl PartialResult {
     }
 }
 
-/// A problem line as people read it: each `0x` and 16 hex digits (an `f64`'s bits, as the line keeps
-/// bounds) as the number, and an `expr=` or `rust=` value (the hex of a text) as the text. The line
-/// itself stays exact; messages show this.
+/// A problem line as people read it: each number kept as its bits (`0x` and hex digits: a bound, a
+/// Gaussian's parameters, a box's ranges) as the number, and an `expr=` or `rust=` value (the hex of a
+/// text) as the text. The line itself stays exact; messages show this.
 ///
 /// ```
 /// use hetero::checkpoint::readable;
@@ -388,55 +388,25 @@ impl PartialResult {
 /// assert_eq!(readable("pi samples=10 seed=42"), "pi samples=10 seed=42");
 /// ```
 pub fn readable(problem: &str) -> String {
-    let decoded: Vec<String> = problem
+    use crate::kernels::{real_from_bits, unhex};
+    let number = |piece: &str| real_from_bits(piece).map_or(piece.to_owned(), crate::size::real_text);
+    // A value is a text's hex, or numbers' bits, one or several (a box: `A:B,C:D`), or neither.
+    let value = |key: &str, value: &str| match key {
+        "expr" | "rust" => unhex(value).unwrap_or_else(|| value.to_owned()),
+        _ => value
+            .split(',')
+            .map(|range| range.split(':').map(number).collect::<Vec<_>>().join(":"))
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    problem
         .split(' ')
         .map(|token| match token.split_once('=') {
-            Some((key @ ("expr" | "rust"), value)) => match unhex(value) {
-                Some(text) => format!("{key}={text}"),
-                None => token.to_owned(),
-            },
-            _ => numbers_from_bits(token),
+            Some((key, v)) => format!("{key}={}", value(key, v)),
+            None => token.to_owned(),
         })
-        .collect();
-    decoded.join(" ")
-}
-
-/// The text whose UTF-8 bytes `value` is the lowercase hex of, if it is.
-fn unhex(value: &str) -> Option<String> {
-    if !value.len().is_multiple_of(2) || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let bytes = (0..value.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&value[i..i + 2], 16).ok())
-        .collect::<Option<Vec<u8>>>()?;
-    String::from_utf8(bytes).ok()
-}
-
-/// `text` with each `0x` and exactly 16 hex digits replaced by the `f64` of those bits.
-fn numbers_from_bits(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("0x") {
-        out.push_str(&rest[..at]);
-        let digits = &rest[at + 2..];
-        let run = digits.bytes().take_while(u8::is_ascii_hexdigit).count();
-        match (run == 16)
-            .then(|| u64::from_str_radix(&digits[..16], 16).ok())
-            .flatten()
-        {
-            Some(bits) => {
-                out.push_str(&crate::size::real_text(f64::from_bits(bits)));
-                rest = &digits[16..];
-            }
-            None => {
-                out.push_str("0x");
-                rest = digits;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `path` with its symbolic links followed (each relative one from its own directory, at most 40 of

@@ -212,7 +212,7 @@ impl Program {
         inputs: &[V],
         slots: &mut [V],
         count: usize,
-        sink: S,
+        mut sink: S,
     ) -> S {
         let width = CHUNK_VECTORS;
         let Some((last, ops)) = self.ops.split_last() else {
@@ -225,7 +225,6 @@ impl Program {
             return last.run(token, inputs, slots, width, count, sink);
         }
         last.run(token, inputs, slots, width, count, Unused);
-        let mut sink = sink;
         for &value in &slots[usize::from(last.out) * width..][..count] {
             sink.take(value);
         }

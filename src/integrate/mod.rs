@@ -584,14 +584,11 @@ pub fn integrate_with(engine: &Engine, request: &Request, control: &Control) -> 
         Some(name) => method(name)?,
         None => default_method(&request.problem),
     };
-    match request.problem.components.len() {
-        1 => method.accepts(&request.problem)?,
-        _ => request
-            .problem
-            .parts()
-            .iter()
-            .try_for_each(|part| method.accepts(part))?,
-    }
+    request
+        .problem
+        .parts()
+        .iter()
+        .try_for_each(|part| method.accepts(part))?;
     request.options.check_against(method.name(), method.options())?;
     for (what, tolerance) in [("atol", request.atol), ("rtol", request.rtol)] {
         if let Some(t) = tolerance

@@ -180,16 +180,17 @@ where
     let target = tolerance.at(run.output.value);
     // The rule stopped at the floor of the CPU's rounding already; a GPU's rounding may raise it past the
     // target.
-    let (met, why) = match (done.reached && error > target, run.float_precision()) {
-        (true, precision) => (
-            false,
-            Some(format!(
-                "the target {target:.3e} is below what rounding may make of the value ({error:.3e}: the bound of \
-                 the integrand's evaluations over the interval{}), which more points cannot reduce",
-                precision.map_or(String::new(), |p| format!(", with the GPU's in {p}"))
-            )),
-        ),
-        (false, _) => (done.reached, done.why),
+    let (met, why) = if done.reached && error > target {
+        let gpu = run
+            .float_precision()
+            .map_or(String::new(), |p| format!(", with the GPU's in {p}"));
+        let why = format!(
+            "the target {target:.3e} is below what rounding may make of the value ({error:.3e}: the bound of the \
+             integrand's evaluations over the interval{gpu}), which more points cannot reduce"
+        );
+        (false, Some(why))
+    } else {
+        (done.reached, done.why)
     };
     Ok(Outcome {
         value: run.output.value,

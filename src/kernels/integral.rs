@@ -641,6 +641,23 @@ pub(crate) fn hex(text: &str) -> String {
     text.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The text whose UTF-8 bytes `hex` is the hexadecimal of ([`hex`] read back), if it is.
+pub(crate) fn unhex(hex: &str) -> Option<String> {
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .collect();
+    String::from_utf8(bytes?).ok()
+}
+
+/// The `f64` whose bits `text` is, written as `0x` and hexadecimal digits (how a problem line keeps a
+/// number exactly), if it is.
+pub(crate) fn real_from_bits(text: &str) -> Option<f64> {
+    text.strip_prefix("0x")
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        .map(f64::from_bits)
+}
+
 impl Wire for IntegralPartial {
     const WORDS: usize = 2 * ExactSum::WORDS + 1;
     fn to_words(&self) -> Vec<u64> {

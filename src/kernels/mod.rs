@@ -5,8 +5,8 @@ mod leibniz;
 mod monte_carlo;
 mod simpson;
 
-pub(crate) use integral::hex;
 pub use integral::{IntegralEstimate, IntegralPartial, MonteCarloIntegral};
+pub(crate) use integral::{hex, real_from_bits, unhex};
 pub use leibniz::{Leibniz, LeibnizEstimate};
 pub(crate) use monte_carlo::BLOCK_SAMPLES;
 pub use monte_carlo::{Hits, MonteCarloPi, PiEstimate};
@@ -65,21 +65,8 @@ impl Builtin {
             text.parse::<u64>()
                 .map_err(|_| refused(format!("'{text}' is not a count")))
         };
-        let real = |text: &str| {
-            text.strip_prefix("0x")
-                .and_then(|hex| u64::from_str_radix(hex, 16).ok())
-                .map(f64::from_bits)
-                .ok_or_else(|| refused(format!("'{text}' is not a number's bits")))
-        };
-        let text = |hex: &str| {
-            let bytes: Option<Vec<u8>> = (0..hex.len())
-                .step_by(2)
-                .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
-                .collect();
-            bytes
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .ok_or_else(|| refused(format!("'{hex}' is not the hexadecimal of a text")))
-        };
+        let real = |text: &str| real_from_bits(text).ok_or_else(|| refused(format!("'{text}' is not a number's bits")));
+        let text = |hex: &str| unhex(hex).ok_or_else(|| refused(format!("'{hex}' is not the hexadecimal of a text")));
         let kernel = match kernel {
             "simpson" if expression => {
                 take("f")?;

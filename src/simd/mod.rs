@@ -160,11 +160,6 @@ pub(crate) trait Lanes: Copy + Instructions {
     /// A per-lane condition.
     type Mask: Copy;
 
-    /// Whether the lanes have fused multiply-adds: then [`add_mul_exact`](Lanes::add_mul_exact) is one
-    /// (on the multiplier; without, writing `a + b·1` for `a + b` only adds work), and
-    /// [`mul_sub_fused`](Lanes::mul_sub_fused) rounds once.
-    const FUSED: bool = false;
-
     /// Whether a loop that computes values a chunk at a time (an expression's program) should hand each
     /// value on (to a sum) as soon as it is computed, or all of them after the chunk. As computed, the
     /// sum's work overlaps the computing, which pays where the computing is slow (the portable lanes:
@@ -172,6 +167,11 @@ pub(crate) trait Lanes: Copy + Instructions {
     /// which pays where it is fast (AVX-512 and AVX2, where as computed the state goes through memory at
     /// every value: 0.72 against 0.88).
     const SINK_AS_COMPUTED: bool = false;
+    /// Whether the lanes have fused multiply-adds: then [`add_mul_exact`](Lanes::add_mul_exact) is one
+    /// (on the multiplier; without, writing `a + b·1` for `a + b` only adds work), and
+    /// [`mul_sub_fused`](Lanes::mul_sub_fused) rounds once.
+    const FUSED: bool = false;
+
     /// The token that this value proves exists.
     #[inline(always)]
     fn token(self) -> Token<Self> {
