@@ -4,11 +4,13 @@
 //!   most the target; the blocks already done are kept, so the result is the one a fixed-`N` run with the
 //!   `N` reached gives, hit for hit.
 //! - Simpson doubles `n` (from 1024) until Richardson's estimate is at most the target **and** the rule is
-//!   seen converging at its order or faster: the estimate shrank by a factor of 12 to 80 at each of the last
-//!   three doublings, the three within a factor of 2 of each other (16 at order 4; 64 where the `h^4` term
-//!   vanishes), or the estimate was at the rounding of the value (4 units of its last place) at each of
-//!   the last three doublings: the rule agrees with itself to rounding at three resolutions. An estimate outside that regime (an oscillation the points do not resolve, say)
-//!   is not trusted, however small. Once converging, a run whose estimate no longer halves means rounding
+//!   seen converging at one order: the estimate shrank by a factor of 12 to 80 at each of the last three
+//!   doublings, the three within a factor of 2 of each other (16 at order 4; 64 where the `h^4` term
+//!   vanishes), or by a factor `r` of 2 to 12 within `√2` of each other (a slower order, as for `sqrt(x)`,
+//!   whose error is then taken as `2|S_n − S_{n/2}|/(r − 1)`, not `/15`), or the estimate was at the rounding of the
+//!   value (4 units of its last place, or the floor of what rounding may make of it) at each of the last
+//!   three doublings: the rule agrees with itself to rounding at three resolutions. An estimate outside
+//!   that regime (an oscillation the points do not resolve, say) is not trusted, however small. Once converging, a run whose estimate no longer halves means rounding
 //!   has taken over: the best trusted run is returned, marked as not reaching the target.
 //! - Leibniz computes `N` from its truncation bound `4/(2N+1)` and runs once.
 //!
@@ -356,7 +358,7 @@ pub fn simpson_to_error<F: SimpsonIntegrand + Clone>(
         max_elements: None,
         floor: 0.0,
     };
-    simpson_to_goal(engine, f, a, b, &goal, choice.into(), control).map(|(run, _)| run)
+    simpson_to_goal(engine, f, a, b, &goal, choice.into(), control).map(|done| done.done)
 }
 
 /// [`simpson_to_error`] towards a [`Goal`] (its `z` unused: Richardson's estimate is the error), with
@@ -371,7 +373,7 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
     goal: &Goal<'_>,
     choice: Choice,
     control: &Control,
-) -> Result<(TargetRun<SimpsonEstimate>, u64)> {
+) -> Result<SimpsonDone> {
     let start = Instant::now();
     let mut n = 1024u64;
     // Evaluations of f by the runs completed.
@@ -382,25 +384,26 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
     // Whether each estimate was at the rounding of its value (4 units of its last place or less): `S_n`
     // and `S_{n/2}` agreeing to rounding at three doublings in a row is convergence whatever the order.
     let mut settled: Vec<bool> = Vec::new();
-    // The best run whose estimate was trusted.
-    let mut best: Option<Run<SimpsonEstimate>> = None;
-    // The last run completed.
-    let mut last: Option<Run<SimpsonEstimate>> = None;
+    // The best run whose estimate was trusted, and the last run completed, each with its error (Richardson's
+    // estimate at the order seen).
+    let mut best: Option<(Run<SimpsonEstimate>, f64)> = None;
+    let mut last: Option<(Run<SimpsonEstimate>, f64)> = None;
     // Doublings since the estimate was last trusted, once it has been.
     let mut untrusted_since = 0;
     // The smallest estimate so far, and doublings since one fell below a quarter of it.
     let (mut smallest, mut stale) = (f64::INFINITY, 0);
     // Where the evaluations or the time ran out: the best trusted run, or else the last one.
-    let short = |best: Option<Run<SimpsonEstimate>>, last: Option<Run<SimpsonEstimate>>, evals: u64, why: &str| {
+    type Rated = Option<(Run<SimpsonEstimate>, f64)>;
+    let short = |best: Rated, last: Rated, evals: u64, why: &str| {
         let trusted = best.is_some();
-        best.or(last).map(|mut run| {
+        best.or(last).map(|(mut run, error)| {
             run.elapsed = start.elapsed();
             let estimate = if trusted { "" } else { ", not trusted" };
             let why = format!(
-                "{why} after {evals} evaluations; the best run has {} intervals (estimate {:.3e}{estimate})",
-                run.output.intervals, run.output.error_estimate
+                "{why} after {evals} evaluations; the best run has {} intervals (estimate {error:.3e}{estimate})",
+                run.output.intervals
             );
-            (TargetRun::missed(run, why), evals)
+            SimpsonDone::missed(run, why, evals, error)
         })
     };
     let too_soon =
@@ -428,22 +431,26 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
             if control.timed_out() {
                 return short(best, last, evals, "the time limit was reached").ok_or_else(too_soon);
             }
-            return Ok((TargetRun::reached(run), evals));
+            let error = run.output.error_estimate;
+            return Ok(SimpsonDone::reached(run, evals, error));
         }
         evals = evals.saturating_add(n + 1);
         // A value or estimate that is not finite stays so at every further doubling (the points of `n` are
         // among those of `2n`, and an integral beyond the f64 range stays beyond it): an error now, not
         // doublings up to 2^53 intervals.
         kernel.check(&run.output)?;
-        let estimate = run.output.error_estimate;
         let target = (goal.tolerance)(run.output.value);
-        estimates.push(estimate);
+        estimates.push(run.output.error_estimate);
         // The value itself is rounded to the run's precision: a target below half its last place is out
         // of reach, however small the estimate.
         let precision = run.float_precision();
         let resolution = unit_roundoff(precision.unwrap_or(Precision::F64)) * run.output.value.abs();
-        settled.push(estimate <= 4.0 * resolution);
-        let trusted = converging(&estimates) || settled.ends_with(&[true; 3]);
+        // At the rounding of the value, or below what rounding may make of it: more points cannot tell.
+        settled.push(run.output.error_estimate <= (4.0 * resolution).max(goal.floor));
+        let order = converging(&estimates);
+        let trusted = order.is_some() || settled.ends_with(&[true; 3]);
+        // Richardson's estimate at the order the doublings show.
+        let estimate = run.output.error_estimate * order.unwrap_or(1.0);
         if trusted && estimate <= target.max(goal.floor) {
             if target < resolution {
                 let why = format!(
@@ -452,7 +459,7 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
                     precision.map_or("f64".to_owned(), |p| p.to_string()),
                     run.output.intervals
                 );
-                return Ok((TargetRun::missed(run, why), evals));
+                return Ok(SimpsonDone::missed(run, why, evals, estimate));
             }
             if target < goal.floor {
                 let why = format!(
@@ -461,25 +468,24 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
                      with {} intervals",
                     goal.floor, run.output.intervals
                 );
-                return Ok((TargetRun::missed(run, why), evals));
+                return Ok(SimpsonDone::missed(run, why, evals, estimate));
             }
-            return Ok((TargetRun::reached(run), evals));
+            return Ok(SimpsonDone::reached(run, evals, estimate));
         }
         // At the value's rounding three doublings running, above the target: more points cannot shrink the
         // estimate (rounding limits it), so the run ends here with the best of the runs.
         if settled.ends_with(&[true; 3]) {
-            let best = match best {
-                Some(best) if best.output.error_estimate <= estimate => best,
-                _ => run,
+            let (best, error) = match best {
+                Some((best, error)) if error <= estimate => (best, error),
+                _ => (run, estimate),
             };
             let why = format!(
-                "the estimate stopped shrinking at {:.3e} with {} intervals: it is at the rounding of the value in \
-                 {} ({resolution:.3e}, half its last place), which more points cannot reduce",
-                best.output.error_estimate,
+                "the estimate stopped shrinking at {error:.3e} with {} intervals: it is at the rounding of the value \
+                 in {} ({resolution:.3e}, half its last place), which more points cannot reduce",
                 best.output.intervals,
                 precision.map_or("f64".to_owned(), |p| p.to_string()),
             );
-            return Ok((TargetRun::missed(best, why), evals));
+            return Ok(SimpsonDone::missed(best, why, evals, error));
         }
         if estimate < smallest / 4.0 || smallest.is_infinite() {
             stale = 0;
@@ -491,17 +497,16 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
         // do not resolve the integrand and will not soon (an oscillation far beyond them, a spike).
         if best.is_none() && stale >= 8 {
             let why = format!(
-                "the rule is not converging in {}: its estimate has not shrunk in eight doublings, up to {} \
-                 intervals (last estimate {:.3e}, not trusted)",
+                "the rule is not converging in {}: its estimate has not shrunk four-fold in eight doublings, up \
+                 to {} intervals (last estimate {estimate:.3e}, not trusted)",
                 precision.map_or("f64".to_owned(), |p| p.to_string()),
                 run.output.intervals,
-                run.output.error_estimate
             );
-            return Ok((TargetRun::missed(run, why), evals));
+            return Ok(SimpsonDone::missed(run, why, evals, estimate));
         }
         if trusted {
-            if best.as_ref().is_none_or(|b| estimate < b.output.error_estimate) {
-                best = Some(run.clone());
+            if best.as_ref().is_none_or(|(_, error)| estimate < *error) {
+                best = Some((run.clone(), estimate));
             }
             untrusted_since = 0;
         } else if best.is_some() {
@@ -511,60 +516,96 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
         // Converging once, then not for two doublings: the estimate stopped shrinking at the rule's order,
         // which past convergence means rounding (in the function values or the precision) has taken over.
         if untrusted_since >= 2
-            && let Some(best) = best
+            && let Some((best, error)) = best
         {
             let why = format!(
-                "the estimate stopped shrinking at {:.3e} with {} intervals (rounding in {precision} limits it)",
-                best.output.error_estimate, best.output.intervals
+                "the estimate stopped shrinking at {error:.3e} with {} intervals (rounding in {precision} limits it)",
+                best.output.intervals
             );
-            return Ok((TargetRun::missed(best, why), evals));
+            return Ok(SimpsonDone::missed(best, why, evals, error));
         }
         if n.saturating_mul(2) > MAX_FLOAT_ELEMENTS {
             let converged = best.is_some();
-            let best = best.unwrap_or(run);
+            let (best, error) = best.unwrap_or((run, estimate));
             let why = if converged {
                 format!(
-                    "the estimate reached {:.3e} with {} intervals, the most allowed (2^53)",
-                    best.output.error_estimate, best.output.intervals
+                    "the estimate reached {error:.3e} with {} intervals, the most allowed (2^53)",
+                    best.output.intervals
                 )
             } else {
                 format!(
-                    "the rule was never seen converging at its order, up to {} intervals; the last estimate ({:.3e}) \
-                     cannot be trusted",
-                    best.output.intervals, best.output.error_estimate
+                    "the rule was never seen converging at its order, up to {} intervals; the last estimate \
+                     ({error:.3e}) cannot be trusted",
+                    best.output.intervals
                 )
             };
-            return Ok((TargetRun::missed(best, why), evals));
+            return Ok(SimpsonDone::missed(best, why, evals, error));
         }
-        last = Some(run);
+        last = Some((run, estimate));
         n *= 2;
     }
 }
 
-/// Whether the last estimates show Simpson's rule converging at its order or faster: each of the last
-/// three doublings divided the estimate by a factor between 12 and 80 (16 in the limit for order 4, 64
-/// where the `h^4` term vanishes, as when the third derivative is equal at both ends), the three factors
-/// within a factor of 2 of each other (one order, settled), or the estimate is exactly 0 twice running
-/// (the rule is exact, as for cubics). At an order above 4, Richardson's estimate `|S_n − S_{n/2}|/15`
-/// overstates the error (which is then about `|S_n − S_{n/2}|/63`), so trusting it there is safe. Three
-/// doublings, because estimates from points that do not resolve the integrand vary erratically and two
-/// ratios near 16 in a row happen by chance.
-fn converging(estimates: &[f64]) -> bool {
+/// What [`simpson_to_goal`] ends with: the run, the evaluations spent over every doubling, and the error
+/// of the run's value: Richardson's estimate at the order the doublings showed (`|S_n − S_{n/2}|/15` at
+/// order 4, more at a slower order), which the run's own `error_estimate` (the `/15` of a run of that
+/// size, bit for bit) may understate.
+pub(crate) struct SimpsonDone {
+    pub done: TargetRun<SimpsonEstimate>,
+    pub evals: u64,
+    pub error: f64,
+}
+
+impl SimpsonDone {
+    fn reached(run: Run<SimpsonEstimate>, evals: u64, error: f64) -> Self {
+        SimpsonDone {
+            done: TargetRun::reached(run),
+            evals,
+            error,
+        }
+    }
+
+    fn missed(run: Run<SimpsonEstimate>, why: String, evals: u64, error: f64) -> Self {
+        SimpsonDone {
+            done: TargetRun::missed(run, why),
+            evals,
+            error,
+        }
+    }
+}
+
+/// Whether the last estimates show Simpson's rule converging at one order, and if so the factor that
+/// turns Richardson's estimate `|S_n − S_{n/2}|/15` (the error at order 4) into the error at the order
+/// seen. Three doublings, because estimates from points that do not resolve the integrand vary
+/// erratically and two ratios near one value in a row happen by chance.
+///
+/// - Order 4 or faster: each of the last three doublings divided the estimate by a factor between 12 and
+///   80 (16 in the limit for order 4, 64 where the `h^4` term vanishes, as when the third derivative is
+///   equal at both ends), the three factors within a factor of 2 of each other; the estimate stands (at an
+///   order above 4 it overstates the error, which is then about `|S_n − S_{n/2}|/63`). Or the estimate is
+///   exactly 0 twice running (the rule is exact, as for cubics).
+/// - A slower order `p ≥ 1` (an integrand whose derivatives are unbounded at an end, as `sqrt(x)` or
+///   `x^1.5`): the three factors `r` between 2 and 12, within a factor of `√2` of each other (half an
+///   order); the error of `S_n` is then about `|S_n − S_{n/2}|/(r − 1)`, taken at the smallest of the
+///   three and doubled (the order is inferred, not known: at `x^1.5` the undoubled estimate fell 0.1%
+///   short of the actual error).
+fn converging(estimates: &[f64]) -> Option<f64> {
     if let [.., e1, e2] = estimates
         && *e1 == 0.0
         && *e2 == 0.0
     {
-        return true;
+        return Some(1.0);
     }
     let [.., e0, e1, e2, e3] = estimates else {
-        return false;
+        return None;
     };
     let ratio = |before: f64, after: f64| (after > 0.0).then(|| before / after);
-    let (Some(r1), Some(r2), Some(r3)) = (ratio(*e0, *e1), ratio(*e1, *e2), ratio(*e2, *e3)) else {
-        return false;
-    };
+    let (r1, r2, r3) = (ratio(*e0, *e1)?, ratio(*e1, *e2)?, ratio(*e2, *e3)?);
     let (low, high) = (r1.min(r2).min(r3), r1.max(r2).max(r3));
-    low >= 12.0 && high <= 80.0 && high <= 2.0 * low
+    if low >= 12.0 && high <= 80.0 && high <= 2.0 * low {
+        return Some(1.0);
+    }
+    (low >= 2.0 && low < 12.0 && high <= std::f64::consts::SQRT_2 * low).then(|| 2.0 * 15.0 / (low - 1.0))
 }
 
 /// The Leibniz series with the fewest terms `N` whose truncation bound `4/(2N+1)` is at most `target`.
@@ -604,20 +645,30 @@ mod tests {
     }
 
     #[test]
-    fn convergence_needs_two_doublings_at_the_rules_order() {
-        assert!(!converging(&[1e-3]));
-        assert!(!converging(&[1e-3, 6e-5, 3.9e-6]));
-        assert!(converging(&[1e-3, 6.2e-5, 3.9e-6, 2.4e-7]));
-        assert!(!converging(&[1e-3, 6.2e-5, 3e-5, 1.9e-6]));
-        assert!(!converging(&[1e-3, 6.2e-5, 3.9e-6, 4.5e-7]));
-        assert!(!converging(&[1e-2, 1e-3, 2e-3, 1.2e-4]));
-        assert!(converging(&[7.0, 0.0, 0.0]));
-        assert!(!converging(&[1e-3, 6.2e-5, 3.9e-6, 0.0]));
+    fn convergence_needs_three_doublings_at_one_order() {
+        let trusted = |e: &[f64]| converging(e).is_some();
+        assert!(!trusted(&[1e-3]));
+        assert!(!trusted(&[1e-3, 6e-5, 3.9e-6]));
+        assert_eq!(converging(&[1e-3, 6.2e-5, 3.9e-6, 2.4e-7]), Some(1.0));
+        assert!(!trusted(&[1e-3, 6.2e-5, 3e-5, 1.9e-6]));
+        assert!(!trusted(&[1e-3, 6.2e-5, 3.9e-6, 4.5e-7]));
+        assert!(!trusted(&[1e-2, 1e-3, 2e-3, 1.2e-4]));
+        assert_eq!(converging(&[7.0, 0.0, 0.0]), Some(1.0));
+        assert!(!trusted(&[1e-3, 6.2e-5, 3.9e-6, 0.0]));
         // Order 6 (the h^4 term vanishes): trusted; an order that changes from one doubling to the next,
         // or a fall too steep for any order of the rule, not.
-        assert!(converging(&[1e-3, 1.6e-5, 2.5e-7, 3.9e-9]));
-        assert!(!converging(&[1e-3, 6.2e-5, 1e-6, 1.6e-8]));
-        assert!(!converging(&[1e-3, 1e-5, 1e-7, 1e-9]));
+        assert_eq!(converging(&[1e-3, 1.6e-5, 2.5e-7, 3.9e-9]), Some(1.0));
+        assert!(!trusted(&[1e-3, 6.2e-5, 1e-6, 1.6e-8]));
+        assert!(!trusted(&[1e-3, 1e-5, 1e-7, 1e-9]));
+        // Order 1.5 (sqrt(x) at 0): trusted, the error 2|S_n − S_{n/2}|/(r − 1) at the smallest factor r, not
+        // the /15 of order 4.
+        let r = 2f64.powf(1.5);
+        let factor = converging(&[1.0, 1.0 / r, 1.0 / (r * r), 1.0 / (r * r * r * 1.01)]);
+        assert!(factor.is_some_and(|f| (f - 30.0 / (r - 1.0)).abs() < 1e-12));
+        // Factors that wander by more than half an order (a kink the doublings move across), or below 2,
+        // are no order.
+        assert!(!trusted(&[1.0, 0.25, 0.1, 0.0125]));
+        assert!(!trusted(&[1.0, 0.6, 0.36, 0.216]));
     }
 
     #[test]

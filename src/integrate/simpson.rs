@@ -147,7 +147,7 @@ where
         });
         return Ok(Outcome {
             value: run.output.value,
-            error: floored(&run, &kernel, rounding),
+            error: floored(&run, &kernel, rounding, run.output.error_estimate),
             evals: run.elements,
             size: run.output.intervals,
             met: true,
@@ -172,11 +172,12 @@ where
         max_elements: Some(job.max_evals),
         floor: rounding.unwrap_or(0.0),
     };
-    let (done, evals) = simpson_to_goal(job.engine, f.clone(), a, b, &goal, job.choice, job.control)?;
+    let crate::target::SimpsonDone { done, evals, error } =
+        simpson_to_goal(job.engine, f.clone(), a, b, &goal, job.choice, job.control)?;
     let run = done.run;
     let kernel = Kernel::new(f, a, b, run.output.intervals)?;
     kernel.check(&run.output)?;
-    let error = floored(&run, &kernel, rounding);
+    let error = floored(&run, &kernel, rounding, error);
     let target = tolerance.at(run.output.value);
     // The rule stopped at the floor of the CPU's rounding already; a GPU's rounding may raise it past the
     // target.
@@ -254,15 +255,17 @@ fn evaluation_rounding<F: SimpsonIntegrand>(f: &F, a: f64, b: f64) -> Option<f64
     floor.is_finite().then_some(floor)
 }
 
-/// Richardson's estimate, but never below what rounding alone may make of the value: half its last place
+/// Richardson's `estimate` (at the order the doublings showed), but never below what rounding alone may make of the value: half its last place
 /// in the run's precision, `rounding` (the CPU's evaluations, [`evaluation_rounding`]), and where the GPU
 /// computed, the bound of its distance from the CPU's value.
-fn floored<F: SimpsonIntegrand>(run: &Run<SimpsonEstimate>, kernel: &Kernel<F>, rounding: Option<f64>) -> f64 {
+fn floored<F: SimpsonIntegrand>(
+    run: &Run<SimpsonEstimate>,
+    kernel: &Kernel<F>,
+    rounding: Option<f64>,
+    estimate: f64,
+) -> f64 {
     let precision = run.float_precision();
     let gpu = precision.and_then(|p| kernel.gpu_bound(p)).unwrap_or(0.0);
     let last_place = unit_roundoff(precision.unwrap_or(Precision::F64)) * run.output.value.abs();
-    run.output
-        .error_estimate
-        .max(last_place)
-        .max(rounding.unwrap_or(0.0) + gpu)
+    estimate.max(last_place).max(rounding.unwrap_or(0.0) + gpu)
 }

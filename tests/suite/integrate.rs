@@ -749,3 +749,42 @@ pub(crate) fn simpson_never_states_an_error_below_its_rounding() {
         }
     }
 }
+
+pub(crate) fn simpson_trusts_a_slower_order_it_sees_settled() {
+    // Unbounded derivatives at an end: Simpson converges at order 1.5 (sqrt), 2.5 (x^1.5) or 1.2 (x^0.2),
+    // not 4. Each reaches its tolerance within its stated error, which is not Richardson's /15.
+    for (f, exact, rtol) in [
+        ("sqrt(x)", 2.0 / 3.0, 1e-10),
+        ("x^1.5", 0.4, 1e-12),
+        ("x^0.2", 1.0 / 1.2, 1e-8),
+    ] {
+        let problem = Problem::expr(f, &[(0.0, 1.0)]).unwrap();
+        let run = answer(&Request::new(problem).rtol(rtol), Backend::Rayon, 2);
+        assert_eq!(run.reached, Some(true), "{f}: {:?}", run.why);
+        let actual = (run.value - exact).abs();
+        assert!(
+            actual <= run.error,
+            "{f}: {} is {actual:e} off, stated {:e}",
+            run.value,
+            run.error
+        );
+        assert!(run.error <= rtol * exact, "{f}: {:e}", run.error);
+        let richardson = run.run["error_estimate"].as_f64().unwrap();
+        assert!(
+            run.error > 2.0 * richardson,
+            "{f}: {:e} against /15's {richardson:e}",
+            run.error
+        );
+    }
+    // An integral of 0 to a relative tolerance: below what rounding may make of it, said so (it was
+    // refused as not shrinking once the doublings agreed to rounding).
+    let problem = Problem::expr("cos(2*pi*1024*x)", &[(0.0, 1.0)]).unwrap();
+    let run = answer(&Request::new(problem).rtol(1e-10), Backend::Rayon, 2);
+    assert_eq!(run.reached, Some(false));
+    assert!(
+        run.why.as_deref().unwrap_or_default().contains("rounding"),
+        "{:?}",
+        run.why
+    );
+    assert!(run.value.abs() <= run.error, "{} ± {:e}", run.value, run.error);
+}
