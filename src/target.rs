@@ -605,7 +605,7 @@ fn converging(estimates: &[f64]) -> Option<f64> {
     if low >= 12.0 && high <= 80.0 && high <= 2.0 * low {
         return Some(1.0);
     }
-    (low >= 2.0 && low < 12.0 && high <= std::f64::consts::SQRT_2 * low).then(|| 2.0 * 15.0 / (low - 1.0))
+    ((2.0..12.0).contains(&low) && high <= std::f64::consts::SQRT_2 * low).then(|| 2.0 * 15.0 / (low - 1.0))
 }
 
 /// The Leibniz series with the fewest terms `N` whose truncation bound `4/(2N+1)` is at most `target`.
