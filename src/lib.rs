@@ -53,6 +53,7 @@ pub mod rng;
 mod schedule;
 mod shaders;
 mod simd;
+pub mod singular;
 // The numbers people type, parsed and written as the command line and Python do: their front ends'
 // shared helpers, not part of the library's interface.
 #[doc(hidden)]

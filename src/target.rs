@@ -22,6 +22,7 @@ use crate::control::Control;
 use crate::dispatch::Choice;
 use crate::kernels::{
     Leibniz, LeibnizEstimate, MAX_FLOAT_ELEMENTS, MonteCarloPi, PiEstimate, Simpson, SimpsonEstimate, SimpsonIntegrand,
+    blind, zero_spread,
 };
 use crate::program::{Precision, unit_roundoff};
 use crate::validate::Verify;
@@ -60,28 +61,6 @@ pub const MAX_TARGET_SAMPLES: u64 = 1 << 62;
 
 /// Most samples a Monte Carlo run without a budget draws while its estimate is [`blind`].
 const MAX_ZERO_SPREAD_SAMPLES: u64 = 1 << 32;
-
-/// Whether a Monte Carlo estimate's spread says nothing about its error: one point (no spread), or points
-/// that all gave 0 (their sums of `f` and `f²` are exactly 0: a peak they all missed), for an integrand
-/// not known to be constant. (Equal values other than 0 are not told apart from a spread that rounded
-/// to 0.)
-pub(crate) fn blind(estimate: &crate::kernels::IntegralEstimate, constant: bool) -> bool {
-    !constant && (estimate.samples <= 1 || (estimate.std_error == 0.0 && estimate.mean == 0.0))
-}
-
-/// Why a [`blind`] estimate of `samples` points is no error of 0: the integrand may differ from 0 on a
-/// region the points did not meet, and the chance that `N` points all miss a region of a fraction `p` of
-/// the box is `(1−p)^N`, at least 5% for `p` up to about `3/N`.
-pub(crate) fn zero_spread(samples: u64) -> String {
-    match samples {
-        0 | 1 => "one point has no spread: its error is unknown".to_owned(),
-        _ => format!(
-            "all {samples} points gave 0, so their spread says nothing about the error: the integrand may \
-             differ from 0 on a region they missed (at 95%, one of up to {:.1e} of the box)",
-            (3.0 / samples as f64).min(1.0)
-        ),
-    }
-}
 
 fn check_target(target: f64) -> Result<()> {
     if target.is_finite() && target > 0.0 {
@@ -322,6 +301,95 @@ pub(crate) fn integral_to_goal(
         return Ok(TargetRun::missed(run, why));
     }
     Ok(TargetRun::reached(run))
+}
+
+/// The order at or above which a fixed-size Simpson run's two estimates show the rule in its regime (a
+/// fall by 12 per doubling, as a run to a tolerance accepts).
+const SIMPSON_REGIME_ORDER: f64 = 3.58;
+
+/// Why the error estimate of a fixed-size Simpson run (`run`, of `kernel`) cannot be trusted, if it
+/// cannot. Richardson's `|S_n − S_{n/2}|/15` is the error only where the rule converges at its order 4;
+/// a run of a quarter of the intervals (a quarter more work, on the same backend) gives the estimate
+/// one level coarser, `|S_{n/4} − S_{n/8}|/15`, and the order their ratio shows must be at least 3.58
+/// (a fall by 12 per doubling, as [`simpson_to_error`] asks three times). Estimates at the rounding of
+/// the value (4 units of its last place) at both sizes, or 0 at both (the rule is exact, as for a cubic),
+/// need no order, but a value of 0 from points that all gave 0 is no evidence. An interrupted run,
+/// or one of fewer than 16 intervals, is not checked (`None` for the first; a reason for the second).
+///
+/// ```
+/// use hetero::{Backend, Control, Engine, kernels::{Function, Simpson}, target::simpson_doubt};
+///
+/// let engine = Engine::with_threads(2)?;
+/// // x^1000000 with 1000 intervals: every point but the last is 0; the estimate is 15x too small.
+/// let kernel = Simpson::new(Function::poly(1_000_000)?, 0.0, 1.0, 1000)?;
+/// let run = engine.run(&kernel, Backend::Rayon)?;
+/// assert!(simpson_doubt(&engine, &kernel, &run, Backend::Rayon, &Control::new())?.is_some());
+/// let kernel = Simpson::new(Function::Exp, 0.0, 1.0, 1000)?;
+/// let run = engine.run(&kernel, Backend::Rayon)?;
+/// assert_eq!(simpson_doubt(&engine, &kernel, &run, Backend::Rayon, &Control::new())?, None);
+/// # Ok::<(), hetero::Error>(())
+/// ```
+pub fn simpson_doubt<F: SimpsonIntegrand + Clone>(
+    engine: &Engine,
+    kernel: &Simpson<F>,
+    run: &Run<SimpsonEstimate>,
+    choice: impl Into<Choice>,
+    control: &Control,
+) -> Result<Option<String>> {
+    if run.interrupted {
+        return Ok(None);
+    }
+    let n = run.output.intervals;
+    if n < 16 {
+        return Ok(Some(format!(
+            "with {n} intervals the estimate cannot be checked against a coarser one (16 or more are needed)"
+        )));
+    }
+    let (a, b) = kernel.bounds();
+    let coarse = Simpson::new(kernel.integrand().clone(), a, b, n / 4)?;
+    // The run's result stands whatever befalls its check.
+    let check = match engine.run_with(&coarse, choice.into(), control) {
+        Ok(check) if !check.interrupted => check,
+        Ok(_) | Err(Error::Interrupted { .. }) => {
+            return Ok(Some(
+                "its check, a run of a quarter of the intervals, was interrupted".to_owned(),
+            ));
+        }
+        Err(e) => {
+            return Ok(Some(format!(
+                "its check, a run of a quarter of the intervals, failed: {e}"
+            )));
+        }
+    };
+    let fine = run.output.error_estimate;
+    let rough = check.output.error_estimate;
+    if fine == 0.0 && rough == 0.0 && run.output.value == 0.0 {
+        return Ok(Some(format!(
+            "every one of the {} points gave 0, so the rule sees nothing to estimate: a feature between them \
+             (a peak narrower than the spacing) would not show",
+            n + 1
+        )));
+    }
+    let unit = unit_roundoff(run.float_precision().unwrap_or(Precision::F64));
+    let rounding = |e: &SimpsonEstimate| e.error_estimate <= 4.0 * unit * e.value.abs();
+    if (fine == 0.0 && rough == 0.0) || (rounding(&run.output) && rounding(&check.output)) {
+        return Ok(None);
+    }
+    let m = coarse.intervals();
+    let order = (rough / fine).ln() / (n as f64 / m as f64).ln();
+    if order >= SIMPSON_REGIME_ORDER {
+        return Ok(None);
+    }
+    let shown = if order.is_finite() {
+        format!("{order:.2}")
+    } else {
+        "none".to_owned()
+    };
+    Ok(Some(format!(
+        "the rule is not in its regime at {n} intervals: from {m} to {n} its estimate went from {rough:.3e} to \
+         {fine:.3e}, an order of {shown} where Simpson's is 4, so the estimate may be far from the error (a run \
+         to a tolerance finds a size where it holds)"
+    )))
 }
 
 /// Simpson's rule for `f` over `[a, b]`, doubling the intervals from 1024 until Richardson's estimate is

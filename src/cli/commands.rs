@@ -209,6 +209,13 @@ where
     {
         say("warning", &warning);
     }
+    if args.target_error.is_none()
+        && !run.interrupted
+        && let Some(why) = kernel.doubt(&engine, &run, choice, &control)?
+    {
+        say("warning", &format!("the error estimate is not trusted: {why}"));
+        context.doubt = Some(why);
+    }
     if let Some(target) = args.target_error
         && !run.interrupted
         && !reached
@@ -430,6 +437,7 @@ pub(super) fn montecarlo_kernel(a: &MontecarloArgs) -> hetero::Result<MonteCarlo
 pub(super) fn montecarlo(a: &MontecarloArgs, ranks: Option<&Ranks>) -> hetero::Result<Outcome> {
     one_size(a.samples, &a.run)?;
     let kernel = montecarlo_kernel(a)?;
+    kernel.refuse_divergent()?;
     let probe = probe_montecarlo(kernel.integrand().clone(), &a.bounds.0, a.seed)?;
     let (f, bounds, seed) = (kernel.integrand().clone(), a.bounds.0.clone(), a.seed);
     let to_target = move |engine: &Engine, target, choice, control: &Control| {

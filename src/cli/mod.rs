@@ -172,7 +172,11 @@ fn run(cli: Cli, ranks: Option<&ranks::Ranks>) -> hetero::Result<Outcome> {
             one_size(a.intervals, &a.run)?;
             match Integrand::of(&a)? {
                 Integrand::Builtin(function) => simpson(&a, function, ranks),
-                Integrand::Expr(expr) => simpson(&a, expr, ranks),
+                Integrand::Expr(expr) => {
+                    let f = hetero::integrate::Integrand::Expr(expr.clone());
+                    hetero::singular::refuse_divergent(&f, (a.from, a.to))?;
+                    simpson(&a, expr, ranks)
+                }
             }
         }
         Command::Leibniz(a) => {

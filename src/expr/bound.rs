@@ -405,6 +405,32 @@ fn binary(
     })
 }
 
+/// The image of `x` under `sin` or `cos`: the values at its ends, widened to ±1 where a maximum or minimum
+/// may lie inside (with a margin of a few ulps of the largest `|x|` for the rounding of `π`'s multiples).
+fn trig_image(f: MathFunction, x: Interval) -> Interval {
+    use std::f64::consts::{FRAC_PI_2, PI, TAU};
+    if !x.is_finite() || x.hi - x.lo >= TAU {
+        return Interval::new(-1.0, 1.0);
+    }
+    let margin = 8.0 * f64::EPSILON * x.magnitude().max(1.0);
+    // Whether a point c + 2kπ may lie in x.
+    let reaches = |c: f64| {
+        let k = ((x.lo - c) / TAU).floor();
+        (0..3).any(|j| {
+            let p = c + (k + f64::from(j)) * TAU;
+            p >= x.lo - margin && p <= x.hi + margin
+        })
+    };
+    let (g, top, bottom): (fn(f64) -> f64, f64, f64) = match f {
+        MathFunction::Sin => (crate::math::sin, FRAC_PI_2, -FRAC_PI_2),
+        _ => (crate::math::cos, 0.0, PI),
+    };
+    let (a, b) = (g(x.lo), g(x.hi));
+    let hi = if reaches(top) { 1.0 } else { a.max(b) };
+    let lo = if reaches(bottom) { -1.0 } else { a.min(b) };
+    Interval::new(lo, hi)
+}
+
 /// The image of `x` under `f`, and the largest `|f′|` over it; `None` where `f` may not be finite or is
 /// not continuous, or for `sin`, `cos` and `tan` beyond `trig_reach`.
 fn unary(f: MathFunction, x: Interval, trig_reach: f64) -> Option<(Interval, f64)> {
@@ -431,7 +457,7 @@ fn unary(f: MathFunction, x: Interval, trig_reach: f64) -> Option<(Interval, f64
             x.increasing(libm::cbrt),
             1.0 / (3.0 * libm::cbrt(x.mignitude()).powi(2)),
         ),
-        MathFunction::Sin | MathFunction::Cos if m <= trig_reach => (Interval::new(-1.0, 1.0), 1.0),
+        MathFunction::Sin | MathFunction::Cos if m <= trig_reach => (trig_image(f, x), 1.0),
         MathFunction::Tan => {
             // Increasing between poles: none may lie in the interval.
             let pole = |v: f64| ((v - std::f64::consts::FRAC_PI_2) / std::f64::consts::PI).floor();

@@ -277,6 +277,31 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// Whether one interval evaluation bounds the expression of one variable over `[lo, hi]` (no cutting
+    /// into pieces: quick, and enough to tell where it may be unbounded).
+    pub(crate) fn finite_over(&self, lo: f64, hi: f64) -> bool {
+        let input = Bounded {
+            value: Interval::new(lo, hi),
+            error: 0.0,
+        };
+        self.dims == 1 && bound::bound(&self.tree, &[input], &Accuracy::EXACT, &Accuracy::EXACT).is_some()
+    }
+
+    /// The bound of the CPU's rounding in evaluating the expression of one variable at `x`; `None` where
+    /// none is finite.
+    pub(crate) fn rounding_at(&self, x: f64) -> Option<f64> {
+        let input = Bounded {
+            value: Interval::new(x, x),
+            error: 0.0,
+        };
+        (self.dims == 1)
+            .then(|| bound::bound(&self.tree, &[input], &Accuracy::CPU, &Accuracy::EXACT))
+            .flatten()
+            .map(|b| b.error)
+    }
+}
+
 impl std::fmt::Display for Expr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.source)

@@ -15,6 +15,9 @@ use crate::{Control, Engine, Error, Result};
 /// Standard errors in the half-width of a 95% interval.
 const Z95: f64 = 1.96;
 
+/// The points of a run to a tolerance's first size (`crate::target::integral_to_goal`'s).
+const FIRST_POINTS: u64 = 1 << 16;
+
 /// The seed when none is given (the command line's).
 const DEFAULT_SEED: u64 = 42;
 
@@ -77,6 +80,13 @@ impl Method for MonteCarlo {
         let f = job.problem.integrand();
         let bounds = job.problem.domain();
         let seed = job.options.count("seed")?.unwrap_or(DEFAULT_SEED);
+        MonteCarloIntegral::new(f.clone(), bounds, 1, seed)?.refuse_divergent()?;
+        // A variance seen to be infinite: no number of points makes the interval mean anything, so a run to
+        // a tolerance stops at its first size instead of spending the budget.
+        let heavy = match bounds {
+            [range] => crate::singular::infinite_variance(f, *range)?.is_some(),
+            _ => false,
+        };
         let (run, met, why) = match job.tolerance {
             None => {
                 let samples = job.options.size("samples")?.unwrap_or(1);
@@ -88,7 +98,11 @@ impl Method for MonteCarlo {
                 let goal = Goal {
                     z: Z95,
                     tolerance: &|value| tolerance.at(value),
-                    max_elements: Some(job.max_evals),
+                    max_elements: Some(if heavy {
+                        job.max_evals.min(FIRST_POINTS)
+                    } else {
+                        job.max_evals
+                    }),
                     floor: 0.0,
                 };
                 let done = integral_to_goal(job.engine, f, bounds, seed, &goal, job.choice, job.control);
@@ -97,10 +111,11 @@ impl Method for MonteCarlo {
                 (done.run, met, if met { None } else { done.why })
             }
         };
-        // Every point 0, or one point: the spread is no error estimate (unless the integrand is constant).
-        let blind = crate::target::blind(&run.output, f.is_constant());
         let kernel = MonteCarloIntegral::new(f.clone(), bounds, run.output.samples.max(1), seed)?;
         kernel.check(&run.output)?;
+        // Every point 0, or one point, or an infinite variance: the spread is no error estimate.
+        let doubt = kernel.doubt(&run.output)?;
+        let met = met && (job.tolerance.is_none() || doubt.is_none());
         let timed_out = run.interrupted && job.control.timed_out();
         let why = match timed_out {
             true if job.tolerance.is_some() && !met => Some(format!(
@@ -111,7 +126,7 @@ impl Method for MonteCarlo {
                 "the time limit was reached: the value is that of the first {} points",
                 run.output.samples
             )),
-            _ if blind => Some(crate::target::zero_spread(run.output.samples)),
+            _ if doubt.is_some() => doubt.clone(),
             _ => why,
         };
         Ok(Outcome {
@@ -120,7 +135,7 @@ impl Method for MonteCarlo {
             evals: run.output.samples,
             size: run.output.samples,
             met,
-            trusted: !blind,
+            trusted: doubt.is_none(),
             why,
             // A time limit's stop is the goal's end, not an interruption; of a fixed size it is one.
             interrupted: run.interrupted && !(timed_out && job.tolerance.is_some()),

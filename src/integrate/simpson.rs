@@ -92,6 +92,7 @@ impl Method for Simpson {
     }
 
     fn integrate(&self, job: &Job<'_>) -> Result<Answer> {
+        crate::singular::refuse_divergent(job.problem.integrand(), job.problem.domain()[0])?;
         if let Some((map, range)) = Map::of(job.problem.domain())? {
             // An infinite range: the rule over the map's finite range of t.
             let (a, b) = range[0];
@@ -145,14 +146,16 @@ where
                 run.completed, run.blocks
             )
         });
+        // Richardson's estimate holds in the rule's regime only: checked against a quarter of the intervals.
+        let doubt = crate::target::simpson_doubt(job.engine, &kernel, &run, job.choice, job.control)?;
         return Ok(Outcome {
             value: run.output.value,
             error: floored(&run, &kernel, rounding, run.output.error_estimate),
             evals: run.elements,
             size: run.output.intervals,
             met: true,
-            trusted: true,
-            why,
+            trusted: doubt.is_none(),
+            why: why.or(doubt),
             interrupted: run.interrupted,
             backend: run.backend,
             seconds: run.elapsed.as_secs_f64(),

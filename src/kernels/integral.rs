@@ -219,6 +219,38 @@ impl MonteCarloIntegral {
         &self.bounds
     }
 
+    /// An error where the integral diverges, as far as [`crate::singular`] can tell (in one dimension):
+    /// a run would print a number for it.
+    pub fn refuse_divergent(&self) -> Result<()> {
+        match self.bounds[..] {
+            [range] => crate::singular::refuse_divergent(&self.f, range),
+            _ => Ok(()),
+        }
+    }
+
+    /// Why the 95% interval of `output` (a run of this integral) cannot be trusted, if it cannot: one
+    /// point, or points that all gave 0, whose spread says nothing about the error (for an integrand not
+    /// known to be constant); or, in one dimension, an integrand growing at a point fast enough that its
+    /// variance is infinite ([`crate::singular::infinite_variance`]).
+    ///
+    /// ```
+    /// use hetero::{Backend, Engine, expr::Expr, kernels::MonteCarloIntegral};
+    ///
+    /// let heavy = MonteCarloIntegral::new(Expr::parse("x^-0.9", 1)?, &[(0.0, 1.0)], 10_000, 1)?;
+    /// let run = Engine::with_threads(2)?.run(&heavy, Backend::Rayon)?;
+    /// assert!(heavy.doubt(&run.output)?.is_some_and(|why| why.contains("variance")));
+    /// # Ok::<(), hetero::Error>(())
+    /// ```
+    pub fn doubt(&self, output: &IntegralEstimate) -> Result<Option<String>> {
+        if blind(output, self.f.is_constant()) {
+            return Ok(Some(zero_spread(output.samples)));
+        }
+        match self.bounds[..] {
+            [range] => crate::singular::infinite_variance(&self.f, range),
+            _ => Ok(None),
+        }
+    }
+
     /// Points drawn.
     pub fn samples(&self) -> u64 {
         self.samples
@@ -683,6 +715,28 @@ impl crate::kernel::Resumable for MonteCarloIntegral {
     /// bounds as the bits of their `f64`s. A Rust function cannot be named in a file: `None`.
     fn problem(&self) -> Option<String> {
         matches!(self.f, Integrand::Expr(_)).then(|| format!("montecarlo {}", self.problem_line(self.samples)))
+    }
+}
+
+/// Whether a Monte Carlo estimate's spread says nothing about its error: one point (no spread), or points
+/// that all gave 0 (their sums of `f` and `f²` are exactly 0: a peak they all missed), for an integrand
+/// not known to be constant. (Equal values other than 0 are not told apart from a spread that rounded
+/// to 0.)
+pub(crate) fn blind(estimate: &IntegralEstimate, constant: bool) -> bool {
+    !constant && (estimate.samples <= 1 || (estimate.std_error == 0.0 && estimate.mean == 0.0))
+}
+
+/// Why a [`blind`] estimate of `samples` points is no error of 0: the integrand may differ from 0 on a
+/// region the points did not meet, and the chance that `N` points all miss a region of a fraction `p` of
+/// the box is `(1−p)^N`, at least 5% for `p` up to about `3/N`.
+pub(crate) fn zero_spread(samples: u64) -> String {
+    match samples {
+        0 | 1 => "one point has no spread: its error is unknown".to_owned(),
+        _ => format!(
+            "all {samples} points gave 0, so their spread says nothing about the error: the integrand may \
+             differ from 0 on a region they missed (at 95%, one of up to {:.1e} of the box)",
+            (3.0 / samples as f64).min(1.0)
+        ),
     }
 }
 

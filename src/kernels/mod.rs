@@ -6,7 +6,7 @@ mod monte_carlo;
 mod simpson;
 
 pub use integral::{IntegralEstimate, IntegralPartial, MonteCarloIntegral};
-pub(crate) use integral::{hex, real_from_bits, unhex};
+pub(crate) use integral::{blind, hex, real_from_bits, unhex, zero_spread};
 pub use leibniz::{Leibniz, LeibnizEstimate};
 pub(crate) use monte_carlo::BLOCK_SAMPLES;
 pub use monte_carlo::{Hits, MonteCarloPi, PiEstimate};

@@ -806,14 +806,43 @@ pub(crate) fn expressions_from_the_command_line() {
     let out = hetero(&["simpson", "--expr", "x", "-f", "sin"]);
     assert_eq!(out.status.code(), Some(2));
     // A value that is not finite: exit 1, naming a point where it is not.
-    let out = hetero(&["simpson", "--expr", "1/(x-0.5)", "-n", "1000"]);
+    let out = hetero(&["simpson", "--expr", "sqrt(x-0.5)", "-n", "1000"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.starts_with("hetero: error: 1/(x-0.5) is not finite at x = 5e-1"),
+        stderr.starts_with("hetero: error: sqrt(x-0.5) is not finite at x = 0e0"),
         "{stderr}"
     );
     assert!(out.stdout.is_empty());
+    // An integral that diverges, though every point is finite: exit 1, naming where and how fast.
+    for (args, point) in [
+        (&["simpson", "--expr", "1/(x-0.5)", "-n", "1000"][..], "near x = 0.5"),
+        (
+            &["simpson", "--expr", "tan(x)", "--to", "3", "-n", "1e6"][..],
+            "near x = 1.5707963267949",
+        ),
+        (
+            &["montecarlo", "--expr", "1/x^2", "--box", "0:1"][..],
+            "|x|^-2.00 near x = 0",
+        ),
+        (
+            &["integrate", "1/x", "--from", "-1", "--to", "2"][..],
+            "|x|^-1.00 near x = 0",
+        ),
+        (
+            &["integrate", "1/x", "--from", "1", "--to", "inf"][..],
+            "towards x = inf",
+        ),
+    ] {
+        let out = hetero(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(" diverges: ") && stderr.contains(point),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
 }
 
 pub(crate) fn montecarlo_from_the_command_line() {

@@ -233,11 +233,17 @@ pub(crate) fn infinite_ranges_are_mapped_with_the_same_bits_on_every_cpu_backend
         (1.0.into(), "inf".into())
     );
     assert!((done.value - (-1f64).exp()).abs() < 1e-12);
-    // An integral that diverges or oscillates without end is not reached, or not finite.
-    for source in ["1/x", "sin(x)/x^2"] {
-        let request = Request::new(Problem::expr(source, &[(1.0, INF)]).unwrap()).max_evals(1 << 20);
-        assert_eq!(answer(&request, Backend::Rayon, 2).reached, Some(false), "{source}");
-    }
+    // An integral that diverges is refused; one that oscillates without end is not reached.
+    let request = Request::new(Problem::expr("1/x", &[(1.0, INF)]).unwrap()).max_evals(1 << 20);
+    let diverges = integrate(&engine(2), &request.on(Backend::Rayon))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        diverges.contains("diverges") && diverges.contains("towards x = inf"),
+        "{diverges}"
+    );
+    let request = Request::new(Problem::expr("sin(x)/x^2", &[(1.0, INF)]).unwrap()).max_evals(1 << 20);
+    assert_eq!(answer(&request, Backend::Rayon, 2).reached, Some(false));
     let request = Request::new(Problem::expr("exp(x)", &[(INF, -2.0)]).unwrap());
     let diverges = integrate(&engine(1), &request.on(Backend::Serial))
         .unwrap_err()
@@ -787,4 +793,63 @@ pub(crate) fn simpson_trusts_a_slower_order_it_sees_settled() {
         run.why
     );
     assert!(run.value.abs() <= run.error, "{} ± {:e}", run.value, run.error);
+}
+
+pub(crate) fn estimates_outside_their_regime_are_not_trusted() {
+    let fixed = |f: &str, domain: &[(f64, f64)], method: &str, size: (&str, u64)| {
+        let options = Options::new().with(size.0, size.1);
+        let problem = Problem::expr(f, domain).unwrap();
+        answer(
+            &Request::new(problem).method(method).options(options),
+            Backend::Rayon,
+            2,
+        )
+    };
+    // Simpson of a fixed size, checked against a quarter of its intervals: x^1000000 with 1000 intervals
+    // (every point but the last 0; the estimate 15 times too small) and 1/(1+x^2) over [1e10, 1e20] fall
+    // at order 1, not 4; exp(x) is in the regime; a narrow peak that every point misses says nothing.
+    for (f, a, b, n, trusted) in [
+        ("x^1000000", 0.0, 1.0, 1000, false),
+        ("4/(1+x^2)", 1e10, 1e20, 1_000_000, false),
+        ("exp(x)", 0.0, 1.0, 1000, true),
+        ("exp(-((x-0.3)*1e6)^2)", 0.0, 1.0, 1024, false),
+    ] {
+        let run = fixed(f, &[(a, b)], "simpson", ("intervals", n));
+        assert_eq!(run.trusted, trusted, "{f}: {:?}", run.why);
+        assert_eq!(run.why.is_some(), !trusted, "{f}: {:?}", run.why);
+    }
+    // Monte Carlo of x^-0.9 over [0, 1]: a finite integral (10), an infinite variance; x^-0.45's is finite.
+    let heavy = fixed("x^-0.9", &[(0.0, 1.0)], "mc", ("samples", 100_000));
+    assert!(!heavy.trusted);
+    assert!(
+        heavy.why.as_deref().unwrap_or_default().contains("variance"),
+        "{:?}",
+        heavy.why
+    );
+    assert!(fixed("x^-0.45", &[(0.0, 1.0)], "mc", ("samples", 100_000)).trusted);
+    // To a tolerance it stops at its first size, not at the budget.
+    let problem = Problem::expr("x^-0.9", &[(0.0, 1.0)]).unwrap();
+    let run = answer(&Request::new(problem).method("mc").rtol(1e-2), Backend::Rayon, 2);
+    assert_eq!(run.reached, Some(false));
+    assert_eq!(run.evals, 1 << 16);
+    // The commands say so too: a warning, `trusted: false` in JSON, exit 0 (the value stands).
+    for args in [
+        &["simpson", "-f", "poly", "--power", "1000000", "-n", "1000", "--json"][..],
+        &["montecarlo", "--expr", "x^-0.9", "--box", "0:1", "-n", "1e5", "--json"],
+        &["montecarlo", "--expr", "x", "--box", "0:1", "-n", "1", "--json"],
+    ] {
+        let out = hetero(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("warning: the error estimate is not trusted"),
+            "{args:?}: {stderr}"
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["trusted"], false, "{args:?}");
+        assert!(json["untrusted_because"].is_string(), "{args:?}");
+    }
+    let out = hetero(&["simpson", "-f", "exp", "-n", "1000", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json.get("trusted").is_none(), "{json}");
 }

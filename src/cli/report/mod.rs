@@ -26,7 +26,7 @@ use hetero::kernels::{Leibniz, LeibnizEstimate, MonteCarloPi, PiEstimate, Simpso
 pub use hetero::report::Report;
 use hetero::size::{real_text, real_text_17};
 use hetero::validate::{Comparison, Validation, stamp};
-use hetero::{Backend, Run};
+use hetero::{Backend, Choice, Control, Engine, Result, Run};
 
 /// What a report adds to the kernel's own output.
 #[derive(Default)]
@@ -45,6 +45,8 @@ pub struct Context {
     pub auto: bool,
     /// What a saved, resumed or merged result adds.
     pub saved: Option<Saved>,
+    /// Why the error estimate of a fixed-size run is not trusted ([`Text::doubt`]).
+    pub doubt: Option<String>,
 }
 
 /// What a result saved in parts adds to its report.
@@ -64,6 +66,19 @@ pub struct Saved {
 pub trait Text: Report {
     /// The kernel's own lines of text.
     fn text(output: &Self::Output, out: &mut String);
+
+    /// Why the error estimate of `run`, a fixed-size run of this kernel, cannot be trusted, if it cannot
+    /// (a check may run the kernel again, coarser).
+    fn doubt(
+        &self,
+        engine: &Engine,
+        run: &Run<Self::Output>,
+        choice: Choice,
+        control: &Control,
+    ) -> Result<Option<String>> {
+        let _ = (engine, run, choice, control);
+        Ok(None)
+    }
 }
 
 impl Text for MonteCarloPi {
@@ -97,7 +112,7 @@ impl Text for MonteCarloPi {
     }
 }
 
-impl<F: SimpsonIntegrand> Text for Simpson<F> {
+impl<F: SimpsonIntegrand + Clone> Text for Simpson<F> {
     fn text(e: &SimpsonEstimate, out: &mut String) {
         let _ = writeln!(
             out,
@@ -120,6 +135,16 @@ impl<F: SimpsonIntegrand> Text for Simpson<F> {
             }
             None => line(out, "exact", "not known in closed form".to_owned()),
         }
+    }
+
+    fn doubt(
+        &self,
+        engine: &Engine,
+        run: &Run<SimpsonEstimate>,
+        choice: Choice,
+        control: &Control,
+    ) -> Result<Option<String>> {
+        hetero::target::simpson_doubt(engine, self, run, choice, control)
     }
 }
 
@@ -149,6 +174,10 @@ impl Text for MonteCarloIntegral {
                 real_text_17(e.ci95.1)
             ),
         );
+    }
+
+    fn doubt(&self, _: &Engine, run: &Run<IntegralEstimate>, _: Choice, _: &Control) -> Result<Option<String>> {
+        MonteCarloIntegral::doubt(self, &run.output)
     }
 }
 

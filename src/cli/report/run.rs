@@ -40,6 +40,10 @@ fn run_json<K: Text>(kernel: &K, run: &Run<K::Output>, context: &Context) -> Val
             }),
         );
     }
+    if let Some(why) = &context.doubt {
+        map.insert("trusted".to_owned(), json!(false));
+        map.insert("untrusted_because".to_owned(), json!(why));
+    }
     if let Some(target) = context.target_error {
         map.insert("target_error".to_owned(), json!(target));
         if let Some((reached, why)) = &context.target_reached {
@@ -74,6 +78,9 @@ pub fn single<K: Text>(kernel: &K, run: &Run<K::Output>, context: &Context, as_j
         );
     }
     bound_line(&mut out, run.float_precision().and_then(|p| kernel.bound(p)));
+    if let Some(why) = &context.doubt {
+        line(&mut out, "not trusted", why.clone());
+    }
     if let Some(v) = &context.validation {
         let verdict = if v.agree() {
             format!(
