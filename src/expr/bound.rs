@@ -16,12 +16,6 @@
 use super::functions::MathFunction;
 use super::tree::{Binary, Node};
 
-/// Why an expression may have no GPU bound, for the refusal that names the expression and domain: the
-/// cases where [`Expr::bound`](super::Expr::bound) returns none.
-pub(crate) const NO_GPU_BOUND_BECAUSE: &str = "it may not be finite there, or it jumps (<, floor, ceil, atan2 \
-     across the negative x axis) where rounding could move a point across, or sin/cos reach past the GPU's \
-     argument reduction; use a CPU backend";
-
 /// A closed interval `[lo, hi]`; `lo = −∞` and `hi = +∞` where nothing better is known (also when a value
 /// may be NaN).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -279,27 +273,8 @@ pub(crate) fn bound(node: &Node, inputs: &[Bounded], a: &Accuracy, b: &Accuracy)
 /// same guarantee, and much closer to what the worst points reach where `f` combines parts whose worst
 /// points lie apart (`exp(x) / (1 + x²)` over `[−3, 2]`: 300 times closer).
 pub(crate) fn bound_pieces(node: &Node, inputs: &[Bounded], a: &Accuracy, b: &Accuracy) -> Option<Bounded> {
-    let dims = inputs.len();
-    let mut per_side = 1usize;
-    while dims > 0 && (per_side + 1).checked_pow(dims as u32).is_some_and(|p| p <= 4096) && per_side < 256 {
-        per_side += 1;
-    }
-    let pieces = per_side.pow(dims as u32);
     let mut joined: Option<Bounded> = None;
-    let mut piece = vec![inputs[0]; dims];
-    for index in 0..pieces {
-        let mut rest = index;
-        for (k, input) in inputs.iter().enumerate() {
-            let j = rest % per_side;
-            rest /= per_side;
-            let width = (input.value.hi - input.value.lo) / per_side as f64;
-            let lo = input.value.lo + width * j as f64;
-            let hi = if j + 1 == per_side { input.value.hi } else { lo + width };
-            piece[k] = Bounded {
-                value: Interval::new(lo, hi),
-                error: input.error,
-            };
-        }
+    for piece in pieces(inputs) {
         let part = bound(node, &piece, a, b)?;
         joined = Some(match joined {
             None => part,
@@ -313,6 +288,118 @@ pub(crate) fn bound_pieces(node: &Node, inputs: &[Bounded], a: &Accuracy, b: &Ac
         });
     }
     joined
+}
+
+/// The pieces [`bound_pieces`] cuts the box `inputs` into.
+fn pieces(inputs: &[Bounded]) -> impl Iterator<Item = Vec<Bounded>> + '_ {
+    let dims = inputs.len();
+    let mut per_side = 1usize;
+    while dims > 0 && (per_side + 1).checked_pow(dims as u32).is_some_and(|p| p <= 4096) && per_side < 256 {
+        per_side += 1;
+    }
+    (0..per_side.pow(dims as u32)).map(move |index| {
+        let mut rest = index;
+        inputs
+            .iter()
+            .map(|input| {
+                let j = rest % per_side;
+                rest /= per_side;
+                let width = (input.value.hi - input.value.lo) / per_side as f64;
+                let lo = input.value.lo + width * j as f64;
+                let hi = if j + 1 == per_side { input.value.hi } else { lo + width };
+                Bounded {
+                    value: Interval::new(lo, hi),
+                    error: input.error,
+                }
+            })
+            .collect()
+    })
+}
+
+/// Why [`bound_pieces`] finds no bound: the first operation, innermost first, whose bound fails over
+/// the first piece of the box where one does, said in words (`sqrt`'s slope unbounded at 0, a division
+/// by a range holding 0, a comparison whose sides rounding may swap); `None` where there is a bound.
+pub(crate) fn why_unbounded(node: &Node, inputs: &[Bounded], a: &Accuracy, b: &Accuracy) -> Option<String> {
+    pieces(inputs).find_map(|piece| cause(node, &piece, a, b))
+}
+
+/// [`why_unbounded`] over one piece.
+fn cause(node: &Node, inputs: &[Bounded], a: &Accuracy, b: &Accuracy) -> Option<String> {
+    if bound(node, inputs, a, b).is_some() {
+        return None;
+    }
+    let children: Vec<&Node> = match node {
+        Node::Negate(x) | Node::PowerInt(x, _) => vec![x],
+        Node::Binary(_, x, y) => vec![x, y],
+        Node::Call(_, arguments) => arguments.iter().collect(),
+        Node::Number(_) | Node::Variable(_) => Vec::new(),
+    };
+    if let Some(why) = children.iter().find_map(|child| cause(child, inputs, a, b)) {
+        return Some(why);
+    }
+    let range = |k: usize| {
+        children
+            .get(k)
+            .and_then(|child| bound(child, inputs, a, b))
+            .map(|x| {
+                let x = x.value.widened(x.error);
+                format!("[{:.6e}, {:.6e}]", x.lo, x.hi)
+            })
+            .unwrap_or_default()
+    };
+    let largest = a.largest.min(b.largest);
+    Some(match node {
+        Node::Call(f, _) => match f {
+            MathFunction::Sqrt | MathFunction::Cbrt | MathFunction::Asin | MathFunction::Acos => format!(
+                "the slope of {} is unbounded where its argument reaches {} (it spans {}), so no bound on the \
+                 difference of two evaluations exists",
+                f.name(),
+                if matches!(f, MathFunction::Asin | MathFunction::Acos) {
+                    "±1"
+                } else {
+                    "0"
+                },
+                range(0)
+            ),
+            MathFunction::Log | MathFunction::Log2 | MathFunction::Log10 | MathFunction::Log1p => format!(
+                "{} is not finite where its argument reaches {} (it spans {})",
+                f.name(),
+                if *f == MathFunction::Log1p { "-1" } else { "0" },
+                range(0)
+            ),
+            MathFunction::Sin | MathFunction::Cos => format!(
+                "the argument of {} (it spans {}) reaches past the GPU's argument reduction",
+                f.name(),
+                range(0)
+            ),
+            MathFunction::Tan => format!("tan has a pole where its argument spans {}", range(0)),
+            MathFunction::Floor | MathFunction::Ceil => format!(
+                "{} jumps inside its argument's range {}, where rounding could move a point across",
+                f.name(),
+                range(0)
+            ),
+            MathFunction::Atan2 => format!(
+                "atan2 jumps by 2π across the negative x axis, which its arguments (y in {}, x in {}) may reach",
+                range(0),
+                range(1)
+            ),
+            _ => format!(
+                "{} over arguments spanning {} may not be finite or may pass {largest:e}",
+                f.name(),
+                range(0)
+            ),
+        },
+        Node::Binary(Binary::Div, _, _) => format!("a divisor's range {} holds 0", range(1)),
+        Node::Binary(Binary::Less | Binary::LessEqual | Binary::Greater | Binary::GreaterEqual, _, _) => {
+            format!(
+                "a comparison of {} with {} could go either way within rounding (a jump)",
+                range(0),
+                range(1)
+            )
+        }
+        Node::PowerInt(_, k) if *k < 0 => format!("a negative power ({k}) of a range holding 0, {}", range(0)),
+        _ => format!("a value may pass the largest number of the precision ({largest:e})"),
+    })
 }
 
 /// `xᵏ` over `x`.

@@ -43,7 +43,6 @@ mod program;
 mod tree;
 mod wgsl;
 
-pub(crate) use bound::NO_GPU_BOUND_BECAUSE;
 pub use bound::{Accuracy, Bounded, Interval};
 pub use functions::MathFunction;
 
@@ -278,6 +277,14 @@ impl Expr {
 }
 
 impl Expr {
+    /// Why [`Expr::bound`] finds no bound over `inputs`, in words (the operation whose bound fails, and
+    /// the range of its arguments); `None` where there is a bound.
+    pub(crate) fn why_unbounded(&self, inputs: &[Bounded], a: &Accuracy, b: &Accuracy) -> Option<String> {
+        (inputs.len() == self.dims)
+            .then(|| bound::why_unbounded(&self.tree, inputs, a, b))
+            .flatten()
+    }
+
     /// Whether one interval evaluation bounds the expression of one variable over `[lo, hi]` (no cutting
     /// into pieces: quick, and enough to tell where it may be unbounded).
     pub(crate) fn finite_over(&self, lo: f64, hi: f64) -> bool {

@@ -363,3 +363,39 @@ fn work_grows_with_the_operations() {
     let with = Expr::parse_with("exp(-a*x)", 1, &[("a", 0.5)]).unwrap();
     assert_eq!(with.work(), work("exp(-0.5*x)", 1));
 }
+
+#[test]
+fn a_missing_bound_names_its_cause() {
+    let why = |source: &str, lo: f64, hi: f64| {
+        let x = Bounded {
+            value: Interval::new(lo, hi),
+            error: 1e-16,
+        };
+        Expr::parse(source, 1)
+            .unwrap()
+            .why_unbounded(&[x], &Accuracy::CPU, &Accuracy::GPU_F64)
+    };
+    for (source, lo, hi, cause) in [
+        (
+            "sqrt(x)",
+            0.0,
+            1.0,
+            "the slope of sqrt is unbounded where its argument reaches 0",
+        ),
+        (
+            "exp(-x) * log(x)",
+            0.0,
+            1.0,
+            "log is not finite where its argument reaches 0",
+        ),
+        ("1 + 1/(x - 0.25)", 0.0, 1.0, "a divisor's range"),
+        ("x < 0.5", 0.0, 1.0, "a comparison"),
+        ("floor(3*x)", 0.0, 1.0, "floor jumps"),
+        ("tan(x)", 0.0, 3.0, "tan has a pole"),
+        ("x^-2", -1.0, 1.0, "a negative power (-2)"),
+    ] {
+        let found = why(source, lo, hi).unwrap_or_else(|| panic!("{source}: no cause"));
+        assert!(found.starts_with(cause), "{source}: {found}");
+    }
+    assert_eq!(why("sqrt(x)", 1.0, 2.0), None);
+}

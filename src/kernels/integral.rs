@@ -21,7 +21,7 @@
 
 use crate::domain::Map;
 use crate::exact::{ExactBins, ExactSum};
-use crate::expr::{Accuracy, Bounded, Expr, Interval, NO_GPU_BOUND_BECAUSE};
+use crate::expr::{Accuracy, Bounded, Expr, Interval};
 use crate::integrand::Integrand;
 use crate::kernel::{Measure, Verify};
 use crate::points::{self, Evaluable, PointSource, sums_and_squares};
@@ -276,24 +276,27 @@ impl MonteCarloIntegral {
     pub fn gpu_bound(&self, precision: Precision) -> Option<f64> {
         let gpu = Accuracy::gpu(precision);
         let u = gpu.unit;
-        let inputs: Vec<Bounded> = self
-            .bounds
-            .iter()
-            .map(|&(a, b)| Bounded {
-                value: Interval::new(a.min(b), a.max(b)),
-                error: 4.0 * u * (a.abs() + (b - a).abs()),
-            })
-            .collect();
         let (Integrand::Expr(expr), None) = (&self.f, &self.map) else {
             return None;
         };
-        let f = expr.bound(&inputs, &Accuracy::CPU, &gpu)?;
+        let f = expr.bound(&self.gpu_inputs(u), &Accuracy::CPU, &gpu)?;
         // A block's sums of f and f² on the GPU must stay inside its precision's range.
         if f.value.magnitude().powi(2) * BLOCK_POINTS as f64 > gpu.largest {
             return None;
         }
         let bound = self.volume.abs() * (f.error + 16.0 * u * f.value.magnitude());
         bound.is_finite().then_some(bound)
+    }
+
+    /// The box as the GPU's points may lie in it: each coordinate off by `4·u·(|a_k| + |b_k − a_k|)`.
+    fn gpu_inputs(&self, u: f64) -> Vec<Bounded> {
+        self.bounds
+            .iter()
+            .map(|&(a, b)| Bounded {
+                value: Interval::new(a.min(b), a.max(b)),
+                error: 4.0 * u * (a.abs() + (b - a).abs()),
+            })
+            .collect()
     }
 
     /// Point `j` of the stream, by the definition (see the module): what every backend must draw. Over an
@@ -530,8 +533,12 @@ impl GpuKernel for MonteCarloIntegral {
         };
         let user = expr.wgsl("user_integrand");
         if self.gpu_bound(precision).is_none() {
+            let gpu = Accuracy::gpu(precision);
+            let why = expr
+                .why_unbounded(&self.gpu_inputs(gpu.unit), &Accuracy::CPU, &gpu)
+                .unwrap_or_else(|| format!("a block's sum of f² may pass the largest number of {precision}"));
             return Err(Error::Unsupported(format!(
-                "no GPU error bound can be derived for {} over the box in {precision}: {NO_GPU_BOUND_BECAUSE}",
+                "no GPU error bound can be derived for {} over the box in {precision}: {why}; use a CPU backend",
                 expr.source()
             )));
         }

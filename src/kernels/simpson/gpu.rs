@@ -2,7 +2,6 @@
 
 use super::{BLOCK_POINTS, Function, Simpson, SimpsonIntegrand, SimpsonPartial};
 use crate::exact::ExactBins;
-use crate::expr::NO_GPU_BOUND_BECAUSE;
 use crate::program::{
     GpuCaps, GpuKernel, GpuProgram, Precision, assemble, param_words, real_at, real_words, u64_words,
 };
@@ -57,11 +56,12 @@ impl<F: SimpsonIntegrand> GpuKernel for Simpson<F> {
             (None, Some(code)) => {
                 if self.gpu_bound(precision).is_none() {
                     return Err(Error::Unsupported(format!(
-                        "no GPU error bound can be derived for {} over [{}, {}] in {precision}: \
-                         {NO_GPU_BOUND_BECAUSE}",
+                        "no GPU error bound can be derived for {} over [{}, {}] in {precision}: {}; use a CPU \
+                         backend",
                         self.f.describe(),
                         real_text(self.a),
-                        real_text(self.b)
+                        real_text(self.b),
+                        self.why_no_gpu_bound(precision)
                     )));
                 }
                 (None, code)

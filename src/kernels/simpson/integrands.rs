@@ -65,6 +65,12 @@ pub trait SimpsonIntegrand: Sync {
         None
     }
 
+    /// Why [`gpu_error`](Self::gpu_error) has no bound over `[lo, hi]`, in words, where the integrand can
+    /// tell.
+    fn why_no_gpu_error(&self, _lo: f64, _hi: f64, _argument_error: f64, _precision: Precision) -> Option<String> {
+        None
+    }
+
     /// How far the CPU's value at an argument within `argument_error` of a point of `[lo, hi]` may lie from
     /// the function's true value at the point: what rounding alone makes of an integral's value. `None`
     /// where it is not known (a Rust function's rounding is its own).
@@ -242,6 +248,14 @@ impl SimpsonIntegrand for Expr {
         };
         let bound = self.bound(&[x], &Accuracy::CPU, &gpu)?;
         Some((bound.value.magnitude(), bound.error))
+    }
+
+    fn why_no_gpu_error(&self, lo: f64, hi: f64, argument_error: f64, precision: Precision) -> Option<String> {
+        let x = Bounded {
+            value: Interval::new(lo, hi),
+            error: argument_error,
+        };
+        self.why_unbounded(&[x], &Accuracy::CPU, &Accuracy::gpu(precision))
     }
 }
 

@@ -210,8 +210,7 @@ impl<F: SimpsonIntegrand> Simpson<F> {
     /// expression ([`Expr::bound`]); `16·u·M` covers the sums and the final scaling, as above. `None` for
     /// closures, and for expressions whose values over the interval cannot be bounded.
     pub fn gpu_bound(&self, precision: Precision) -> Option<f64> {
-        let reach = self.lo.abs().max(self.hi.abs()) + 2.0 * BLOCK_POINTS as f64 * self.h;
-        let u = unit_roundoff(precision);
+        let (u, reach) = (unit_roundoff(precision), self.gpu_reach());
         match self.f.builtin() {
             Some(function) => {
                 let (m, d) = function.magnitude_bounds(self.lo, self.hi);
@@ -232,6 +231,19 @@ impl<F: SimpsonIntegrand> Simpson<F> {
                 bound.is_finite().then_some(bound)
             }
         }
+    }
+
+    /// The largest `|x|` a GPU point may take: the interval's, and a block's worth of points past it.
+    fn gpu_reach(&self) -> f64 {
+        self.lo.abs().max(self.hi.abs()) + 2.0 * BLOCK_POINTS as f64 * self.h
+    }
+
+    /// Why [`gpu_bound`](Self::gpu_bound) is `None` for an expression, in words.
+    pub(crate) fn why_no_gpu_bound(&self, precision: Precision) -> String {
+        let argument_error = 2.0 * unit_roundoff(precision) * self.gpu_reach();
+        self.f
+            .why_no_gpu_error(self.lo, self.hi, argument_error, precision)
+            .unwrap_or_else(|| format!("a block's sum of its values may pass the largest number of {precision}"))
     }
 
     /// A warning when `precision` cannot tell neighbouring points apart: the spacing `h` is below a few
