@@ -717,30 +717,70 @@ fn gaps(order: &[&PartialResult], span: Range<u64>) -> Vec<Range<u64>> {
     missing
 }
 
-/// The missing blocks in words: the shards they are, when the results are shards of one count.
+/// Ranges a message lists before it summarises the rest.
+const LISTED_RANGES: usize = 8;
+
+/// `ranges` as `a..b` (or, for `inclusive`, `a` and `a-b`), the first [`LISTED_RANGES`] of them, then how
+/// many more: a line that stays short however many there are.
+fn listed(ranges: &[Range<u64>], inclusive: bool) -> String {
+    let shown: Vec<String> = ranges
+        .iter()
+        .take(LISTED_RANGES)
+        .map(|r| match (inclusive, r.end - r.start) {
+            (true, 1) => r.start.to_string(),
+            (true, _) => format!("{}-{}", r.start, r.end - 1),
+            (false, _) => format!("{}..{}", r.start, r.end),
+        })
+        .collect();
+    match ranges.len().saturating_sub(LISTED_RANGES) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more ranges", shown.join(", ")),
+    }
+}
+
+/// The missing blocks in words: the shards they are, when the results are shards of one count (as
+/// ranges of shard numbers, the first few listed).
 fn describe_gaps(missing: &[Range<u64>], order: &[&PartialResult]) -> String {
     let blocks = order.first().map_or(0, |r| r.blocks);
-    let ranges: Vec<String> = missing.iter().map(|r| format!("{}..{}", r.start, r.end)).collect();
     let counts: Vec<u64> = order.iter().filter_map(|r| r.shard.map(|s| s[1])).collect();
     let same_count = counts.len() == order.len() && counts.windows(2).all(|w| w[0] == w[1]);
     if let (true, Some(&count)) = (same_count, counts.first())
         && let Ok(ranks) = usize::try_from(count)
     {
-        let shards: Vec<String> = (0..count)
-            .filter(|&index| {
-                let range = rank_range(blocks, index as usize, ranks);
-                !range.is_empty() && missing.iter().any(|m| m.start < range.end && range.start < m.end)
-            })
-            .map(|index| index.to_string())
-            .collect();
+        // The shard holding block `x`: the first whose range ends past it (the ranges tile the blocks
+        // in order, some empty when there are more shards than blocks).
+        let shard_of = |x: u64| partition_point(ranks, |r| rank_range(blocks, r, ranks).end <= x);
+        let mut shards: Vec<Range<u64>> = Vec::new();
+        for m in missing.iter().filter(|m| !m.is_empty()) {
+            let (first, last) = (shard_of(m.start) as u64, shard_of(m.end - 1) as u64);
+            match shards.last_mut() {
+                Some(previous) if previous.end >= first => previous.end = previous.end.max(last + 1),
+                _ => shards.push(first..last + 1),
+            }
+        }
+        let total: u64 = shards.iter().map(|r| r.end - r.start).sum();
         return format!(
             "shard{} {} of {count} (blocks {} of {blocks})",
-            if shards.len() == 1 { "" } else { "s" },
-            shards.join(", "),
-            ranges.join(", ")
+            if total == 1 { "" } else { "s" },
+            listed(&shards, true),
+            listed(missing, false)
         );
     }
-    format!("blocks {} of {blocks}", ranges.join(", "))
+    format!("blocks {} of {blocks}", listed(missing, false))
+}
+
+/// The first of `0..n` for which `before` is false (`before` true for a prefix), by bisection.
+fn partition_point(n: usize, before: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 #[cfg(test)]
@@ -874,6 +914,27 @@ mod tests {
         };
         let missing = message(merge(&kernel, &[shards[0].clone(), shards[2].clone()]));
         assert!(missing.contains("missing shards 1, 3 of 4"), "{missing}");
+        // A huge count: ranges of shards and blocks, the first few listed, the line short (every shard
+        // listed, it took 89 MB and allocated without bound).
+        let huge = MonteCarloPi::new(1 << 47, 1).unwrap();
+        let count = 1_000_000_000;
+        let every_other: Vec<PartialResult> = (0..20)
+            .map(|i| {
+                let shard = PartialResult::shard(&huge, 2 * i + 1, count).unwrap();
+                let control = Control::new();
+                advance(&engine, &huge, Backend::Serial.into(), shard, &control, Duration::MAX, &mut |_| Ok(()))
+                    .unwrap()
+                    .0
+            })
+            .collect();
+        let missing = message(merge(&huge, &every_other[..1]));
+        assert!(missing.contains("missing shards 0, 2-999999999 of 1000000000"), "{missing}");
+        let missing = message(merge(&huge, &every_other));
+        assert!(
+            missing.contains("missing shards 0, 2, 4, 6, 8, 10, 12, 14 and 13 more ranges of 1000000000"),
+            "{missing}"
+        );
+        assert!(missing.len() < 400, "{missing}");
         let twice = message(merge(&kernel, &[shards[1].clone(), shards[1].clone()]));
         assert!(twice.contains("shard 1/4 is given twice"), "{twice}");
         let overlap = message(merge(&kernel, &[shards[0].clone(), run(0, 3)]));
