@@ -426,6 +426,100 @@ fn followed(path: &Path) -> std::path::PathBuf {
     path
 }
 
+/// One run's exclusive hold on a checkpoint or partial-result file, so that two processes never write one
+/// file (their temporary files would share a name, and one's rename would fail, losing its blocks).
+///
+/// The hold is an advisory lock on `FILE.lock` beside the file (beside the file a symbolic link points
+/// to), created when needed and removed when the hold ends (on Unix); a process killed while holding it leaves it
+/// there, unlocked, and the next run takes it. Where the file system has no locks, runs go on unheld.
+///
+/// ```
+/// use hetero::checkpoint::Hold;
+///
+/// let path = std::env::temp_dir().join(format!("hetero-hold-doc-{}", std::process::id()));
+/// let first = Hold::take(&path)?;
+/// assert!(Hold::take(&path).is_err());
+/// drop(first);
+/// assert!(Hold::take(&path).is_ok());
+/// # Ok::<(), hetero::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Hold {
+    file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+impl Hold {
+    /// Takes the hold on `path`: an error at once (no waiting) where another process holds it.
+    pub fn take(path: &Path) -> Result<Hold> {
+        let mut lock = followed(path).into_os_string();
+        lock.push(".lock");
+        let lock = std::path::PathBuf::from(lock);
+        let io = |source| Error::Io {
+            path: lock.clone(),
+            source,
+        };
+        // A lock file removed by the holder between our open and our lock is not the file any more: open
+        // the one now at the path and lock again.
+        for _ in 0..100 {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock)
+                .map_err(io)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::PartialResult(format!(
+                        "{} is in use by another run (which holds {}): wait for it to end, or give another file",
+                        path.display(),
+                        lock.display()
+                    )));
+                }
+                // No locks here: the run goes on unheld.
+                Err(std::fs::TryLockError::Error(_)) => return Ok(Hold { file, path: lock }),
+            }
+            if same_file(&file, &lock) {
+                return Ok(Hold { file, path: lock });
+            }
+        }
+        Err(Error::PartialResult(format!(
+            "{} could not be held: its lock file {} keeps changing",
+            path.display(),
+            lock.display()
+        )))
+    }
+}
+
+impl Drop for Hold {
+    /// Removes the lock file while still holding it (a process that opened it meanwhile sees, once it
+    /// holds it, that it is no longer the file at the path, and opens the new one), then releases it.
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if same_file(&self.file, &self.path) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        let _ = self.file.unlock();
+    }
+}
+
+/// Whether the open `file` is the one now at `path`.
+#[cfg(unix)]
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
+    }
+}
+
+/// Whether the open `file` is the one now at `path` (elsewhere: assumed, and the lock file is left).
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::File, _: &Path) -> bool {
+    true
+}
+
 /// The lowercase hex SHA-256 of `bytes`.
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
@@ -922,13 +1016,24 @@ mod tests {
             .map(|i| {
                 let shard = PartialResult::shard(&huge, 2 * i + 1, count).unwrap();
                 let control = Control::new();
-                advance(&engine, &huge, Backend::Serial.into(), shard, &control, Duration::MAX, &mut |_| Ok(()))
-                    .unwrap()
-                    .0
+                advance(
+                    &engine,
+                    &huge,
+                    Backend::Serial.into(),
+                    shard,
+                    &control,
+                    Duration::MAX,
+                    &mut |_| Ok(()),
+                )
+                .unwrap()
+                .0
             })
             .collect();
         let missing = message(merge(&huge, &every_other[..1]));
-        assert!(missing.contains("missing shards 0, 2-999999999 of 1000000000"), "{missing}");
+        assert!(
+            missing.contains("missing shards 0, 2-999999999 of 1000000000"),
+            "{missing}"
+        );
         let missing = message(merge(&huge, &every_other));
         assert!(
             missing.contains("missing shards 0, 2, 4, 6, 8, 10, 12, 14 and 13 more ranges of 1000000000"),

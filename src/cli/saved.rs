@@ -35,6 +35,12 @@ pub(super) fn run<K: Text>(args: &RunArgs, kernel: &K, probe: &K) -> hetero::Res
             "--shard needs --partial FILE: the file 'hetero merge' combines".to_owned(),
         ));
     }
+    // One run per file: a second is refused before it computes anything.
+    let _holds = [&args.checkpoint, &args.partial]
+        .into_iter()
+        .flatten()
+        .map(|path| checkpoint::Hold::take(path))
+        .collect::<hetero::Result<Vec<_>>>()?;
     let fresh = match args.shard {
         Some((index, count)) => PartialResult::shard(kernel, index, count)?,
         None => PartialResult::new(kernel, 0..kernel.blocks())?,
@@ -225,8 +231,13 @@ fn merge_as<K: Text>(kernel: &K, results: &[PartialResult], args: &MergeArgs) ->
         }
         Err(e) => return Err(e),
     };
-    if let Some(path) = &args.partial {
-        merged.write(path)?;
+    let mut code = code;
+    // A file that cannot be written (or that another run holds) loses nothing: the result is shown.
+    if let Some(path) = &args.partial
+        && let Err(e) = checkpoint::Hold::take(path).and_then(|_hold| merged.write(path))
+    {
+        say("error", &e.to_string());
+        code = EXIT_FAILURE;
     }
     let run = checkpoint::finish(kernel, &merged)?;
     kernel.check(&run.output)?;

@@ -108,7 +108,7 @@ fn main() {
     cases.extend(cases!(Needs::Cpu => saved:
         killed_pi_runs_resume_to_the_same_stamp, killed_simpson_runs_resume_to_the_same_stamp,
         checkpoint_files_that_do_not_fit_are_one_line, shards_merge_to_the_single_run,
-        merge_refuses_sets_that_do_not_fit,
+        merge_refuses_sets_that_do_not_fit, a_second_run_on_one_checkpoint_is_refused_at_once,
     ));
     #[cfg(unix)]
     cases.extend(cases!(Needs::Cpu => saved: sigterm_saves_the_checkpoint_and_the_same_command_resumes));

@@ -480,3 +480,41 @@ pub(crate) fn gpu_shards_merge_with_cpu_shards() {
     assert_eq!(merged["stamp"], serial["stamp"]);
     assert_eq!(merged["backend"], "gpu+rayon");
 }
+
+/// Two runs on one checkpoint: the second is refused at once (exit 2, computing nothing), the first
+/// finishes and saves its blocks, and the lock file goes with it.
+pub(crate) fn a_second_run_on_one_checkpoint_is_refused_at_once() {
+    let dir = scratch("held");
+    let checkpoint = dir.join("run.ckpt");
+    let first = command()
+        .args(["pi", "-n", "4e10", "--seed", "3", "--backend", "rayon", "--json", "-q"])
+        .args(["--checkpoint", &text(&checkpoint)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first holds the file once it has written it.
+    let started = Instant::now();
+    while !checkpoint.exists() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let second = hetero(&["pi", "-n", "4e10", "--seed", "3", "--checkpoint", &text(&checkpoint)]);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is in use by another run"), "{stderr}");
+    assert!(second.stdout.is_empty());
+    let done: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(done["completed_blocks"], done["blocks"]);
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["run.ckpt"], "{names:?}");
+}
