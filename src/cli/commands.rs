@@ -157,7 +157,7 @@ where
     };
     let mut explained = None;
     if auto || args.explain {
-        ensure_calibrated(&engine, probe, args.quiet || args.json)?;
+        ensure_calibrated(engine, probe, args.quiet || args.json)?;
         if args.explain {
             let explanation = engine.explain(kernel)?;
             explained = Some(explanation.choice);
@@ -177,7 +177,7 @@ where
     };
     let (control, bar) = control(args.quiet);
     let result = match args.target_error {
-        Some(target) => to_target(&engine, target, choice, &control).map(|t| (t.run, t.reached, t.why)),
+        Some(target) => to_target(engine, target, choice, &control).map(|t| (t.run, t.reached, t.why)),
         None => engine.run_with(kernel, choice, &control).map(|run| (run, true, None)),
     };
     bar.finish_and_clear();
@@ -196,7 +196,7 @@ where
         let seed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
-        let validation = validate::validate(&engine, kernel, checked, against, seed)?;
+        let validation = validate::validate(engine, kernel, checked, against, seed)?;
         if !validation.agree() {
             code = EXIT_FAILURE;
         }
@@ -211,7 +211,7 @@ where
     }
     if args.target_error.is_none()
         && !run.interrupted
-        && let Some(why) = kernel.doubt(&engine, &run, choice, &control)?
+        && let Some(why) = kernel.doubt(engine, &run, choice, &control)?
     {
         say("warning", &format!("the error estimate is not trusted: {why}"));
         context.doubt = Some(why);
@@ -274,7 +274,7 @@ pub(super) fn compare<K: Text>(backends: Option<&[Backend]>, args: &RunArgs, ker
         }
     };
     let (control, bar) = control(args.quiet);
-    let comparison = validate::compare_with(&engine, kernel, &backends, &control);
+    let comparison = validate::compare_with(engine, kernel, &backends, &control);
     bar.finish_and_clear();
     let comparison = comparison?;
     for run in &comparison.runs {

@@ -41,11 +41,11 @@ pub(super) fn integrate(a: &IntegrateArgs) -> hetero::Result<Outcome> {
     let engine = setup::engine_with_model(a.threads, &a.adapter, a.precision, auto)?;
     let calibrated = auto.then(|| engine.model());
     let (control, bar) = setup::control(a.quiet);
-    let answer = integrate_with(&engine, &request, &control);
+    let answer = integrate_with(engine, &request, &control);
     bar.finish_and_clear();
     // What auto measured on the way is kept for the next run, as the other commands keep it.
     if calibrated.is_some_and(|before| before != engine.model()) {
-        setup::save_model(&engine, a.quiet || a.json);
+        setup::save_model(engine, a.quiet || a.json);
     }
     let answer = answer?;
     let code = exit_code(&answer);

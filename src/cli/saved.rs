@@ -56,7 +56,7 @@ pub(super) fn run<K: Text>(args: &RunArgs, kernel: &K, probe: &K) -> hetero::Res
     }
     let engine = engine(args)?;
     if args.backend == Choice::Auto {
-        ensure_calibrated(&engine, probe, args.quiet || args.json)?;
+        ensure_calibrated(engine, probe, args.quiet || args.json)?;
     }
     let resumed = start.done().end - start.done().start;
     let (control, bar) = control(args.quiet);
@@ -65,7 +65,7 @@ pub(super) fn run<K: Text>(args: &RunArgs, kernel: &K, probe: &K) -> hetero::Res
         Some(path) => result.write(path),
         None => Ok(()),
     };
-    let advanced = checkpoint::advance(&engine, kernel, args.backend, start, &control, every, &mut save);
+    let advanced = checkpoint::advance(engine, kernel, args.backend, start, &control, every, &mut save);
     bar.finish_and_clear();
     let (result, session) = advanced?;
     let mut failure = session.failure;

@@ -17,28 +17,31 @@ pub(super) fn engine_on(threads: Option<usize>, adapter: &AdapterChoice) -> hete
     Engine::builder().threads(threads).adapter(adapter.clone()).build()
 }
 
-pub(super) fn engine(run: &RunArgs) -> hetero::Result<Engine> {
+pub(super) fn engine(run: &RunArgs) -> hetero::Result<&'static Engine> {
     // Only auto and --explain read the cached model: a run on a named backend touches no file.
     let wants_model = run.backend == Choice::Auto || run.explain;
     engine_with_model(run.threads, &run.adapter, run.precision, wants_model)
 }
 
 /// An engine of `threads` workers on `adapter` in `precision`, with the cached cost model when
-/// `wants_model`.
+/// `wants_model`. It lives as long as the process and is never dropped: dropping a GPU device waits for
+/// whatever it still runs, and a run stopped by a signal leaves its dispatch running (the first of a new
+/// pipeline may compile for seconds), which the process's exit need not wait for.
 pub(super) fn engine_with_model(
     threads: Option<usize>,
     adapter: &AdapterChoice,
     precision: Option<hetero::gpu::Precision>,
     wants_model: bool,
-) -> hetero::Result<Engine> {
+) -> hetero::Result<&'static Engine> {
     let builder = Engine::builder()
         .threads(threads)
         .adapter(adapter.clone())
         .precision(precision);
-    match wants_model {
+    let engine = match wants_model {
         true => builder.cached_model().build(),
         false => builder.build(),
-    }
+    }?;
+    Ok(Box::leak(Box::new(engine)))
 }
 
 /// Calibrates the engine's model on `probe` unless it can already predict its kernel, and saves it.

@@ -289,48 +289,84 @@ impl Gpu {
         self.pipelines.lock().is_ok_and(|cache| cache.contains_key(&key))
     }
 
-    pub(super) fn pipeline(&self, program: &WgslProgram) -> Result<(Arc<wgpu::ComputePipeline>, Duration)> {
+    /// `program`'s pipeline and the time spent compiling it (zero when it was compiled already), or `None`
+    /// when `control`'s flag is raised first: the compilation runs on a thread of its own (for a long
+    /// expression it may take seconds) while this one looks at the flag every [`exec::STOP_POLL`], and
+    /// a stopped one is left to finish unused.
+    pub(super) fn pipeline(
+        &self,
+        program: &WgslProgram,
+        control: &crate::Control,
+    ) -> Result<Option<(Arc<wgpu::ComputePipeline>, Duration)>> {
         let key = Self::pipeline_key(program);
         if let Some(pipeline) = self.pipelines.lock().ok().and_then(|cache| cache.get(&key).cloned()) {
-            return Ok((pipeline, Duration::ZERO));
+            return Ok(Some((pipeline, Duration::ZERO)));
         }
         let start = Instant::now();
-        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(&program.entry_point),
-            source: wgpu::ShaderSource::Wgsl(program.source.clone()),
-        });
-        let constants: Vec<(&str, f64)> = program
-            .constants
-            .iter()
-            .map(|(name, value)| (&**name, *value))
-            .collect();
-        let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(&program.entry_point),
-            layout: Some(&self.pipeline_layout),
-            module: &module,
-            entry_point: Some(&program.entry_point),
-            compilation_options: wgpu::PipelineCompilationOptions {
-                constants: &constants,
-                ..wgpu::PipelineCompilationOptions::default()
-            },
-            cache: None,
-        });
-        if let Some(error) = pollster::block_on(scope.pop()) {
-            return Err(Error::gpu(
-                GpuErrorKind::ShaderRejected,
-                format!("the shader '{}' does not compile: {error}", program.entry_point),
-            ));
-        }
-        let pipeline = Arc::new(pipeline);
+        let (device, layout, program) = (self.device.clone(), self.pipeline_layout.clone(), program.clone());
+        let (sender, compiled) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("hetero-compile".to_owned())
+            .spawn(move || {
+                let _ = sender.send(compile(&device, &layout, &program));
+            })
+            .map_err(|e| Error::Internal(format!("no thread to compile a shader on: {e}")))?;
+        let pipeline = loop {
+            match compiled.recv_timeout(exec::STOP_POLL) {
+                Ok(pipeline) => break Arc::new(pipeline?),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if control.stopped() => return Ok(None),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(Error::Internal(
+                        "the shader compilation ended without a result".to_owned(),
+                    ));
+                }
+            }
+        };
         if let Ok(mut cache) = self.pipelines.lock() {
             cache.insert(key, Arc::clone(&pipeline));
         }
-        Ok((pipeline, start.elapsed()))
+        Ok(Some((pipeline, start.elapsed())))
     }
 
     /// Pipelines compiled so far.
     pub fn compiled_pipelines(&self) -> usize {
         self.pipelines.lock().map_or(0, |cache| cache.len())
     }
+}
+
+/// Compiles `program` for `device` with `layout`, on the calling thread (error scopes are per thread).
+fn compile(
+    device: &wgpu::Device,
+    layout: &wgpu::PipelineLayout,
+    program: &WgslProgram,
+) -> Result<wgpu::ComputePipeline> {
+    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(&program.entry_point),
+        source: wgpu::ShaderSource::Wgsl(program.source.clone()),
+    });
+    let constants: Vec<(&str, f64)> = program
+        .constants
+        .iter()
+        .map(|(name, value)| (&**name, *value))
+        .collect();
+    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(&program.entry_point),
+        layout: Some(layout),
+        module: &module,
+        entry_point: Some(&program.entry_point),
+        compilation_options: wgpu::PipelineCompilationOptions {
+            constants: &constants,
+            ..wgpu::PipelineCompilationOptions::default()
+        },
+        cache: None,
+    });
+    if let Some(error) = pollster::block_on(scope.pop()) {
+        return Err(Error::gpu(
+            GpuErrorKind::ShaderRejected,
+            format!("the shader '{}' does not compile: {error}", program.entry_point),
+        ));
+    }
+    Ok(pipeline)
 }

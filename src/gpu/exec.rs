@@ -23,6 +23,12 @@ const TARGET_SUBMISSION: Duration = Duration::from_millis(100);
 /// A dispatch that has not finished after this long is treated as a hung device.
 const SUBMISSION_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How often a wait for a shader's compilation looks at the stop flag (it may take seconds).
+pub(super) const STOP_POLL: Duration = Duration::from_millis(20);
+
+/// The longest pause between two looks at a running dispatch.
+const MAX_PAUSE: Duration = Duration::from_millis(1);
+
 /// Bytes of the two resolved timestamps.
 const TIMESTAMP_BYTES: u64 = 16;
 
@@ -134,7 +140,6 @@ struct InFlight {
     count: u64,
     /// Whether it is the last dispatch of its range.
     last: bool,
-    submission: wgpu::SubmissionIndex,
     mapped: mpsc::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
 }
 
@@ -211,7 +216,9 @@ pub(crate) fn reduce_stream<P: crate::Partial>(
     report.adapter = gpu.name().to_owned();
     report.api = gpu.api();
     report.precision = Some(program.precision);
-    let (pipeline, compile) = gpu.pipeline(&program.wgsl)?;
+    let Some((pipeline, compile)) = gpu.pipeline(&program.wgsl, control)? else {
+        return Ok(None);
+    };
     report.compile_seconds += compile.as_secs_f64();
 
     let words = u64::from(program.words_per_block.max(1));
@@ -256,8 +263,8 @@ pub(crate) fn reduce_stream<P: crate::Partial>(
     gpu.queue
         .write_buffer(&buffers.params, 0, bytemuck::cast_slice(&params));
     let outcome = dispatch_all(gpu, &program, &pipeline, buffers, source, blocks, report, control);
-    // A failure may leave a read-back pending on a staging buffer: such buffers are not kept.
-    if outcome.is_err()
+    // A failure or a stop may leave a read-back pending on a staging buffer: such buffers are not kept.
+    if (outcome.is_err() || control.stopped())
         && let Some(slot) = shared.as_deref_mut()
     {
         *slot = None;
@@ -300,14 +307,23 @@ fn dispatch_all<P: crate::Partial>(
     let mut dispatches = Dispatches::new(gpu, program, pipeline, buffers);
     let mut last_done = Instant::now();
     loop {
-        while dispatches.in_flight.len() < IN_FLIGHT && dispatches.ready(source, control) {
+        // The first dispatch of a call runs alone: a driver may compile the pipeline when it first runs
+        // (lavapipe: seconds for a long expression), and a submission queued behind it would block the
+        // host, stop flag unseen, until then; waiting for it alone looks at the flag as it goes.
+        let depth = if dispatches.read_blocks > 0 { IN_FLIGHT } else { 1 };
+        while dispatches.in_flight.len() < depth && dispatches.ready(source, control) {
             dispatches.submit(report)?;
         }
         let Some(done) = dispatches.in_flight.pop_front() else {
             break;
         };
         let waiting = Instant::now();
-        dispatches.wait(&done)?;
+        if !dispatches.wait(&done, control)? {
+            // Stopped while a dispatch runs (the first of a pipeline may compile for seconds): the ones in
+            // flight are abandoned, and the blocks read back so far are what comes back.
+            report.execute_seconds += waiting.elapsed().as_secs_f64();
+            break;
+        }
         report.execute_seconds += waiting.elapsed().as_secs_f64();
         // With dispatches queued back to back, the time between two completions is one dispatch's.
         let elapsed = last_done.elapsed();
@@ -480,7 +496,7 @@ impl<'a, 'k, P: crate::Partial> Dispatches<'a, 'k, P> {
             encoder.resolve_query_set(set, 0..2, resolve, 0);
             encoder.copy_buffer_to_buffer(resolve, 0, target, buffers.stamps_offset(), TIMESTAMP_BYTES);
         }
-        let submission = gpu.queue.submit([encoder.finish()]);
+        gpu.queue.submit([encoder.finish()]);
         pop_scopes(scopes, "running the kernel")?;
         let (sender, mapped) = mpsc::channel();
         target.slice(..).map_async(wgpu::MapMode::Read, move |outcome| {
@@ -491,7 +507,6 @@ impl<'a, 'k, P: crate::Partial> Dispatches<'a, 'k, P> {
             first,
             count,
             last: first + count == self.current.end,
-            submission,
             mapped,
         });
         report.dispatches += 1;
@@ -500,36 +515,45 @@ impl<'a, 'k, P: crate::Partial> Dispatches<'a, 'k, P> {
         Ok(())
     }
 
-    /// Waits until `done` has run and its staging buffer is mapped.
-    fn wait(&self, done: &InFlight) -> Result<()> {
-        self.gpu
-            .device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(done.submission.clone()),
-                timeout: Some(SUBMISSION_TIMEOUT),
-            })
-            .map_err(|e| {
-                let kind = match e {
-                    wgpu::PollError::Timeout => GpuErrorKind::Timeout,
-                    _ => GpuErrorKind::Other,
-                };
-                Error::Gpu(GpuError::new(kind, format!("waiting for the GPU: {e}")).with_source(e))
-            })?;
-        self.gpu.check_alive()?;
-        // The callback runs on whichever thread polls the device; when another thread sharing the device
-        // is polling, it may arrive just after our own poll returns.
-        match done.mapped.recv_timeout(SUBMISSION_TIMEOUT) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => {
-                let message = format!("reading results back: {e}");
-                Err(Error::Gpu(
-                    GpuError::new(GpuErrorKind::MapFailed, message).with_source(e),
-                ))
+    /// Waits until `done` has run and its staging buffer is mapped: `true`; or until `control`'s flag is
+    /// raised: `false` (the dispatch is left running). The mapping's callback says when it is done: the
+    /// device is polled without blocking (a blocking wait races, inside wgpu, with submissions from other
+    /// threads sharing the device), with pauses growing from 20 µs to 1 ms, until the callback has run, on
+    /// this thread or on another that polls. So a stop is seen within a millisecond, also while the first
+    /// dispatch of a new pipeline compiles it (on some drivers, for seconds).
+    fn wait(&self, done: &InFlight, control: &Control) -> Result<bool> {
+        let started = Instant::now();
+        let mut pause = Duration::from_micros(20);
+        loop {
+            if let Err(e) = self.gpu.device.poll(wgpu::PollType::Poll) {
+                let message = format!("waiting for the GPU: {e}");
+                return Err(Error::Gpu(GpuError::new(GpuErrorKind::Other, message).with_source(e)));
             }
-            Err(_) => Err(Error::gpu(
-                GpuErrorKind::Timeout,
-                "the GPU did not hand the results back",
-            )),
+            match done.mapped.try_recv() {
+                Ok(Ok(())) => return Ok(true),
+                Ok(Err(e)) => {
+                    let message = format!("reading results back: {e}");
+                    return Err(Error::Gpu(
+                        GpuError::new(GpuErrorKind::MapFailed, message).with_source(e),
+                    ));
+                }
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    return Err(Error::gpu(GpuErrorKind::MapFailed, "the GPU dropped a read-back"));
+                }
+                Err(mpsc::TryRecvError::Empty) => {}
+            }
+            self.gpu.check_alive()?;
+            if control.stopped() {
+                return Ok(false);
+            }
+            if started.elapsed() > SUBMISSION_TIMEOUT {
+                return Err(Error::gpu(
+                    GpuErrorKind::Timeout,
+                    format!("the GPU did not hand the results back within {SUBMISSION_TIMEOUT:?}"),
+                ));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(MAX_PAUSE);
         }
     }
 

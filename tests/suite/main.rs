@@ -105,6 +105,8 @@ fn main() {
         sigterm_prints_the_partial_result_and_exits_143, a_signal_during_calibration_or_compare_stops_cleanly,
         an_interrupted_simpson_run_keeps_its_request,
     ));
+    #[cfg(unix)]
+    cases.extend(cases!(Needs::Gpu => reliability: sigterm_during_a_gpu_compilation_ends_the_run_at_once));
     cases.extend(cases!(Needs::Cpu => saved:
         killed_pi_runs_resume_to_the_same_stamp, killed_simpson_runs_resume_to_the_same_stamp,
         checkpoint_files_that_do_not_fit_are_one_line, shards_merge_to_the_single_run,

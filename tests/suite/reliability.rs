@@ -570,3 +570,35 @@ pub(crate) fn random_argument_vectors_fail_cleanly() {
         }
     });
 }
+
+/// SIGTERM while the GPU compiles a long expression's shader (on lavapipe, at pipeline creation and again
+/// in its first dispatch: seconds) ends the run at once, with 143, instead of when the compilation ends.
+#[cfg(unix)]
+pub(crate) fn sigterm_during_a_gpu_compilation_ends_the_run_at_once() {
+    let terms: Vec<String> = (1..100)
+        .map(|i| format!("exp(-{i}*x^2)*sin({i}*x)+atan({i}*x)+log({i}+x)"))
+        .collect();
+    let expr = terms.join("+");
+    for after in [300, 1500] {
+        let child = command()
+            .args(["simpson", "--expr", &expr, "-n", "1e5", "--backend", "gpu"])
+            .env("MESA_SHADER_CACHE_DISABLE", "true")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("hetero starts");
+        std::thread::sleep(Duration::from_millis(after));
+        let sent = Instant::now();
+        let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        assert!(killed.expect("kill runs").success());
+        let out = child.wait_with_output().expect("hetero ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(143), "{after} ms: {stderr}");
+        // Uninterrupted, the run takes seconds here; stopped, it ends within the polling of the stop flag.
+        assert!(
+            sent.elapsed() < Duration::from_secs(2),
+            "{after} ms: ended {:?} after the signal",
+            sent.elapsed()
+        );
+    }
+}
