@@ -40,6 +40,9 @@ const ABOVE_ROUNDING: f64 = 16.0;
 /// order 1 measures 1.00).
 pub const DIVERGES: f64 = 0.98;
 
+/// The order at and above which `|f|` is taken as unbounded (a logarithm's growth measures about 0.05).
+pub const UNBOUNDED: f64 = 0.02;
+
 /// The order at and above which `f²` is not integrable (1/2, less a margin).
 pub const INFINITE_VARIANCE: f64 = 0.49;
 
@@ -123,6 +126,22 @@ pub fn infinite_variance(f: &Integrand, (a, b): (f64, f64)) -> Result<Option<Str
                 g.describe()
             )
         }))
+}
+
+/// Why a rule's error estimate over `(a, b)` has no regime, if it has none: `|f|` grows without bound at
+/// a point (an order of [`UNBOUNDED`] or more, integrable or not), so a rule's error falls erratically
+/// as its points move against the singularity. `None` where no such point is seen.
+pub fn unbounded(f: &Integrand, (a, b): (f64, f64)) -> Result<Option<String>> {
+    Ok(growth(f, (a, b))?.first().filter(|g| g.order >= UNBOUNDED).map(|g| {
+        format!(
+            "{} is unbounded in [{}, {}]: {}, where the rule's error falls erratically, not at its order, \
+             so its estimate says nothing",
+            f.text(),
+            real_text(a),
+            real_text(b),
+            g.describe()
+        )
+    }))
 }
 
 /// The points of `(a, b)` (or its map, for an infinite bound) where the expression `f` of one variable may

@@ -10,7 +10,9 @@
 //!   whose error is then taken as `2|S_n − S_{n/2}|/(r − 1)`, not `/15`), or the estimate was at the rounding of the
 //!   value (4 units of its last place, or the floor of what rounding may make of it) at each of the last
 //!   three doublings: the rule agrees with itself to rounding at three resolutions. An estimate outside
-//!   that regime (an oscillation the points do not resolve, say) is not trusted, however small. Once converging, a run whose estimate no longer halves means rounding
+//!   that regime (an oscillation the points do not resolve, say) is not trusted, however small. An
+//!   integrand unbounded at a point of the interval has no regime: the first run is returned, not
+//!   reached, saying so. Once converging, a run whose estimate no longer halves means rounding
 //!   has taken over: the best trusted run is returned, marked as not reaching the target.
 //! - Leibniz computes `N` from its truncation bound `4/(2N+1)` and runs once.
 //!
@@ -308,7 +310,8 @@ pub(crate) fn integral_to_goal(
 const SIMPSON_REGIME_ORDER: f64 = 3.58;
 
 /// Why the error estimate of a fixed-size Simpson run (`run`, of `kernel`) cannot be trusted, if it
-/// cannot. Richardson's `|S_n − S_{n/2}|/15` is the error only where the rule converges at its order 4;
+/// cannot. An integrand unbounded at a point of the interval
+/// ([`SimpsonIntegrand::unbounded`]) has no regime at all. Otherwise, Richardson's `|S_n − S_{n/2}|/15` is the error only where the rule converges at its order 4;
 /// a run of a quarter of the intervals (a quarter more work, on the same backend) gives the estimate
 /// one level coarser, `|S_{n/4} − S_{n/8}|/15`, and the order their ratio shows must be at least 3.58
 /// (a fall by 12 per doubling, as [`simpson_to_error`] asks three times). Estimates at the rounding of
@@ -339,13 +342,16 @@ pub fn simpson_doubt<F: SimpsonIntegrand + Clone>(
     if run.interrupted {
         return Ok(None);
     }
+    let (a, b) = kernel.bounds();
+    if let Some(why) = kernel.integrand().unbounded(a.min(b), a.max(b)) {
+        return Ok(Some(why));
+    }
     let n = run.output.intervals;
     if n < 16 {
         return Ok(Some(format!(
             "with {n} intervals the estimate cannot be checked against a coarser one (16 or more are needed)"
         )));
     }
-    let (a, b) = kernel.bounds();
     let coarse = Simpson::new(kernel.integrand().clone(), a, b, n / 4)?;
     // The run's result stands whatever befalls its check.
     let check = match engine.run_with(&coarse, choice.into(), control) {
@@ -444,6 +450,7 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
 ) -> Result<SimpsonDone> {
     let start = Instant::now();
     let mut n = 1024u64;
+    let unbounded = f.unbounded(a.min(b), a.max(b));
     // Evaluations of f by the runs completed.
     let mut evals = 0u64;
     let max_evals = goal.max_elements.unwrap_or(u64::MAX);
@@ -503,6 +510,12 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
             return Ok(SimpsonDone::reached(run, evals, error));
         }
         evals = evals.saturating_add(n + 1);
+        // Unbounded: no doubling makes the estimate mean anything; the first run's value is the answer.
+        if let Some(why) = &unbounded {
+            kernel.check(&run.output)?;
+            let error = run.output.error_estimate;
+            return Ok(SimpsonDone::missed(run, why.clone(), evals, error));
+        }
         // A value or estimate that is not finite stays so at every further doubling (the points of `n` are
         // among those of `2n`, and an integral beyond the f64 range stays beyond it): an error now, not
         // doublings up to 2^53 intervals.

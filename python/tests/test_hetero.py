@@ -227,6 +227,18 @@ def test_integrate_warns_when_the_error_estimate_is_not_trusted():
     with pytest.raises(hetero.NotReached):
         hetero.integrate("x*y", [(0, 1), (0, 1)], samples=1, strict=True)
     assert hetero.integrate("x*y", [(0, 1), (0, 1)], samples=2**16).trusted is True
+    # Outside the rule's regime at a fixed size, and an infinite variance.
+    with pytest.warns(hetero.NotReachedWarning, match="not in its regime"):
+        assert hetero.integrate("x^1000000", (0, 1), intervals=1000).trusted is False
+    with pytest.warns(hetero.NotReachedWarning, match="variance"):
+        assert hetero.integrate("x^-0.9", (0, 1), method="mc", samples=10**5).trusted is False
+
+
+def test_divergent_integrals_are_refused_naming_where():
+    for f, bounds, where in [("tan(x)", (0, 3), "x = 1.5707963267949"), ("1/x", (1, math.inf), "x = inf")]:
+        with pytest.raises(hetero.HeteroError, match="diverges") as refused:
+            hetero.integrate(f, bounds)
+        assert where in str(refused.value)
 
 
 def test_integers_out_of_range_are_value_errors_that_name_the_parameter():

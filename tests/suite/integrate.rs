@@ -853,3 +853,64 @@ pub(crate) fn estimates_outside_their_regime_are_not_trusted() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(json.get("trusted").is_none(), "{json}");
 }
+
+/// Random members of four hostile families through `integrate`, to a tolerance and of a fixed size: an
+/// answer that passed every check (reached, or trusted at a fixed size) lies within three times its stated
+/// error of the truth; a divergent integral is refused, never a number.
+pub(crate) fn hostile_integrands_are_answered_honestly_or_refused() {
+    use proptest::prelude::*;
+    let engine = engine(2);
+    let config = ProptestConfig {
+        cases: 96,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    // (expression, truth over [0, 1]; None: it diverges).
+    let family = prop_oneof![
+        // A jump.
+        (0.05..0.95f64).prop_map(|c| (format!("(x > {c})"), Some(1.0 - c))),
+        // A peak, down to far narrower than the first spacing.
+        (0.1..0.9f64, -7.0..-2.0f64).prop_map(|(c, w)| {
+            let w = 10f64.powf(w);
+            let truth = w * std::f64::consts::PI.sqrt() / 2.0 * (libm::erf((1.0 - c) / w) + libm::erf(c / w));
+            (format!("exp(-((x - {c})/{w})^2)"), Some(truth))
+        }),
+        // An integrable singularity.
+        (0.05..0.95f64, -0.9..-0.1f64).prop_map(|(c, p)| {
+            let truth = ((1.0 - c).powf(p + 1.0) + c.powf(p + 1.0)) / (p + 1.0);
+            (format!("abs(x - {c})^({p})"), Some(truth))
+        }),
+        // A divergent one.
+        (0.05..0.95f64, -3.0..-1.0f64).prop_map(|(c, p)| (format!("abs(x - {c})^({p})"), None)),
+        (0.05..0.95f64).prop_map(|c| (format!("1/(x - {c})"), None)),
+    ];
+    // A relative tolerance, or a number of intervals.
+    let goal = prop_oneof![
+        (-12.0..-3.0f64).prop_map(|r| (Some(10f64.powf(r)), None)),
+        (10u32..24).prop_map(|k| (None, Some(1u64 << k))),
+    ];
+    proptest!(config, |((f, truth) in family, goal in goal)| {
+        let problem = Problem::expr(&f, &[(0.0, 1.0)]).unwrap();
+        let request = match goal {
+            (Some(rtol), _) => Request::new(problem).rtol(rtol).max_evals(1 << 26),
+            (None, intervals) => Request::new(problem).options(Options::new().with("intervals", intervals.unwrap_or(1024))),
+        };
+        let options = goal;
+        let answer = integrate(&engine, &request.on(Backend::Rayon));
+        match (truth, answer) {
+            (None, Err(e)) => prop_assert!(e.to_string().contains("diverges"), "{f}: {e}"),
+            (None, Ok(a)) => prop_assert!(false, "{f} diverges, answered {} ± {:e}", a.value, a.error),
+            (Some(_), Err(e)) => prop_assert!(e.to_string().contains("not finite"), "{f}: {e}"),
+            (Some(truth), Ok(a)) => {
+                let passed = a.reached.unwrap_or(true) && a.trusted && !a.interrupted;
+                let off = (a.value - truth).abs();
+                prop_assert!(
+                    !passed || off <= 3.0 * a.error,
+                    "{f} ({options:?}): {} ± {:e} is {off:e} from {truth}",
+                    a.value,
+                    a.error
+                );
+            }
+        }
+    });
+}

@@ -71,6 +71,13 @@ pub trait SimpsonIntegrand: Sync {
         None
     }
 
+    /// Why Simpson's error estimate has no regime over `[lo, hi]`, if it has none: `|f|` grows without
+    /// bound at a point ([`crate::singular::unbounded`]), so the rule's error falls erratically as its
+    /// points move against the singularity. `None` where none is seen, or the integrand cannot be analysed.
+    fn unbounded(&self, _lo: f64, _hi: f64) -> Option<String> {
+        None
+    }
+
     /// How far the CPU's value at an argument within `argument_error` of a point of `[lo, hi]` may lie from
     /// the function's true value at the point: what rounding alone makes of an integral's value. `None`
     /// where it is not known (a Rust function's rounding is its own).
@@ -230,6 +237,11 @@ impl SimpsonIntegrand for Expr {
 
     fn wgsl(&self) -> Option<String> {
         Some(Expr::wgsl(self, "user_integrand"))
+    }
+
+    fn unbounded(&self, lo: f64, hi: f64) -> Option<String> {
+        let f = crate::integrand::Integrand::Expr(self.clone());
+        crate::singular::unbounded(&f, (lo, hi)).ok().flatten()
     }
 
     fn cpu_error(&self, lo: f64, hi: f64, argument_error: f64) -> Option<f64> {
