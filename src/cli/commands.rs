@@ -72,9 +72,9 @@ where
         let done = match &run.checkpoint {
             Some(path) => {
                 let every = std::time::Duration::from_secs_f64(run.checkpoint_every);
-                cluster.run_checkpointed(&engine, kernel, backend, &control, path, every)
+                cluster.run_checkpointed(engine, kernel, backend, &control, path, every)
             }
-            None => cluster.run(&engine, kernel, backend, &control),
+            None => cluster.run(engine, kernel, backend, &control),
         };
         bar.finish_and_clear();
         Ok(done.map(|d| (d.run, Some(d.ranks))))
