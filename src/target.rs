@@ -16,6 +16,12 @@
 //!   has taken over: the best trusted run is returned, marked as not reaching the target.
 //! - Leibniz computes `N` from its truncation bound `4/(2N+1)` and runs once.
 //!
+//! Monte Carlo of an expression that may be unbounded or jump over its box (no interval bound of it
+//! exists) also watches its sample variance: the goal is met only once the variance is within a factor
+//! of 4 of an earlier estimate's from at most a quarter of the points (four times as many points are
+//! drawn to get one), and twice not so ends the run, not reached: a heavy tail makes the interval
+//! meaningless.
+//!
 //! Each returns a [`TargetRun`]: the run, whether it reached the target, and why not when it did not.
 
 use std::time::Instant;
@@ -208,6 +214,101 @@ pub(crate) struct Goal<'a> {
     pub floor: f64,
 }
 
+/// The fewest points of an earlier estimate that [`unsettled`] compares with.
+const SETTLING_POINTS: u64 = 1 << 12;
+
+/// How far apart (as a factor either way) two estimates of the variance may lie before it is taken as
+/// not settling.
+const SETTLING_FACTOR: f64 = 4.0;
+
+/// The sample variance behind an estimate (its standard error squared, times its points).
+fn variance(estimate: &crate::kernels::IntegralEstimate) -> f64 {
+    estimate.std_error * estimate.std_error * estimate.samples as f64
+}
+
+/// Why an estimate's interval is not trusted when its sample variance moved by more than
+/// [`SETTLING_FACTOR`] from an earlier estimate's, on the first points of the same stream: a heavy tail
+/// (a variance that is infinite, or that a few points dominate) keeps the sample variance growing, or
+/// falling back once its largest point is behind it, and a confidence interval from it means nothing.
+fn unsettled(earlier: &crate::kernels::IntegralEstimate, now: &crate::kernels::IntegralEstimate) -> Option<String> {
+    let (before, after) = (variance(earlier), variance(now));
+    let factor = after / before;
+    (before > 0.0 && !(1.0 / SETTLING_FACTOR..=SETTLING_FACTOR).contains(&factor)).then(|| {
+        format!(
+            "the sample variance is not settling: {before:.3e} over the first {} points, {after:.3e} over {} \
+             (x{factor:.2}): a heavy tail, which the interval cannot describe",
+            earlier.samples, now.samples
+        )
+    })
+}
+
+/// Whether an integrand may be unbounded, or jump, over a box, so that its sample variance needs
+/// watching: an expression with no interval bound there. A Rust function cannot be seen into and is not
+/// watched (so that it gives the bits of the same operations written as a bounded expression).
+fn may_be_heavy(f: &crate::integrand::Integrand, bounds: &[(f64, f64)]) -> bool {
+    use crate::expr::{Accuracy, Bounded, Interval};
+    match f {
+        crate::integrand::Integrand::Expr(expr) => {
+            let inputs: Vec<Bounded> = bounds
+                .iter()
+                .map(|&(a, b)| Bounded {
+                    value: Interval::new(a.min(b), a.max(b)),
+                    error: 0.0,
+                })
+                .collect();
+            expr.bound(&inputs, &Accuracy::EXACT, &Accuracy::EXACT).is_none()
+        }
+        _ => false,
+    }
+}
+
+/// Why the interval of a fixed-size Monte Carlo `run` of `kernel` cannot be trusted, if it cannot: the
+/// kernel's own reasons ([`MonteCarloIntegral::doubt`](crate::kernels::MonteCarloIntegral::doubt)), or,
+/// for an expression that may be unbounded or jump over the box and a run of at least 2^16 points, a
+/// sample variance that moved by more than a factor of 4 from that of its first sixteenth (a run of
+/// those points: a sixteenth more work, on the same backend).
+///
+/// ```
+/// use hetero::{Backend, Control, Engine, expr::Expr, kernels::MonteCarloIntegral, target::integral_doubt};
+///
+/// let engine = Engine::with_threads(2)?;
+/// let smooth = MonteCarloIntegral::new(Expr::parse("exp(-x*y)", 2)?, &[(0.0, 1.0); 2], 1 << 16, 1)?;
+/// let run = engine.run(&smooth, Backend::Rayon)?;
+/// assert_eq!(integral_doubt(&engine, &smooth, &run, Backend::Rayon, &Control::new())?, None);
+/// # Ok::<(), hetero::Error>(())
+/// ```
+pub fn integral_doubt(
+    engine: &Engine,
+    kernel: &crate::kernels::MonteCarloIntegral,
+    run: &Run<crate::kernels::IntegralEstimate>,
+    choice: impl Into<Choice>,
+    control: &Control,
+) -> Result<Option<String>> {
+    if let Some(why) = kernel.doubt(&run.output)? {
+        return Ok(Some(why));
+    }
+    let samples = run.output.samples;
+    if run.interrupted || samples < 16 * SETTLING_POINTS || !may_be_heavy(kernel.integrand(), kernel.bounds()) {
+        return Ok(None);
+    }
+    let first = crate::kernels::MonteCarloIntegral::new(
+        kernel.integrand().clone(),
+        kernel.bounds(),
+        samples / 16,
+        run.output.seed,
+    )?;
+    // The run's result stands whatever befalls its check.
+    match engine.run_with(&first, choice.into(), control) {
+        Ok(check) if !check.interrupted => Ok(unsettled(&check.output, &run.output)),
+        Ok(_) | Err(Error::Interrupted { .. }) => Ok(Some(
+            "its check, a run of its first sixteenth of the points, was interrupted".to_owned(),
+        )),
+        Err(e) => Ok(Some(format!(
+            "its check, a run of its first sixteenth of the points, failed: {e}"
+        ))),
+    }
+}
+
 /// [`integral_to_error`] towards a [`Goal`].
 pub(crate) fn integral_to_goal(
     engine: &Engine,
@@ -227,6 +328,12 @@ pub(crate) fn integral_to_goal(
     // A spread of 0 is evidence of an error of 0 only for a constant integrand.
     let constant = f.is_constant();
     let zero_cap = cap.min(MAX_ZERO_SPREAD_SAMPLES);
+    // The estimates so far (each of the first points of the stream), for an integrand whose sample
+    // variance needs watching.
+    let heavy = may_be_heavy(f, bounds);
+    let mut history: Vec<crate::kernels::IntegralEstimate> = Vec::new();
+    let mut settling = None;
+    let mut unsettled_times = 0;
     let start = Instant::now();
     let mut total = None;
     let (mut done, mut gpu, mut interrupted) = (0u64, None, false);
@@ -254,7 +361,22 @@ pub(crate) fn integral_to_goal(
         let error = goal.z * estimate.std_error;
         let tolerance = (goal.tolerance)(estimate.value);
         let no_spread = blind(&estimate, constant);
-        if (error <= tolerance && !no_spread) || !estimate.std_error.is_finite() {
+        // Met, but with a variance that moved from an earlier estimate's of at most a quarter of the
+        // points: not met yet (more points, up to the budget).
+        let earlier = history
+            .iter()
+            .rev()
+            .find(|e| e.samples >= SETTLING_POINTS && e.samples <= estimate.samples / 4);
+        settling = earlier.and_then(|earlier| unsettled(earlier, &estimate));
+        unsettled_times += usize::from(settling.is_some());
+        // Nothing to compare with yet: not met before a comparison, where the budget allows one.
+        let unchecked = heavy && earlier.is_none() && samples.saturating_mul(4) <= cap;
+        if heavy {
+            history.push(estimate.clone());
+        }
+        let met = error <= tolerance && !no_spread && settling.is_none() && !unchecked;
+        // Twice not settling: a heavy tail, which more points will not cure (once may be chance).
+        if met || !estimate.std_error.is_finite() || unsettled_times >= 2 {
             break kernel.blocks();
         }
         if samples >= cap || (no_spread && samples >= zero_cap) {
@@ -264,9 +386,11 @@ pub(crate) fn integral_to_goal(
         // N such that error · sqrt(n / N) = tolerance; eight times as many while the spread says nothing
         // (more points may meet where the integrand differs from 0).
         let ratio = error / tolerance;
-        let needed = match no_spread {
-            true => (estimate.samples as f64 * 8.0).min(zero_cap as f64),
-            false => (estimate.samples as f64 * ratio * ratio).ceil(),
+        let needed = match (no_spread, settling.is_some() || unchecked) {
+            (true, _) => (estimate.samples as f64 * 8.0).min(zero_cap as f64),
+            // Four times as many, so that the next estimate can be compared with this one soon.
+            (false, true) => estimate.samples as f64 * 4.0,
+            (false, false) => (estimate.samples as f64 * ratio * ratio).ceil(),
         };
         if goal.max_elements.is_none() && needed > MAX_TARGET_SAMPLES as f64 {
             return Err(Error::invalid(
@@ -294,6 +418,9 @@ pub(crate) fn integral_to_goal(
         gpu,
         split: None,
     };
+    if let Some(why) = settling {
+        return Ok(TargetRun::missed(run, why));
+    }
     if budget_spent {
         let why = format!("the budget of {cap} points is spent");
         return Ok(TargetRun::missed(run, why));

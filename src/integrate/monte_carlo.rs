@@ -113,8 +113,12 @@ impl Method for MonteCarlo {
         };
         let kernel = MonteCarloIntegral::new(f.clone(), bounds, run.output.samples.max(1), seed)?;
         kernel.check(&run.output)?;
-        // Every point 0, or one point, or an infinite variance: the spread is no error estimate.
-        let doubt = kernel.doubt(&run.output)?;
+        // Every point 0, or one point, or an infinite variance, or (of a fixed size) a sample variance not
+        // settling: the spread is no error estimate.
+        let doubt = match job.tolerance {
+            None => crate::target::integral_doubt(job.engine, &kernel, &run, job.choice, job.control)?,
+            Some(_) => kernel.doubt(&run.output)?,
+        };
         let met = met && (job.tolerance.is_none() || doubt.is_none());
         let timed_out = run.interrupted && job.control.timed_out();
         let why = match timed_out {

@@ -827,6 +827,18 @@ pub(crate) fn estimates_outside_their_regime_are_not_trusted() {
         heavy.why
     );
     assert!(fixed("x^-0.45", &[(0.0, 1.0)], "mc", ("samples", 100_000)).trusted);
+    // In two dimensions, where no point is analysed: the sample variance of the first sixteenth of the
+    // points against all of them ((x*y)^-0.9: 20 times larger over all; exp(-x*y), bounded: unchecked).
+    let box2 = [(0.0, 1.0); 2];
+    let heavy = fixed("(x*y)^-0.9", &box2, "mc", ("samples", 1_000_000));
+    assert!(!heavy.trusted);
+    assert!(
+        heavy.why.as_deref().unwrap_or_default().contains("not settling"),
+        "{:?}",
+        heavy.why
+    );
+    assert!(fixed("exp(-x*y)", &box2, "mc", ("samples", 1_000_000)).trusted);
+    assert!(fixed("(x + y < 1) * exp(x)", &box2, "mc", ("samples", 1_000_000)).trusted);
     // To a tolerance it stops at its first size, not at the budget.
     let problem = Problem::expr("x^-0.9", &[(0.0, 1.0)]).unwrap();
     let run = answer(&Request::new(problem).method("mc").rtol(1e-2), Backend::Rayon, 2);

@@ -176,8 +176,14 @@ impl Text for MonteCarloIntegral {
         );
     }
 
-    fn doubt(&self, _: &Engine, run: &Run<IntegralEstimate>, _: Choice, _: &Control) -> Result<Option<String>> {
-        MonteCarloIntegral::doubt(self, &run.output)
+    fn doubt(
+        &self,
+        engine: &Engine,
+        run: &Run<IntegralEstimate>,
+        choice: Choice,
+        control: &Control,
+    ) -> Result<Option<String>> {
+        hetero::target::integral_doubt(engine, self, run, choice, control)
     }
 }
 
