@@ -15,6 +15,9 @@
 //!    `1/x − 1/sin(x)` grows like rounding, not like `f`). `α` is the slope of `log|f|` against `log(1/δ)`
 //!    over the smallest distances with valid values, the smaller of the slopes of their two halves.
 //!
+//! 3. **Jumps.** Across each such point, the values at `2^−30` and `2^−40` of the range on either side:
+//!    a difference that does not shrink with the distance is a jump ([`jump`]).
+//!
 //! It is a measurement, not a proof: a growth that changes below `2^−36` of the range, or slower than any
 //! power (`1/(x·|log x|)` diverges with `α` tending to 1 from below), is not seen. Only expressions are
 //! analysed; a Rust function cannot be seen into, and the built-ins are finite everywhere.
@@ -147,12 +150,40 @@ pub fn unbounded(f: &Integrand, (a, b): (f64, f64)) -> Result<Option<String>> {
 /// The points of `(a, b)` (or its map, for an infinite bound) where the expression `f` of one variable may
 /// grow without bound, each with its measured order; the largest order first. Empty where `f` is not an
 /// expression of one variable, where it is bounded, or where the analysis gives up (too many such points).
-pub fn growth(f: &Integrand, (a, b): (f64, f64)) -> Result<Vec<Growth>> {
+pub fn growth(f: &Integrand, range: (f64, f64)) -> Result<Vec<Growth>> {
+    Ok(analyse(f, range)?.growths)
+}
+
+/// Where `f` jumps inside `(a, b)`, if it does: a point across which its values differ by about as much
+/// at `2^−40` of the range as at `2^−30` (for a continuous `f` the difference shrinks with the distance),
+/// by more than their rounding. A rule's error falls erratically across a jump, not at its order.
+pub fn jump(f: &Integrand, (a, b): (f64, f64)) -> Result<Option<String>> {
+    Ok(analyse(f, (a, b))?.jumps.first().map(|(at, size)| {
+        format!(
+            "{} jumps by {size:.3e} at x = {at} in [{}, {}], where the rule's error falls erratically, not at \
+             its order, so its estimate says nothing",
+            f.text(),
+            real_text(a),
+            real_text(b)
+        )
+    }))
+}
+
+/// What [`growth`] and [`jump`] find.
+#[derive(Default)]
+struct Analysis {
+    growths: Vec<Growth>,
+    /// Points where `f` jumps, with the jump's size.
+    jumps: Vec<(f64, f64)>,
+}
+
+/// The analysis of the module's documentation, and the jump test of [`jump`] at the same points.
+fn analyse(f: &Integrand, (a, b): (f64, f64)) -> Result<Analysis> {
     let Integrand::Expr(expr) = f else {
-        return Ok(Vec::new());
+        return Ok(Analysis::default());
     };
     if expr.dims() != 1 {
-        return Ok(Vec::new());
+        return Ok(Analysis::default());
     }
     let mapped = Map::of(&[(a, b)])?;
     let (map, (t0, t1)) = match &mapped {
@@ -182,7 +213,7 @@ pub fn growth(f: &Integrand, (a, b): (f64, f64)) -> Result<Vec<Growth>> {
     while let Some((l, r)) = stack.pop() {
         spent += 1;
         if spent > MAX_BOUNDS || suspects.len() > MAX_POINTS {
-            return Ok(Vec::new());
+            return Ok(Analysis::default());
         }
         let (xl, xr) = (at(l).0, at(r).0);
         let touches_end = infinite_ends.iter().any(|&e| e == l || e == r);
@@ -207,7 +238,14 @@ pub fn growth(f: &Integrand, (a, b): (f64, f64)) -> Result<Vec<Growth>> {
         let noise = expr.rounding_at(x).unwrap_or(f64::INFINITY);
         ((y * w).abs(), noise * w)
     };
+    // The signed value, and its rounding's bound.
+    let signed = |t: f64| {
+        let (x, w) = at(t);
+        let y = expr.eval(&[x]).unwrap_or(f64::NAN) * w;
+        (y, expr.rounding_at(x).unwrap_or(f64::INFINITY) * w)
+    };
     let mut found: Vec<Growth> = Vec::new();
+    let mut jumps: Vec<(f64, f64)> = Vec::new();
     for (l, r) in suspects {
         let p = if infinite_ends.contains(&l) {
             l
@@ -216,6 +254,11 @@ pub fn growth(f: &Integrand, (a, b): (f64, f64)) -> Result<Vec<Growth>> {
         } else {
             shortest_in(l, r)
         };
+        if !infinite_ends.contains(&p)
+            && let Some(size) = jump_at(p, lo, hi, width, &signed)
+        {
+            jumps.push((at(p).0, size));
+        }
         for side in [-1.0, 1.0] {
             let Some(order) = order_towards(p, side, lo, hi, width, &value) else {
                 continue;
@@ -228,7 +271,24 @@ pub fn growth(f: &Integrand, (a, b): (f64, f64)) -> Result<Vec<Growth>> {
         }
     }
     found.sort_by(|g, h| h.order.total_cmp(&g.order));
-    Ok(found)
+    Ok(Analysis { growths: found, jumps })
+}
+
+/// The size of a jump of `value` across `p`, if there is one: the difference across it at `2^−40` of the
+/// range at least half that at `2^−30`, and above 16 times the rounding of the two values.
+fn jump_at(p: f64, lo: f64, hi: f64, width: f64, value: &dyn Fn(f64) -> (f64, f64)) -> Option<f64> {
+    let across = |k: f64| {
+        let delta = width * (-k).exp2();
+        let (left, right) = (p - delta, p + delta);
+        if left < lo || right > hi {
+            return None;
+        }
+        let ((a, na), (b, nb)) = (value(left), value(right));
+        let difference = (b - a).abs();
+        (difference.is_finite() && difference > ABOVE_ROUNDING * (na + nb)).then_some(difference)
+    };
+    let (far, near) = (across(30.0)?, across(40.0)?);
+    (near >= 0.5 * far).then_some(near)
 }
 
 /// The order of growth of `|value|` as `t` approaches `p` from `side` (−1: from below), from the
@@ -320,6 +380,20 @@ mod tests {
             }
         }
         assert!(largest("x^-0.45", 0.0, 1.0).is_some_and(|g| g.order < INFINITE_VARIANCE));
+    }
+
+    #[test]
+    fn jumps_are_found_and_kinks_are_not() {
+        let jump = |f: &str, a: f64, b: f64| {
+            let f = Integrand::Expr(Expr::parse(f, 1).unwrap_or_else(|e| panic!("{e}")));
+            jump(&f, (a, b)).unwrap_or_else(|e| panic!("{e}"))
+        };
+        for f in ["floor(10*x)", "(x > 0.5)*x", "x + (x >= 0.3)*0.001", "ceil(x*3)"] {
+            assert!(jump(f, 0.001, 1.0).is_some(), "{f}");
+        }
+        for f in ["abs(x - 0.3)", "max(0, x - 0.3)^3", "exp(-x^2)", "min(x, 0.3)"] {
+            assert_eq!(jump(f, 0.001, 1.0), None, "{f}");
+        }
     }
 
     #[test]

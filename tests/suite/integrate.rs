@@ -813,6 +813,7 @@ pub(crate) fn estimates_outside_their_regime_are_not_trusted() {
         ("4/(1+x^2)", 1e10, 1e20, 1_000_000, false),
         ("exp(x)", 0.0, 1.0, 1000, true),
         ("exp(-((x-0.3)*1e6)^2)", 0.0, 1.0, 1024, false),
+        ("floor(10*x)", 0.001, 1.0, 1 << 20, false),
     ] {
         let run = fixed(f, &[(a, b)], "simpson", ("intervals", n));
         assert_eq!(run.trusted, trusted, "{f}: {:?}", run.why);
@@ -839,6 +840,18 @@ pub(crate) fn estimates_outside_their_regime_are_not_trusted() {
     );
     assert!(fixed("exp(-x*y)", &box2, "mc", ("samples", 1_000_000)).trusted);
     assert!(fixed("(x + y < 1) * exp(x)", &box2, "mc", ("samples", 1_000_000)).trusted);
+    // A jump: its estimates agreed exactly (0) at every doubling, 6.5e-7 off the truth; not reached.
+    let problem = Problem::expr("floor(10*x)", &[(0.001, 1.0)]).unwrap();
+    let run = answer(&Request::new(problem).atol(1e-9), Backend::Rayon, 2);
+    assert_eq!(run.reached, Some(false));
+    assert!(
+        run.why
+            .as_deref()
+            .unwrap_or_default()
+            .contains("jumps by 1.000e0 at x = "),
+        "{:?}",
+        run.why
+    );
     // To a tolerance it stops at its first size, not at the budget.
     let problem = Problem::expr("x^-0.9", &[(0.0, 1.0)]).unwrap();
     let run = answer(&Request::new(problem).method("mc").rtol(1e-2), Backend::Rayon, 2);

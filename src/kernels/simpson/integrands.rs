@@ -72,8 +72,8 @@ pub trait SimpsonIntegrand: Sync {
     }
 
     /// Why Simpson's error estimate has no regime over `[lo, hi]`, if it has none: `|f|` grows without
-    /// bound at a point ([`crate::singular::unbounded`]), so the rule's error falls erratically as its
-    /// points move against the singularity. `None` where none is seen, or the integrand cannot be analysed.
+    /// bound at a point ([`crate::singular::unbounded`]) or `f` jumps ([`crate::singular::jump`]), so the
+    /// rule's error falls erratically as its points move against the singularity or the jump. `None` where none is seen, or the integrand cannot be analysed.
     fn unbounded(&self, _lo: f64, _hi: f64) -> Option<String> {
         None
     }
@@ -241,7 +241,8 @@ impl SimpsonIntegrand for Expr {
 
     fn unbounded(&self, lo: f64, hi: f64) -> Option<String> {
         let f = crate::integrand::Integrand::Expr(self.clone());
-        crate::singular::unbounded(&f, (lo, hi)).ok().flatten()
+        let unbounded = crate::singular::unbounded(&f, (lo, hi)).ok().flatten();
+        unbounded.or_else(|| crate::singular::jump(&f, (lo, hi)).ok().flatten())
     }
 
     fn cpu_error(&self, lo: f64, hi: f64, argument_error: f64) -> Option<f64> {
