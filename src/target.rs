@@ -12,7 +12,8 @@
 //!   three doublings: the rule agrees with itself to rounding at three resolutions. An estimate outside
 //!   that regime (an oscillation the points do not resolve, say) is not trusted, however small. An
 //!   integrand unbounded at a point of the interval has no regime: the first run is returned, not
-//!   reached, saying so. Once converging, a run whose estimate no longer halves means rounding
+//!   reached, saying so. Every point giving 0 is no evidence of anything (a peak between the points): such
+//!   estimates are never trusted, and eight doublings of them end the run, not reached. Once converging, a run whose estimate no longer halves means rounding
 //!   has taken over: the best trusted run is returned, marked as not reaching the target.
 //! - Leibniz computes `N` from its truncation bound `4/(2N+1)` and runs once.
 //!
@@ -653,9 +654,11 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
         // of reach, however small the estimate.
         let precision = run.float_precision();
         let resolution = unit_roundoff(precision.unwrap_or(Precision::F64)) * run.output.value.abs();
+        // Every point 0: no evidence of anything (a peak between the points would not show).
+        let blind = run.output.value == 0.0 && run.output.error_estimate == 0.0;
         // At the rounding of the value, or below what rounding may make of it: more points cannot tell.
-        settled.push(run.output.error_estimate <= (4.0 * resolution).max(goal.floor));
-        let order = converging(&estimates);
+        settled.push(!blind && run.output.error_estimate <= (4.0 * resolution).max(goal.floor));
+        let order = converging(&estimates).filter(|_| !blind);
         let trusted = order.is_some() || settled.ends_with(&[true; 3]);
         // Richardson's estimate at the order the doublings show.
         let estimate = run.output.error_estimate * order.unwrap_or(1.0);
@@ -703,6 +706,14 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
         smallest = smallest.min(estimate);
         // Never seen converging, and the estimate has not shrunk four-fold in eight doublings: the points
         // do not resolve the integrand and will not soon (an oscillation far beyond them, a spike).
+        if best.is_none() && stale >= 8 && blind {
+            let why = format!(
+                "every one of the {} points gave 0 at each of eight doublings, so the rule sees nothing to \
+                 estimate: a feature between them (a peak narrower than the spacing) would not show",
+                n + 1
+            );
+            return Ok(SimpsonDone::missed(run, why, evals, estimate));
+        }
         if best.is_none() && stale >= 8 {
             let why = format!(
                 "the rule is not converging in {}: its estimate has not shrunk four-fold in eight doublings, up \

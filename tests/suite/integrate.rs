@@ -852,6 +852,21 @@ pub(crate) fn estimates_outside_their_regime_are_not_trusted() {
         "{:?}",
         run.why
     );
+    // A peak every point misses, to a target: two estimates of exactly 0 on a value of 0 are no
+    // convergence (it printed 0 for 1, reached, exit 0).
+    let peak = "exp(-((x-0.3)*1e6)^2)*1e6/sqrt(pi)";
+    let out = hetero(&[
+        "simpson",
+        "--expr",
+        peak,
+        "--from",
+        "0",
+        "--to",
+        "1",
+        "--target-error",
+        "1e-9",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     // To a tolerance it stops at its first size, not at the budget.
     let problem = Problem::expr("x^-0.9", &[(0.0, 1.0)]).unwrap();
     let run = answer(&Request::new(problem).method("mc").rtol(1e-2), Backend::Rayon, 2);
