@@ -943,27 +943,36 @@ mod tests {
         resumed_equals_one_pass(&Simpson::new(gauss, -2.0, 5.0, 1_000_000_001).unwrap(), &[2_000, 4_000]);
     }
 
+    /// Shard `index` of `count` of `kernel`, computed whole on `backend`.
+    fn shard_done<K: Resumable>(
+        engine: &Engine,
+        kernel: &K,
+        backend: Backend,
+        index: u64,
+        count: u64,
+    ) -> PartialResult {
+        let shard = PartialResult::shard(kernel, index, count).unwrap();
+        let control = Control::new();
+        advance(
+            engine,
+            kernel,
+            backend.into(),
+            shard,
+            &control,
+            Duration::MAX,
+            &mut |_| Ok(()),
+        )
+        .unwrap()
+        .0
+    }
+
     #[test]
     fn shards_merge_in_any_order_to_the_single_run() {
         let engine = Engine::with_threads(2).unwrap();
         let kernel = Simpson::new(Function::Sin, 0.0, 3.0, 40_000_000).unwrap();
         let single = engine.run(&kernel, Backend::Serial).unwrap();
         let mut shards: Vec<PartialResult> = (0..5)
-            .map(|index| {
-                let shard = PartialResult::shard(&kernel, index, 5).unwrap();
-                let control = Control::new();
-                advance(
-                    &engine,
-                    &kernel,
-                    Backend::Rayon.into(),
-                    shard,
-                    &control,
-                    Duration::MAX,
-                    &mut |_| Ok(()),
-                )
-                .unwrap()
-                .0
-            })
+            .map(|index| shard_done(&engine, &kernel, Backend::Rayon, index, 5))
             .collect();
         shards.reverse();
         let merged = merge(&kernel, &shards).unwrap();
@@ -987,20 +996,7 @@ mod tests {
     fn merge_names_what_does_not_fit() {
         let engine = Engine::with_threads(2).unwrap();
         let kernel = MonteCarloPi::new(100_000_000, 1).unwrap();
-        let run = |index, count| {
-            let shard = PartialResult::shard(&kernel, index, count).unwrap();
-            advance(
-                &engine,
-                &kernel,
-                Backend::Serial.into(),
-                shard,
-                &Control::new(),
-                Duration::MAX,
-                &mut |_| Ok(()),
-            )
-            .unwrap()
-            .0
-        };
+        let run = |index, count| shard_done(&engine, &kernel, Backend::Serial, index, count);
         let shards: Vec<PartialResult> = (0..4).map(|i| run(i, 4)).collect();
         let message = |r: Result<PartialResult>| match r {
             Err(Error::PartialResult(why)) => why,
@@ -1013,21 +1009,7 @@ mod tests {
         let huge = MonteCarloPi::new(1 << 47, 1).unwrap();
         let count = 1_000_000_000;
         let every_other: Vec<PartialResult> = (0..20)
-            .map(|i| {
-                let shard = PartialResult::shard(&huge, 2 * i + 1, count).unwrap();
-                let control = Control::new();
-                advance(
-                    &engine,
-                    &huge,
-                    Backend::Serial.into(),
-                    shard,
-                    &control,
-                    Duration::MAX,
-                    &mut |_| Ok(()),
-                )
-                .unwrap()
-                .0
-            })
+            .map(|i| shard_done(&engine, &huge, Backend::Serial, 2 * i + 1, count))
             .collect();
         let missing = message(merge(&huge, &every_other[..1]));
         assert!(

@@ -16,7 +16,7 @@
 //!    over the smallest distances with valid values, the smaller of the slopes of their two halves.
 //!
 //! 3. **Jumps.** Across each such point, the values at `2^−30` and `2^−40` of the range on either side:
-//!    a difference that does not shrink with the distance is a jump ([`jump`]).
+//!    a difference that does not shrink with the distance is a jump ([`irregular`]).
 //!
 //! It is a measurement, not a proof: a growth that changes below `2^−36` of the range, or slower than any
 //! power (`1/(x·|log x|)` diverges with `α` tending to 1 from below), is not seen. Only expressions are
@@ -132,19 +132,25 @@ pub fn infinite_variance(f: &Integrand, (a, b): (f64, f64)) -> Result<Option<Str
 }
 
 /// Why a rule's error estimate over `(a, b)` has no regime, if it has none: `|f|` grows without bound at
-/// a point (an order of [`UNBOUNDED`] or more, integrable or not), so a rule's error falls erratically
-/// as its points move against the singularity. `None` where no such point is seen.
-pub fn unbounded(f: &Integrand, (a, b): (f64, f64)) -> Result<Option<String>> {
-    Ok(growth(f, (a, b))?.first().filter(|g| g.order >= UNBOUNDED).map(|g| {
-        format!(
-            "{} is unbounded in [{}, {}]: {}, where the rule's error falls erratically, not at its order, \
-             so its estimate says nothing",
+/// a point (an order of [`UNBOUNDED`] or more, integrable or not), or `f` jumps (its values across a point
+/// differ about as much at `2^−40` of the range as at `2^−30`, by more than their rounding). Either way a
+/// rule's error falls erratically as its points move against the point, not at its order. `None` where
+/// neither is seen.
+pub fn irregular(f: &Integrand, (a, b): (f64, f64)) -> Result<Option<String>> {
+    let analysis = analyse(f, (a, b))?;
+    let range = format!("[{}, {}]", real_text(a), real_text(b));
+    let erratic = "where the rule's error falls erratically, not at its order, so its estimate says nothing";
+    if let Some(g) = analysis.growths.first().filter(|g| g.order >= UNBOUNDED) {
+        return Ok(Some(format!(
+            "{} is unbounded in {range}: {}, {erratic}",
             f.text(),
-            real_text(a),
-            real_text(b),
             g.describe()
-        )
-    }))
+        )));
+    }
+    Ok(analysis
+        .jumps
+        .first()
+        .map(|(at, size)| format!("{} jumps by {size:.3e} at x = {at} in {range}, {erratic}", f.text())))
 }
 
 /// The points of `(a, b)` (or its map, for an infinite bound) where the expression `f` of one variable may
@@ -154,22 +160,7 @@ pub fn growth(f: &Integrand, range: (f64, f64)) -> Result<Vec<Growth>> {
     Ok(analyse(f, range)?.growths)
 }
 
-/// Where `f` jumps inside `(a, b)`, if it does: a point across which its values differ by about as much
-/// at `2^−40` of the range as at `2^−30` (for a continuous `f` the difference shrinks with the distance),
-/// by more than their rounding. A rule's error falls erratically across a jump, not at its order.
-pub fn jump(f: &Integrand, (a, b): (f64, f64)) -> Result<Option<String>> {
-    Ok(analyse(f, (a, b))?.jumps.first().map(|(at, size)| {
-        format!(
-            "{} jumps by {size:.3e} at x = {at} in [{}, {}], where the rule's error falls erratically, not at \
-             its order, so its estimate says nothing",
-            f.text(),
-            real_text(a),
-            real_text(b)
-        )
-    }))
-}
-
-/// What [`growth`] and [`jump`] find.
+/// What [`growth`] and [`irregular`] find.
 #[derive(Default)]
 struct Analysis {
     growths: Vec<Growth>,
@@ -177,7 +168,7 @@ struct Analysis {
     jumps: Vec<(f64, f64)>,
 }
 
-/// The analysis of the module's documentation, and the jump test of [`jump`] at the same points.
+/// The analysis of the module's documentation, and the jump test at the same points.
 fn analyse(f: &Integrand, (a, b): (f64, f64)) -> Result<Analysis> {
     let Integrand::Expr(expr) = f else {
         return Ok(Analysis::default());
@@ -274,7 +265,7 @@ fn analyse(f: &Integrand, (a, b): (f64, f64)) -> Result<Analysis> {
     Ok(Analysis { growths: found, jumps })
 }
 
-/// The size of a jump of `value` across `p`, if there is one: the difference across it at `2^−40` of the
+/// The size of a jump of `value` across `p`, if there is one ([`irregular`]): the difference across it at `2^−40` of the
 /// range at least half that at `2^−30`, and above 16 times the rounding of the two values.
 fn jump_at(p: f64, lo: f64, hi: f64, width: f64, value: &dyn Fn(f64) -> (f64, f64)) -> Option<f64> {
     let across = |k: f64| {
@@ -384,16 +375,18 @@ mod tests {
 
     #[test]
     fn jumps_are_found_and_kinks_are_not() {
-        let jump = |f: &str, a: f64, b: f64| {
+        let irregular = |f: &str, a: f64, b: f64| {
             let f = Integrand::Expr(Expr::parse(f, 1).unwrap_or_else(|e| panic!("{e}")));
-            jump(&f, (a, b)).unwrap_or_else(|e| panic!("{e}"))
+            irregular(&f, (a, b)).unwrap_or_else(|e| panic!("{e}"))
         };
         for f in ["floor(10*x)", "(x > 0.5)*x", "x + (x >= 0.3)*0.001", "ceil(x*3)"] {
-            assert!(jump(f, 0.001, 1.0).is_some(), "{f}");
+            let why = irregular(f, 0.001, 1.0).unwrap_or_else(|| panic!("{f}: no jump found"));
+            assert!(why.contains(" jumps by "), "{f}: {why}");
         }
         for f in ["abs(x - 0.3)", "max(0, x - 0.3)^3", "exp(-x^2)", "min(x, 0.3)"] {
-            assert_eq!(jump(f, 0.001, 1.0), None, "{f}");
+            assert_eq!(irregular(f, 0.001, 1.0), None, "{f}");
         }
+        assert!(irregular("abs(x - 0.3)^-0.1", 0.0, 1.0).is_some_and(|why| why.contains("is unbounded in")));
     }
 
     #[test]

@@ -11,14 +11,16 @@
 //!   value (4 units of its last place, or the floor of what rounding may make of it) at each of the last
 //!   three doublings: the rule agrees with itself to rounding at three resolutions. An estimate outside
 //!   that regime (an oscillation the points do not resolve, say) is not trusted, however small. An
-//!   integrand unbounded at a point of the interval has no regime: the first run is returned, not
+//!   integrand unbounded or jumping at a point of the interval has no regime: the first run is returned, not
 //!   reached, saying so. Every point giving 0 is no evidence of anything (a peak between the points): such
 //!   estimates are never trusted, and eight doublings of them end the run, not reached. Once converging, a run whose estimate no longer halves means rounding
 //!   has taken over: the best trusted run is returned, marked as not reaching the target.
 //! - Leibniz computes `N` from its truncation bound `4/(2N+1)` and runs once.
 //!
-//! Monte Carlo of an expression that may be unbounded or jump over its box (no interval bound of it
-//! exists) also watches its sample variance: the goal is met only once the variance is within a factor
+//! Monte Carlo of an expression of one variable whose variance is seen to be infinite
+//! ([`crate::singular::infinite_variance`]) stops at its first size, not reached. Monte Carlo of an
+//! expression that may be unbounded or jump over its box (no interval bound of it exists) also watches
+//! its sample variance: the goal is met only once the variance is within a factor
 //! of 4 of an earlier estimate's from at most a quarter of the points (four times as many points are
 //! drawn to get one), and twice not so ends the run, not reached: a heavy tail makes the interval
 //! meaningless.
@@ -215,6 +217,23 @@ pub(crate) struct Goal<'a> {
     pub floor: f64,
 }
 
+/// A check's run of `kernel` (a coarser or shorter run of a fixed-size one, named `what`), or, where it
+/// was interrupted or failed, the reason the fixed-size run's estimate stays unchecked: the run's result
+/// stands whatever befalls its check.
+fn check_run<K: Kernel>(
+    engine: &Engine,
+    kernel: &K,
+    choice: Choice,
+    control: &Control,
+    what: &str,
+) -> std::result::Result<Run<K::Output>, String> {
+    match engine.run_with(kernel, choice, control) {
+        Ok(check) if !check.interrupted => Ok(check),
+        Ok(_) | Err(Error::Interrupted { .. }) => Err(format!("its check, {what}, was interrupted")),
+        Err(e) => Err(format!("its check, {what}, failed: {e}")),
+    }
+}
+
 /// The fewest points of an earlier estimate that [`unsettled`] compares with.
 const SETTLING_POINTS: u64 = 1 << 12;
 
@@ -243,26 +262,6 @@ fn unsettled(earlier: &crate::kernels::IntegralEstimate, now: &crate::kernels::I
     })
 }
 
-/// Whether an integrand may be unbounded, or jump, over a box, so that its sample variance needs
-/// watching: an expression with no interval bound there. A Rust function cannot be seen into and is not
-/// watched (so that it gives the bits of the same operations written as a bounded expression).
-fn may_be_heavy(f: &crate::integrand::Integrand, bounds: &[(f64, f64)]) -> bool {
-    use crate::expr::{Accuracy, Bounded, Interval};
-    match f {
-        crate::integrand::Integrand::Expr(expr) => {
-            let inputs: Vec<Bounded> = bounds
-                .iter()
-                .map(|&(a, b)| Bounded {
-                    value: Interval::new(a.min(b), a.max(b)),
-                    error: 0.0,
-                })
-                .collect();
-            expr.bound(&inputs, &Accuracy::EXACT, &Accuracy::EXACT).is_none()
-        }
-        _ => false,
-    }
-}
-
 /// Why the interval of a fixed-size Monte Carlo `run` of `kernel` cannot be trusted, if it cannot: the
 /// kernel's own reasons ([`MonteCarloIntegral::doubt`](crate::kernels::MonteCarloIntegral::doubt)), or,
 /// for an expression that may be unbounded or jump over the box and a run of at least 2^16 points, a
@@ -289,7 +288,7 @@ pub fn integral_doubt(
         return Ok(Some(why));
     }
     let samples = run.output.samples;
-    if run.interrupted || samples < 16 * SETTLING_POINTS || !may_be_heavy(kernel.integrand(), kernel.bounds()) {
+    if run.interrupted || samples < 16 * SETTLING_POINTS || !kernel.may_be_heavy() {
         return Ok(None);
     }
     let first = crate::kernels::MonteCarloIntegral::new(
@@ -298,16 +297,18 @@ pub fn integral_doubt(
         samples / 16,
         run.output.seed,
     )?;
-    // The run's result stands whatever befalls its check.
-    match engine.run_with(&first, choice.into(), control) {
-        Ok(check) if !check.interrupted => Ok(unsettled(&check.output, &run.output)),
-        Ok(_) | Err(Error::Interrupted { .. }) => Ok(Some(
-            "its check, a run of its first sixteenth of the points, was interrupted".to_owned(),
-        )),
-        Err(e) => Ok(Some(format!(
-            "its check, a run of its first sixteenth of the points, failed: {e}"
-        ))),
-    }
+    Ok(
+        match check_run(
+            engine,
+            &first,
+            choice.into(),
+            control,
+            "a run of its first sixteenth of the points",
+        ) {
+            Ok(check) => unsettled(&check.output, &run.output),
+            Err(why) => Some(why),
+        },
+    )
 }
 
 /// [`integral_to_error`] towards a [`Goal`].
@@ -329,9 +330,12 @@ pub(crate) fn integral_to_goal(
     // A spread of 0 is evidence of an error of 0 only for a constant integrand.
     let constant = f.is_constant();
     let zero_cap = cap.min(MAX_ZERO_SPREAD_SAMPLES);
+    // A variance seen to be infinite (in one dimension): no number of points makes the interval mean
+    // anything, so the run stops at its first size instead of spending the budget.
+    let infinite = kernel_of(samples)?.infinite_variance()?;
     // The estimates so far (each of the first points of the stream), for an integrand whose sample
     // variance needs watching.
-    let heavy = may_be_heavy(f, bounds);
+    let heavy = kernel_of(samples)?.may_be_heavy();
     let mut history: Vec<crate::kernels::IntegralEstimate> = Vec::new();
     let mut settling = None;
     let mut unsettled_times = 0;
@@ -377,7 +381,7 @@ pub(crate) fn integral_to_goal(
         }
         let met = error <= tolerance && !no_spread && settling.is_none() && !unchecked;
         // Twice not settling: a heavy tail, which more points will not cure (once may be chance).
-        if met || !estimate.std_error.is_finite() || unsettled_times >= 2 {
+        if met || !estimate.std_error.is_finite() || unsettled_times >= 2 || infinite.is_some() {
             break kernel.blocks();
         }
         if samples >= cap || (no_spread && samples >= zero_cap) {
@@ -419,7 +423,7 @@ pub(crate) fn integral_to_goal(
         gpu,
         split: None,
     };
-    if let Some(why) = settling {
+    if let Some(why) = infinite.or(settling) {
         return Ok(TargetRun::missed(run, why));
     }
     if budget_spent {
@@ -438,8 +442,8 @@ pub(crate) fn integral_to_goal(
 const SIMPSON_REGIME_ORDER: f64 = 3.58;
 
 /// Why the error estimate of a fixed-size Simpson run (`run`, of `kernel`) cannot be trusted, if it
-/// cannot. An integrand unbounded at a point of the interval
-/// ([`SimpsonIntegrand::unbounded`]) has no regime at all. Otherwise, Richardson's `|S_n − S_{n/2}|/15` is the error only where the rule converges at its order 4;
+/// cannot. An integrand unbounded or jumping at a point of the interval
+/// ([`SimpsonIntegrand::irregular`]) has no regime at all. Otherwise, Richardson's `|S_n − S_{n/2}|/15` is the error only where the rule converges at its order 4;
 /// a run of a quarter of the intervals (a quarter more work, on the same backend) gives the estimate
 /// one level coarser, `|S_{n/4} − S_{n/8}|/15`, and the order their ratio shows must be at least 3.58
 /// (a fall by 12 per doubling, as [`simpson_to_error`] asks three times). Estimates at the rounding of
@@ -471,7 +475,7 @@ pub fn simpson_doubt<F: SimpsonIntegrand + Clone>(
         return Ok(None);
     }
     let (a, b) = kernel.bounds();
-    if let Some(why) = kernel.integrand().unbounded(a.min(b), a.max(b)) {
+    if let Some(why) = kernel.integrand().irregular(a.min(b), a.max(b)) {
         return Ok(Some(why));
     }
     let n = run.output.intervals;
@@ -481,19 +485,15 @@ pub fn simpson_doubt<F: SimpsonIntegrand + Clone>(
         )));
     }
     let coarse = Simpson::new(kernel.integrand().clone(), a, b, n / 4)?;
-    // The run's result stands whatever befalls its check.
-    let check = match engine.run_with(&coarse, choice.into(), control) {
-        Ok(check) if !check.interrupted => check,
-        Ok(_) | Err(Error::Interrupted { .. }) => {
-            return Ok(Some(
-                "its check, a run of a quarter of the intervals, was interrupted".to_owned(),
-            ));
-        }
-        Err(e) => {
-            return Ok(Some(format!(
-                "its check, a run of a quarter of the intervals, failed: {e}"
-            )));
-        }
+    let check = match check_run(
+        engine,
+        &coarse,
+        choice.into(),
+        control,
+        "a run of a quarter of the intervals",
+    ) {
+        Ok(check) => check,
+        Err(why) => return Ok(Some(why)),
     };
     let fine = run.output.error_estimate;
     let rough = check.output.error_estimate;
@@ -578,7 +578,7 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
 ) -> Result<SimpsonDone> {
     let start = Instant::now();
     let mut n = 1024u64;
-    let unbounded = f.unbounded(a.min(b), a.max(b));
+    let irregular = f.irregular(a.min(b), a.max(b));
     // Evaluations of f by the runs completed.
     let mut evals = 0u64;
     let max_evals = goal.max_elements.unwrap_or(u64::MAX);
@@ -638,8 +638,8 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
             return Ok(SimpsonDone::reached(run, evals, error));
         }
         evals = evals.saturating_add(n + 1);
-        // Unbounded: no doubling makes the estimate mean anything; the first run's value is the answer.
-        if let Some(why) = &unbounded {
+        // Unbounded or jumping: no doubling makes the estimate mean anything; the first run's value is the answer.
+        if let Some(why) = &irregular {
             kernel.check(&run.output)?;
             let error = run.output.error_estimate;
             return Ok(SimpsonDone::missed(run, why.clone(), evals, error));

@@ -318,13 +318,13 @@ fn dispatch_all<P: crate::Partial>(
             break;
         };
         let waiting = Instant::now();
-        if !dispatches.wait(&done, control)? {
+        let finished = dispatches.wait(&done, control)?;
+        report.execute_seconds += waiting.elapsed().as_secs_f64();
+        if !finished {
             // Stopped while a dispatch runs (the first of a pipeline may compile for seconds): the ones in
             // flight are abandoned, and the blocks read back so far are what comes back.
-            report.execute_seconds += waiting.elapsed().as_secs_f64();
             break;
         }
-        report.execute_seconds += waiting.elapsed().as_secs_f64();
         // With dispatches queued back to back, the time between two completions is one dispatch's.
         let elapsed = last_done.elapsed();
         last_done = Instant::now();

@@ -15,9 +15,6 @@ use crate::{Control, Engine, Error, Result};
 /// Standard errors in the half-width of a 95% interval.
 const Z95: f64 = 1.96;
 
-/// The points of a run to a tolerance's first size (`crate::target::integral_to_goal`'s).
-const FIRST_POINTS: u64 = 1 << 16;
-
 /// The seed when none is given (the command line's).
 const DEFAULT_SEED: u64 = 42;
 
@@ -81,12 +78,6 @@ impl Method for MonteCarlo {
         let bounds = job.problem.domain();
         let seed = job.options.count("seed")?.unwrap_or(DEFAULT_SEED);
         MonteCarloIntegral::new(f.clone(), bounds, 1, seed)?.refuse_divergent()?;
-        // A variance seen to be infinite: no number of points makes the interval mean anything, so a run to
-        // a tolerance stops at its first size instead of spending the budget.
-        let heavy = match bounds {
-            [range] => crate::singular::infinite_variance(f, *range)?.is_some(),
-            _ => false,
-        };
         let (run, met, why) = match job.tolerance {
             None => {
                 let samples = job.options.size("samples")?.unwrap_or(1);
@@ -98,11 +89,7 @@ impl Method for MonteCarlo {
                 let goal = Goal {
                     z: Z95,
                     tolerance: &|value| tolerance.at(value),
-                    max_elements: Some(if heavy {
-                        job.max_evals.min(FIRST_POINTS)
-                    } else {
-                        job.max_evals
-                    }),
+                    max_elements: Some(job.max_evals),
                     floor: 0.0,
                 };
                 let done = integral_to_goal(job.engine, f, bounds, seed, &goal, job.choice, job.control);

@@ -245,9 +245,27 @@ impl MonteCarloIntegral {
         if blind(output, self.f.is_constant()) {
             return Ok(Some(zero_spread(output.samples)));
         }
+        self.infinite_variance()
+    }
+
+    /// Why the variance is infinite, where [`crate::singular::infinite_variance`] sees it so (in one
+    /// dimension).
+    pub(crate) fn infinite_variance(&self) -> Result<Option<String>> {
         match self.bounds[..] {
             [range] => crate::singular::infinite_variance(&self.f, range),
             _ => Ok(None),
+        }
+    }
+
+    /// Whether the sample variance needs watching: an expression with no interval bound over the box
+    /// (it may be unbounded there, or jump). A Rust function cannot be seen into and is not watched (so
+    /// that it gives the bits of the same operations written as a bounded expression).
+    pub(crate) fn may_be_heavy(&self) -> bool {
+        match &self.f {
+            Integrand::Expr(expr) => expr
+                .bound(&self.inputs(0.0), &Accuracy::EXACT, &Accuracy::EXACT)
+                .is_none(),
+            _ => false,
         }
     }
 
@@ -279,7 +297,7 @@ impl MonteCarloIntegral {
         let (Integrand::Expr(expr), None) = (&self.f, &self.map) else {
             return None;
         };
-        let f = expr.bound(&self.gpu_inputs(u), &Accuracy::CPU, &gpu)?;
+        let f = expr.bound(&self.inputs(u), &Accuracy::CPU, &gpu)?;
         // A block's sums of f and f² on the GPU must stay inside its precision's range.
         if f.value.magnitude().powi(2) * BLOCK_POINTS as f64 > gpu.largest {
             return None;
@@ -288,8 +306,9 @@ impl MonteCarloIntegral {
         bound.is_finite().then_some(bound)
     }
 
-    /// The box as the GPU's points may lie in it: each coordinate off by `4·u·(|a_k| + |b_k − a_k|)`.
-    fn gpu_inputs(&self, u: f64) -> Vec<Bounded> {
+    /// The box as points in a precision of unit roundoff `u` may lie in it: each coordinate off by
+    /// `4·u·(|a_k| + |b_k − a_k|)` (the GPU's points; exact ones for `u = 0`).
+    fn inputs(&self, u: f64) -> Vec<Bounded> {
         self.bounds
             .iter()
             .map(|&(a, b)| Bounded {
@@ -535,7 +554,7 @@ impl GpuKernel for MonteCarloIntegral {
         if self.gpu_bound(precision).is_none() {
             let gpu = Accuracy::gpu(precision);
             let why = expr
-                .why_unbounded(&self.gpu_inputs(gpu.unit), &Accuracy::CPU, &gpu)
+                .why_unbounded(&self.inputs(gpu.unit), &Accuracy::CPU, &gpu)
                 .unwrap_or_else(|| format!("a block's sum of f² may pass the largest number of {precision}"));
             return Err(Error::Unsupported(format!(
                 "no GPU error bound can be derived for {} over the box in {precision}: {why}; use a CPU backend",

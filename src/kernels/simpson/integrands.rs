@@ -72,9 +72,9 @@ pub trait SimpsonIntegrand: Sync {
     }
 
     /// Why Simpson's error estimate has no regime over `[lo, hi]`, if it has none: `|f|` grows without
-    /// bound at a point ([`crate::singular::unbounded`]) or `f` jumps ([`crate::singular::jump`]), so the
-    /// rule's error falls erratically as its points move against the singularity or the jump. `None` where none is seen, or the integrand cannot be analysed.
-    fn unbounded(&self, _lo: f64, _hi: f64) -> Option<String> {
+    /// bound at a point or `f` jumps ([`crate::singular::irregular`]), so the rule's error falls
+    /// erratically as its points move against the singularity or the jump. `None` where none is seen, or the integrand cannot be analysed.
+    fn irregular(&self, _lo: f64, _hi: f64) -> Option<String> {
         None
     }
 
@@ -239,10 +239,9 @@ impl SimpsonIntegrand for Expr {
         Some(Expr::wgsl(self, "user_integrand"))
     }
 
-    fn unbounded(&self, lo: f64, hi: f64) -> Option<String> {
+    fn irregular(&self, lo: f64, hi: f64) -> Option<String> {
         let f = crate::integrand::Integrand::Expr(self.clone());
-        let unbounded = crate::singular::unbounded(&f, (lo, hi)).ok().flatten();
-        unbounded.or_else(|| crate::singular::jump(&f, (lo, hi)).ok().flatten())
+        crate::singular::irregular(&f, (lo, hi)).ok().flatten()
     }
 
     fn cpu_error(&self, lo: f64, hi: f64, argument_error: f64) -> Option<f64> {
