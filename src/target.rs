@@ -526,10 +526,15 @@ pub fn simpson_doubt<F: SimpsonIntegrand + Clone>(
     )))
 }
 
+/// Most evaluations [`simpson_to_error`] spends over its doublings (`integrate`'s default budget for
+/// Simpson too): 2^32, seconds on two cores.
+pub const SIMPSON_MAX_EVALS: u64 = 1 << 32;
+
 /// Simpson's rule for `f` over `[a, b]`, doubling the intervals from 1024 until Richardson's estimate is
 /// at most `target` and trusted (see the [module](self) docs). When it is not reached (rounding stops the
-/// estimate from shrinking first, or `n` would pass 2^53), the best trusted run is returned with
-/// `reached: false` and the reason.
+/// estimate from shrinking first; at the rate the doublings show, the target needs more than 2^53
+/// intervals or more than [`SIMPSON_MAX_EVALS`] evaluations; or those evaluations are spent), the best
+/// trusted run is returned with `reached: false` and the reason.
 ///
 /// ```
 /// use hetero::{Backend, Control, Engine, kernels::Function, target::simpson_to_error};
@@ -557,7 +562,7 @@ pub fn simpson_to_error<F: SimpsonIntegrand + Clone>(
     let goal = Goal {
         z: 1.0,
         tolerance: &|_| target,
-        max_elements: None,
+        max_elements: Some(SIMPSON_MAX_EVALS),
         floor: 0.0,
     };
     simpson_to_goal(engine, f, a, b, &goal, choice.into(), control).map(|done| done.done)
@@ -723,6 +728,13 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
             );
             return Ok(SimpsonDone::missed(run, why, evals, estimate));
         }
+        // Converging, but at the rate the last doublings show the target lies beyond the most intervals
+        // or the budget: say so now rather than spend the budget finding out.
+        if order.is_some()
+            && let Some(why) = out_of_reach(&estimates, estimate, target.max(goal.floor), n, evals, max_evals)
+        {
+            return Ok(SimpsonDone::missed(run, why, evals, estimate));
+        }
         if trusted {
             if best.as_ref().is_none_or(|(_, error)| estimate < *error) {
                 best = Some((run.clone(), estimate));
@@ -763,6 +775,34 @@ pub(crate) fn simpson_to_goal<F: SimpsonIntegrand + Clone>(
         last = Some((run, estimate));
         n *= 2;
     }
+}
+
+/// Why a run converging at the rate `estimates` show cannot reach `target` from `estimate` at `n`
+/// intervals: the doublings it needs, each dividing the estimate by the largest of the last three factors
+/// seen (the most hopeful rate), would pass 2^53 intervals or `max_evals` evaluations (`evals` spent).
+fn out_of_reach(estimates: &[f64], estimate: f64, target: f64, n: u64, evals: u64, max_evals: u64) -> Option<String> {
+    let [.., e0, e1, e2, e3] = estimates else {
+        return None;
+    };
+    let rate = [e0 / e1, e1 / e2, e2 / e3].into_iter().fold(f64::NAN, f64::max);
+    if estimate <= target || rate.is_nan() || rate <= 1.0 {
+        return None;
+    }
+    let doublings = ((estimate / target).ln() / rate.ln()).ceil();
+    let intervals = (n as f64).log2() + doublings;
+    // The doublings' evaluations: n·(2 + 4 + … + 2^k) = n·(2^(k+1) − 2).
+    let needed = evals as f64 + n as f64 * ((doublings + 1.0).exp2() - 2.0);
+    let limit = if intervals > (MAX_FLOAT_ELEMENTS as f64).log2() {
+        "the 2^53 allowed".to_owned()
+    } else if needed > max_evals as f64 {
+        format!("the budget of {max_evals} evaluations")
+    } else {
+        return None;
+    };
+    Some(format!(
+        "out of reach: the estimate shrinks at most {rate:.1}-fold per doubling, so from {estimate:.3e} at {n} \
+         intervals a target of {target:.3e} needs about 2^{intervals:.0} intervals, beyond {limit}"
+    ))
 }
 
 /// What [`simpson_to_goal`] ends with: the run, the evaluations spent over every doubling, and the error

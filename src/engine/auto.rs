@@ -71,6 +71,20 @@ impl Engine {
             (candidates, excluded) = self.candidates(kernel, true);
             costs = self.costs(kernel, &candidates);
         }
+        // The model may list a GPU whose device is not open yet, judged on what any device could run; a
+        // GPU choice opens it (the run would), and a program its device cannot run (f32's limits where
+        // it has no f64) leaves the choice to the others.
+        if !self.gpu_is_open()
+            && let Some(known) = &costs
+            && dispatch::predictions(known.clone(), kernel.blocks(), false)
+                .first()
+                .is_some_and(|p| p.backend.uses_gpu())
+            && self.gpu().is_ok()
+            && self.gpu_program_check(kernel).is_err()
+        {
+            (candidates, excluded) = self.candidates(kernel, true);
+            costs = self.costs(kernel, &candidates);
+        }
         let costs = costs.unwrap_or_default();
         // Asked once: it assembles the kernel's GPU program to look it up among the compiled ones.
         let warm = costs.iter().any(|(b, _)| b.uses_gpu()) && self.gpu_is_warm_for(kernel);
@@ -194,14 +208,19 @@ impl Engine {
         })
     }
 
-    /// Whether `kernel` can run on the GPU, judged without opening a device.
+    /// Whether `kernel` can run on the GPU: on the open device's capabilities, or where none is open
+    /// (judged without opening one) on those of a device with every feature.
     fn gpu_program_check<K: Kernel>(&self, kernel: &K) -> std::result::Result<(), String> {
+        let open = self.gpu_is_open().then(|| self.gpu().ok()).flatten();
         // Capabilities only decide the precision; a kernel without a GPU program says so whatever they are.
-        let caps = GpuCaps {
-            shader_f64: true,
-            shader_int64: true,
-            requested: self.precision,
-        };
+        let caps = open.map_or(
+            GpuCaps {
+                shader_f64: true,
+                shader_int64: true,
+                requested: self.precision,
+            },
+            |gpu| gpu.caps(self.precision),
+        );
         gpu_program(kernel)
             .and_then(|program| program.program(&caps).map(|_| ()))
             .map_err(|e| e.to_string())

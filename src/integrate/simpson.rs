@@ -56,9 +56,9 @@ impl Method for Simpson {
         1e-10
     }
 
-    /// 2^32 evaluations: a few seconds on two cores.
+    /// 2^32 evaluations ([`crate::target::SIMPSON_MAX_EVALS`]): seconds on two cores.
     fn default_max_evals(&self) -> u64 {
-        1 << 32
+        crate::target::SIMPSON_MAX_EVALS
     }
 
     fn accepts(&self, problem: &Problem) -> Result<()> {

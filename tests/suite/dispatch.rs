@@ -313,6 +313,45 @@ pub(crate) fn pi_to_error_grows_the_same_stream() {
     }
 }
 
+/// A rule converging, but at a rate that puts the target beyond 2^53 intervals or the budget, ends at
+/// once, saying how many it would need (the command doubled for hours towards 2^53: `exp` over
+/// [0, -1e308] halves its estimate per doubling from 10^302; `abs(x - 0.3)` shrinks 4-fold).
+pub(crate) fn simpson_to_error_ends_a_target_out_of_reach() {
+    let engine = engine();
+    let kink = Expr::parse("abs(x-0.3)", 1).unwrap();
+    let runs = [
+        hetero::target::simpson_to_error(
+            &engine,
+            Function::Exp,
+            0.0,
+            -1e308,
+            1e-30,
+            Backend::Rayon,
+            &Control::new(),
+        ),
+        hetero::target::simpson_to_error(&engine, kink, 0.0, 1.0, 1e-30, Backend::Rayon, &Control::new()),
+    ];
+    for done in runs {
+        let done = done.unwrap();
+        assert!(!done.reached);
+        let why = done.why.as_deref().unwrap_or_default();
+        assert!(
+            why.contains("out of reach") && why.contains("intervals, beyond"),
+            "{why}"
+        );
+        assert!(
+            done.run.output.intervals <= 1 << 16,
+            "{} intervals",
+            done.run.output.intervals
+        );
+    }
+    // Within reach at the rate seen: the same kink to 1e-9 is reached (4-fold per doubling from 1024).
+    let kink = Expr::parse("abs(x-0.3)", 1).unwrap();
+    let done =
+        hetero::target::simpson_to_error(&engine, kink, 0.0, 1.0, 1e-9, Backend::Rayon, &Control::new()).unwrap();
+    assert!(done.reached, "{:?}", done.why);
+}
+
 pub(crate) fn simpson_to_error_stops_when_rounding_takes_over() {
     let engine = engine();
     // Unreachable: the best trusted run, marked as not reaching the target, with why.

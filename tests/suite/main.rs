@@ -57,7 +57,7 @@ fn main() {
         auto_calibrates_a_kernel_it_has_not_met, one_calibration_predicts_every_expression,
         compare_checks_every_run_against_serial,
         validation_and_compare_catch_a_backend_that_disagrees, pi_to_error_grows_the_same_stream,
-        simpson_to_error_stops_when_rounding_takes_over, simpson_to_error_is_not_fooled_by_an_unresolved_oscillation,
+        simpson_to_error_stops_when_rounding_takes_over, simpson_to_error_ends_a_target_out_of_reach, simpson_to_error_is_not_fooled_by_an_unresolved_oscillation,
     ));
     cases.extend(cases!(Needs::Gpu => gpu:
         monte_carlo_hit_counts_equal_the_cpu, monte_carlo_ranges_across_the_high_counter_word_equal_the_cpu,
