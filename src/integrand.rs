@@ -87,6 +87,19 @@ impl From<RustFunction> for Integrand {
 /// The function a [`RustFunction`] holds.
 type PointFn = dyn Fn(&[f64]) -> f64 + Send + Sync;
 
+/// The function a [`RustFunction::batch`] holds: the values at `n` points (`dims` coordinates each, one
+/// point after another) into `n` values.
+type BatchFn = dyn Fn(&[f64], &mut [f64]) + Send + Sync;
+
+/// How a [`RustFunction`] is called.
+#[derive(Clone)]
+enum Call {
+    /// Once per point.
+    Point(Arc<PointFn>),
+    /// Once per block of points.
+    Batch(Arc<BatchFn>),
+}
+
 /// A function written in Rust, of a point's `dims` coordinates: `f(&[x1, …, xd])`.
 ///
 /// It runs on the CPU backends (never the GPU), evaluated from many threads in any order, so it must be
@@ -102,9 +115,12 @@ type PointFn = dyn Fn(&[f64]) -> f64 + Send + Sync;
 /// assert!((answer.value - 1.3179021514544038).abs() < 5.0 * answer.error);
 /// # Ok::<(), hetero::Error>(())
 /// ```
+///
+/// A function that is cheaper called once for many points (one that crosses into another language, or
+/// runs its own vector loop) is made by [`RustFunction::batch`].
 #[derive(Clone)]
 pub struct RustFunction {
-    f: Arc<PointFn>,
+    f: Call,
     dims: usize,
     name: String,
 }
@@ -116,10 +132,63 @@ impl RustFunction {
             return Err(Error::invalid("dimensions", "a function takes at least one variable"));
         }
         Ok(RustFunction {
-            f: Arc::new(f),
+            f: Call::Point(Arc::new(f)),
             dims,
             name: "f".to_owned(),
         })
+    }
+
+    /// `f` of `dims ≥ 1` variables called once per block of points: `f(points, values)` writes the value
+    /// at point `i` (coordinates `points[i·dims .. (i + 1)·dims]`) to `values[i]`. Every method hands it
+    /// one block of its problem at a time (the blocks the problem fixes, never a scheduling chunk), and
+    /// adds the values exactly as it adds a pointwise function's, so that the same values give the same
+    /// bits on every CPU backend and thread count, and the bits of [`RustFunction::new`] of the same
+    /// function. Values are asked for one point at a time only where a method needs a single point.
+    ///
+    /// ```
+    /// use hetero::{Backend, Engine, integrate::{Problem, Request, RustFunction, integrate}};
+    ///
+    /// let each = RustFunction::new(1, |x: &[f64]| x[0].exp())?;
+    /// let batch = RustFunction::batch(1, |x: &[f64], y: &mut [f64]| {
+    ///     for (y, x) in y.iter_mut().zip(x) {
+    ///         *y = x.exp();
+    ///     }
+    /// })?;
+    /// let engine = Engine::with_threads(2)?;
+    /// let answer = |f: RustFunction| {
+    ///     let problem = Problem::new(f.into(), &[(0.0, 1.0)])?;
+    ///     integrate(&engine, &Request::new(problem).rtol(1e-12).on(Backend::Rayon))
+    /// };
+    /// assert_eq!(answer(each)?.value.to_bits(), answer(batch)?.value.to_bits());
+    /// # Ok::<(), hetero::Error>(())
+    /// ```
+    pub fn batch(dims: usize, f: impl Fn(&[f64], &mut [f64]) + Send + Sync + 'static) -> Result<Self> {
+        if dims == 0 {
+            return Err(Error::invalid("dimensions", "a function takes at least one variable"));
+        }
+        Ok(RustFunction {
+            f: Call::Batch(Arc::new(f)),
+            dims,
+            name: "f".to_owned(),
+        })
+    }
+
+    /// Whether it is called once per block ([`RustFunction::batch`]).
+    pub fn is_batch(&self) -> bool {
+        matches!(self.f, Call::Batch(_))
+    }
+
+    /// Its values at `points` (`dims` coordinates each, one point after another) into `values`, one
+    /// per point: one call of a [`batch`](Self::batch) function, or one call per point.
+    pub fn eval_many(&self, points: &[f64], values: &mut [f64]) {
+        match &self.f {
+            Call::Batch(f) => f(points, values),
+            Call::Point(f) => {
+                for (y, x) in values.iter_mut().zip(points.chunks_exact(self.dims)) {
+                    *y = f(x);
+                }
+            }
+        }
     }
 
     /// The same function, named `name` in reports.
@@ -143,7 +212,14 @@ impl RustFunction {
     /// Its value at `point` (`dims` coordinates).
     #[inline]
     pub fn eval(&self, point: &[f64]) -> f64 {
-        (self.f)(point)
+        match &self.f {
+            Call::Point(f) => f(point),
+            Call::Batch(f) => {
+                let mut y = [f64::NAN];
+                f(point, &mut y);
+                y[0]
+            }
+        }
     }
 }
 

@@ -277,6 +277,36 @@ impl<'a> Evaluable<'a> {
     }
 }
 
+impl Evaluable<'_> {
+    /// Its values at points `first .. first + count` of `points` in one call, where it is a
+    /// [`RustFunction::batch`]: the same values as one point at a time (`f(x(t))·w(t)` under a map, by
+    /// [`Map::value`]'s operations). `None` for any other function.
+    fn batch<P: PointSource>(&self, points: &P, first: u64, count: u64) -> Option<Vec<f64>> {
+        let Kind::Rust(f) = self.kind else {
+            return None;
+        };
+        if !f.is_batch() {
+            return None;
+        }
+        let dims = points.dims();
+        let n = usize::try_from(count).ok()?;
+        let mut x = vec![0.0; dims * n];
+        let mut weights = Vec::with_capacity(if self.map.is_some() { n } else { 0 });
+        for (j, x) in (first..first + count).zip(x.chunks_exact_mut(dims)) {
+            points.point(j, x);
+            if let Some(map) = self.map {
+                weights.push(map.apply(x, 1, 0));
+            }
+        }
+        let mut values = vec![0.0; n];
+        f.eval_many(&x, &mut values);
+        for (y, &w) in values.iter_mut().zip(&weights) {
+            *y = Map::weighted(*y, w);
+        }
+        Some(values)
+    }
+}
+
 /// The sums of `f` and of `f²` (each square rounded once) over points `first .. first + count` of
 /// `points`, point `j` in lane `(j − first) mod 8`, in increasing `j`.
 pub(crate) fn sums_and_squares<P: PointSource>(
@@ -285,6 +315,14 @@ pub(crate) fn sums_and_squares<P: PointSource>(
     first: u64,
     count: u64,
 ) -> ([Neumaier; LANES], [Neumaier; LANES]) {
+    if let Some(values) = f.batch(points, first, count) {
+        let (mut sums, mut squares) = ([Neumaier::default(); LANES], [Neumaier::default(); LANES]);
+        for (i, y) in values.into_iter().enumerate() {
+            sums[i % LANES].add(y);
+            squares[i % LANES].add(y * y);
+        }
+        return (sums, squares);
+    }
     dispatch!(f, |f| simd::run(SumsLoop {
         f,
         points,
@@ -300,8 +338,14 @@ pub(crate) fn add_values<P: PointSource>(
     points: &P,
     first: u64,
     count: u64,
-    lanes: [Neumaier; LANES],
+    mut lanes: [Neumaier; LANES],
 ) -> [Neumaier; LANES] {
+    if let Some(values) = f.batch(points, first, count) {
+        for (i, y) in values.into_iter().enumerate() {
+            lanes[i % LANES].add(y);
+        }
+        return lanes;
+    }
     dispatch!(f, |f| simd::run(AddLoop {
         f,
         points,
@@ -313,6 +357,10 @@ pub(crate) fn add_values<P: PointSource>(
 
 /// The values of `f` at points `first .. first + values.len()` of `points`, into `values`.
 pub(crate) fn values<P: PointSource>(f: Evaluable<'_>, points: &P, first: u64, values: &mut [f64]) {
+    if let Some(batch) = f.batch(points, first, values.len() as u64) {
+        values.copy_from_slice(&batch);
+        return;
+    }
     dispatch!(f, |f| simd::run(ValuesLoop {
         f,
         points,

@@ -1,5 +1,6 @@
-//! Where an integrand of one variable grows without bound, and how fast: what tells a divergent integral
-//! from an integrable singularity, and an infinite variance from a finite one.
+//! Where an integrand grows without bound, and how fast: what tells a divergent integral from an
+//! integrable singularity, and an infinite variance from a finite one. Along a line, as below; over a box,
+//! along each variable on lines through the interior, which meet a surface of growth ([`refuse_divergent_over`]).
 //!
 //! Near a point `c` where `|f(x)|` grows like `|x − c|^−α`, `∫ f` is finite only for `α < 1`, and
 //! `∫ f²` (a Monte Carlo variance) only for `α < 1/2`. [`growth`] finds such points and measures `α`:
@@ -23,6 +24,7 @@
 //! analysed; a Rust function cannot be seen into, and the built-ins are finite everywhere.
 
 use crate::domain::Map;
+use crate::expr::Expr;
 use crate::integrand::Integrand;
 use crate::size::real_text;
 use crate::{Error, Result};
@@ -62,16 +64,19 @@ pub struct Growth {
 impl Growth {
     /// How the growth reads in a message.
     pub fn describe(&self) -> String {
+        self.describe_as("x")
+    }
+
+    /// How the growth reads in a message, of the variable called `x`.
+    fn describe_as(&self, x: &str) -> String {
+        let order = self.order;
         if self.at.is_infinite() {
-            return format!(
-                "towards x = {}, f(x)·x'(t) grows like (1 − |t|)^-{:.2} in the map's t",
-                real_text(self.at),
-                self.order
-            );
+            let at = real_text(self.at);
+            return format!("towards {x} = {at}, f·{x}'(t) grows like (1 − |t|)^-{order:.2} in the map's t");
         }
         match self.at {
-            0.0 => format!("|f(x)| grows like |x|^-{:.2} near x = 0", self.order),
-            at => format!("|f(x)| grows like |x − {at}|^-{:.2} near x = {at}", self.order),
+            0.0 => format!("|f| grows like |{x}|^-{order:.2} near {x} = 0"),
+            at => format!("|f| grows like |{x} − {at}|^-{order:.2} near {x} = {at}"),
         }
     }
 }
@@ -153,6 +158,156 @@ pub fn irregular(f: &Integrand, (a, b): (f64, f64)) -> Result<Option<String>> {
         .map(|(at, size)| format!("{} jumps by {size:.3e} at x = {at} in {range}, {erratic}", f.text())))
 }
 
+/// [`refuse_divergent`] over a box: in one dimension that; in more, a growth of order [`DIVERGES`] or
+/// more across a surface of the box ([`across`]), which no integral survives. A point where `|f|` grows
+/// (as `1/(x² + y²)` at the origin) is not seen, and passes.
+///
+/// ```
+/// use hetero::{expr::Expr, integrate::Integrand, singular::refuse_divergent_over};
+///
+/// let f = |text| Integrand::from(Expr::parse(text, 2).unwrap());
+/// let square = [(0.0, 1.0), (0.0, 1.0)];
+/// assert!(refuse_divergent_over(&f("1/(x*y)"), &square).is_err());
+/// assert!(refuse_divergent_over(&f("1/abs(x-y)"), &square).is_err());
+/// assert!(refuse_divergent_over(&f("(x*y)^-0.9"), &square).is_ok());
+/// assert!(refuse_divergent_over(&f("1/(x+y)"), &square).is_ok());
+/// ```
+pub fn refuse_divergent_over(f: &Integrand, bounds: &[(f64, f64)]) -> Result<()> {
+    if let [range] = bounds {
+        return refuse_divergent(f, *range);
+    }
+    match across(f, bounds)? {
+        Some(seen) if seen.growth.order >= DIVERGES => Err(Error::NotFinite(format!(
+            "the integral of {} over {} diverges: {} (across a surface, an integral is finite only below order 1)",
+            f.text(),
+            box_text(bounds),
+            seen.describe()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// [`infinite_variance`] over a box: in one dimension that; in more, a growth of order
+/// [`INFINITE_VARIANCE`] or more across a surface of the box ([`across`]).
+pub fn infinite_variance_over(f: &Integrand, bounds: &[(f64, f64)]) -> Result<Option<String>> {
+    if let [range] = bounds {
+        return infinite_variance(f, *range);
+    }
+    Ok(across(f, bounds)?
+        .filter(|seen| seen.growth.order >= INFINITE_VARIANCE)
+        .map(|seen| {
+            format!(
+                "the variance of {} over {} is infinite: {}, so f² is not integrable (order 1/2 or more across a \
+                 surface) and the sample variance grows with the points: the interval says nothing",
+                f.text(),
+                box_text(bounds),
+                seen.describe()
+            )
+        }))
+}
+
+/// A box as `[a1, b1]×[a2, b2]×…`.
+fn box_text(bounds: &[(f64, f64)]) -> String {
+    let ranges: Vec<String> = bounds
+        .iter()
+        .map(|&(a, b)| format!("[{}, {}]", real_text(a), real_text(b)))
+        .collect();
+    ranges.join("×")
+}
+
+/// A growth seen along one coordinate of a box, on lines through its interior.
+struct Across {
+    /// How the coordinate is written.
+    variable: String,
+    /// The other coordinates of the first line, as written.
+    others: String,
+    /// The growth on the first line, with the smaller of the two lines' orders.
+    growth: Growth,
+}
+
+impl Across {
+    fn describe(&self) -> String {
+        format!(
+            "along {} (with {}), {}",
+            self.variable,
+            self.others,
+            self.growth.describe_as(&self.variable)
+        )
+    }
+}
+
+/// Fractions of each other coordinate's range (in the map's `t` where it is infinite) through which the
+/// lines of [`across`] pass: away from the middle and the ends, where a point of growth is often placed.
+const LINES: [f64; 2] = [0.381_966_011_250_105_1, 0.618_033_988_749_894_8];
+
+/// The largest growth of the expression `f` across a surface of the box (in two dimensions or more): along
+/// each coordinate `f` uses, [`analyse`] on two lines through the interior (the other coordinates at the
+/// fractions [`LINES`] of their ranges). Both lines meet a surface where `f` grows that crosses the box (as
+/// `x = 0` in `1/(x·y)` or `x = y` in `1/|x − y|`), with the order of growth across it; a point or a curve
+/// of growth in three dimensions or more lies on neither. The order is the smaller of the two lines'.
+fn across(f: &Integrand, bounds: &[(f64, f64)]) -> Result<Option<Across>> {
+    let Integrand::Expr(expr) = f else {
+        return Ok(None);
+    };
+    if bounds.len() < 2 || expr.dims() != bounds.len() {
+        return Ok(None);
+    }
+    let mut lines = Vec::with_capacity(LINES.len());
+    for fraction in LINES {
+        let point: Result<Vec<f64>> = bounds.iter().map(|&range| interior(range, fraction)).collect();
+        lines.push(point?);
+    }
+    let mut found: Option<Across> = None;
+    for axis in (0..bounds.len()).filter(|&k| expr.uses(k)) {
+        let mut orders = Vec::with_capacity(lines.len());
+        for point in &lines {
+            match analyse_line(expr, point, axis, bounds[axis])?.growths.first() {
+                Some(growth) => orders.push(*growth),
+                None => break,
+            }
+        }
+        let [first, .., last] = orders[..] else {
+            continue;
+        };
+        if orders.len() < lines.len() {
+            continue;
+        }
+        let growth = Growth {
+            order: first.order.min(last.order),
+            ..first
+        };
+        if found.as_ref().is_none_or(|seen| growth.order > seen.growth.order) {
+            let others: Vec<String> = (0..bounds.len())
+                .filter(|&k| k != axis)
+                .map(|k| {
+                    let x = lines[0][k];
+                    let (l, r) = (x - 1e-5 * x.abs(), x + 1e-5 * x.abs());
+                    format!("{} = {}", expr.variable(k), shortest_in(l, r))
+                })
+                .collect();
+            found = Some(Across {
+                variable: expr.variable(axis),
+                others: others.join(", "),
+                growth,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// The point at `fraction` of `(a, b)`, in the map's `t` where the range is infinite.
+fn interior((a, b): (f64, f64), fraction: f64) -> Result<f64> {
+    Ok(match Map::of(&[(a, b)])? {
+        Some((map, range)) => {
+            let (t0, t1) = range[0];
+            let mut x = [t0 + fraction * (t1 - t0)];
+            map.apply(&mut x, 1, 0);
+            x[0]
+        }
+        None => a + fraction * (b - a),
+    })
+}
+
 /// The points of `(a, b)` (or its map, for an infinite bound) where the expression `f` of one variable may
 /// grow without bound, each with its measured order; the largest order first. Empty where `f` is not an
 /// expression of one variable, where it is bounded, or where the analysis gives up (too many such points).
@@ -169,13 +324,21 @@ struct Analysis {
 }
 
 /// The analysis of the module's documentation, and the jump test at the same points.
-fn analyse(f: &Integrand, (a, b): (f64, f64)) -> Result<Analysis> {
-    let Integrand::Expr(expr) = f else {
-        return Ok(Analysis::default());
-    };
-    if expr.dims() != 1 {
-        return Ok(Analysis::default());
+fn analyse(f: &Integrand, range: (f64, f64)) -> Result<Analysis> {
+    match f {
+        Integrand::Expr(expr) if expr.dims() == 1 => analyse_line(expr, &[0.0], 0, range),
+        _ => Ok(Analysis::default()),
     }
+}
+
+/// [`analyse`] along the line through `point` in the direction of coordinate `axis`, that coordinate
+/// over `(a, b)` (the others fixed at `point`'s).
+fn analyse_line(expr: &Expr, point: &[f64], axis: usize, (a, b): (f64, f64)) -> Result<Analysis> {
+    let on_line = |x: f64| {
+        let mut line = point.to_vec();
+        line[axis] = x;
+        line
+    };
     let mapped = Map::of(&[(a, b)])?;
     let (map, (t0, t1)) = match &mapped {
         Some((map, range)) => (Some(map), range[0]),
@@ -208,7 +371,7 @@ fn analyse(f: &Integrand, (a, b): (f64, f64)) -> Result<Analysis> {
         }
         let (xl, xr) = (at(l).0, at(r).0);
         let touches_end = infinite_ends.iter().any(|&e| e == l || e == r);
-        if !touches_end && expr.finite_over(xl.min(xr), xl.max(xr)) {
+        if !touches_end && expr.finite_along(point, axis, xl.min(xr), xl.max(xr)) {
             continue;
         }
         if r - l <= narrowest.max(4.0 * f64::EPSILON * l.abs().max(r.abs())) {
@@ -223,17 +386,16 @@ fn analyse(f: &Integrand, (a, b): (f64, f64)) -> Result<Analysis> {
         stack.push((l, m));
         stack.push((m, r));
     }
-    let value = |t: f64| {
-        let (x, w) = at(t);
-        let y = expr.eval(&[x]).unwrap_or(f64::NAN);
-        let noise = expr.rounding_at(x).unwrap_or(f64::INFINITY);
-        ((y * w).abs(), noise * w)
-    };
     // The signed value, and its rounding's bound.
     let signed = |t: f64| {
         let (x, w) = at(t);
-        let y = expr.eval(&[x]).unwrap_or(f64::NAN) * w;
-        (y, expr.rounding_at(x).unwrap_or(f64::INFINITY) * w)
+        let point = on_line(x);
+        let y = expr.eval(&point).unwrap_or(f64::NAN) * w;
+        (y, expr.rounding_at(&point).unwrap_or(f64::INFINITY) * w)
+    };
+    let value = |t: f64| {
+        let (y, noise) = signed(t);
+        (y.abs(), noise)
     };
     let mut found: Vec<Growth> = Vec::new();
     let mut jumps: Vec<(f64, f64)> = Vec::new();

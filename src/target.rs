@@ -17,8 +17,9 @@
 //!   has taken over: the best trusted run is returned, marked as not reaching the target.
 //! - Leibniz computes `N` from its truncation bound `4/(2N+1)` and runs once.
 //!
-//! Monte Carlo of an expression of one variable whose variance is seen to be infinite
-//! ([`crate::singular::infinite_variance`]) stops at its first size, not reached. Monte Carlo of an
+//! Monte Carlo of an expression whose variance is seen to be infinite (a growth at a point in one
+//! dimension, across a surface of the box in more: [`crate::singular::infinite_variance_over`]) stops at
+//! its first size, not reached. Monte Carlo of an
 //! expression that may be unbounded or jump over its box (no interval bound of it exists) also watches
 //! its sample variance: the goal is met only once the variance is within a factor
 //! of 4 of an earlier estimate's from at most a quarter of the points (four times as many points are
@@ -330,7 +331,7 @@ pub(crate) fn integral_to_goal(
     // A spread of 0 is evidence of an error of 0 only for a constant integrand.
     let constant = f.is_constant();
     let zero_cap = cap.min(MAX_ZERO_SPREAD_SAMPLES);
-    // A variance seen to be infinite (in one dimension): no number of points makes the interval mean
+    // A variance seen to be infinite (at a point, or across a surface of a box): no number of points makes the interval mean
     // anything, so the run stops at its first size instead of spending the budget.
     let infinite = kernel_of(samples)?.infinite_variance()?;
     // The estimates so far (each of the first points of the stream), for an integrand whose sample

@@ -1,6 +1,6 @@
 """Type stubs of the extension module (see hetero/__init__.py for the documented interface)."""
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Any, Dict, List, Optional, Sequence, Tuple, Union
 
 Size = Union[int, float]
 Real = Union[int, float, str]
@@ -46,7 +46,7 @@ class Engine:
     ) -> Dict[str, Any]: ...
     def integrate(
         self,
-        f: Union[str, Sequence[str]],
+        f: Union[str, Sequence[str], Callable[[Any], Any]],
         domain: Any,
         method: Optional[str] = None,
         atol: Optional[float] = None,
@@ -56,6 +56,7 @@ class Engine:
         backend: str = "auto",
         options: Optional[Dict[str, Any]] = None,
         params: Optional[Dict[str, Any]] = None,
+        layout: str = "rows",
     ) -> Dict[str, Any]: ...
     def compare(self, kernel: str, backends: Optional[List[str]] = None, **problem: Any) -> Dict[str, Any]: ...
 

@@ -17,9 +17,10 @@ use hetero::target::TargetRun;
 use hetero::{Backend, Choice, Control, Engine, Run};
 
 use crate::FORKS;
+use crate::callable::{Callable, Layout};
 use crate::convert::{choice, count, domain, options, params, real, sources, to_python};
 use crate::errors::{py_error, settled, stopped_by};
-use crate::worker::interruptible;
+use crate::worker::{interruptible, interruptible_with};
 
 /// An engine, rebuilt after a `fork`: the child has none of the parent's threads, so a thread pool or
 /// a GPU device made before the fork would be used broken. The old one is left alone (its threads do
@@ -58,6 +59,34 @@ fn build(threads: Option<usize>) -> PyResult<Engine> {
         .cached_model()
         .build()
         .map_err(py_error)
+}
+
+/// A Python function over `domain` as an integrand: on the CPU only (auto takes rayon, since
+/// the calls are serialized by the GIL and the cost model knows nothing of the function), without
+/// `params` (the function takes its own).
+fn python_integrand(
+    f: &Bound<'_, PyAny>,
+    domain: &[(f64, f64)],
+    params: Option<&Bound<'_, PyDict>>,
+    layout: &str,
+    choice: &mut Choice,
+) -> PyResult<Callable> {
+    if params.is_some_and(|p| !p.is_empty()) {
+        return Err(PyValueError::new_err(
+            "params= names parameters of an expression; a Python function takes its own (functools.partial)",
+        ));
+    }
+    match *choice {
+        Choice::Auto => *choice = Choice::Backend(Backend::Rayon),
+        Choice::Backend(backend) if backend.uses_gpu() => {
+            return Err(PyValueError::new_err(format!(
+                "a Python function runs on the CPU backends only (serial, rayon, threads), not {backend}: the GPU \
+                 cannot call into Python; write the integrand as an expression to run it there"
+            )));
+        }
+        Choice::Backend(_) => {}
+    }
+    Callable::new(f, domain.len(), Layout::parse(layout)?)
 }
 
 /// One problem, of any kernel.
@@ -346,7 +375,7 @@ impl PyEngine {
     }
 
     /// `∫ f` over `domain` by `method` (see `hetero.integrate`): the answer's fields.
-    #[pyo3(signature = (f, domain, method=None, atol=None, rtol=None, max_evals=None, time_limit=None, backend="auto", options=None, params=None))]
+    #[pyo3(signature = (f, domain, method=None, atol=None, rtol=None, max_evals=None, time_limit=None, backend="auto", options=None, params=None, layout="rows"))]
     #[allow(clippy::too_many_arguments)]
     fn integrate<'py>(
         &self,
@@ -361,18 +390,28 @@ impl PyEngine {
         backend: &str,
         options: Option<&Bound<'py, PyDict>>,
         params: Option<&Bound<'py, PyDict>>,
+        layout: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let sources = self::sources(f)?;
-        let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
-        let params = self::params(params)?;
-        let params: Vec<(&str, &[f64])> = params
-            .iter()
-            .map(|(name, values)| (name.as_str(), &values[..]))
-            .collect();
-        let problem = Integral::exprs(&sources, &self::domain(domain)?, &params).map_err(py_error)?;
-        let mut request = Request::new(problem)
-            .options(self::options(options)?)
-            .on(choice(backend)?);
+        let domain = self::domain(domain)?;
+        let mut choice = choice(backend)?;
+        let callable = match f.is_callable() && !f.is_instance_of::<pyo3::types::PyString>() {
+            true => Some(python_integrand(f, &domain, params, layout, &mut choice)?),
+            false => None,
+        };
+        let problem = match &callable {
+            Some(callable) => Integral::new(callable.function.clone().into(), &domain).map_err(py_error)?,
+            None => {
+                let sources = self::sources(f)?;
+                let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+                let params = self::params(params)?;
+                let params: Vec<(&str, &[f64])> = params
+                    .iter()
+                    .map(|(name, values)| (name.as_str(), &values[..]))
+                    .collect();
+                Integral::exprs(&sources, &domain, &params).map_err(py_error)?
+            }
+        };
+        let mut request = Request::new(problem).options(self::options(options)?).on(choice);
         if let Some(method) = method {
             request = request.method(method);
         }
@@ -389,10 +428,14 @@ impl PyEngine {
             request = request.time_limit(seconds);
         }
         let engine = self.shared.engine()?;
-        let choice = choice(backend)?;
-        let (done, pending) = interruptible(py, move |control| {
+        let stop = callable.as_ref().map_or_else(Default::default, |c| Arc::clone(&c.stop));
+        let (done, pending) = interruptible_with(py, stop, move |control| {
             keeping_model(&engine, choice, || integrate_with(&engine, &request, control))
         })?;
+        // The integrand's own exception outranks what the run made of its stop.
+        if let Some(raised) = callable.as_ref().and_then(Callable::raised) {
+            return Err(raised);
+        }
         let (answer, pending) = settled(py, done, pending)?;
         let fields = to_python(py, &answer.to_json())?;
         if let Some(error) = pending {

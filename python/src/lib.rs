@@ -6,6 +6,7 @@
 //! at Python's signals every 20 ms: Ctrl-C stops the run between its chunks (about 50 ms) and raises
 //! [`Interrupted`], a `KeyboardInterrupt` carrying the result of the blocks done.
 
+mod callable;
 mod convert;
 mod engine;
 mod errors;

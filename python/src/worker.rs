@@ -110,7 +110,16 @@ pub(crate) fn interruptible<T: Send + 'static>(
     py: Python<'_>,
     work: impl FnOnce(&Control) -> T + Send + 'static,
 ) -> PyResult<(T, Option<PyErr>)> {
-    let stop = Arc::new(AtomicBool::new(false));
+    interruptible_with(py, Arc::new(AtomicBool::new(false)), work)
+}
+
+/// [`interruptible`] with the run's stop flag given: raising it (as an integrand's exception does) stops
+/// the run as a signal would.
+pub(crate) fn interruptible_with<T: Send + 'static>(
+    py: Python<'_>,
+    stop: Arc<AtomicBool>,
+    work: impl FnOnce(&Control) -> T + Send + 'static,
+) -> PyResult<(T, Option<PyErr>)> {
     let slot = Arc::new(Slot {
         value: Mutex::new(None),
         ready: Condvar::new(),

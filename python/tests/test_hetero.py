@@ -404,3 +404,87 @@ def test_module_level_details():
     assert issubclass(hetero.GpuError, hetero.HeteroError)
     assert issubclass(hetero.Interrupted, KeyboardInterrupt)
     assert sys.modules["hetero._hetero"].Engine
+
+
+# Python functions as integrands.
+
+np = pytest.importorskip("numpy")
+
+
+def test_a_function_and_its_expression_twin_agree_within_rounding():
+    for method, domain, text, f in [
+        ("simpson", (0, 1), "exp(-x^2)", lambda x: np.exp(-x * x)),
+        ("mc", [(0, 1), (0, 2)], "exp(-x*y)", lambda p: np.exp(-p[:, 0] * p[:, 1])),
+    ]:
+        size = {"intervals": 1 << 16} if method == "simpson" else {"samples": 1 << 18, "seed": 5}
+        mine = hetero.integrate(f, domain, method=method, backend="serial", **size)
+        twin = hetero.integrate(text, domain, method=method, backend="serial", **size)
+        assert mine.evals == twin.evals
+        assert abs(mine.value - twin.value) <= 1e-13 * abs(twin.value), (method, mine.value, twin.value)
+        assert mine.error == pytest.approx(twin.error, rel=1e-6)
+
+
+@pytest.mark.parametrize("method", ["simpson", "mc"])
+def test_a_function_gives_the_same_bits_on_every_cpu_backend_and_thread_count(method):
+    domain = (0, 3) if method == "simpson" else [(0, 1)] * 3
+    f = (lambda x: np.sin(x) * np.exp(-x)) if method == "simpson" else (lambda p: np.exp(-p.sum(axis=1)))
+    bits = set()
+    for backend in ["serial", "rayon", "threads"]:
+        for threads in [1, 2, 3]:
+            rtol = 1e-6 if method == "simpson" else 1e-3
+            r = hetero.Engine(threads).integrate(f, domain, method=method, rtol=rtol, backend=backend)
+            assert r.reached
+            bits.add((r.value.hex(), r.error.hex(), r.evals, r.stamp))
+    assert len(bits) == 1, bits
+
+
+def test_a_function_takes_numpy_ufuncs_and_columns():
+    r = hetero.integrate(np.exp, (0, 1), rtol=1e-12, backend="serial")
+    assert abs(r.value - (math.e - 1)) <= 3 * r.error + 1e-15
+    rows = hetero.integrate(lambda p: p[:, 0] * p[:, 1] ** 2, [(0, 1), (0, 1)], method="mc", samples=1 << 16)
+    columns = hetero.integrate(
+        lambda p: p[0] * p[1] ** 2, [(0, 1), (0, 1)], method="mc", samples=1 << 16, layout="columns"
+    )
+    assert rows.value == columns.value
+    assert rows.backend == "rayon"  # auto: the CPU, since the function cannot run on the GPU
+    # Infinite ranges are mapped as for expressions: the same bits as the twin's.
+    f = hetero.integrate(lambda x: np.exp(-x * x), (0, math.inf), rtol=1e-9, backend="serial")
+    twin = hetero.integrate("exp(-x^2)", (0, math.inf), rtol=1e-9, backend="serial")
+    assert abs(f.value - twin.value) <= 1e-13 and f.evals == twin.evals
+    # The shorthands take functions too.
+    assert hetero.simpson(np.cos, 0, 1, 1024).value == pytest.approx(math.sin(1), rel=1e-12)
+    mc = hetero.montecarlo(lambda x: x, [(0, 1)], 1 << 16, seed=3)
+    assert mc.evals == 1 << 16 and abs(mc.value - 0.5) < 0.01
+
+
+def test_each_call_is_one_block_of_the_problem():
+    sizes = []
+
+    def f(x):
+        sizes.append(len(x))
+        return x * x
+
+    hetero.integrate(f, (0, 1), intervals=1 << 20, backend="rayon")
+    # A block of Simpson's points (65,536) per call, never a point at a time: the run's 2^20 + 1 points
+    # and those of its check at a quarter of the intervals.
+    assert max(sizes) == 65536 and len(sizes) == 17 + 5, sizes
+    assert sum(sizes) == (1 << 20) + 1 + (1 << 18) + 1
+
+
+def test_a_functions_exception_is_raised_in_its_callers_place():
+    class Mine(Exception):
+        pass
+
+    def bad(x):
+        raise Mine("from the integrand")
+
+    with pytest.raises(Mine, match="from the integrand"):
+        hetero.integrate(bad, (0, 1), backend="rayon")
+    with pytest.raises(ValueError, match="one value per point"):
+        hetero.integrate(lambda x: 1.0, (0, 1), backend="serial")
+    with pytest.raises(ValueError, match="CPU backends only"):
+        hetero.integrate(np.exp, (0, 1), backend="gpu")
+    with pytest.raises(ValueError, match="params"):
+        hetero.integrate(np.exp, (0, 1), params={"a": 1})
+    with pytest.raises(ValueError, match="layout"):
+        hetero.integrate(np.exp, (0, 1), layout="diagonal")

@@ -285,27 +285,49 @@ impl Expr {
             .flatten()
     }
 
-    /// Whether one interval evaluation bounds the expression of one variable over `[lo, hi]` (no cutting
-    /// into pieces: quick, and enough to tell where it may be unbounded).
-    pub(crate) fn finite_over(&self, lo: f64, hi: f64) -> bool {
-        let input = Bounded {
-            value: Interval::new(lo, hi),
-            error: 0.0,
-        };
-        self.dims == 1 && bound::bound(&self.tree, &[input], &Accuracy::EXACT, &Accuracy::EXACT).is_some()
+    /// Whether one interval evaluation bounds the expression over the points of the line through `point`
+    /// along coordinate `axis` whose coordinate `axis` lies in `[lo, hi]` (no cutting into pieces: quick,
+    /// and enough to tell where it may be unbounded).
+    pub(crate) fn finite_along(&self, point: &[f64], axis: usize, lo: f64, hi: f64) -> bool {
+        let inputs: Vec<Bounded> = (0..self.dims)
+            .map(|k| {
+                let (lo, hi) = match k == axis {
+                    true => (lo, hi),
+                    false => (point[k], point[k]),
+                };
+                Bounded {
+                    value: Interval::new(lo, hi),
+                    error: 0.0,
+                }
+            })
+            .collect();
+        point.len() == self.dims
+            && axis < self.dims
+            && bound::bound(&self.tree, &inputs, &Accuracy::EXACT, &Accuracy::EXACT).is_some()
     }
 
-    /// The bound of the CPU's rounding in evaluating the expression of one variable at `x`; `None` where
-    /// none is finite.
-    pub(crate) fn rounding_at(&self, x: f64) -> Option<f64> {
-        let input = Bounded {
-            value: Interval::new(x, x),
-            error: 0.0,
-        };
-        (self.dims == 1)
-            .then(|| bound::bound(&self.tree, &[input], &Accuracy::CPU, &Accuracy::EXACT))
+    /// The bound of the CPU's rounding in evaluating the expression at `point`; `None` where none is finite.
+    pub(crate) fn rounding_at(&self, point: &[f64]) -> Option<f64> {
+        let inputs: Vec<Bounded> = point
+            .iter()
+            .map(|&x| Bounded {
+                value: Interval::new(x, x),
+                error: 0.0,
+            })
+            .collect();
+        (point.len() == self.dims)
+            .then(|| bound::bound(&self.tree, &inputs, &Accuracy::CPU, &Accuracy::EXACT))
             .flatten()
             .map(|b| b.error)
+    }
+
+    /// How coordinate `k` is written (`x`, `y`, `z` up to three dimensions, else `x1`, `x2`, …).
+    pub(crate) fn variable(&self, k: usize) -> String {
+        variable_names(self.dims)
+            .into_iter()
+            .nth(k)
+            .and_then(|names| names.into_iter().next())
+            .unwrap_or_else(|| format!("x{}", k + 1))
     }
 }
 

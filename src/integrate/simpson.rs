@@ -232,6 +232,34 @@ impl SimpsonIntegrand for Mapped {
         add_values(f, &Spaced { lo, h }, points.start, points.end - points.start, lanes)
     }
 
+    fn is_batch(&self) -> bool {
+        matches!(&self.f, Integrand::Rust(f) if f.is_batch())
+    }
+
+    /// `f(x(t))·w(t)` at each `t`, by [`Map::value`]'s operations, in one call of a batch function.
+    fn eval_many(&self, t: &[f64]) -> Option<Vec<f64>> {
+        let Integrand::Rust(f) = &self.f else {
+            return None;
+        };
+        if !f.is_batch() {
+            return None;
+        }
+        let mut x = t.to_vec();
+        let weights: Vec<f64> = x
+            .iter_mut()
+            .map(|x| self.map.apply(std::slice::from_mut(x), 1, 0))
+            .collect();
+        let mut values = vec![0.0; t.len()];
+        f.eval_many(&x, &mut values);
+        Some(
+            values
+                .into_iter()
+                .zip(weights)
+                .map(|(y, w)| Map::weighted(y, w))
+                .collect(),
+        )
+    }
+
     fn work(&self) -> f64 {
         self.f.work() + self.map.work()
     }

@@ -219,19 +219,16 @@ impl MonteCarloIntegral {
         &self.bounds
     }
 
-    /// An error where the integral diverges, as far as [`crate::singular`] can tell (in one dimension):
-    /// a run would print a number for it.
+    /// An error where the integral diverges, as far as [`crate::singular::refuse_divergent_over`] can
+    /// tell: a run would print a number for it.
     pub fn refuse_divergent(&self) -> Result<()> {
-        match self.bounds[..] {
-            [range] => crate::singular::refuse_divergent(&self.f, range),
-            _ => Ok(()),
-        }
+        crate::singular::refuse_divergent_over(&self.f, &self.bounds)
     }
 
     /// Why the 95% interval of `output` (a run of this integral) cannot be trusted, if it cannot: one
     /// point, or points that all gave 0, whose spread says nothing about the error (for an integrand not
-    /// known to be constant); or, in one dimension, an integrand growing at a point fast enough that its
-    /// variance is infinite ([`crate::singular::infinite_variance`]).
+    /// known to be constant); or an integrand growing at a point, or across a surface of the box, fast
+    /// enough that its variance is infinite ([`crate::singular::infinite_variance_over`]).
     ///
     /// ```
     /// use hetero::{Backend, Engine, expr::Expr, kernels::MonteCarloIntegral};
@@ -248,13 +245,9 @@ impl MonteCarloIntegral {
         self.infinite_variance()
     }
 
-    /// Why the variance is infinite, where [`crate::singular::infinite_variance`] sees it so (in one
-    /// dimension).
+    /// Why the variance is infinite, where [`crate::singular::infinite_variance_over`] sees it so.
     pub(crate) fn infinite_variance(&self) -> Result<Option<String>> {
-        match self.bounds[..] {
-            [range] => crate::singular::infinite_variance(&self.f, range),
-            _ => Ok(None),
-        }
+        crate::singular::infinite_variance_over(&self.f, &self.bounds)
     }
 
     /// Whether the sample variance needs watching: an expression with no interval bound over the box

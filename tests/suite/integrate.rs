@@ -116,8 +116,48 @@ pub(crate) fn rust_functions_give_the_bits_of_the_same_expression() {
             x[0] * x[1] + x[2]
         }),
     ];
+    // Each pointwise, and called once per block (as a Python function is).
+    let mut all = Vec::new();
     for (source, domain, f) in cases {
-        let rust = RustFunction::new(domain.len(), f).unwrap().named(source);
+        let mut infinite = domain.clone();
+        infinite[0].1 = f64::INFINITY;
+        let d = domain.len();
+        let batch = move |x: &[f64], y: &mut [f64]| {
+            for (y, x) in y.iter_mut().zip(x.chunks_exact(d)) {
+                *y = f(x);
+            }
+        };
+        let rust = RustFunction::new(d, f).unwrap();
+        all.push((source, domain.clone(), rust.clone()));
+        all.push((source, domain, RustFunction::batch(d, batch).unwrap()));
+        // Over an infinite range (mapped: the weights applied to a block's values), a batch function
+        // gives the bits of the same function called per point.
+        let pointwise = RustFunction::new(d, move |x: &[f64]| (-x[0]).exp() * f(x)).unwrap();
+        let batch = RustFunction::batch(d, move |x: &[f64], y: &mut [f64]| {
+            for (y, x) in y.iter_mut().zip(x.chunks_exact(d)) {
+                *y = (-x[0]).exp() * f(x);
+            }
+        })
+        .unwrap();
+        let methods: &[&str] = if d == 1 { &["mc", "simpson"] } else { &["mc"] };
+        for &method in methods {
+            let request = |f: &RustFunction| {
+                let problem = Problem::new(f.clone().into(), &infinite).unwrap();
+                Request::new(problem).method(method).rtol(1e-3)
+            };
+            let expected = answer(&request(&pointwise), Backend::Serial, 1);
+            for (backend, threads) in [(Backend::Serial, 1), (Backend::Rayon, 3), (Backend::Threads, 2)] {
+                let got = answer(&request(&batch), backend, threads);
+                assert_eq!(
+                    (got.value.to_bits(), got.error.to_bits(), got.evals),
+                    (expected.value.to_bits(), expected.error.to_bits(), expected.evals),
+                    "{source} over {infinite:?} by {method} on {backend}"
+                );
+            }
+        }
+    }
+    for (source, domain, rust) in all {
+        let rust = rust.named(source);
         let mut requests: Vec<fn(Problem) -> Request> = vec![|p| Request::new(p).method("mc").rtol(1e-2), |p| {
             Request::new(p)
                 .method("mc")
@@ -828,16 +868,23 @@ pub(crate) fn estimates_outside_their_regime_are_not_trusted() {
         heavy.why
     );
     assert!(fixed("x^-0.45", &[(0.0, 1.0)], "mc", ("samples", 100_000)).trusted);
-    // In two dimensions, where no point is analysed: the sample variance of the first sixteenth of the
-    // points against all of them ((x*y)^-0.9: 20 times larger over all; exp(-x*y), bounded: unchecked).
+    // In two dimensions: a growth across a surface of the box is analysed ((x*y)^-0.9, infinite variance
+    // along x = 0); a growth at a point is not, and the sample variance of the first sixteenth of the points
+    // against all of them tells ((x^2+y^2)^-0.75 at the origin: f² grows like r^-3, not integrable in
+    // two dimensions); exp(-x*y), bounded: unchecked.
     let box2 = [(0.0, 1.0); 2];
-    let heavy = fixed("(x*y)^-0.9", &box2, "mc", ("samples", 1_000_000));
-    assert!(!heavy.trusted);
-    assert!(
-        heavy.why.as_deref().unwrap_or_default().contains("not settling"),
-        "{:?}",
-        heavy.why
-    );
+    for (f, why) in [
+        ("(x*y)^-0.9", "is infinite: along x"),
+        ("(x^2+y^2)^-0.75", "not settling"),
+    ] {
+        let heavy = fixed(f, &box2, "mc", ("samples", 1_000_000));
+        assert!(!heavy.trusted, "{f}");
+        assert!(
+            heavy.why.as_deref().unwrap_or_default().contains(why),
+            "{f}: {:?}",
+            heavy.why
+        );
+    }
     assert!(fixed("exp(-x*y)", &box2, "mc", ("samples", 1_000_000)).trusted);
     assert!(fixed("(x + y < 1) * exp(x)", &box2, "mc", ("samples", 1_000_000)).trusted);
     // A jump: its estimates agreed exactly (0) at every doubling, 6.5e-7 off the truth; not reached.
@@ -892,6 +939,55 @@ pub(crate) fn estimates_outside_their_regime_are_not_trusted() {
     let out = hetero(&["simpson", "-f", "exp", "-n", "1000", "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(json.get("trusted").is_none(), "{json}");
+}
+
+/// Monte Carlo over a box of an integrand growing across a surface (`x = c`, or `x = y`): refused where
+/// the integral diverges (order 1 or more), not reached where its variance is infinite (order 1/2 or more),
+/// and within three times its stated error of the truth where it is reached; growths at a point only pass
+/// the analysis (`1/(x + y)`, finite).
+pub(crate) fn surfaces_of_growth_in_a_box_are_found() {
+    use proptest::prelude::*;
+    let engine = engine(2);
+    let box2 = [(0.0, 1.0); 2];
+    let run = |f: &str, domain: &[(f64, f64)]| {
+        let request = Request::new(Problem::expr(f, domain).unwrap()).method("mc").rtol(1e-2);
+        integrate(&engine, &request.on(Backend::Rayon))
+    };
+    for (f, dims) in [
+        ("1/(x*y)", 2),
+        ("1/abs(x-y)", 2),
+        ("1/(x*y*z)", 3),
+        ("exp(x)/(y-0.5)^2", 2),
+    ] {
+        let refused = run(f, &vec![(0.0, 1.0); dims]).map(|a| a.value);
+        let e = refused.expect_err(f).to_string();
+        assert!(e.contains("diverges") && e.contains("across a surface"), "{f}: {e}");
+    }
+    for (f, truth) in [("1/(x+y)", 2.0 * std::f64::consts::LN_2), ("x^-0.3*y^-0.3", 1.0 / 0.49)] {
+        let a = run(f, &box2).unwrap();
+        assert!(
+            a.reached == Some(true) && (a.value - truth).abs() <= 3.0 * a.error,
+            "{f}: {a:?}"
+        );
+    }
+    let config = ProptestConfig {
+        cases: 24,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    let p = prop_oneof![-3.0..-1.0f64, -0.9..-0.1f64];
+    proptest!(config, |(c in 0.05..0.95f64, p in p)| {
+        let f = format!("abs(x - {c})^({p}) * exp(-y)");
+        let truth = ((1.0 - c).powf(p + 1.0) + c.powf(p + 1.0)) / (p + 1.0) * (1.0 - (-1.0f64).exp());
+        match (p, run(&f, &box2)) {
+            (p, Err(e)) => prop_assert!(p <= -1.0 && e.to_string().contains("diverges"), "{f}: {e}"),
+            (p, Ok(a)) if p <= -0.5 => prop_assert!(a.reached == Some(false), "{f}: {a:?}"),
+            (_, Ok(a)) => {
+                let off = (a.value - truth).abs();
+                prop_assert!(a.reached != Some(true) || off <= 3.0 * a.error, "{f}: {a:?}, {off:e} from {truth}");
+            }
+        }
+    });
 }
 
 /// Random members of four hostile families through `integrate`, to a tolerance and of a fixed size: an

@@ -123,7 +123,7 @@ fn main() {
         vector_components_are_scalar_runs_of_one_size,
         vector_errors_name_their_component_and_stops_keep_what_was_done, a_zero_spread_is_not_an_error_of_zero,
         simpson_never_states_an_error_below_its_rounding, simpson_trusts_a_slower_order_it_sees_settled,
-        estimates_outside_their_regime_are_not_trusted, hostile_integrands_are_answered_honestly_or_refused,
+        estimates_outside_their_regime_are_not_trusted, hostile_integrands_are_answered_honestly_or_refused, surfaces_of_growth_in_a_box_are_found,
     ));
     cases.extend(cases!(Needs::Cpu => wgsl: every_wgsl_program_validates));
     cases.extend(cases!(Needs::Cpu => pinned:

@@ -52,6 +52,18 @@ pub trait SimpsonIntegrand: Sync {
         lanes
     }
 
+    /// Whether it is evaluated once per block: then [`eval_many`](SimpsonIntegrand::eval_many) gives a
+    /// block's values in one call, and [`Simpson`](super::Simpson) asks it for them.
+    fn is_batch(&self) -> bool {
+        false
+    }
+
+    /// `f` at each of `x` in one call, where the integrand [`is_batch`](SimpsonIntegrand::is_batch) (the
+    /// same values [`eval`](SimpsonIntegrand::eval) gives); `None` otherwise.
+    fn eval_many(&self, _x: &[f64]) -> Option<Vec<f64>> {
+        None
+    }
+
     /// The function as WGSL, `fn user_integrand(x: real) -> real`, for the GPU; `None` where there is none
     /// (closures; the built-in functions have their own shader code).
     fn wgsl(&self) -> Option<String> {
@@ -338,6 +350,18 @@ fn poly_integral(power: u32, a: f64, b: f64) -> f64 {
 impl SimpsonIntegrand for RustFunction {
     fn eval(&self, x: f64) -> f64 {
         RustFunction::eval(self, &[x])
+    }
+
+    fn is_batch(&self) -> bool {
+        RustFunction::is_batch(self)
+    }
+
+    fn eval_many(&self, x: &[f64]) -> Option<Vec<f64>> {
+        self.is_batch().then(|| {
+            let mut values = vec![0.0; x.len()];
+            RustFunction::eval_many(self, x, &mut values);
+            values
+        })
     }
 
     fn dims(&self) -> usize {

@@ -335,21 +335,42 @@ impl<F: SimpsonIntegrand> Kernel for Simpson<F> {
     fn block(&self, index: u64) -> SimpsonPartial {
         let first = index * BLOCK_POINTS;
         let end = (first + BLOCK_POINTS).min(self.n + 1);
+        // An integrand called once per block gives every value of the block at once; the sums below
+        // take them in the order they take the others.
+        let batch = match self.f.is_batch() {
+            true => self.f.eval_many(&(first..end).map(|i| self.x(i)).collect::<Vec<f64>>()),
+            false => None,
+        };
+        let value = |i: u64| match &batch {
+            Some(values) => values[(i - first) as usize],
+            None => self.f.eval(self.x(i)),
+        };
         let mut partial = SimpsonPartial::default();
-        self.add_ends(first..end, &mut partial);
+        for i in [0, self.n] {
+            if (first..end).contains(&i) {
+                partial.ends.add(value(i));
+            }
+        }
         let mut lanes = [Neumaier::default(); LANES];
         let lanes_count = LANES as u64;
         let (lo, hi) = (first.max(1), end.min(self.n));
         let mut i = lo;
         while i < hi && i % lanes_count != 0 {
-            lanes[(i % lanes_count) as usize].add(self.f.eval(self.x(i)));
+            lanes[(i % lanes_count) as usize].add(value(i));
             i += 1;
         }
         let end = i + (hi.saturating_sub(i)) / lanes_count * lanes_count;
-        lanes = self.f.add_points(self.lo, self.h, i..end, lanes);
+        match &batch {
+            Some(_) => {
+                for i in i..end {
+                    lanes[(i % lanes_count) as usize].add(value(i));
+                }
+            }
+            None => lanes = self.f.add_points(self.lo, self.h, i..end, lanes),
+        }
         i = end;
         while i < hi {
-            lanes[(i % lanes_count) as usize].add(self.f.eval(self.x(i)));
+            lanes[(i % lanes_count) as usize].add(value(i));
             i += 1;
         }
         if lanes.iter().any(|lane| !lane.is_finite()) {
@@ -357,7 +378,7 @@ impl<F: SimpsonIntegrand> Kernel for Simpson<F> {
             // finite): the block's points are summed exactly instead, one by one, so that finite values
             // give a finite, exact partial. Every backend takes this path for the same blocks.
             for i in lo..hi {
-                partial.class_mut((i % 4) as usize).add(self.f.eval(self.x(i)));
+                partial.class_mut((i % 4) as usize).add(value(i));
             }
             return partial;
         }
