@@ -159,7 +159,9 @@ pub fn irregular(f: &Integrand, (a, b): (f64, f64)) -> Result<Option<String>> {
 }
 
 /// [`refuse_divergent`] over a box: in one dimension that; in more, a growth of order [`DIVERGES`] or
-/// more across a surface of the box ([`across`]), which no integral survives. A point where `|f|` grows
+/// more across a surface of the box, which no integral survives: the analysis runs along each variable on
+/// two lines through the box's interior (the other variables at 0.382 and 0.618 of their ranges), which
+/// both cross such a surface. A point where `|f|` grows
 /// (as `1/(x² + y²)` at the origin) is not seen, and passes.
 ///
 /// ```
@@ -188,7 +190,7 @@ pub fn refuse_divergent_over(f: &Integrand, bounds: &[(f64, f64)]) -> Result<()>
 }
 
 /// [`infinite_variance`] over a box: in one dimension that; in more, a growth of order
-/// [`INFINITE_VARIANCE`] or more across a surface of the box ([`across`]).
+/// [`INFINITE_VARIANCE`] or more across a surface of the box (seen as [`refuse_divergent_over`] sees it).
 pub fn infinite_variance_over(f: &Integrand, bounds: &[(f64, f64)]) -> Result<Option<String>> {
     if let [range] = bounds {
         return infinite_variance(f, *range);

@@ -9,19 +9,19 @@ use pyo3::prelude::*;
 use hetero::Error;
 
 create_exception!(
-    _hetero,
+    hetero,
     HeteroError,
     PyException,
     "A run that could not be done or whose result cannot be trusted (the input itself is a ValueError)."
 );
 create_exception!(
-    _hetero,
+    hetero,
     GpuError,
     HeteroError,
     "The GPU could not be used or failed during a run."
 );
 create_exception!(
-    _hetero,
+    hetero,
     Interrupted,
     PyKeyboardInterrupt,
     "Ctrl-C during a run: `result` holds the result of the blocks done (None when none were)."

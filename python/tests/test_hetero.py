@@ -488,3 +488,41 @@ def test_a_functions_exception_is_raised_in_its_callers_place():
         hetero.integrate(np.exp, (0, 1), params={"a": 1})
     with pytest.raises(ValueError, match="layout"):
         hetero.integrate(np.exp, (0, 1), layout="diagonal")
+
+
+# multiprocessing: results and exceptions cross process boundaries under every start method.
+
+
+def _divergent(_):
+    return hetero.integrate("1/x", (0, 1)).value
+
+
+def _simpson_value(n):
+    return hetero.simpson("exp(x)", 0, 1, n, backend="serial").value
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_pools_of_every_start_method_carry_results_and_exceptions(method):
+    import concurrent.futures
+    import multiprocessing
+
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} start method on this platform")
+    context = multiprocessing.get_context(method)
+    with context.Pool(2) as pool:
+        assert pool.map(_simpson_value, [1024, 2048]) == [_simpson_value(1024), _simpson_value(2048)]
+        with pytest.raises(hetero.HeteroError, match="diverges"):
+            pool.map(_divergent, [0])
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as executor:
+        with pytest.raises(hetero.HeteroError, match="diverges"):
+            executor.submit(_divergent, 0).result()
+
+
+def test_exceptions_pickle_with_what_they_carry():
+    for error in [hetero.HeteroError("x"), hetero.GpuError("y"), hetero.NotReached("z")]:
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error) and back.args == error.args
+    stopped = hetero.Interrupted("stopped")
+    stopped.result = {"value": 1.0}
+    back = pickle.loads(pickle.dumps(stopped))
+    assert type(back) is hetero.Interrupted and back.result == {"value": 1.0}
