@@ -429,6 +429,23 @@ fn token() -> impl Strategy<Value = Vec<String>> {
             prop_oneof![Just("0"), Just("3"), Just("-1"), Just("1e10"), Just("x")].boxed()
         ),
         flag("-f", function.boxed()),
+        // Expressions outside every rule's regime: a jump, a peak narrower than any spacing, integrable and
+        // divergent singularities, an infinite variance, a removable singularity on a node.
+        flag(
+            "--expr",
+            prop_oneof![
+                Just("floor(10*x)"),
+                Just("(x > 0.3)"),
+                Just("exp(-((x-0.3)*1e6)^2)"),
+                Just("abs(x-0.3)^-0.5"),
+                Just("x^-0.9"),
+                Just("1/x"),
+                Just("tan(x)"),
+                Just("sin(x)/x"),
+                Just("log(x)"),
+            ]
+            .boxed()
+        ),
         // Targets that any kernel reaches in moments, or refuses, or gives up on (Monte Carlo to 1e-6
         // would be a legitimate hours-long run).
         flag(
