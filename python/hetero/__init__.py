@@ -172,7 +172,29 @@ def _whole(value: Any, name: str, bits: int = 64) -> Any:
     return value
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with numpy's numbers and arrays as Python's: an integer scalar (``np.int64``) as ``int``,
+    a real one as ``float``, an array of parameter values as a list, a ``(d, 2)`` box as a list of
+    ``(low, high)`` pairs, and the values of a dict the same way. Anything else as it is."""
+    if isinstance(value, (bool, int, float, str)) or value is None or callable(value):
+        return value
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(item) for item in value)
+    tolist = getattr(value, "tolist", None)
+    if tolist is not None and getattr(value, "dtype", None) is not None:
+        plain = tolist()
+        # A box's rows are (low, high) pairs.
+        return [tuple(row) for row in plain] if getattr(value, "ndim", 0) == 2 else plain
+    if hasattr(value, "__index__"):
+        return operator.index(value)
+    return value
+
+
 def _call(wrap: Any, method: Any, *args: Any, **kwargs: Any) -> Any:
+    args = tuple(_plain(arg) for arg in args)
+    kwargs = {name: _plain(value) for name, value in kwargs.items()}
     try:
         return wrap(method(*args, **kwargs))
     except Interrupted as interrupted:

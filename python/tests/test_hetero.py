@@ -526,3 +526,18 @@ def test_exceptions_pickle_with_what_they_carry():
     stopped.result = {"value": 1.0}
     back = pickle.loads(pickle.dumps(stopped))
     assert type(back) is hetero.Interrupted and back.result == {"value": 1.0}
+
+
+def test_numpy_numbers_and_arrays_are_taken_as_pythons():
+    box = [(0, 1), (0, 2)]
+    plain = hetero.integrate("x*y", box, method="mc", samples=1 << 16, seed=3, backend="serial")
+    numpy = hetero.integrate(
+        "x*y", np.array(box), method="mc", samples=np.int64(1 << 16), seed=np.int32(3), backend="serial"
+    )
+    assert (numpy.value, numpy.stamp) == (plain.value, plain.stamp)
+    assert hetero.pi(np.uint64(10**5), seed=np.int16(7), backend="serial").hits == hetero.pi(10**5, seed=7).hits
+    simpson = hetero.simpson("exp(x)", np.float64(0), np.float32(1), np.int64(1000), backend="serial")
+    assert simpson.value == hetero.simpson("exp(x)", 0, 1, 1000, backend="serial").value
+    assert hetero.montecarlo("x", np.array([[0.0, 1.0]]), np.int64(4096)).samples == 4096
+    with pytest.raises(ValueError, match="seed"):
+        hetero.pi(10, seed=np.int64(-1))
