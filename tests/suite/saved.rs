@@ -67,11 +67,13 @@ fn killed_runs_resume_to_the_same_stamp(problem: &[&str], dir: &Path) {
             .unwrap();
         let started = Instant::now();
         // The first three runs are killed just after they save progress, so that every machine, however
-        // fast, resumes at least three times; the later ones at their random moment.
+        // fast, resumes at least three times; the next nine at their random moment; the last one runs to
+        // its end, so that a slow or loaded machine finishes too.
         let saved_more = || PartialResult::read(&checkpoint).is_ok_and(|saved| saved.done().end > last_done);
-        let due = |elapsed: Duration| match kills < 3 {
-            true => saved_more() || elapsed > Duration::from_secs(10),
-            false => elapsed >= after,
+        let due = |elapsed: Duration| match kills {
+            0..3 => saved_more() || elapsed > Duration::from_secs(10),
+            3..12 => elapsed >= after,
+            _ => false,
         };
         while !due(started.elapsed()) && child.try_wait().unwrap().is_none() {
             std::thread::sleep(Duration::from_millis(5));
